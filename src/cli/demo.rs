@@ -1,0 +1,153 @@
+//! `git workbench demo`: a fresh repository with an embedded example analysis, and
+//! the loop walked as far as the tool goes, showing each command a user would type.
+
+use super::Out;
+use crate::error::{Error, Result};
+use crate::store::Store;
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// Create a repository with an example analysis and walk the workbench loop in it.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Where to create the demo repository (must not exist or be empty); default: a new
+    /// temporary directory, printed.
+    pub dir: Option<PathBuf>,
+}
+
+const FILES: &[(&str, &str)] = &[
+    ("data/incidents.csv", include_str!("../../examples/demo/data/incidents.csv")),
+    ("scripts/baseline.py", include_str!("../../examples/demo/scripts/baseline.py")),
+    ("params.yaml", include_str!("../../examples/demo/params.yaml")),
+    ("workbench.toml", include_str!("../../examples/demo/workbench.toml")),
+    (".gitignore", include_str!("../../examples/demo/gitignore")),
+];
+
+struct Demo<'a> {
+    out: &'a Out,
+    dir: PathBuf,
+    exe: PathBuf,
+    steps: Vec<serde_json::Value>,
+}
+
+impl Demo<'_> {
+    fn say(&self, text: &str) {
+        if self.out.json {
+            self.out.note(text);
+        } else {
+            self.out.line(text);
+        }
+    }
+
+    /// Runs `git workbench ARGS` (or `git ARGS` when `git` is true) in the demo repo.
+    fn step(&mut self, git: bool, args: &[&str]) -> Result<i32> {
+        let shown = if git { "git" } else { "git workbench" };
+        self.say(&format!("\n$ {shown} {}", args.join(" ")));
+        let mut cmd = if git {
+            Command::new("git")
+        } else {
+            Command::new(&self.exe)
+        };
+        cmd.args(args).current_dir(&self.dir).stdin(Stdio::null());
+        if self.out.json {
+            // Keep our own stdout a single JSON document.
+            use std::os::fd::AsFd;
+            if let Ok(fd) = std::io::stderr().as_fd().try_clone_to_owned() {
+                cmd.stdout(Stdio::from(fd));
+            }
+        }
+        let status = cmd
+            .status()
+            .map_err(|e| Error::input(format!("cannot run '{shown}': {e}")))?;
+        let code = status.code().unwrap_or(1);
+        self.steps.push(json!({"command": format!("{shown} {}", args.join(" ")), "exit_code": code}));
+        Ok(code)
+    }
+
+    fn expect_ok(&mut self, git: bool, args: &[&str]) -> Result<()> {
+        match self.step(git, args)? {
+            0 => Ok(()),
+            c => Err(Error::input(format!(
+                "demo step 'git workbench {}' exited {c}",
+                args.join(" ")
+            ))),
+        }
+    }
+}
+
+fn prepare_dir(dir: Option<PathBuf>) -> Result<PathBuf> {
+    match dir {
+        Some(d) => {
+            if d.exists() {
+                let empty = std::fs::read_dir(&d).map_err(Error::io(&d))?.next().is_none();
+                if !empty {
+                    return Err(Error::input(format!("{} exists and is not empty", d.display()))
+                        .hint("give a new or empty directory, or none for a temporary one"));
+                }
+            }
+            std::fs::create_dir_all(&d).map_err(Error::io(&d))?;
+            Ok(d)
+        }
+        None => tempfile::Builder::new()
+            .prefix("workbench-demo-")
+            .tempdir()
+            .map(|t| t.keep())
+            .map_err(Error::io(Path::new("temporary directory"))),
+    }
+}
+
+pub fn cmd_demo(out: &Out, args: Args) -> Result<u8> {
+    let dir = prepare_dir(args.dir)?;
+    let dir = dir.canonicalize().map_err(Error::io(&dir))?;
+    let store = Store::init(&dir)?;
+    for (rel, text) in FILES {
+        let p = dir.join(rel);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).map_err(Error::io(parent))?;
+        }
+        std::fs::write(&p, text).map_err(Error::io(&p))?;
+    }
+    store.set_local_config("user.name", "Demo Analyst")?;
+    store.set_local_config("user.email", "analyst@example.com")?;
+    store.commit_all("Add the incident-alert example analysis")?;
+    let exe = std::env::current_exe().map_err(Error::io(Path::new("current executable")))?;
+    let mut d = Demo {
+        out,
+        dir: dir.clone(),
+        exe,
+        steps: Vec::new(),
+    };
+    d.say(&format!(
+        "git-workbench demo: a new repository at {}\n\
+         It holds data/incidents.csv, scripts/baseline.py, params.yaml and a workbench.toml\n\
+         declaring one stage, 'baseline'. Every command below is one you can type there.",
+        dir.display()
+    ));
+    d.expect_ok(false, &["init"])?;
+    d.say("\n# Nothing has run yet, so the stage is STALE: never run.");
+    d.expect_ok(false, &["status"])?;
+    d.say("\n# Run the stage: the command streams its output, and the run is recorded in git.");
+    d.expect_ok(false, &["run", "baseline"])?;
+    d.expect_ok(false, &["status"])?;
+    d.say("\n# Try a parameter without editing params.yaml: -p overrides are recorded as such.");
+    d.expect_ok(false, &["run", "baseline", "-p", "baseline.threshold=1.3"])?;
+    d.say("\n# The latest run used threshold 1.3 but params.yaml says 1.5, so status says why it is stale.");
+    d.expect_ok(false, &["status"])?;
+    d.say("\n# Every run, newest first, with its chain of transitions:");
+    d.expect_ok(false, &["log"])?;
+    d.expect_ok(false, &["show", "baseline@latest"])?;
+    d.say("\n# The records are plain git: one ref per run, and a notes index on the code commit.");
+    let _ = d.step(true, &["for-each-ref", "refs/workbench/"]);
+    let _ = d.step(true, &["notes", "--ref=workbench", "show", "HEAD"]);
+    d.say(&format!(
+        "\nDone. The demo repository stays at {}.\n\
+         Next in the loop (coming in later versions): review, card, approve or reject, and\n\
+         narratives that only approved results can enter.",
+        dir.display()
+    ));
+    if out.json {
+        out.json_value(&json!({"dir": dir, "steps": d.steps}));
+    }
+    Ok(0)
+}

@@ -1,0 +1,73 @@
+//! `git workbench init`: a configuration skeleton, notes rewriting and fetch
+//! refspecs. Idempotent: running it again changes nothing and says so.
+
+use super::Out;
+use crate::error::{Error, Result};
+use crate::store::Store;
+use crate::workspace::{find_config, ConfigSource, CONFIG_FILE, PYPROJECT_FILE};
+use serde_json::json;
+
+/// Prepare the repository: write a commented workbench.toml when no configuration
+/// exists, keep the notes index across amend/rebase, and add fetch refspecs for
+/// run records (never push refspecs: they would change what a plain `git push` does).
+#[derive(clap::Args, Debug)]
+pub struct Args {}
+
+pub const SKELETON: &str = r#"# git-workbench configuration (format: docs/config.md in the git-workbench repository).
+# Declare one [stages.NAME] table per stage; `git workbench run NAME` runs it and
+# records the run in git under refs/workbench/runs/NAME/<run-id>.
+
+# tier = 3                    # ceremony: 2 light, 3 the full review/approval loop, 4 team rules
+# run_dir = "runs/{run_id}"   # per-run folder, created for each run, exported as WORKBENCH_RUN_DIR
+# max_stored_size = "10MiB"   # outputs up to this size are stored in the run record; larger are hashed
+
+# [stages.baseline]
+# cmd = "python scripts/baseline.py"                       # run through `sh -c` at the repository root
+# deps = ["data/raw/incidents.csv"]                        # input files, directories or globs
+# outs = ["runs/{run_id}/alerts.csv"]                      # outputs; {run_id} and {stage} are replaced
+# metrics = "runs/{run_id}/metrics.json"                   # a JSON object of metrics
+# params = { file = "params.yaml", keys = ["baseline.*"] } # dotted keys to record (YAML, JSON or TOML)
+# code = ["src/*.py"]                                      # code files; scripts named in cmd count too
+"#;
+
+pub fn cmd_init(out: &Out, _args: Args) -> Result<u8> {
+    let store = Store::discover()?;
+    let mut config_file = None;
+    let mut created = false;
+    if let Some(root) = store.maybe_workdir() {
+        match find_config(root)? {
+            ConfigSource::Workbench => config_file = Some(CONFIG_FILE),
+            ConfigSource::Pyproject => config_file = Some(PYPROJECT_FILE),
+            ConfigSource::None => {
+                let p = root.join(CONFIG_FILE);
+                std::fs::write(&p, SKELETON).map_err(Error::io(&p))?;
+                config_file = Some(CONFIG_FILE);
+                created = true;
+            }
+        }
+    }
+    let mut changes = store.configure_notes()?;
+    changes.extend(store.configure_remotes()?);
+    if out.json {
+        out.json_value(&json!({
+            "config_file": config_file,
+            "config_created": created,
+            "git_config": changes,
+        }));
+        return Ok(0);
+    }
+    match (config_file, created) {
+        (Some(f), true) => out.line(&format!("created {f} (a commented skeleton: declare your stages there)")),
+        (Some(f), false) => out.line(&format!("kept {f} (configuration already present)")),
+        (None, _) => out.line("bare repository: no configuration file written"),
+    }
+    for c in &changes {
+        let line = match (c.action, &c.previous) {
+            ("unchanged", _) => format!("already set {} = {}", c.key, c.value),
+            (_, Some(prev)) => format!("set {} = {} (was {prev})", c.key, c.value),
+            _ => format!("added {} = {}", c.key, c.value),
+        };
+        out.line(&line);
+    }
+    Ok(0)
+}

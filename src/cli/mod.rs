@@ -1,0 +1,130 @@
+//! Argument parsing, one file per subcommand, and all printing. Commands return an
+//! exit code or an `Error`; `main` maps errors to `error:`/`hint:` lines.
+
+mod demo;
+mod hash;
+mod init;
+mod log;
+mod output;
+mod run;
+mod show;
+mod status;
+
+use crate::error::{Error, Result};
+use crate::model::run_id::{match_prefix, PrefixMatch, RunSpec};
+use crate::store::{RunRef, Store};
+use clap::{Parser, Subcommand};
+pub use output::Out;
+
+/// Record every analysis run in git, and let only human-approved results reach the report.
+#[derive(Parser, Debug)]
+#[command(name = "git-workbench", bin_name = "git workbench", version, propagate_version = true)]
+pub struct Cli {
+    /// Print machine-readable JSON on stdout (field names are documented in docs/json.md).
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub command: Commands,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Commands {
+    Init(init::Args),
+    Run(run::Args),
+    Status(status::Args),
+    Show(show::Args),
+    Log(log::Args),
+    Demo(demo::Args),
+    Hash(hash::Args),
+}
+
+/// Parses arguments, runs the command and returns the process exit code.
+pub fn main_entry() -> u8 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => 0,
+                _ => 2,
+            };
+        }
+    };
+    let out = Out::new(cli.json);
+    let result = match cli.command {
+        Commands::Init(a) => init::cmd_init(&out, a),
+        Commands::Run(a) => run::cmd_run(&out, a),
+        Commands::Status(a) => status::cmd_status(&out, a),
+        Commands::Show(a) => show::cmd_show(&out, a),
+        Commands::Log(a) => log::cmd_log(&out, a),
+        Commands::Demo(a) => demo::cmd_demo(&out, a),
+        Commands::Hash(a) => hash::cmd_hash(&out, a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            out.error(&e);
+            e.exit_code()
+        }
+    }
+}
+
+/// Resolves a `RUN` argument to a run ref.
+pub fn resolve_run(store: &Store, spec: &str) -> Result<RunRef> {
+    let parsed = RunSpec::parse(spec).map_err(|e| Error::input(format!("run '{spec}': {e}")))?;
+    match parsed {
+        RunSpec::Latest(stage) => store
+            .list_runs(Some(&stage))?
+            .pop()
+            .ok_or_else(|| no_runs(&stage)),
+        RunSpec::Approved(stage) => {
+            let runs = store.list_runs(Some(&stage))?;
+            if runs.is_empty() {
+                return Err(no_runs(&stage));
+            }
+            for r in runs.into_iter().rev() {
+                if store.latest_event(r.tip)? == Some(crate::model::state::RunEvent::Approved) {
+                    return Ok(r);
+                }
+            }
+            Err(Error::input(format!("stage '{stage}' has no approved run"))
+                .hint(format!("see 'git workbench log {stage}'")))
+        }
+        RunSpec::Id { stage, prefix } => {
+            let runs = store.list_runs(stage.as_deref())?;
+            let pairs: Vec<(String, String)> =
+                runs.iter().map(|r| (r.stage.clone(), r.run_id.clone())).collect();
+            match match_prefix(&pairs, stage.as_deref(), &prefix) {
+                PrefixMatch::One(hit) => Ok(runs
+                    .into_iter()
+                    .find(|r| r.stage == hit.0 && r.run_id == hit.1)
+                    .expect("matched run is listed")),
+                PrefixMatch::None => Err(Error::input(format!("no run matches '{spec}'"))
+                    .hint("list runs with 'git workbench log'")),
+                PrefixMatch::Ambiguous(hits) => {
+                    let shown: Vec<String> = hits
+                        .iter()
+                        .take(10)
+                        .map(|(s, id)| format!("{s}/{id}"))
+                        .collect();
+                    let more = if hits.len() > 10 {
+                        format!(" and {} more", hits.len() - 10)
+                    } else {
+                        String::new()
+                    };
+                    Err(Error::input(format!(
+                        "run id prefix '{prefix}' is ambiguous: {}{more}",
+                        shown.join(", ")
+                    ))
+                    .hint("give more characters of the run id"))
+                }
+            }
+        }
+    }
+}
+
+fn no_runs(stage: &str) -> Error {
+    Error::input(format!("stage '{stage}' has no runs"))
+        .hint(format!("run it with 'git workbench run {stage}'"))
+}

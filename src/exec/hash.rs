@@ -1,0 +1,123 @@
+//! Streaming sha256 of many files on every core, consulting the stat cache first.
+
+use super::statcache::{now_ns, Stamp, StatCache};
+use crate::error::{Error, Result};
+use sha2::{Digest, Sha256};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+const BUF: usize = 1 << 20;
+
+/// Lower-case hex of a digest (sha2 digests have no `LowerHex`).
+pub fn to_hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[(b >> 4) as usize] as char);
+        s.push(DIGITS[(b & 15) as usize] as char);
+    }
+    s
+}
+
+/// sha256 of a byte slice, as hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    to_hex(&Sha256::digest(bytes))
+}
+
+/// sha256 of a file, read in 1 MiB blocks.
+pub fn sha256_file(path: &Path) -> std::io::Result<String> {
+    let mut f = std::fs::File::open(path)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; BUF];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(to_hex(&h.finalize()))
+}
+
+/// Hashes `rels` (relative to `root`) and returns `(rel, hex)` in input order.
+/// Cached digests are used when the stat data matches; the rest are read on up to
+/// `available_parallelism` threads.
+pub fn hash_files(root: &Path, rels: &[String], cache: &mut StatCache) -> Result<Vec<(String, String)>> {
+    let mut results: Vec<Option<String>> = vec![None; rels.len()];
+    let mut todo: Vec<(usize, PathBuf, Stamp)> = Vec::new();
+    for (i, rel) in rels.iter().enumerate() {
+        let abs = root.join(rel);
+        let meta = std::fs::metadata(&abs).map_err(Error::io(&abs))?;
+        let stamp = Stamp::of(&meta);
+        match cache.lookup(&abs, &stamp) {
+            Some(hex) => results[i] = Some(hex.to_string()),
+            None => todo.push((i, abs, stamp)),
+        }
+    }
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(todo.len());
+    let next = AtomicUsize::new(0);
+    let done: Mutex<Vec<(usize, Result<(String, i128, Stamp), Error>)>> = Mutex::new(Vec::new());
+    let work = |todo: &[(usize, PathBuf, Stamp)]| loop {
+        let k = next.fetch_add(1, Ordering::Relaxed);
+        let Some((i, abs, stamp)) = todo.get(k) else { break };
+        let started = now_ns();
+        let r = sha256_file(abs)
+            .map_err(Error::io(abs))
+            .map(|hex| {
+                // Only a file that did not change while it was read is cacheable.
+                let after = std::fs::metadata(abs).map(|m| Stamp::of(&m)).ok();
+                let at = if after.as_ref() == Some(stamp) { started } else { i128::MIN };
+                (hex, at, *stamp)
+            });
+        done.lock().expect("hash results lock").push((*i, r));
+    };
+    if threads <= 1 {
+        work(&todo);
+    } else {
+        std::thread::scope(|s| {
+            for _ in 0..threads {
+                s.spawn(|| work(&todo));
+            }
+        });
+    }
+    for (i, r) in done.into_inner().expect("hash results lock") {
+        let (hex, at, stamp) = r?;
+        if at != i128::MIN {
+            cache.insert(root.join(&rels[i]), stamp, at, hex.clone());
+        }
+        results[i] = Some(hex);
+    }
+    Ok(rels
+        .iter()
+        .cloned()
+        .zip(results.into_iter().map(|h| h.expect("every file hashed")))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_digests() {
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        let d = tempfile::tempdir().unwrap();
+        let names: Vec<String> = (0..50).map(|i| format!("f{i}.txt")).collect();
+        for (i, n) in names.iter().enumerate() {
+            std::fs::write(d.path().join(n), "x".repeat(i)).unwrap();
+        }
+        let mut cache = StatCache::disabled();
+        let got = hash_files(d.path(), &names, &mut cache).unwrap();
+        for (i, (n, hex)) in got.iter().enumerate() {
+            assert_eq!(n, &names[i]);
+            assert_eq!(hex, &sha256_hex("x".repeat(i).as_bytes()));
+        }
+    }
+}

@@ -1,0 +1,420 @@
+//! The stage configuration: `workbench.toml` at the repository root, or the
+//! `[tool.workbench]` table of `pyproject.toml`. Parsing is pure (text in, config or a
+//! located error out); finding the file is the caller's job.
+//!
+//! Unknown keys are errors, so a typo never silently disables a dependency.
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+use toml::Spanned;
+
+/// Default run directory; `{run_id}` is replaced per run.
+pub const DEFAULT_RUN_DIR: &str = "runs/{run_id}";
+/// Default largest output stored in the run record; larger ones are only hashed.
+pub const DEFAULT_MAX_STORED_SIZE: u64 = 10 * 1024 * 1024;
+/// Default ceremony tier (DESIGN.md §5).
+pub const DEFAULT_TIER: u8 = 3;
+
+/// A configuration error located in its file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+/// The whole configuration, validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub tier: u8,
+    pub run_dir: String,
+    pub max_stored_size: u64,
+    pub stages: Vec<Stage>,
+}
+
+/// One declared stage.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stage {
+    pub name: String,
+    pub cmd: String,
+    pub deps: Vec<String>,
+    pub outs: Vec<String>,
+    pub metrics: Option<String>,
+    pub params: Option<ParamsSpec>,
+    pub code: Vec<String>,
+    pub max_stored_size: u64,
+    pub description: Option<String>,
+}
+
+/// Where a stage's params come from and which dotted keys it records.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParamsSpec {
+    pub file: String,
+    #[serde(default = "all_keys")]
+    pub keys: Vec<String>,
+}
+
+fn all_keys() -> Vec<String> {
+    vec!["*".to_string()]
+}
+
+impl Config {
+    pub fn stage(&self, name: &str) -> Option<&Stage> {
+        self.stages.iter().find(|s| s.name == name)
+    }
+
+    pub fn stage_names(&self) -> Vec<&str> {
+        self.stages.iter().map(|s| s.name.as_str()).collect()
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    tier: Option<Spanned<u8>>,
+    run_dir: Option<Spanned<String>>,
+    max_stored_size: Option<Spanned<SizeValue>>,
+    #[serde(default)]
+    stages: IndexMap<Spanned<String>, RawStage>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStage {
+    cmd: Spanned<String>,
+    #[serde(default)]
+    deps: Vec<Spanned<String>>,
+    #[serde(default)]
+    outs: Vec<Spanned<String>>,
+    metrics: Option<Spanned<String>>,
+    params: Option<Spanned<ParamsSpec>>,
+    #[serde(default)]
+    code: Vec<Spanned<String>>,
+    max_stored_size: Option<Spanned<SizeValue>>,
+    description: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum SizeValue {
+    Bytes(i64),
+    Text(String),
+}
+
+#[derive(Deserialize)]
+struct Pyproject {
+    tool: Option<PyprojectTool>,
+}
+
+#[derive(Deserialize)]
+struct PyprojectTool {
+    workbench: Option<RawConfig>,
+}
+
+/// Parses `workbench.toml`.
+pub fn parse_workbench_toml(text: &str) -> Result<Config, ConfigError> {
+    let raw: RawConfig = toml::from_str(text).map_err(|e| toml_error(text, &e))?;
+    validate(text, raw, "")
+}
+
+/// Parses the `[tool.workbench]` table of `pyproject.toml`; `Ok(None)` when absent.
+pub fn parse_pyproject(text: &str) -> Result<Option<Config>, ConfigError> {
+    match toml::from_str::<Pyproject>(text) {
+        Ok(p) => match p.tool.and_then(|t| t.workbench) {
+            Some(raw) => validate(text, raw, "tool.workbench.").map(Some),
+            None => Ok(None),
+        },
+        // A broken pyproject.toml is only our business when it mentions us.
+        Err(e) if text.contains("tool.workbench") => Err(toml_error(text, &e)),
+        Err(_) => Ok(None),
+    }
+}
+
+/// True when a pyproject.toml text declares a `[tool.workbench]` table (even a broken one).
+pub fn pyproject_mentions_workbench(text: &str) -> bool {
+    match toml::from_str::<toml::Table>(text) {
+        Ok(t) => t
+            .get("tool")
+            .and_then(|t| t.get("workbench"))
+            .is_some(),
+        Err(_) => text.contains("tool.workbench"),
+    }
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+fn toml_error(text: &str, e: &toml::de::Error) -> ConfigError {
+    ConfigError {
+        line: e.span().map(|s| line_of(text, s.start)),
+        message: e.message().trim().replace('\n', " "),
+    }
+}
+
+fn at<T>(text: &str, s: &Spanned<T>, message: String) -> ConfigError {
+    ConfigError {
+        line: Some(line_of(text, s.span().start)),
+        message,
+    }
+}
+
+fn validate(text: &str, raw: RawConfig, prefix: &str) -> Result<Config, ConfigError> {
+    let tier = match &raw.tier {
+        Some(t) if !(1..=4).contains(t.get_ref()) => {
+            return Err(at(text, t, format!("{prefix}tier must be 1, 2, 3 or 4")))
+        }
+        Some(t) => *t.get_ref(),
+        None => DEFAULT_TIER,
+    };
+    let run_dir = match &raw.run_dir {
+        Some(r) => {
+            let key = format!("{prefix}run_dir");
+            check_path(text, r, &key)?;
+            if !r.get_ref().contains("{run_id}") {
+                return Err(at(text, r, format!("{key} must contain {{run_id}}")));
+            }
+            r.get_ref().clone()
+        }
+        None => DEFAULT_RUN_DIR.to_string(),
+    };
+    let max_stored_size = match &raw.max_stored_size {
+        Some(s) => size(text, s, &format!("{prefix}max_stored_size"))?,
+        None => DEFAULT_MAX_STORED_SIZE,
+    };
+    let mut stages = Vec::new();
+    for (name, st) in raw.stages {
+        let key = format!("{prefix}stages.{}", name.get_ref());
+        if !super::run_id::is_valid_stage_name(name.get_ref()) {
+            return Err(at(
+                text,
+                &name,
+                format!("{key}: stage names may use letters, digits, '_', '-' and '.'"),
+            ));
+        }
+        if st.cmd.get_ref().trim().is_empty() {
+            return Err(at(text, &st.cmd, format!("{key}.cmd is empty")));
+        }
+        for d in &st.deps {
+            check_path(text, d, &format!("{key}.deps"))?;
+        }
+        for o in &st.outs {
+            check_path(text, o, &format!("{key}.outs"))?;
+        }
+        for c in &st.code {
+            check_path(text, c, &format!("{key}.code"))?;
+        }
+        if let Some(m) = &st.metrics {
+            check_path(text, m, &format!("{key}.metrics"))?;
+        }
+        if let Some(p) = &st.params {
+            let spec = p.get_ref();
+            if let Err(why) = check_relative(&spec.file) {
+                return Err(at(text, p, format!("{key}.params.file '{}' {why}", spec.file)));
+            }
+            if spec.keys.iter().any(|k| k.is_empty()) {
+                return Err(at(text, p, format!("{key}.params.keys has an empty key")));
+            }
+        }
+        let max = match &st.max_stored_size {
+            Some(s) => size(text, s, &format!("{key}.max_stored_size"))?,
+            None => max_stored_size,
+        };
+        stages.push(Stage {
+            name: name.into_inner(),
+            cmd: st.cmd.into_inner(),
+            deps: st.deps.into_iter().map(Spanned::into_inner).collect(),
+            outs: st.outs.into_iter().map(Spanned::into_inner).collect(),
+            metrics: st.metrics.map(Spanned::into_inner),
+            params: st.params.map(Spanned::into_inner),
+            code: st.code.into_iter().map(Spanned::into_inner).collect(),
+            max_stored_size: max,
+            description: st.description,
+        });
+    }
+    Ok(Config {
+        tier,
+        run_dir,
+        max_stored_size,
+        stages,
+    })
+}
+
+fn size(text: &str, s: &Spanned<SizeValue>, key: &str) -> Result<u64, ConfigError> {
+    let parsed = match s.get_ref() {
+        SizeValue::Bytes(n) if *n >= 0 => Some(*n as u64),
+        SizeValue::Bytes(_) => None,
+        SizeValue::Text(t) => parse_size(t),
+    };
+    parsed.ok_or_else(|| {
+        at(
+            text,
+            s,
+            format!("{key} must be a size such as 10485760, \"10MiB\" or \"500kB\""),
+        )
+    })
+}
+
+/// Parses `"10MiB"`, `"500 kB"`, `"1G"` or a plain byte count.
+pub fn parse_size(t: &str) -> Option<u64> {
+    let t = t.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num.parse().ok()?;
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1_000,
+        "kib" => 1 << 10,
+        "m" | "mb" => 1_000_000,
+        "mib" => 1 << 20,
+        "g" | "gb" => 1_000_000_000,
+        "gib" => 1 << 30,
+        _ => return None,
+    };
+    n.checked_mul(mult)
+}
+
+fn check_path(text: &str, p: &Spanned<String>, key: &str) -> Result<(), ConfigError> {
+    check_relative(p.get_ref()).map_err(|why| at(text, p, format!("{key}: '{}' {why}", p.get_ref())))?;
+    check_placeholders(p.get_ref()).map_err(|why| at(text, p, format!("{key}: '{}' {why}", p.get_ref())))
+}
+
+/// Refuses paths that are empty, absolute, climb out of the repository or enter `.git`.
+pub fn check_relative(p: &str) -> Result<(), &'static str> {
+    if p.trim().is_empty() {
+        return Err("is empty");
+    }
+    if p.starts_with('/') || p.starts_with('\\') || p.as_bytes().get(1) == Some(&b':') {
+        return Err("is absolute; paths are relative to the repository root");
+    }
+    let mut depth: i32 = 0;
+    for part in p.split(['/', '\\']) {
+        match part {
+            "" | "." => {}
+            ".." => {
+                depth -= 1;
+                if depth < 0 {
+                    return Err("escapes the repository");
+                }
+            }
+            ".git" => return Err("points into the .git directory"),
+            _ => depth += 1,
+        }
+    }
+    Ok(())
+}
+
+fn check_placeholders(p: &str) -> Result<(), &'static str> {
+    let mut rest = p;
+    while let Some(i) = rest.find('{') {
+        let after = &rest[i + 1..];
+        let Some(j) = after.find('}') else {
+            return Err("has an unclosed '{'");
+        };
+        if !matches!(&after[..j], "run_id" | "stage") {
+            return Err("uses an unknown placeholder (only {run_id} and {stage} exist)");
+        }
+        rest = &after[j + 1..];
+    }
+    Ok(())
+}
+
+/// Replaces `{run_id}` and `{stage}` in a configured path.
+pub fn expand(pattern: &str, stage: &str, run_id: &str) -> String {
+    pattern.replace("{run_id}", run_id).replace("{stage}", stage)
+}
+
+/// True when a configured path varies per run (and so cannot be checked before one).
+pub fn is_per_run(pattern: &str) -> bool {
+    pattern.contains("{run_id}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+tier = 3
+max_stored_size = "1MiB"
+
+[stages.prepare]
+cmd = "python scripts/prepare.py"
+deps = ["data/raw/*.csv"]
+outs = ["data/processed/clean.csv"]
+
+[stages.train]
+cmd = "python scripts/train.py"
+deps = ["data/processed/clean.csv", "src/"]
+outs = ["runs/{run_id}/pred.csv"]
+metrics = "runs/{run_id}/metrics.json"
+params = { file = "params.yaml", keys = ["train.lr", "train.depth"] }
+max_stored_size = 2048
+"#;
+
+    #[test]
+    fn parses_stages_in_declaration_order() {
+        let c = parse_workbench_toml(GOOD).unwrap();
+        assert_eq!(c.stage_names(), ["prepare", "train"]);
+        assert_eq!(c.max_stored_size, 1 << 20);
+        let t = c.stage("train").unwrap();
+        assert_eq!(t.max_stored_size, 2048);
+        assert_eq!(c.stage("prepare").unwrap().max_stored_size, 1 << 20);
+        assert_eq!(t.params.as_ref().unwrap().keys, ["train.lr", "train.depth"]);
+        assert_eq!(t.metrics.as_deref(), Some("runs/{run_id}/metrics.json"));
+        assert_eq!(c.run_dir, DEFAULT_RUN_DIR);
+    }
+
+    #[test]
+    fn unknown_keys_name_key_and_line() {
+        let text = "[stages.a]\ncmd = \"x\"\nouts = []\ndepz = [\"y\"]\n";
+        let e = parse_workbench_toml(text).unwrap_err();
+        assert_eq!(e.line, Some(4), "{e:?}");
+        assert!(e.message.contains("depz"), "{e:?}");
+        let e = parse_workbench_toml("colour = 1\n").unwrap_err();
+        assert!(e.message.contains("colour"), "{e:?}");
+        assert_eq!(e.line, Some(1));
+    }
+
+    #[test]
+    fn bad_paths_are_located() {
+        let e = parse_workbench_toml("[stages.a]\ncmd = \"x\"\nouts = [\"../up.csv\"]\n").unwrap_err();
+        assert_eq!(e.line, Some(3));
+        assert!(e.message.contains("escapes the repository"), "{e:?}");
+        let e = parse_workbench_toml("[stages.a]\ncmd = \"x\"\n\nmetrics = \"/tmp/m.json\"\n").unwrap_err();
+        assert_eq!(e.line, Some(4));
+        assert!(e.message.contains("absolute"));
+        let e = parse_workbench_toml("[stages.a]\ncmd = \"x\"\nouts = [\"runs/{id}/x\"]\n").unwrap_err();
+        assert!(e.message.contains("placeholder"));
+        assert!(check_relative("a/../b").is_ok());
+        assert!(check_relative("a/../../b").is_err());
+        assert!(check_relative(".git/config").is_err());
+    }
+
+    #[test]
+    fn pyproject_table() {
+        let text = "[project]\nname = \"x\"\n\n[tool.workbench.stages.a]\ncmd = \"true\"\n";
+        let c = parse_pyproject(text).unwrap().unwrap();
+        assert_eq!(c.stage_names(), ["a"]);
+        assert!(parse_pyproject("[project]\nname = \"x\"\n").unwrap().is_none());
+        let e = parse_pyproject("[tool.workbench.stages.a]\ncmd = \"true\"\nbogus = 1\n").unwrap_err();
+        assert_eq!(e.line, Some(3));
+        assert!(e.message.contains("bogus"));
+        assert!(pyproject_mentions_workbench(text));
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("10MiB"), Some(10 << 20));
+        assert_eq!(parse_size("500 kB"), Some(500_000));
+        assert_eq!(parse_size("7"), Some(7));
+        assert_eq!(parse_size("lots"), None);
+        let e = parse_workbench_toml("max_stored_size = \"big\"\n").unwrap_err();
+        assert!(e.message.contains("max_stored_size"));
+    }
+
+    #[test]
+    fn placeholders_expand() {
+        assert_eq!(expand("runs/{run_id}/{stage}.csv", "t", "R"), "runs/R/t.csv");
+        assert!(is_per_run("runs/{run_id}/m.json"));
+    }
+}

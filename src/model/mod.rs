@@ -1,0 +1,12 @@
+//! The contracts and pure rules of git-workbench: configuration, run ids, manifests,
+//! params, states, staleness and note events. Nothing here touches git, the clock or
+//! the file system, so every rule is unit-tested as a plain function.
+
+pub mod config;
+pub mod event;
+pub mod manifest;
+pub mod params;
+pub mod run_id;
+pub mod staleness;
+pub mod state;
+pub mod time;

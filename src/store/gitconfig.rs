@@ -1,0 +1,123 @@
+//! The git configuration `init` writes: notes rewriting and remote fetch refspecs.
+
+use super::refs::{fetch_refspecs, NOTES_REF};
+use super::Store;
+use crate::error::{Error, Result};
+
+/// One configuration change `init` made or found already in place.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ConfigChange {
+    pub key: String,
+    pub value: String,
+    /// `"added"`, `"set"` (replacing `previous`) or `"unchanged"`.
+    pub action: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous: Option<String>,
+}
+
+impl Store {
+    fn local_config(&self) -> Result<git2::Config> {
+        self.repo
+            .config()
+            .and_then(|c| c.open_level(git2::ConfigLevel::Local))
+            .map_err(Error::git("cannot open the repository's git config"))
+    }
+
+    /// Makes the notes index survive `commit --amend` and `rebase`, and merge as a
+    /// set union.
+    pub fn configure_notes(&self) -> Result<Vec<ConfigChange>> {
+        let mut cfg = self.local_config()?;
+        Ok(vec![
+            ensure_multivar(&mut cfg, "notes.rewriteRef", NOTES_REF)?,
+            ensure_single(&mut cfg, "notes.rewriteMode", "cat_sort_uniq")?,
+            ensure_single(&mut cfg, "notes.workbench.mergeStrategy", "cat_sort_uniq")?,
+        ])
+    }
+
+    /// Adds the workbench fetch refspecs to every remote.
+    pub fn configure_remotes(&self) -> Result<Vec<ConfigChange>> {
+        let mut out = Vec::new();
+        let remotes = self
+            .repo
+            .remotes()
+            .map_err(Error::git("cannot list remotes"))?;
+        let mut cfg = self.local_config()?;
+        for name in remotes.iter().filter_map(|n| n.ok().flatten()) {
+            for spec in fetch_refspecs(name) {
+                out.push(ensure_multivar(&mut cfg, &format!("remote.{name}.fetch"), &spec)?);
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn values(cfg: &git2::Config, key: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Ok(mut entries) = cfg.multivar(key, None) {
+        while let Some(Ok(e)) = entries.next() {
+            if let Ok(v) = e.value() {
+                out.push(v.to_string());
+            }
+        }
+    }
+    out
+}
+
+fn ensure_multivar(cfg: &mut git2::Config, key: &str, value: &str) -> Result<ConfigChange> {
+    let present = values(cfg, key).iter().any(|v| v == value);
+    if !present {
+        // A regex that matches nothing appends a new value instead of replacing one.
+        cfg.set_multivar(key, "^\u{1}$", value)
+            .map_err(Error::git(format!("cannot add {key}")))?;
+    }
+    Ok(ConfigChange {
+        key: key.to_string(),
+        value: value.to_string(),
+        action: if present { "unchanged" } else { "added" },
+        previous: None,
+    })
+}
+
+fn ensure_single(cfg: &mut git2::Config, key: &str, value: &str) -> Result<ConfigChange> {
+    let previous = cfg.get_string(key).ok();
+    let unchanged = previous.as_deref() == Some(value);
+    if !unchanged {
+        cfg.set_str(key, value)
+            .map_err(Error::git(format!("cannot set {key}")))?;
+    }
+    Ok(ConfigChange {
+        key: key.to_string(),
+        value: value.to_string(),
+        action: if unchanged { "unchanged" } else if previous.is_some() { "set" } else { "added" },
+        previous: previous.filter(|_| !unchanged),
+    })
+}
+
+impl Store {
+    /// Sets one key in the repository's own config.
+    pub fn set_local_config(&self, key: &str, value: &str) -> Result<()> {
+        self.local_config()?
+            .set_str(key, value)
+            .map_err(Error::git(format!("cannot set {key}")))
+    }
+
+    /// Stages every file (honouring .gitignore) and commits on HEAD. For `demo`.
+    pub fn commit_all(&self, message: &str) -> Result<git2::Oid> {
+        let ctx = || "cannot commit the example files".to_string();
+        let mut index = self.repo.index().map_err(Error::git(ctx()))?;
+        index
+            .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+            .and_then(|_| index.write())
+            .map_err(Error::git(ctx()))?;
+        let tree = index
+            .write_tree()
+            .and_then(|t| self.repo.find_tree(t))
+            .map_err(Error::git(ctx()))?;
+        let sig = self.signature()?;
+        let parent = self.head().and_then(|(c, _)| self.repo.find_commit(c).ok());
+        let parents: Vec<&git2::Commit> = parent.iter().collect();
+        self.repo
+            .commit(Some("HEAD"), &sig, &sig, message, &tree, &parents)
+            .map_err(Error::git(ctx()))
+    }
+}

@@ -1,0 +1,159 @@
+//! The notes index, `refs/notes/workbench`: one JSON line per event on the code commit
+//! a run executed at.
+//!
+//! libgit2's note API (and `git notes add`) force-write the notes ref and lose notes
+//! under concurrency, so appends here read the ref, edit the tree, write a commit and
+//! move the ref with compare-and-swap, retrying on contention. New notes go to a
+//! 2/38 fan-out path (what git uses from a few hundred notes on): libgit2 never fans
+//! out on its own and a flat tree makes every lookup linear.
+
+use super::refs::NOTES_REF;
+use super::{backoff, is_contention, Store};
+use crate::error::{Error, Result};
+use git2::{FileMode, Oid};
+use std::path::Path;
+
+const MAX_ATTEMPTS: u32 = 400;
+
+impl Store {
+    /// The lines of the workbench note on `target`, if any.
+    pub fn note_lines(&self, target: Oid) -> Result<Vec<String>> {
+        let Some(tree) = self.notes_tree()? else {
+            return Ok(Vec::new());
+        };
+        match find_note(&tree, target) {
+            Some((_, blob)) => {
+                let blob = self
+                    .repo
+                    .find_blob(blob)
+                    .map_err(Error::git(format!("cannot read the note on {target}")))?;
+                Ok(String::from_utf8_lossy(blob.content())
+                    .lines()
+                    .filter(|l| !l.trim().is_empty())
+                    .map(str::to_string)
+                    .collect())
+            }
+            None => Ok(Vec::new()),
+        }
+    }
+
+    fn notes_tree(&self) -> Result<Option<git2::Tree<'_>>> {
+        match self.repo.find_reference(NOTES_REF) {
+            Ok(r) => r
+                .peel_to_tree()
+                .map(Some)
+                .map_err(Error::git(format!("cannot read {NOTES_REF}"))),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(Error::git(format!("cannot read {NOTES_REF}"))(e)),
+        }
+    }
+
+    /// Appends `line` to the note on `target` unless the note already has it.
+    pub fn append_note_line(&self, target: Oid, line: &str, message: &str) -> Result<()> {
+        let ctx = || format!("cannot update {NOTES_REF} for {target}");
+        for attempt in 0..MAX_ATTEMPTS {
+            let old = match self.repo.refname_to_id(NOTES_REF) {
+                Ok(o) => Some(o),
+                Err(e) if e.code() == git2::ErrorCode::NotFound => None,
+                Err(e) => return Err(Error::git(ctx())(e)),
+            };
+            let (base, parents) = match old {
+                Some(o) => {
+                    let c = self.repo.find_commit(o).map_err(Error::git(ctx()))?;
+                    (c.tree().map_err(Error::git(ctx()))?, vec![c])
+                }
+                None => (
+                    self.repo
+                        .find_tree(self.empty_tree()?)
+                        .map_err(Error::git(ctx()))?,
+                    vec![],
+                ),
+            };
+            let (path, mut content) = match find_note(&base, target) {
+                Some((path, blob)) => {
+                    let b = self.repo.find_blob(blob).map_err(Error::git(ctx()))?;
+                    (path, b.content().to_vec())
+                }
+                None => (new_note_path(&self.repo, &base, target), Vec::new()),
+            };
+            if content
+                .split(|b| *b == b'\n')
+                .any(|l| l == line.as_bytes())
+            {
+                return Ok(());
+            }
+            if !content.is_empty() && !content.ends_with(b"\n") {
+                content.push(b'\n');
+            }
+            content.extend_from_slice(line.as_bytes());
+            content.push(b'\n');
+            let blob = self.repo.blob(&content).map_err(Error::git(ctx()))?;
+            let mut upd = git2::build::TreeUpdateBuilder::new();
+            upd.upsert(path.as_str(), blob, FileMode::Blob);
+            let tree_id = upd
+                .create_updated(&self.repo, &base)
+                .map_err(Error::git(ctx()))?;
+            let tree = self.repo.find_tree(tree_id).map_err(Error::git(ctx()))?;
+            let sig = self.signature()?;
+            let parent_refs: Vec<&git2::Commit> = parents.iter().collect();
+            let commit = self
+                .repo
+                .commit(None, &sig, &sig, message, &tree, &parent_refs)
+                .map_err(Error::git(ctx()))?;
+            let _ = self.repo.reference_ensure_log(NOTES_REF);
+            let moved = match old {
+                Some(o) => self
+                    .repo
+                    .reference_matching(NOTES_REF, commit, true, o, message),
+                None => self.repo.reference(NOTES_REF, commit, false, message),
+            };
+            match moved {
+                Ok(_) => return Ok(()),
+                Err(e) if is_contention(&e) => backoff(attempt),
+                Err(e) => return Err(Error::git(ctx())(e)),
+            }
+        }
+        Err(Error::refused(format!(
+            "{NOTES_REF} stayed busy through {MAX_ATTEMPTS} attempts; the note for {target} was not written"
+        ))
+        .hint("the run record itself is saved; retry later"))
+    }
+}
+
+/// Finds the note for `target` at any fan-out git may have written.
+fn find_note(tree: &git2::Tree, target: Oid) -> Option<(String, Oid)> {
+    let hex = target.to_string();
+    [
+        hex.clone(),
+        format!("{}/{}", &hex[..2], &hex[2..]),
+        format!("{}/{}/{}", &hex[..2], &hex[2..4], &hex[4..]),
+        format!("{}/{}/{}/{}", &hex[..2], &hex[2..4], &hex[4..6], &hex[6..]),
+    ]
+    .into_iter()
+    .find_map(|p| {
+        tree.get_path(Path::new(&p))
+            .ok()
+            .filter(|e| e.kind() == Some(git2::ObjectType::Blob))
+            .map(|e| (p, e.id()))
+    })
+}
+
+/// Chooses the path for a new note, following the depth of fan-out the tree uses.
+fn new_note_path(repo: &git2::Repository, tree: &git2::Tree, target: Oid) -> String {
+    let hex = target.to_string();
+    let is_fanout = |e: &git2::TreeEntry| {
+        e.kind() == Some(git2::ObjectType::Tree)
+            && e.name()
+                .is_ok_and(|n| n.len() == 2 && n.bytes().all(|b| b.is_ascii_hexdigit()))
+    };
+    let deeper = tree
+        .iter()
+        .find(|e| is_fanout(e))
+        .and_then(|e| repo.find_tree(e.id()).ok())
+        .is_some_and(|sub| sub.iter().any(|e| is_fanout(&e)));
+    if deeper {
+        format!("{}/{}/{}", &hex[..2], &hex[2..4], &hex[4..])
+    } else {
+        format!("{}/{}", &hex[..2], &hex[2..])
+    }
+}

@@ -1,0 +1,263 @@
+//! A repository together with its stage configuration, and the computations `run`
+//! and `status` share: params now, code files, and the current state of a stage.
+
+use crate::error::{Error, Result};
+use crate::exec::hash::hash_files;
+use crate::exec::paths::expand;
+use crate::exec::statcache::StatCache;
+use crate::model::config::{self, Config, Stage};
+use crate::model::manifest::{tagged, HashMap, RunManifest};
+use crate::model::params::{self, FlatParams};
+use crate::model::staleness::CurrentState;
+use crate::store::Store;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub const CONFIG_FILE: &str = "workbench.toml";
+pub const PYPROJECT_FILE: &str = "pyproject.toml";
+
+/// An opened repository with a working tree and its configuration.
+pub struct Workspace {
+    pub store: Store,
+    pub root: PathBuf,
+    pub config: Config,
+    /// `workbench.toml` or `pyproject.toml`, relative to the root.
+    pub config_file: &'static str,
+    params_files: std::cell::RefCell<BTreeMap<String, FlatParams>>,
+}
+
+/// Where the configuration lives, if anywhere.
+pub enum ConfigSource {
+    Workbench,
+    Pyproject,
+    None,
+}
+
+/// Finds the configuration file; both present is an error naming both.
+pub fn find_config(root: &Path) -> Result<ConfigSource> {
+    let wb = root.join(CONFIG_FILE);
+    let py = root.join(PYPROJECT_FILE);
+    let py_has = match std::fs::read_to_string(&py) {
+        Ok(t) => config::pyproject_mentions_workbench(&t),
+        Err(_) => false,
+    };
+    match (wb.is_file(), py_has) {
+        (true, true) => Err(Error::input(format!(
+            "configuration found in both {} and {} [tool.workbench]",
+            wb.display(),
+            py.display()
+        ))
+        .hint("keep one of the two; remove the other")),
+        (true, false) => Ok(ConfigSource::Workbench),
+        (false, true) => Ok(ConfigSource::Pyproject),
+        (false, false) => Ok(ConfigSource::None),
+    }
+}
+
+fn config_error(file: &str, e: config::ConfigError) -> Error {
+    let at = match e.line {
+        Some(l) => format!("{file}:{l}"),
+        None => file.to_string(),
+    };
+    Error::input(format!("{at}: {}", e.message)).hint("the format is described in docs/config.md")
+}
+
+/// Reads and validates the configuration at `root`.
+pub fn load_config(root: &Path) -> Result<(Config, &'static str)> {
+    let (file, parsed) = match find_config(root)? {
+        ConfigSource::Workbench => {
+            let p = root.join(CONFIG_FILE);
+            let text = std::fs::read_to_string(&p).map_err(Error::io(&p))?;
+            (CONFIG_FILE, config::parse_workbench_toml(&text).map(Some))
+        }
+        ConfigSource::Pyproject => {
+            let p = root.join(PYPROJECT_FILE);
+            let text = std::fs::read_to_string(&p).map_err(Error::io(&p))?;
+            (PYPROJECT_FILE, config::parse_pyproject(&text))
+        }
+        ConfigSource::None => {
+            return Err(Error::input(format!(
+                "no {CONFIG_FILE} (or [tool.workbench] in {PYPROJECT_FILE}) at {}",
+                root.display()
+            ))
+            .hint("run 'git workbench init' to write a commented skeleton"))
+        }
+    };
+    match parsed {
+        Ok(Some(c)) => Ok((c, file)),
+        Ok(None) => Err(Error::input(format!("{file} has no [tool.workbench] table"))),
+        Err(e) => Err(config_error(file, e)),
+    }
+}
+
+impl Workspace {
+    /// Opens the repository around the current directory and its configuration.
+    pub fn open(command: &str) -> Result<Workspace> {
+        let store = Store::discover()?;
+        let root = store.workdir(command)?;
+        let (config, config_file) = load_config(&root)?;
+        Ok(Workspace {
+            store,
+            root,
+            config,
+            config_file,
+            params_files: Default::default(),
+        })
+    }
+
+    /// The stage called `name`, or an error listing the known ones.
+    pub fn stage(&self, name: &str) -> Result<&Stage> {
+        self.config.stage(name).ok_or_else(|| {
+            let known = self.config.stage_names();
+            let list = if known.is_empty() {
+                "none are configured".to_string()
+            } else {
+                format!("known stages: {}", known.join(", "))
+            };
+            Error::input(format!("unknown stage '{name}' in {}", self.config_file)).hint(list)
+        })
+    }
+
+    pub fn stat_cache(&self) -> StatCache {
+        StatCache::load(self.store.common_dir().join("workbench").join("stat-cache"))
+    }
+
+    /// Directory for temporary files of in-flight runs.
+    pub fn tmp_dir(&self) -> Result<PathBuf> {
+        let d = self.store.common_dir().join("workbench").join("tmp");
+        std::fs::create_dir_all(&d).map_err(Error::io(&d))?;
+        Ok(d)
+    }
+
+    /// All keys of a params file, flattened (parsed once per command).
+    pub fn params_file(&self, stage: &Stage, file: &str) -> Result<FlatParams> {
+        if let Some(p) = self.params_files.borrow().get(file) {
+            return Ok(p.clone());
+        }
+        let path = self.root.join(file);
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                Error::input(format!(
+                    "params file '{file}' of stage '{}' does not exist",
+                    stage.name
+                ))
+                .hint(format!("create it, or fix stages.{}.params in {}", stage.name, self.config_file))
+            } else {
+                Error::io(&path)(e)
+            }
+        })?;
+        let value: serde_json::Value = match Path::new(file).extension().and_then(|e| e.to_str()) {
+            Some("yaml" | "yml") => serde_yaml_ng::from_str(&text).map_err(|e| e.to_string()),
+            Some("json") => serde_json::from_str(&text).map_err(|e| e.to_string()),
+            Some("toml") => toml::from_str::<toml::Table>(&text)
+                .map_err(|e| e.to_string())
+                .and_then(|t| serde_json::to_value(t).map_err(|e| e.to_string())),
+            _ => Err("params files must end in .yaml, .yml, .json or .toml".to_string()),
+        }
+        .map_err(|e| Error::input(format!("params file '{file}': {}", e.trim())))?;
+        let flat = params::flatten(&value);
+        self.params_files
+            .borrow_mut()
+            .insert(file.to_string(), flat.clone());
+        Ok(flat)
+    }
+
+    /// The declared params of a stage as the params file has them now, plus
+    /// `-p` overrides; also returns the file's full key set for validation.
+    pub fn params_now(
+        &self,
+        stage: &Stage,
+        overrides: &[(String, serde_json::Value)],
+    ) -> Result<FlatParams> {
+        let Some(spec) = &stage.params else {
+            let mut p = FlatParams::new();
+            params::apply_overrides(&mut p, None, overrides).expect("free overrides");
+            return Ok(p);
+        };
+        let all = self.params_file(stage, &spec.file)?;
+        let mut selected = params::select(&all, &spec.keys).map_err(|key| {
+            Error::input(format!(
+                "params file '{}' has no key '{key}' (declared by stage '{}')",
+                spec.file, stage.name
+            ))
+            .hint(format!("add it to {} or fix stages.{}.params.keys", spec.file, stage.name))
+        })?;
+        params::apply_overrides(&mut selected, Some((&all, &spec.keys)), overrides).map_err(|key| {
+            Error::input(format!(
+                "-p {key}: params file '{}' has no such key and stage '{}' does not declare it",
+                spec.file, stage.name
+            ))
+            .hint("check the spelling; declared keys are in stages.NAME.params.keys")
+        })?;
+        Ok(selected)
+    }
+
+    /// Code files of a stage: declared `code` patterns plus files named in `cmd`.
+    pub fn code_patterns(&self, stage: &Stage, command: &str) -> Vec<String> {
+        let mut out = stage.code.clone();
+        for tok in command.split_whitespace() {
+            let tok = tok.trim_matches(|c| c == '"' || c == '\'');
+            if tok.starts_with('-')
+                || tok.contains('{')
+                || config::check_relative(tok).is_err()
+                || !tok.contains(['/', '.'])
+                || stage.deps.iter().any(|d| d == tok)
+                || out.iter().any(|c| c == tok)
+            {
+                continue;
+            }
+            if self.root.join(tok).is_file() {
+                out.push(tok.to_string());
+            }
+        }
+        out
+    }
+
+    /// Hashes files named by patterns; `missing` patterns are returned, not errors.
+    pub fn hash_patterns(
+        &self,
+        patterns: &[String],
+        cache: &mut StatCache,
+    ) -> Result<(HashMap, Vec<String>)> {
+        let e = expand(&self.root, patterns)?;
+        let hashed = hash_files(&self.root, &e.files, cache)?;
+        Ok((
+            hashed.into_iter().map(|(p, h)| (p, tagged(&h))).collect(),
+            e.missing,
+        ))
+    }
+
+    /// The current state of a stage, to compare with its latest run.
+    pub fn current_state(
+        &self,
+        stage: &Stage,
+        latest: Option<&RunManifest>,
+        cache: &mut StatCache,
+    ) -> Result<CurrentState> {
+        let deps: Vec<String> = stage.deps.iter().filter(|d| !config::is_per_run(d)).cloned().collect();
+        let (inputs, _) = self.hash_patterns(&deps, cache)?;
+        let (code_files, _) = self.hash_patterns(&self.code_patterns(stage, &stage.cmd), cache)?;
+        let params = self.params_now(stage, &[])?;
+        let mut outputs = BTreeMap::new();
+        if let Some(m) = latest {
+            for path in m.outputs.keys() {
+                let hashed = if self.root.join(path).is_file() {
+                    hash_files(&self.root, std::slice::from_ref(path), cache)
+                        .ok()
+                        .and_then(|v| v.into_iter().next())
+                        .map(|(_, h)| tagged(&h))
+                } else {
+                    None
+                };
+                outputs.insert(path.clone(), hashed);
+            }
+        }
+        Ok(CurrentState {
+            inputs,
+            params,
+            code_files,
+            command: stage.cmd.clone(),
+            outputs,
+        })
+    }
+}
