@@ -85,7 +85,9 @@ pub fn load_config(root: &Path) -> Result<(Config, &'static str)> {
     };
     match parsed {
         Ok(Some(c)) => Ok((c, file)),
-        Ok(None) => Err(Error::input(format!("{file} has no [tool.workbench] table"))),
+        Ok(None) => Err(Error::input(format!(
+            "{file} has no [tool.workbench] table"
+        ))),
         Err(e) => Err(config_error(file, e)),
     }
 }
@@ -141,7 +143,10 @@ impl Workspace {
                     "params file '{file}' of stage '{}' does not exist",
                     stage.name
                 ))
-                .hint(format!("create it, or fix stages.{}.params in {}", stage.name, self.config_file))
+                .hint(format!(
+                    "create it, or fix stages.{}.params in {}",
+                    stage.name, self.config_file
+                ))
             } else {
                 Error::io(&path)(e)
             }
@@ -180,15 +185,20 @@ impl Workspace {
                 "params file '{}' has no key '{key}' (declared by stage '{}')",
                 spec.file, stage.name
             ))
-            .hint(format!("add it to {} or fix stages.{}.params.keys", spec.file, stage.name))
-        })?;
-        params::apply_overrides(&mut selected, Some((&all, &spec.keys)), overrides).map_err(|key| {
-            Error::input(format!(
-                "-p {key}: params file '{}' has no such key and stage '{}' does not declare it",
+            .hint(format!(
+                "add it to {} or fix stages.{}.params.keys",
                 spec.file, stage.name
             ))
-            .hint("check the spelling; declared keys are in stages.NAME.params.keys")
         })?;
+        params::apply_overrides(&mut selected, Some((&all, &spec.keys)), overrides).map_err(
+            |key| {
+                Error::input(format!(
+                    "-p {key}: params file '{}' has no such key and stage '{}' does not declare it",
+                    spec.file, stage.name
+                ))
+                .hint("check the spelling; declared keys are in stages.NAME.params.keys")
+            },
+        )?;
         Ok(selected)
     }
 
@@ -234,7 +244,12 @@ impl Workspace {
         latest: Option<&RunManifest>,
         cache: &mut StatCache,
     ) -> Result<CurrentState> {
-        let deps: Vec<String> = stage.deps.iter().filter(|d| !config::is_per_run(d)).cloned().collect();
+        let deps: Vec<String> = stage
+            .deps
+            .iter()
+            .filter(|d| !config::is_per_run(d))
+            .cloned()
+            .collect();
         let (inputs, _) = self.hash_patterns(&deps, cache)?;
         let (code_files, _) = self.hash_patterns(&self.code_patterns(stage, &stage.cmd), cache)?;
         let params = self.params_now(stage, &[])?;

@@ -17,10 +17,22 @@ pub struct Args {
 }
 
 const FILES: &[(&str, &str)] = &[
-    ("data/incidents.csv", include_str!("../../examples/demo/data/incidents.csv")),
-    ("scripts/baseline.py", include_str!("../../examples/demo/scripts/baseline.py")),
-    ("params.yaml", include_str!("../../examples/demo/params.yaml")),
-    ("workbench.toml", include_str!("../../examples/demo/workbench.toml")),
+    (
+        "data/incidents.csv",
+        include_str!("../../examples/demo/data/incidents.csv"),
+    ),
+    (
+        "scripts/baseline.py",
+        include_str!("../../examples/demo/scripts/baseline.py"),
+    ),
+    (
+        "params.yaml",
+        include_str!("../../examples/demo/params.yaml"),
+    ),
+    (
+        "workbench.toml",
+        include_str!("../../examples/demo/workbench.toml"),
+    ),
     (".gitignore", include_str!("../../examples/demo/gitignore")),
 ];
 
@@ -61,7 +73,8 @@ impl Demo<'_> {
             .status()
             .map_err(|e| Error::input(format!("cannot run '{shown}': {e}")))?;
         let code = status.code().unwrap_or(1);
-        self.steps.push(json!({"command": format!("{shown} {}", args.join(" ")), "exit_code": code}));
+        self.steps
+            .push(json!({"command": format!("{shown} {}", args.join(" ")), "exit_code": code}));
         Ok(code)
     }
 
@@ -80,10 +93,15 @@ fn prepare_dir(dir: Option<PathBuf>) -> Result<PathBuf> {
     match dir {
         Some(d) => {
             if d.exists() {
-                let empty = std::fs::read_dir(&d).map_err(Error::io(&d))?.next().is_none();
+                let empty = std::fs::read_dir(&d)
+                    .map_err(Error::io(&d))?
+                    .next()
+                    .is_none();
                 if !empty {
-                    return Err(Error::input(format!("{} exists and is not empty", d.display()))
-                        .hint("give a new or empty directory, or none for a temporary one"));
+                    return Err(
+                        Error::input(format!("{} exists and is not empty", d.display()))
+                            .hint("give a new or empty directory, or none for a temporary one"),
+                    );
                 }
             }
             std::fs::create_dir_all(&d).map_err(Error::io(&d))?;

@@ -57,7 +57,9 @@ pub fn cmd_init(out: &Out, _args: Args) -> Result<u8> {
         return Ok(0);
     }
     match (config_file, created) {
-        (Some(f), true) => out.line(&format!("created {f} (a commented skeleton: declare your stages there)")),
+        (Some(f), true) => out.line(&format!(
+            "created {f} (a commented skeleton: declare your stages there)"
+        )),
         (Some(f), false) => out.line(&format!("kept {f} (configuration already present)")),
         (None, _) => out.line("bare repository: no configuration file written"),
     }

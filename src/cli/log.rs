@@ -19,7 +19,9 @@ pub fn cmd_log(out: &Out, args: Args) -> Result<u8> {
     let store = Store::discover()?;
     if let Some(s) = &args.stage {
         if !crate::model::run_id::is_valid_stage_name(s) {
-            return Err(crate::Error::input(format!("'{s}' is not a valid stage name")));
+            return Err(crate::Error::input(format!(
+                "'{s}' is not a valid stage name"
+            )));
         }
     }
     let mut runs = store.list_runs(args.stage.as_deref())?;

@@ -18,7 +18,12 @@ pub use output::Out;
 
 /// Record every analysis run in git, and let only human-approved results reach the report.
 #[derive(Parser, Debug)]
-#[command(name = "git-workbench", bin_name = "git workbench", version, propagate_version = true)]
+#[command(
+    name = "git-workbench",
+    bin_name = "git workbench",
+    version,
+    propagate_version = true
+)]
 pub struct Cli {
     /// Print machine-readable JSON on stdout (field names are documented in docs/json.md).
     #[arg(long, global = true)]
@@ -93,8 +98,10 @@ pub fn resolve_run(store: &Store, spec: &str) -> Result<RunRef> {
         }
         RunSpec::Id { stage, prefix } => {
             let runs = store.list_runs(stage.as_deref())?;
-            let pairs: Vec<(String, String)> =
-                runs.iter().map(|r| (r.stage.clone(), r.run_id.clone())).collect();
+            let pairs: Vec<(String, String)> = runs
+                .iter()
+                .map(|r| (r.stage.clone(), r.run_id.clone()))
+                .collect();
             match match_prefix(&pairs, stage.as_deref(), &prefix) {
                 PrefixMatch::One(hit) => Ok(runs
                     .into_iter()

@@ -134,7 +134,10 @@ fn quote_non_finite(text: &str) -> String {
         if c == '"' {
             in_str = true;
         }
-        if let Some(tok) = ["-Infinity", "Infinity", "NaN"].iter().find(|t| rest.starts_with(**t)) {
+        if let Some(tok) = ["-Infinity", "Infinity", "NaN"]
+            .iter()
+            .find(|t| rest.starts_with(**t))
+        {
             out.push('"');
             out.push_str(tok);
             out.push('"');
@@ -154,7 +157,8 @@ fn cut_log(mut log: Vec<u8>, limit: u64) -> (Vec<u8>, bool) {
         return (log, false);
     }
     let dropped = log.len() - limit;
-    let mut out = format!("[git-workbench: log truncated, first {dropped} bytes dropped]\n").into_bytes();
+    let mut out =
+        format!("[git-workbench: log truncated, first {dropped} bytes dropped]\n").into_bytes();
     out.extend_from_slice(&log.split_off(dropped));
     (out, true)
 }
@@ -193,16 +197,26 @@ pub fn cmd_run(out: &Out, args: Args) -> Result<u8> {
     let (program, command_text) = if args.command.is_empty() {
         (Program::Shell(stage.cmd.clone()), stage.cmd.clone())
     } else {
-        (Program::Argv(args.command.clone()), shell_join(&args.command))
+        (
+            Program::Argv(args.command.clone()),
+            shell_join(&args.command),
+        )
     };
     let (code_files, _) = ws.hash_patterns(&ws.code_patterns(&stage, &command_text), &mut cache)?;
     let snapshot = ws.store.snapshot()?;
-    let parent_run_id = ws.store.list_runs(Some(&stage.name))?.pop().map(|r| r.run_id);
+    let parent_run_id = ws
+        .store
+        .list_runs(Some(&stage.name))?
+        .pop()
+        .map(|r| r.run_id);
     let (run_id, run_dir) = reserve_run_id(&ws, &stage, started_ms)?;
     let log_file = ws.tmp_dir()?.join(format!("{run_id}.log"));
     let params_json = serde_json::to_string(&params_used).expect("params serialize");
     if !out.json {
-        out.note(&format!("workbench: running stage {} as run {run_id}", stage.name));
+        out.note(&format!(
+            "workbench: running stage {} as run {run_id}",
+            stage.name
+        ));
     }
     let mut env = vec![
         ("WORKBENCH_RUN_ID".to_string(), run_id.clone()),
@@ -338,7 +352,9 @@ pub fn cmd_run(out: &Out, args: Args) -> Result<u8> {
     cache.save();
 
     if let Some(w) = &note_warning {
-        out.warn(&format!("run recorded, but its notes index line was not written: {w}"));
+        out.warn(&format!(
+            "run recorded, but its notes index line was not written: {w}"
+        ));
     }
     for m in &manifest.missing_outputs {
         out.warn(&format!("declared output '{m}' was not produced"));
@@ -361,7 +377,11 @@ pub fn cmd_run(out: &Out, args: Args) -> Result<u8> {
             "manifest": manifest,
         }));
     } else {
-        let status_word = if status == RunStatus::Executed { "executed" } else { "failed" };
+        let status_word = if status == RunStatus::Executed {
+            "executed"
+        } else {
+            "failed"
+        };
         out.line(&format!(
             "recorded run {run_id} of stage {} ({status_word}, exit {}, {:.2} s)",
             stage.name, outcome.exit_code, manifest.duration_seconds
@@ -399,7 +419,10 @@ mod tests {
 
     #[test]
     fn shell_join_quotes() {
-        assert_eq!(shell_join(&["echo".into(), "a b".into(), "it's".into()]), "echo 'a b' 'it'\\''s'");
+        assert_eq!(
+            shell_join(&["echo".into(), "a b".into(), "it's".into()]),
+            "echo 'a b' 'it'\\''s'"
+        );
         assert_eq!(shell_join(&["true".into()]), "true");
     }
 

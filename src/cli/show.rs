@@ -60,27 +60,43 @@ pub fn cmd_show(out: &Out, args: Args) -> Result<u8> {
     let m = &manifest;
     let mut text = String::new();
     let state_word = state.map_or("unknown".to_string(), |s| s.to_string());
-    text.push_str(&format!("run {} of stage {} ({state_word})\n", m.run_id, m.stage));
+    text.push_str(&format!(
+        "run {} of stage {} ({state_word})\n",
+        m.run_id, m.stage
+    ));
     text.push_str(&format!("ref:        {}\n", run.ref_name()));
     text.push_str(&format!("record:     {}\n", run.tip));
     text.push_str(&format!("command:    {}\n", m.command));
     text.push_str(&format!(
         "status:     {} (exit {})\n",
-        serde_json::to_value(m.status).expect("status").as_str().unwrap_or(""),
+        serde_json::to_value(m.status)
+            .expect("status")
+            .as_str()
+            .unwrap_or(""),
         m.exit_code
     ));
-    text.push_str(&format!("started:    {}  ({:.3} s)\n", m.started_at, m.duration_seconds));
+    text.push_str(&format!(
+        "started:    {}  ({:.3} s)\n",
+        m.started_at, m.duration_seconds
+    ));
     let commit = m.code_ref.commit.as_deref().unwrap_or("(no commit)");
     text.push_str(&format!(
         "code:       {commit}{}  snapshot {}\n",
-        if m.code_ref.dirty { " + uncommitted changes" } else { "" },
+        if m.code_ref.dirty {
+            " + uncommitted changes"
+        } else {
+            ""
+        },
         m.code_ref.tree
     ));
     text.push_str(&format!(
         "parent:     {}\n",
         m.parent_run_id.as_deref().unwrap_or("-")
     ));
-    text.push_str(&format!("host:       {}  (git-workbench {})\n", m.host, m.tool_version));
+    text.push_str(&format!(
+        "host:       {}  (git-workbench {})\n",
+        m.host, m.tool_version
+    ));
     let section = |text: &mut String, title: &str, rows: Vec<(String, String)>| {
         if rows.is_empty() {
             return;
@@ -97,24 +113,57 @@ pub fn cmd_show(out: &Out, args: Args) -> Result<u8> {
         m.params_used
             .iter()
             .map(|(k, v)| {
-                let o = if m.overrides.contains_key(k) { "  (-p)" } else { "" };
+                let o = if m.overrides.contains_key(k) {
+                    "  (-p)"
+                } else {
+                    ""
+                };
                 (k.clone(), format!("{v}{o}"))
             })
             .collect(),
     );
-    section(&mut text, "metrics", m.metrics.iter().map(|(k, v)| (k.clone(), v.to_string())).collect());
-    section(&mut text, "inputs", m.inputs.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
-    section(&mut text, "code files", m.code_files.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
+    section(
+        &mut text,
+        "metrics",
+        m.metrics
+            .iter()
+            .map(|(k, v)| (k.clone(), v.to_string()))
+            .collect(),
+    );
+    section(
+        &mut text,
+        "inputs",
+        m.inputs
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+    );
+    section(
+        &mut text,
+        "code files",
+        m.code_files
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+    );
     section(
         &mut text,
         "outputs",
         m.outputs
             .iter()
             .map(|(k, v)| {
-                let s = if m.stored_outputs.contains(k) { "" } else { "  (hashed only)" };
+                let s = if m.stored_outputs.contains(k) {
+                    ""
+                } else {
+                    "  (hashed only)"
+                };
                 (k.clone(), format!("{v}{s}"))
             })
-            .chain(m.missing_outputs.iter().map(|k| (k.clone(), "MISSING (declared, not produced)".into())))
+            .chain(
+                m.missing_outputs
+                    .iter()
+                    .map(|k| (k.clone(), "MISSING (declared, not produced)".into())),
+            )
             .collect(),
     );
     if let Some(e) = &m.metrics_error {

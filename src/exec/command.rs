@@ -3,13 +3,14 @@
 //! caller is told, so it can record nothing.
 
 use crate::error::{Error, Result};
-use std::io::{Read, Write};
+use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Arc, Mutex, Once};
 use std::time::{Duration, Instant};
 
+/// Where to send signals: the child's pid, or its process group as a negative pid.
 static CHILD_PID: AtomicI32 = AtomicI32::new(0);
 static CHILD_DONE: AtomicBool = AtomicBool::new(true);
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
@@ -46,7 +47,7 @@ fn install_handler() {
         let _ = ctrlc::set_handler(|| {
             INTERRUPTED.store(true, Ordering::SeqCst);
             let pid = CHILD_PID.load(Ordering::SeqCst);
-            if pid <= 0 || CHILD_DONE.load(Ordering::SeqCst) {
+            if pid == 0 || CHILD_DONE.load(Ordering::SeqCst) {
                 return;
             }
             send(pid, libc::SIGINT);
@@ -89,6 +90,16 @@ pub fn run(inv: Invocation) -> Result<Outcome> {
             c
         }
     };
+    // Without a terminal nobody else signals the command's own children, so it gets a
+    // process group of its own and interrupts go to the whole group. With a terminal
+    // it stays in the foreground group, where Ctrl-C already reaches every process
+    // and reading the terminal keeps working.
+    let own_group = !std::io::stdin().is_terminal();
+    #[cfg(unix)]
+    if own_group {
+        use std::os::unix::process::CommandExt;
+        cmd.process_group(0);
+    }
     cmd.current_dir(inv.cwd)
         .envs(inv.env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::inherit())
@@ -118,7 +129,8 @@ pub fn run(inv: Invocation) -> Result<Outcome> {
         }
     };
     CHILD_DONE.store(false, Ordering::SeqCst);
-    CHILD_PID.store(child.id() as i32, Ordering::SeqCst);
+    let pid = child.id() as i32;
+    CHILD_PID.store(if own_group { -pid } else { pid }, Ordering::SeqCst);
     let out = child.stdout.take().expect("piped stdout");
     let err = child.stderr.take().expect("piped stderr");
     let to_stderr = inv.stdout_to_stderr;

@@ -41,10 +41,17 @@ pub fn sha256_file(path: &Path) -> std::io::Result<String> {
     Ok(to_hex(&h.finalize()))
 }
 
+/// A digest, the time it was taken (`i128::MIN`: not cacheable) and the stat data.
+type Hashed = (String, i128, Stamp);
+
 /// Hashes `rels` (relative to `root`) and returns `(rel, hex)` in input order.
 /// Cached digests are used when the stat data matches; the rest are read on up to
 /// `available_parallelism` threads.
-pub fn hash_files(root: &Path, rels: &[String], cache: &mut StatCache) -> Result<Vec<(String, String)>> {
+pub fn hash_files(
+    root: &Path,
+    rels: &[String],
+    cache: &mut StatCache,
+) -> Result<Vec<(String, String)>> {
     let mut results: Vec<Option<String>> = vec![None; rels.len()];
     let mut todo: Vec<(usize, PathBuf, Stamp)> = Vec::new();
     for (i, rel) in rels.iter().enumerate() {
@@ -60,19 +67,23 @@ pub fn hash_files(root: &Path, rels: &[String], cache: &mut StatCache) -> Result
         .map_or(1, |n| n.get())
         .min(todo.len());
     let next = AtomicUsize::new(0);
-    let done: Mutex<Vec<(usize, Result<(String, i128, Stamp), Error>)>> = Mutex::new(Vec::new());
+    let done: Mutex<Vec<(usize, Result<Hashed>)>> = Mutex::new(Vec::new());
     let work = |todo: &[(usize, PathBuf, Stamp)]| loop {
         let k = next.fetch_add(1, Ordering::Relaxed);
-        let Some((i, abs, stamp)) = todo.get(k) else { break };
+        let Some((i, abs, stamp)) = todo.get(k) else {
+            break;
+        };
         let started = now_ns();
-        let r = sha256_file(abs)
-            .map_err(Error::io(abs))
-            .map(|hex| {
-                // Only a file that did not change while it was read is cacheable.
-                let after = std::fs::metadata(abs).map(|m| Stamp::of(&m)).ok();
-                let at = if after.as_ref() == Some(stamp) { started } else { i128::MIN };
-                (hex, at, *stamp)
-            });
+        let r = sha256_file(abs).map_err(Error::io(abs)).map(|hex| {
+            // Only a file that did not change while it was read is cacheable.
+            let after = std::fs::metadata(abs).map(|m| Stamp::of(&m)).ok();
+            let at = if after.as_ref() == Some(stamp) {
+                started
+            } else {
+                i128::MIN
+            };
+            (hex, at, *stamp)
+        });
         done.lock().expect("hash results lock").push((*i, r));
     };
     if threads <= 1 {

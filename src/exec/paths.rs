@@ -27,9 +27,8 @@ pub fn expand(root: &Path, patterns: &[String]) -> Result<Expanded> {
         if is_glob(pat) {
             let full = root.join(pat);
             let full = full.to_string_lossy();
-            let entries = glob::glob(&full).map_err(|e| {
-                Error::input(format!("invalid glob '{pat}': {e}"))
-            })?;
+            let entries = glob::glob(&full)
+                .map_err(|e| Error::input(format!("invalid glob '{pat}': {e}")))?;
             for entry in entries.flatten() {
                 collect(root, &entry, &mut out.files)?;
             }
@@ -61,7 +60,8 @@ fn collect(root: &Path, p: &Path, files: &mut Vec<String>) -> Result<()> {
         entries.sort();
         for e in entries {
             // Do not follow directory symlinks: they can loop.
-            if e.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink())
+            if e.symlink_metadata()
+                .is_ok_and(|m| m.file_type().is_symlink())
                 && e.metadata().is_ok_and(|m| m.is_dir())
             {
                 continue;
@@ -107,9 +107,11 @@ pub fn check_inside(root: &Path, rel: &str, what: &str) -> Result<()> {
         }
     };
     let inside = resolved.starts_with(&canon_root)
-        && !resolved
-            .strip_prefix(&canon_root)
-            .is_ok_and(|r| r.components().next().is_some_and(|c| c.as_os_str() == ".git"));
+        && !resolved.strip_prefix(&canon_root).is_ok_and(|r| {
+            r.components()
+                .next()
+                .is_some_and(|c| c.as_os_str() == ".git")
+        });
     if inside {
         Ok(())
     } else {
@@ -134,7 +136,16 @@ mod tests {
         for f in ["a.csv", "b.csv", "src/x.py", "src/sub/y.py", ".git/HEAD"] {
             std::fs::write(r.join(f), f).unwrap();
         }
-        let e = expand(r, &["*.csv".into(), "src".into(), "nope.txt".into(), "a.csv".into()]).unwrap();
+        let e = expand(
+            r,
+            &[
+                "*.csv".into(),
+                "src".into(),
+                "nope.txt".into(),
+                "a.csv".into(),
+            ],
+        )
+        .unwrap();
         assert_eq!(e.files, ["a.csv", "b.csv", "src/sub/y.py", "src/x.py"]);
         assert_eq!(e.missing, ["nope.txt"]);
         let e = expand(r, &[".".into()]).unwrap();

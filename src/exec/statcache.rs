@@ -139,7 +139,13 @@ impl StatCache {
             }
             text.push_str(&format!(
                 "{} {} {} {} {} {} {}\n",
-                e.hex, e.stamp.size, e.stamp.mtime_ns, e.stamp.ctime_ns, e.stamp.ino, e.hashed_at_ns, p
+                e.hex,
+                e.stamp.size,
+                e.stamp.mtime_ns,
+                e.stamp.ctime_ns,
+                e.stamp.ino,
+                e.hashed_at_ns,
+                p
             ));
         }
         if let Ok(mut tmp) = tempfile::NamedTempFile::new_in(dir) {
@@ -184,9 +190,19 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let file = d.path().join("wb/stat-cache");
         let mut c = StatCache::load(file.clone());
-        let st = Stamp { size: 3, mtime_ns: 1_000_000_000_000, ctime_ns: 5, ino: 9 };
+        let st = Stamp {
+            size: 3,
+            mtime_ns: 1_000_000_000_000,
+            ctime_ns: 5,
+            ino: 9,
+        };
         let hex = "a".repeat(64);
-        c.insert("/x/a b.csv".into(), st, st.mtime_ns + 2 * RACY_NS, hex.clone());
+        c.insert(
+            "/x/a b.csv".into(),
+            st,
+            st.mtime_ns + 2 * RACY_NS,
+            hex.clone(),
+        );
         c.insert("/x/racy".into(), st, st.mtime_ns + 10, hex.clone());
         c.save();
         let c = StatCache::load(file);
@@ -194,6 +210,8 @@ mod tests {
         assert_eq!(c.lookup(Path::new("/x/racy"), &st), None);
         let moved = Stamp { size: 4, ..st };
         assert_eq!(c.lookup(Path::new("/x/a b.csv"), &moved), None);
-        assert!(StatCache::disabled().lookup(Path::new("/x/a b.csv"), &st).is_none());
+        assert!(StatCache::disabled()
+            .lookup(Path::new("/x/a b.csv"), &st)
+            .is_none());
     }
 }

@@ -133,10 +133,7 @@ pub fn parse_pyproject(text: &str) -> Result<Option<Config>, ConfigError> {
 /// True when a pyproject.toml text declares a `[tool.workbench]` table (even a broken one).
 pub fn pyproject_mentions_workbench(text: &str) -> bool {
     match toml::from_str::<toml::Table>(text) {
-        Ok(t) => t
-            .get("tool")
-            .and_then(|t| t.get("workbench"))
-            .is_some(),
+        Ok(t) => t.get("tool").and_then(|t| t.get("workbench")).is_some(),
         Err(_) => text.contains("tool.workbench"),
     }
 }
@@ -210,7 +207,11 @@ fn validate(text: &str, raw: RawConfig, prefix: &str) -> Result<Config, ConfigEr
         if let Some(p) = &st.params {
             let spec = p.get_ref();
             if let Err(why) = check_relative(&spec.file) {
-                return Err(at(text, p, format!("{key}.params.file '{}' {why}", spec.file)));
+                return Err(at(
+                    text,
+                    p,
+                    format!("{key}.params.file '{}' {why}", spec.file),
+                ));
             }
             if spec.keys.iter().any(|k| k.is_empty()) {
                 return Err(at(text, p, format!("{key}.params.keys has an empty key")));
@@ -275,8 +276,10 @@ pub fn parse_size(t: &str) -> Option<u64> {
 }
 
 fn check_path(text: &str, p: &Spanned<String>, key: &str) -> Result<(), ConfigError> {
-    check_relative(p.get_ref()).map_err(|why| at(text, p, format!("{key}: '{}' {why}", p.get_ref())))?;
-    check_placeholders(p.get_ref()).map_err(|why| at(text, p, format!("{key}: '{}' {why}", p.get_ref())))
+    check_relative(p.get_ref())
+        .map_err(|why| at(text, p, format!("{key}: '{}' {why}", p.get_ref())))?;
+    check_placeholders(p.get_ref())
+        .map_err(|why| at(text, p, format!("{key}: '{}' {why}", p.get_ref())))
 }
 
 /// Refuses paths that are empty, absolute, climb out of the repository or enter `.git`.
@@ -321,7 +324,9 @@ fn check_placeholders(p: &str) -> Result<(), &'static str> {
 
 /// Replaces `{run_id}` and `{stage}` in a configured path.
 pub fn expand(pattern: &str, stage: &str, run_id: &str) -> String {
-    pattern.replace("{run_id}", run_id).replace("{stage}", stage)
+    pattern
+        .replace("{run_id}", run_id)
+        .replace("{stage}", stage)
 }
 
 /// True when a configured path varies per run (and so cannot be checked before one).
@@ -377,13 +382,16 @@ max_stored_size = 2048
 
     #[test]
     fn bad_paths_are_located() {
-        let e = parse_workbench_toml("[stages.a]\ncmd = \"x\"\nouts = [\"../up.csv\"]\n").unwrap_err();
+        let e =
+            parse_workbench_toml("[stages.a]\ncmd = \"x\"\nouts = [\"../up.csv\"]\n").unwrap_err();
         assert_eq!(e.line, Some(3));
         assert!(e.message.contains("escapes the repository"), "{e:?}");
-        let e = parse_workbench_toml("[stages.a]\ncmd = \"x\"\n\nmetrics = \"/tmp/m.json\"\n").unwrap_err();
+        let e = parse_workbench_toml("[stages.a]\ncmd = \"x\"\n\nmetrics = \"/tmp/m.json\"\n")
+            .unwrap_err();
         assert_eq!(e.line, Some(4));
         assert!(e.message.contains("absolute"));
-        let e = parse_workbench_toml("[stages.a]\ncmd = \"x\"\nouts = [\"runs/{id}/x\"]\n").unwrap_err();
+        let e = parse_workbench_toml("[stages.a]\ncmd = \"x\"\nouts = [\"runs/{id}/x\"]\n")
+            .unwrap_err();
         assert!(e.message.contains("placeholder"));
         assert!(check_relative("a/../b").is_ok());
         assert!(check_relative("a/../../b").is_err());
@@ -395,8 +403,11 @@ max_stored_size = 2048
         let text = "[project]\nname = \"x\"\n\n[tool.workbench.stages.a]\ncmd = \"true\"\n";
         let c = parse_pyproject(text).unwrap().unwrap();
         assert_eq!(c.stage_names(), ["a"]);
-        assert!(parse_pyproject("[project]\nname = \"x\"\n").unwrap().is_none());
-        let e = parse_pyproject("[tool.workbench.stages.a]\ncmd = \"true\"\nbogus = 1\n").unwrap_err();
+        assert!(parse_pyproject("[project]\nname = \"x\"\n")
+            .unwrap()
+            .is_none());
+        let e =
+            parse_pyproject("[tool.workbench.stages.a]\ncmd = \"true\"\nbogus = 1\n").unwrap_err();
         assert_eq!(e.line, Some(3));
         assert!(e.message.contains("bogus"));
         assert!(pyproject_mentions_workbench(text));
@@ -414,7 +425,10 @@ max_stored_size = 2048
 
     #[test]
     fn placeholders_expand() {
-        assert_eq!(expand("runs/{run_id}/{stage}.csv", "t", "R"), "runs/R/t.csv");
+        assert_eq!(
+            expand("runs/{run_id}/{stage}.csv", "t", "R"),
+            "runs/R/t.csv"
+        );
         assert!(is_per_run("runs/{run_id}/m.json"));
     }
 }

@@ -76,12 +76,24 @@ mod tests {
         let keys: Vec<&String> = v.keys().collect();
         let mut sorted = keys.clone();
         sorted.sort();
-        assert_eq!(keys, sorted, "serde_json maps are sorted; the struct must be too");
+        assert_eq!(
+            keys, sorted,
+            "serde_json maps are sorted; the struct must be too"
+        );
         // The raw line must list keys in sorted order as well.
-        let positions: Vec<usize> = ["\"at\"", "\"event\"", "\"exit_code\"", "\"record\"", "\"ref\"", "\"run_id\"", "\"schema\"", "\"stage\""]
-            .iter()
-            .map(|k| line.find(k).unwrap())
-            .collect();
+        let positions: Vec<usize> = [
+            "\"at\"",
+            "\"event\"",
+            "\"exit_code\"",
+            "\"record\"",
+            "\"ref\"",
+            "\"run_id\"",
+            "\"schema\"",
+            "\"stage\"",
+        ]
+        .iter()
+        .map(|k| line.find(k).unwrap())
+        .collect();
         assert!(positions.windows(2).all(|w| w[0] < w[1]), "{line}");
         assert!(!line.contains('\n'));
     }

@@ -138,9 +138,22 @@ mod tests {
         let text = m.to_json();
         let v: Value = serde_json::from_str(&text).unwrap();
         for field in [
-            "schema", "stage", "run_id", "parent_run_id", "status", "params_used", "inputs",
-            "outputs", "code_ref", "command", "exit_code", "started_at", "duration_seconds",
-            "metrics", "host", "tool_version",
+            "schema",
+            "stage",
+            "run_id",
+            "parent_run_id",
+            "status",
+            "params_used",
+            "inputs",
+            "outputs",
+            "code_ref",
+            "command",
+            "exit_code",
+            "started_at",
+            "duration_seconds",
+            "metrics",
+            "host",
+            "tool_version",
         ] {
             assert!(v.get(field).is_some(), "missing {field}");
         }

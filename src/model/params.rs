@@ -158,7 +158,10 @@ mod tests {
         let s = select(&f, &["*.lr".into()]).unwrap();
         assert_eq!(s.keys().collect::<Vec<_>>(), ["train.lr"]);
         assert_eq!(select(&f, &["*".into()]).unwrap().len(), 6);
-        assert_eq!(select(&f, &["train.momentum".into()]), Err("train.momentum".into()));
+        assert_eq!(
+            select(&f, &["train.momentum".into()]),
+            Err("train.momentum".into())
+        );
         assert!(!selects("train.lr", "train.lrx"));
         assert!(selects("b*", "baseline.window"));
     }
@@ -176,13 +179,22 @@ mod tests {
         let all = doc();
         let pats = vec!["baseline.*".to_string()];
         let mut sel = select(&all, &pats).unwrap();
-        apply_overrides(&mut sel, Some((&all, &pats)), &[("baseline.threshold".into(), json!(0.7))]).unwrap();
+        apply_overrides(
+            &mut sel,
+            Some((&all, &pats)),
+            &[("baseline.threshold".into(), json!(0.7))],
+        )
+        .unwrap();
         assert_eq!(sel["baseline.threshold"], json!(0.7));
         // a key the file has but the stage did not declare is recorded too
         apply_overrides(&mut sel, Some((&all, &pats)), &[("seed".into(), json!(1))]).unwrap();
         assert_eq!(sel["seed"], json!(1));
         assert_eq!(
-            apply_overrides(&mut sel, Some((&all, &pats)), &[("baselin.threshold".into(), json!(1))]),
+            apply_overrides(
+                &mut sel,
+                Some((&all, &pats)),
+                &[("baselin.threshold".into(), json!(1))]
+            ),
             Err("baselin.threshold".into())
         );
         let mut free = FlatParams::new();

@@ -28,7 +28,9 @@ pub fn is_run_id(s: &str) -> bool {
         && b[9..15].iter().all(u8::is_ascii_digit)
         && b[15] == b'Z'
         && b[16] == b'-'
-        && b[17..].iter().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+        && b[17..]
+            .iter()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
 }
 
 /// A stage name must be usable as one ref path component and as a TOML key.
@@ -166,9 +168,18 @@ mod tests {
             ("a".to_string(), "20260101T000000Z-0002".to_string()),
             ("b".to_string(), "20260102T000000Z-0001".to_string()),
         ];
-        assert_eq!(match_prefix(&runs, None, "202601"), PrefixMatch::Ambiguous(runs.iter().collect()));
-        assert_eq!(match_prefix(&runs, None, "20260102"), PrefixMatch::One(&runs[2]));
-        assert_eq!(match_prefix(&runs, Some("b"), "2026"), PrefixMatch::One(&runs[2]));
+        assert_eq!(
+            match_prefix(&runs, None, "202601"),
+            PrefixMatch::Ambiguous(runs.iter().collect())
+        );
+        assert_eq!(
+            match_prefix(&runs, None, "20260102"),
+            PrefixMatch::One(&runs[2])
+        );
+        assert_eq!(
+            match_prefix(&runs, Some("b"), "2026"),
+            PrefixMatch::One(&runs[2])
+        );
         assert_eq!(match_prefix(&runs, None, "2027"), PrefixMatch::None);
         assert_eq!(
             match_prefix(&runs, None, "20260101T000000Z-0001"),

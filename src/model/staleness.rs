@@ -24,16 +24,40 @@ pub struct CurrentState {
 pub enum StaleReason {
     NeverRun,
     /// The stage's current state cannot be computed (missing params key, bad glob...).
-    Unreadable { message: String },
-    LatestFailed { run_id: String, exit_code: i32 },
-    DepChanged { path: String },
-    DepAdded { path: String },
-    DepRemoved { path: String },
-    ParamChanged { key: String, old: Option<Value>, new: Option<Value> },
-    CodeChanged { path: String },
-    CommandChanged { old: String, new: String },
-    OutputMissing { path: String },
-    OutputChanged { path: String },
+    Unreadable {
+        message: String,
+    },
+    LatestFailed {
+        run_id: String,
+        exit_code: i32,
+    },
+    DepChanged {
+        path: String,
+    },
+    DepAdded {
+        path: String,
+    },
+    DepRemoved {
+        path: String,
+    },
+    ParamChanged {
+        key: String,
+        old: Option<Value>,
+        new: Option<Value>,
+    },
+    CodeChanged {
+        path: String,
+    },
+    CommandChanged {
+        old: String,
+        new: String,
+    },
+    OutputMissing {
+        path: String,
+    },
+    OutputChanged {
+        path: String,
+    },
 }
 
 impl fmt::Display for StaleReason {
@@ -136,7 +160,12 @@ mod tests {
             missing_outputs: vec![],
             stored_outputs: vec![],
             code_files: HashMap::from([("s.py".into(), tagged("33"))]),
-            code_ref: CodeRef { commit: None, dirty: false, tree: "t".into(), branch: None },
+            code_ref: CodeRef {
+                commit: None,
+                dirty: false,
+                tree: "t".into(),
+                branch: None,
+            },
             command: "python s.py".into(),
             exit_code: 0,
             started_at: "x".into(),
@@ -157,7 +186,11 @@ mod tests {
             params: m.params_used.clone(),
             code_files: m.code_files.clone(),
             command: m.command.clone(),
-            outputs: m.outputs.iter().map(|(k, v)| (k.clone(), Some(v.clone()))).collect(),
+            outputs: m
+                .outputs
+                .iter()
+                .map(|(k, v)| (k.clone(), Some(v.clone())))
+                .collect(),
         }
     }
 
@@ -177,7 +210,10 @@ mod tests {
         now.code_files.insert("s.py".into(), tagged("97"));
         now.command = "python s.py --fast".into();
         now.outputs.insert("o.csv".into(), None);
-        let r: Vec<String> = stale_reasons(&m, &now).iter().map(|r| r.to_string()).collect();
+        let r: Vec<String> = stale_reasons(&m, &now)
+            .iter()
+            .map(|r| r.to_string())
+            .collect();
         assert_eq!(
             r,
             [
@@ -200,8 +236,19 @@ mod tests {
         now.inputs.clear();
         now.params.clear();
         let r = stale_reasons(&m, &now);
-        assert_eq!(r[0], StaleReason::LatestFailed { run_id: "R".into(), exit_code: 127 });
-        assert_eq!(r[1], StaleReason::DepRemoved { path: "d.csv".into() });
+        assert_eq!(
+            r[0],
+            StaleReason::LatestFailed {
+                run_id: "R".into(),
+                exit_code: 127
+            }
+        );
+        assert_eq!(
+            r[1],
+            StaleReason::DepRemoved {
+                path: "d.csv".into()
+            }
+        );
         assert_eq!(r[2].to_string(), "param changed: a.lr 0.1 -> (unset)");
         let j = serde_json::to_value(&r[1]).unwrap();
         assert_eq!(j, json!({"kind": "dep_removed", "path": "d.csv"}));

@@ -111,8 +111,14 @@ mod tests {
 
     #[test]
     fn stage_states() {
-        assert_eq!(StageState::from_latest_event(RunEvent::Failed), StageState::Stale);
-        assert_eq!(StageState::from_latest_event(RunEvent::Executed), StageState::Executed);
+        assert_eq!(
+            StageState::from_latest_event(RunEvent::Failed),
+            StageState::Stale
+        );
+        assert_eq!(
+            StageState::from_latest_event(RunEvent::Executed),
+            StageState::Executed
+        );
         assert_eq!(serde_json::to_value(StageState::Stale).unwrap(), "STALE");
         assert_eq!(StageState::Approved.to_string(), "APPROVED");
     }

@@ -69,7 +69,10 @@ mod tests {
 
     #[test]
     fn epoch_and_known_dates() {
-        assert_eq!(UtcDateTime::from_unix_millis(0).rfc3339(), "1970-01-01T00:00:00.000Z");
+        assert_eq!(
+            UtcDateTime::from_unix_millis(0).rfc3339(),
+            "1970-01-01T00:00:00.000Z"
+        );
         // 2026-03-08T14:22:33.120Z
         let t = UtcDateTime::from_unix_millis(1_772_979_753_120);
         assert_eq!(t.rfc3339(), "2026-03-08T14:22:33.120Z");

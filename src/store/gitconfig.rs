@@ -44,7 +44,11 @@ impl Store {
         let mut cfg = self.local_config()?;
         for name in remotes.iter().filter_map(|n| n.ok().flatten()) {
             for spec in fetch_refspecs(name) {
-                out.push(ensure_multivar(&mut cfg, &format!("remote.{name}.fetch"), &spec)?);
+                out.push(ensure_multivar(
+                    &mut cfg,
+                    &format!("remote.{name}.fetch"),
+                    &spec,
+                )?);
             }
         }
         Ok(out)
@@ -88,7 +92,13 @@ fn ensure_single(cfg: &mut git2::Config, key: &str, value: &str) -> Result<Confi
     Ok(ConfigChange {
         key: key.to_string(),
         value: value.to_string(),
-        action: if unchanged { "unchanged" } else if previous.is_some() { "set" } else { "added" },
+        action: if unchanged {
+            "unchanged"
+        } else if previous.is_some() {
+            "set"
+        } else {
+            "added"
+        },
         previous: previous.filter(|_| !unchanged),
     })
 }

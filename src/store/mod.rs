@@ -46,7 +46,10 @@ impl Store {
         opts.initial_head("main");
         Repository::init_opts(path, &opts)
             .map(|repo| Store { repo })
-            .map_err(Error::git(format!("cannot create a repository in {}", path.display())))
+            .map_err(Error::git(format!(
+                "cannot create a repository in {}",
+                path.display()
+            )))
     }
 
     /// The working tree root, or an error for a bare repository.
@@ -96,8 +99,8 @@ impl Store {
                 .or_else(|| cfg.as_ref().and_then(|c| c.get_string(key).ok()))
         };
         let name = get("GIT_COMMITTER_NAME", "user.name").unwrap_or_else(|| "git-workbench".into());
-        let email =
-            get("GIT_COMMITTER_EMAIL", "user.email").unwrap_or_else(|| "git-workbench@localhost".into());
+        let email = get("GIT_COMMITTER_EMAIL", "user.email")
+            .unwrap_or_else(|| "git-workbench@localhost".into());
         git2::Signature::now(&name, &email).map_err(Error::git("invalid committer identity"))
     }
 
@@ -118,7 +121,7 @@ fn open_error(e: git2::Error, path: &Path) -> Error {
         ))
         .hint("use a repository with the default 'files' ref format (git init --ref-format=files)");
     }
-    if msg.contains("extensions.objectformat") || msg.contains("objectformat") {
+    if msg.contains("objectformat") || msg.contains("object format") {
         return Error::input(format!(
             "the repository at {} uses SHA-256 object ids, which git-workbench cannot read yet",
             path.display()
@@ -151,5 +154,7 @@ fn backoff(attempt: u32) {
     use std::hash::{BuildHasher, RandomState};
     let jitter = RandomState::new().hash_one(attempt) % 1000;
     let cap_us = 500u64 << attempt.min(6);
-    std::thread::sleep(std::time::Duration::from_micros(cap_us / 2 + jitter * cap_us / 2000));
+    std::thread::sleep(std::time::Duration::from_micros(
+        cap_us / 2 + jitter * cap_us / 2000,
+    ));
 }

@@ -76,10 +76,7 @@ impl Store {
                 }
                 None => (new_note_path(&self.repo, &base, target), Vec::new()),
             };
-            if content
-                .split(|b| *b == b'\n')
-                .any(|l| l == line.as_bytes())
-            {
+            if content.split(|b| *b == b'\n').any(|l| l == line.as_bytes()) {
                 return Ok(());
             }
             if !content.is_empty() && !content.ends_with(b"\n") {

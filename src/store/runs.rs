@@ -104,18 +104,17 @@ impl Store {
             Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(None),
             Err(e) => return Err(Error::git(format!("cannot read {path} of {commit}"))(e)),
         };
-        let blob = self
-            .repo
-            .find_blob(entry.id())
-            .map_err(Error::git(format!("{path} of run record {commit} is not a file")))?;
+        let blob = self.repo.find_blob(entry.id()).map_err(Error::git(format!(
+            "{path} of run record {commit} is not a file"
+        )))?;
         Ok(Some(blob.content().to_vec()))
     }
 
     /// The manifest of a record commit.
     pub fn read_manifest(&self, commit: Oid) -> Result<RunManifest> {
-        let bytes = self.record_file(commit, "manifest.json")?.ok_or_else(|| {
-            Error::input(format!("run record {commit} has no manifest.json"))
-        })?;
+        let bytes = self
+            .record_file(commit, "manifest.json")?
+            .ok_or_else(|| Error::input(format!("run record {commit} has no manifest.json")))?;
         RunManifest::from_json(&bytes)
             .map_err(|e| Error::input(format!("manifest.json of run record {commit}: {e}")))
     }
@@ -172,7 +171,8 @@ impl Store {
             ("log.txt", log_blob, FileMode::Blob),
             ("snapshot", new.snapshot_tree, FileMode::Tree),
         ] {
-            root.insert(name, oid, mode.into()).map_err(Error::git(ctx()))?;
+            root.insert(name, oid, mode.into())
+                .map_err(Error::git(ctx()))?;
         }
         if !new.outputs.is_empty() {
             let mut updates = git2::build::TreeUpdateBuilder::new();

@@ -31,12 +31,17 @@ impl Store {
         opts.include_untracked(false)
             .include_ignored(false)
             .exclude_submodules(true);
-        let statuses = self.repo.statuses(Some(&mut opts)).map_err(Error::git(ctx()))?;
+        let statuses = self
+            .repo
+            .statuses(Some(&mut opts))
+            .map_err(Error::git(ctx()))?;
         for entry in statuses.iter() {
             let Ok(path) = entry.path() else { continue };
             let s = entry.status();
             if s.intersects(Status::WT_DELETED) {
-                index.remove_path(Path::new(path)).map_err(Error::git(ctx()))?;
+                index
+                    .remove_path(Path::new(path))
+                    .map_err(Error::git(ctx()))?;
             } else if s.intersects(Status::WT_MODIFIED | Status::WT_TYPECHANGE | Status::WT_RENAMED)
                 && workdir.join(path).symlink_metadata().is_ok()
             {

@@ -1,0 +1,114 @@
+//! `status`: states and the reasons a stage is stale.
+
+use crate::common::Repo;
+use crate::{run_json, train_repo};
+
+fn reasons(repo: &Repo, stage: &str) -> (String, Vec<String>) {
+    let j = repo.wb(&["--json", "status"]).ok().json();
+    let row = j["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["stage"] == stage)
+        .unwrap()
+        .clone();
+    let kinds = row["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let detail = r
+                .get("path")
+                .or(r.get("key"))
+                .and_then(|v| v.as_str())
+                .unwrap_or("");
+            format!("{}:{}", r["kind"].as_str().unwrap(), detail)
+        })
+        .collect();
+    (row["state"].as_str().unwrap().to_string(), kinds)
+}
+
+#[test]
+fn never_run_then_executed() {
+    let repo = train_repo();
+    assert_eq!(
+        reasons(&repo, "train"),
+        ("STALE".into(), vec!["never_run:".into()])
+    );
+    let id = run_json(&repo, &["train"]);
+    let j = repo.wb(&["--json", "status"]).ok().json();
+    assert_eq!(j["stages"][0]["stage"], "train");
+    assert_eq!(j["stages"][0]["state"], "EXECUTED");
+    assert_eq!(j["stages"][0]["latest_run"], id.as_str());
+    assert!(j["stages"][0]["approved_run"].is_null());
+    assert_eq!(j["stages"][1]["stage"], "report");
+    // human output names stages, states and reasons
+    let text = repo.wb(&["status"]).ok().stdout;
+    assert!(text.contains("train") && text.contains("EXECUTED") && text.contains(&id));
+    assert!(text.contains("report") && text.contains("never run"));
+}
+
+#[test]
+fn editing_a_dep_a_param_or_a_code_file_makes_it_stale() {
+    let repo = train_repo();
+    run_json(&repo, &["train"]);
+    repo.write("data/in.csv", "a,b\n1,3\n");
+    assert_eq!(
+        reasons(&repo, "train"),
+        ("STALE".into(), vec!["dep_changed:data/in.csv".into()])
+    );
+    run_json(&repo, &["train"]);
+    assert_eq!(reasons(&repo, "train").0, "EXECUTED");
+
+    repo.write("params.yaml", "train:\n  lr: 0.2\n  depth: 3\nother: 1\n");
+    assert_eq!(
+        reasons(&repo, "train"),
+        ("STALE".into(), vec!["param_changed:train.lr".into()])
+    );
+    // a param the stage does not record does not matter
+    run_json(&repo, &["train"]);
+    repo.write("params.yaml", "train:\n  lr: 0.2\n  depth: 3\nother: 2\n");
+    assert_eq!(reasons(&repo, "train").0, "EXECUTED");
+
+    repo.write("scripts/train.sh", &format!("{}# tweak\n", crate::TRAIN_SH));
+    assert_eq!(
+        reasons(&repo, "train"),
+        ("STALE".into(), vec!["code_changed:scripts/train.sh".into()])
+    );
+    let text = repo.wb(&["status"]).ok().stdout;
+    assert!(text.contains("code changed: scripts/train.sh"), "{text}");
+}
+
+#[test]
+fn failed_runs_overrides_and_missing_outputs_are_reasons() {
+    let repo = train_repo();
+    let id = run_json(&repo, &["train", "-p", "train.lr=9"]);
+    let (state, why) = reasons(&repo, "train");
+    assert_eq!(
+        (state.as_str(), why),
+        ("STALE", vec!["param_changed:train.lr".to_string()])
+    );
+    std::fs::remove_dir_all(repo.path(&format!("runs/{id}"))).unwrap();
+    let (_, why) = reasons(&repo, "train");
+    assert!(
+        why.contains(&format!("output_missing:runs/{id}/out.csv")),
+        "{why:?}"
+    );
+
+    let r = Repo::with("[stages.s]\ncmd = \"exit 4\"\n", &[]);
+    assert_eq!(r.wb(&["run", "s"]).code, 4);
+    let j = r.wb(&["--json", "status"]).ok().json();
+    assert_eq!(j["stages"][0]["state"], "STALE");
+    assert_eq!(j["stages"][0]["reasons"][0]["kind"], "latest_failed");
+    assert_eq!(j["stages"][0]["reasons"][0]["exit_code"], 4);
+}
+
+#[test]
+fn status_writes_the_stat_cache() {
+    let repo = train_repo();
+    run_json(&repo, &["train"]);
+    repo.wb(&["status"]).ok();
+    let cache = std::fs::read_to_string(repo.path(".git/workbench/stat-cache")).unwrap();
+    assert!(cache.starts_with("workbench-statcache v1\n"));
+    assert!(cache.contains("data/in.csv"), "{cache}");
+}
