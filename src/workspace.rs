@@ -26,6 +26,14 @@ pub struct Workspace {
     params_files: std::cell::RefCell<BTreeMap<String, FlatParams>>,
 }
 
+/// Configured deps or code paths with `{stage}` filled in.
+pub fn stage_paths(stage: &Stage, paths: &[String]) -> Vec<String> {
+    paths
+        .iter()
+        .map(|p| config::expand(p, &stage.name, ""))
+        .collect()
+}
+
 /// Where the configuration lives, if anywhere.
 pub enum ConfigSource {
     Workbench,
@@ -204,7 +212,7 @@ impl Workspace {
 
     /// Code files of a stage: declared `code` patterns plus files named in `cmd`.
     pub fn code_patterns(&self, stage: &Stage, command: &str) -> Vec<String> {
-        let mut out = stage.code.clone();
+        let mut out = stage_paths(stage, &stage.code);
         for tok in command.split_whitespace() {
             let tok = tok.trim_matches(|c| c == '"' || c == '\'');
             if tok.starts_with('-')
@@ -244,13 +252,7 @@ impl Workspace {
         latest: Option<&RunManifest>,
         cache: &mut StatCache,
     ) -> Result<CurrentState> {
-        let deps: Vec<String> = stage
-            .deps
-            .iter()
-            .filter(|d| !config::is_per_run(d))
-            .cloned()
-            .collect();
-        let (inputs, _) = self.hash_patterns(&deps, cache)?;
+        let (inputs, _) = self.hash_patterns(&stage_paths(stage, &stage.deps), cache)?;
         let (code_files, _) = self.hash_patterns(&self.code_patterns(stage, &stage.cmd), cache)?;
         let params = self.params_now(stage, &[])?;
         let mut outputs = BTreeMap::new();

@@ -176,7 +176,7 @@ pub fn cmd_run(out: &Out, args: Args) -> Result<u8> {
 
     // Inputs are hashed before the command runs: the record says what it consumed.
     let started_ms = now_millis();
-    let deps: Vec<String> = stage.deps.clone();
+    let deps = crate::workspace::stage_paths(&stage, &stage.deps);
     let (inputs, missing_deps) = ws.hash_patterns(&deps, &mut cache)?;
     if let Some(dep) = missing_deps.first() {
         return Err(Error::input(format!(

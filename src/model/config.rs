@@ -167,7 +167,7 @@ fn validate(text: &str, raw: RawConfig, prefix: &str) -> Result<Config, ConfigEr
     let run_dir = match &raw.run_dir {
         Some(r) => {
             let key = format!("{prefix}run_dir");
-            check_path(text, r, &key)?;
+            check_path(text, r, &key, true)?;
             if !r.get_ref().contains("{run_id}") {
                 return Err(at(text, r, format!("{key} must contain {{run_id}}")));
             }
@@ -193,16 +193,16 @@ fn validate(text: &str, raw: RawConfig, prefix: &str) -> Result<Config, ConfigEr
             return Err(at(text, &st.cmd, format!("{key}.cmd is empty")));
         }
         for d in &st.deps {
-            check_path(text, d, &format!("{key}.deps"))?;
+            check_path(text, d, &format!("{key}.deps"), false)?;
         }
         for o in &st.outs {
-            check_path(text, o, &format!("{key}.outs"))?;
+            check_path(text, o, &format!("{key}.outs"), true)?;
         }
         for c in &st.code {
-            check_path(text, c, &format!("{key}.code"))?;
+            check_path(text, c, &format!("{key}.code"), false)?;
         }
         if let Some(m) = &st.metrics {
-            check_path(text, m, &format!("{key}.metrics"))?;
+            check_path(text, m, &format!("{key}.metrics"), true)?;
         }
         if let Some(p) = &st.params {
             let spec = p.get_ref();
@@ -275,11 +275,21 @@ pub fn parse_size(t: &str) -> Option<u64> {
     n.checked_mul(mult)
 }
 
-fn check_path(text: &str, p: &Spanned<String>, key: &str) -> Result<(), ConfigError> {
-    check_relative(p.get_ref())
-        .map_err(|why| at(text, p, format!("{key}: '{}' {why}", p.get_ref())))?;
-    check_placeholders(p.get_ref())
-        .map_err(|why| at(text, p, format!("{key}: '{}' {why}", p.get_ref())))
+fn check_path(
+    text: &str,
+    p: &Spanned<String>,
+    key: &str,
+    per_run: bool,
+) -> Result<(), ConfigError> {
+    let fail = |why: &str| at(text, p, format!("{key}: '{}' {why}", p.get_ref()));
+    check_relative(p.get_ref()).map_err(fail)?;
+    check_placeholders(p.get_ref()).map_err(fail)?;
+    if !per_run && is_per_run(p.get_ref()) {
+        return Err(fail(
+            "uses {run_id}, which only outputs and metrics may use",
+        ));
+    }
+    Ok(())
 }
 
 /// Refuses paths that are empty, absolute, climb out of the repository or enter `.git`.
@@ -393,6 +403,13 @@ max_stored_size = 2048
         let e = parse_workbench_toml("[stages.a]\ncmd = \"x\"\nouts = [\"runs/{id}/x\"]\n")
             .unwrap_err();
         assert!(e.message.contains("placeholder"));
+        let e = parse_workbench_toml("[stages.a]\ncmd = \"x\"\ndeps = [\"runs/{run_id}/x\"]\n")
+            .unwrap_err();
+        assert!(e.message.contains("only outputs"), "{e:?}");
+        assert!(
+            parse_workbench_toml("[stages.a]\ncmd = \"x\"\ndeps = [\"data/{stage}.csv\"]\n")
+                .is_ok()
+        );
         assert!(check_relative("a/../b").is_ok());
         assert!(check_relative("a/../../b").is_err());
         assert!(check_relative(".git/config").is_err());

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Runs every benchmark; figures go to bench/results/*.json and the terminal.
+set -euo pipefail
+here=$(dirname "$0")
+for b in run_overhead hash status; do
+  echo "== $b"
+  bash "$here/$b.sh"
+done

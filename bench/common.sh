@@ -1,0 +1,25 @@
+# Shared set-up for the benchmark scripts: a release binary and a fixed environment.
+set -euo pipefail
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$BENCH_DIR/.." && pwd)
+WB="$ROOT/target/release/git-workbench"
+RESULTS="${RESULTS:-$BENCH_DIR/results}"
+WORK="${WORK:-${TMPDIR:-/tmp}/workbench-bench}"
+mkdir -p "$RESULTS" "$WORK"
+command -v hyperfine >/dev/null || { echo "hyperfine is required (apt-get install hyperfine)" >&2; exit 2; }
+(cd "$ROOT" && cargo build --release --locked -q)
+export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null TZ=UTC LC_ALL=C NO_COLOR=1
+export GIT_AUTHOR_NAME=Bench GIT_AUTHOR_EMAIL=bench@example.com
+export GIT_COMMITTER_NAME=Bench GIT_COMMITTER_EMAIL=bench@example.com
+
+# ratio FILE: mean of command 2 / mean of command 1 in a hyperfine JSON export.
+ratio() {
+  python3 - "$1" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))["results"]
+for x in r:
+    print(f"  {x['command']}: mean {x['mean']*1000:.2f} ms ± {x['stddev']*1000:.2f} (min {x['min']*1000:.2f})")
+a, b = r[0]["mean"], r[1]["mean"]
+print(f"  ratio (2nd / 1st): {b/a:.3f}   difference: {(b-a)*1000:.2f} ms")
+PY
+}
