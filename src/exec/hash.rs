@@ -59,13 +59,15 @@ pub fn hash_files(
         let meta = std::fs::metadata(&abs).map_err(Error::io(&abs))?;
         let stamp = Stamp::of(&meta);
         match cache.lookup(&abs, &stamp) {
-            Some(hex) => results[i] = Some(hex.to_string()),
+            Some(hex) => results[i] = Some(hex),
             None => todo.push((i, abs, stamp)),
         }
     }
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(todo.len());
+    let threads = if todo.len() > 1 {
+        std::thread::available_parallelism().map_or(1, |n| n.get()).min(todo.len())
+    } else {
+        1
+    };
     let next = AtomicUsize::new(0);
     let done: Mutex<Vec<(usize, Result<Hashed>)>> = Mutex::new(Vec::new());
     let work = |todo: &[(usize, PathBuf, Stamp)]| loop {

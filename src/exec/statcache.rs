@@ -5,11 +5,11 @@
 //! the file's mtime is at least `RACY_NS` older than the moment it was hashed, so a
 //! file rewritten within one timestamp tick of being hashed is read again.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-const HEADER: &str = "workbench-statcache v1";
+const HEADER: &str = "workbench-statcache v2";
 const RACY_NS: i128 = 1_000_000_000;
 
 /// Stat data that identifies a file's content.
@@ -58,17 +58,28 @@ struct Entry {
 }
 
 /// The cache, loaded once per command and saved when it changed.
+///
+/// The file holds one line per file, `path<TAB>hex size mtime ctime ino hashed_at`,
+/// sorted by path. Loading only finds line boundaries; a lookup is a binary search, so
+/// a cache with every output of ten thousand runs costs no parsing up front.
 #[derive(Debug, Default)]
 pub struct StatCache {
     file: Option<PathBuf>,
-    entries: HashMap<PathBuf, Entry>,
-    changed: bool,
+    text: String,
+    /// Byte ranges of the entry lines of `text`, in file (path) order.
+    lines: Vec<(usize, usize)>,
+    added: BTreeMap<String, Entry>,
 }
 
 pub fn now_ns() -> i128 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as i128)
+}
+
+/// Cache key of a path; paths that cannot be written on one line are not cached.
+fn key(path: &Path) -> Option<&str> {
+    path.to_str().filter(|p| !p.contains(['\t', '\n']))
 }
 
 impl StatCache {
@@ -79,86 +90,111 @@ impl StatCache {
 
     /// Loads the cache file; a missing or damaged file is an empty cache.
     pub fn load(file: PathBuf) -> StatCache {
-        let mut entries = HashMap::new();
-        if let Ok(text) = std::fs::read_to_string(&file) {
-            let mut lines = text.lines();
-            if lines.next() == Some(HEADER) {
-                for line in lines {
-                    if let Some((path, e)) = parse_line(line) {
-                        entries.insert(path, e);
-                    }
-                }
+        let mut text = std::fs::read_to_string(&file).unwrap_or_default();
+        if !text.starts_with(HEADER) || !text[HEADER.len()..].starts_with('\n') {
+            text.clear();
+        }
+        let mut lines = Vec::new();
+        if !text.is_empty() {
+            let mut at = HEADER.len() + 1;
+            while at < text.len() {
+                let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+                lines.push((at, end));
+                at = end + 1;
             }
         }
         StatCache {
             file: Some(file),
-            entries,
-            changed: false,
+            text,
+            lines,
+            added: BTreeMap::new(),
         }
+    }
+
+    fn line_path(&self, (start, end): (usize, usize)) -> &str {
+        let line = &self.text[start..end];
+        line.split_once('\t').map_or(line, |(p, _)| p)
+    }
+
+    fn stored(&self, key: &str) -> Option<Entry> {
+        let i = self
+            .lines
+            .binary_search_by(|l| self.line_path(*l).cmp(key))
+            .ok()?;
+        let (start, end) = self.lines[i];
+        parse_fields(self.text[start..end].split_once('\t')?.1)
     }
 
     /// The cached hex digest of `path`, when its stat data still matches.
-    pub fn lookup(&self, path: &Path, stamp: &Stamp) -> Option<&str> {
-        let e = self.entries.get(path)?;
-        (e.stamp == *stamp && e.hashed_at_ns - stamp.mtime_ns >= RACY_NS).then_some(e.hex.as_str())
+    pub fn lookup(&self, path: &Path, stamp: &Stamp) -> Option<String> {
+        let key = key(path)?;
+        let e = match self.added.get(key) {
+            Some(e) => e.clone(),
+            None => self.stored(key)?,
+        };
+        (e.stamp == *stamp && e.hashed_at_ns - stamp.mtime_ns >= RACY_NS).then_some(e.hex)
     }
 
     pub fn insert(&mut self, path: PathBuf, stamp: Stamp, hashed_at_ns: i128, hex: String) {
-        if self.file.is_none() {
+        let Some(key) = self.file.as_ref().and(key(&path)) else {
             return;
-        }
-        self.entries.insert(
-            path,
+        };
+        self.added.insert(
+            key.to_string(),
             Entry {
                 stamp,
                 hashed_at_ns,
                 hex,
             },
         );
-        self.changed = true;
     }
 
-    /// Writes the cache atomically (temp file + rename) if anything changed. Entries
-    /// for files that no longer exist are dropped. Failure only costs speed.
+    /// Writes the cache atomically (temp file + rename) if anything was added, merging
+    /// the new entries into the sorted file. Failure only costs speed.
     pub fn save(&mut self) {
         let Some(file) = &self.file else { return };
-        if !self.changed {
+        if self.added.is_empty() {
             return;
         }
         let Some(dir) = file.parent() else { return };
         if std::fs::create_dir_all(dir).is_err() {
             return;
         }
-        let mut text = String::with_capacity(self.entries.len() * 120);
-        text.push_str(HEADER);
-        text.push('\n');
-        for (path, e) in &self.entries {
-            let Some(p) = path.to_str() else { continue };
-            if p.contains('\n') {
-                continue;
-            }
-            text.push_str(&format!(
-                "{} {} {} {} {} {} {}\n",
-                e.hex,
-                e.stamp.size,
-                e.stamp.mtime_ns,
-                e.stamp.ctime_ns,
-                e.stamp.ino,
-                e.hashed_at_ns,
-                p
+        let mut out = String::with_capacity(self.text.len() + self.added.len() * 140);
+        out.push_str(HEADER);
+        out.push('\n');
+        let push_new = |out: &mut String, k: &str, e: &Entry| {
+            out.push_str(&format!(
+                "{k}\t{} {} {} {} {} {}\n",
+                e.hex, e.stamp.size, e.stamp.mtime_ns, e.stamp.ctime_ns, e.stamp.ino, e.hashed_at_ns
             ));
+        };
+        let mut added = self.added.iter().peekable();
+        for &(start, end) in &self.lines {
+            let path = self.line_path((start, end));
+            while let Some((k, e)) = added.next_if(|(k, _)| k.as_str() < path) {
+                push_new(&mut out, k, e);
+            }
+            if added.peek().is_some_and(|(k, _)| k.as_str() == path) {
+                continue; // replaced by the newer entry, written in the next round
+            }
+            out.push_str(&self.text[start..end]);
+            out.push('\n');
+        }
+        for (k, e) in added {
+            push_new(&mut out, k, e);
         }
         if let Ok(mut tmp) = tempfile::NamedTempFile::new_in(dir) {
-            if tmp.write_all(text.as_bytes()).is_ok() {
+            if tmp.write_all(out.as_bytes()).is_ok() {
                 let _ = tmp.persist(file);
             }
         }
-        self.changed = false;
+        self.added.clear();
     }
 }
 
-fn parse_line(line: &str) -> Option<(PathBuf, Entry)> {
-    let mut it = line.splitn(7, ' ');
+fn parse_fields(fields: &str) -> Option<Entry> {
+    let mut it = fields.split(' ');
     let hex = it.next()?.to_string();
     if hex.len() != 64 {
         return None;
@@ -170,15 +206,11 @@ fn parse_line(line: &str) -> Option<(PathBuf, Entry)> {
         ino: it.next()?.parse().ok()?,
     };
     let hashed_at_ns = it.next()?.parse().ok()?;
-    let path = PathBuf::from(it.next()?);
-    Some((
-        path,
-        Entry {
-            stamp,
-            hashed_at_ns,
-            hex,
-        },
-    ))
+    Some(Entry {
+        stamp,
+        hashed_at_ns,
+        hex,
+    })
 }
 
 #[cfg(test)]
@@ -206,7 +238,7 @@ mod tests {
         c.insert("/x/racy".into(), st, st.mtime_ns + 10, hex.clone());
         c.save();
         let c = StatCache::load(file);
-        assert_eq!(c.lookup(Path::new("/x/a b.csv"), &st), Some(hex.as_str()));
+        assert_eq!(c.lookup(Path::new("/x/a b.csv"), &st), Some(hex.clone()));
         assert_eq!(c.lookup(Path::new("/x/racy"), &st), None);
         let moved = Stamp { size: 4, ..st };
         assert_eq!(c.lookup(Path::new("/x/a b.csv"), &moved), None);
