@@ -64,7 +64,9 @@ pub fn hash_files(
         }
     }
     let threads = if todo.len() > 1 {
-        std::thread::available_parallelism().map_or(1, |n| n.get()).min(todo.len())
+        std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(todo.len())
     } else {
         1
     };

@@ -166,7 +166,12 @@ impl StatCache {
         let push_new = |out: &mut String, k: &str, e: &Entry| {
             out.push_str(&format!(
                 "{k}\t{} {} {} {} {} {}\n",
-                e.hex, e.stamp.size, e.stamp.mtime_ns, e.stamp.ctime_ns, e.stamp.ino, e.hashed_at_ns
+                e.hex,
+                e.stamp.size,
+                e.stamp.mtime_ns,
+                e.stamp.ctime_ns,
+                e.stamp.ino,
+                e.hashed_at_ns
             ));
         };
         let mut added = self.added.iter().peekable();

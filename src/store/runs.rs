@@ -10,7 +10,7 @@ use crate::model::event::{event_of_message, record_message};
 use crate::model::manifest::RunManifest;
 use crate::model::state::RunEvent;
 use git2::{FileMode, Oid};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// A run ref as listed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,15 +49,35 @@ pub struct NewRun<'a> {
 
 impl Store {
     /// Every run ref, optionally of one stage, sorted by stage then run id.
+    ///
+    /// In the files ref backend this reads `packed-refs` and the loose files under
+    /// `refs/workbench/runs/` directly, as git does: libgit2 would parse and index
+    /// every packed ref of the repository first, which dominated `status` with ten
+    /// thousand runs. Loose refs win over packed ones. Anything unusual (a symbolic
+    /// ref, `GIT_NAMESPACE`) falls back to libgit2's listing.
     pub fn list_runs(&self, stage: Option<&str>) -> Result<Vec<RunRef>> {
-        let glob = match stage {
-            Some(s) => format!("{RUNS_PREFIX}{s}/*"),
-            None => format!("{RUNS_PREFIX}*"),
+        let prefix = match stage {
+            Some(s) => format!("{RUNS_PREFIX}{s}/"),
+            None => RUNS_PREFIX.to_string(),
         };
+        let direct = if std::env::var_os("GIT_NAMESPACE").is_some() {
+            None
+        } else {
+            read_files_backend(self.repo.commondir(), &prefix)
+        };
+        let mut out = match direct {
+            Some(refs) => refs,
+            None => self.list_runs_libgit2(&prefix)?,
+        };
+        out.sort_by(|a, b| (&a.stage, &a.run_id).cmp(&(&b.stage, &b.run_id)));
+        Ok(out)
+    }
+
+    fn list_runs_libgit2(&self, prefix: &str) -> Result<Vec<RunRef>> {
         let mut out = Vec::new();
         let refs = self
             .repo
-            .references_glob(&glob)
+            .references_glob(&format!("{prefix}*"))
             .map_err(Error::git("cannot list run refs"))?;
         for r in refs {
             let r = r.map_err(Error::git("cannot read a run ref"))?;
@@ -72,7 +92,6 @@ impl Store {
                 });
             }
         }
-        out.sort_by(|a, b| (&a.stage, &a.run_id).cmp(&(&b.stage, &b.run_id)));
         Ok(out)
     }
 
@@ -232,4 +251,77 @@ fn output_mode(p: &std::path::Path) -> FileMode {
 #[cfg(not(unix))]
 fn output_mode(_: &std::path::Path) -> FileMode {
     FileMode::Blob
+}
+
+/// Run refs under `prefix` read from the files backend, or `None` when something
+/// needs libgit2's full resolution.
+fn read_files_backend(common: &Path, prefix: &str) -> Option<Vec<RunRef>> {
+    let mut found: std::collections::BTreeMap<String, Oid> = Default::default();
+    match std::fs::read_to_string(common.join("packed-refs")) {
+        Ok(text) => {
+            for line in text.lines() {
+                if line.starts_with('#') || line.starts_with('^') {
+                    continue;
+                }
+                let (hex, name) = line.split_at_checked(40)?;
+                let Some(name) = name.strip_prefix(' ') else {
+                    return None;
+                };
+                if name.starts_with(prefix) {
+                    found.insert(name.to_string(), Oid::from_str(hex).ok()?);
+                }
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(_) => return None,
+    }
+    let dir = common.join(prefix.trim_end_matches('/'));
+    walk_loose(&dir, prefix.trim_end_matches('/'), &mut found)?;
+    Some(
+        found
+            .into_iter()
+            .filter_map(|(name, tip)| {
+                let (stage, id) = parse_run_ref(&name)?;
+                Some(RunRef {
+                    stage: stage.to_string(),
+                    run_id: id.to_string(),
+                    tip,
+                })
+            })
+            .collect(),
+    )
+}
+
+fn walk_loose(
+    dir: &Path,
+    name: &str,
+    found: &mut std::collections::BTreeMap<String, Oid>,
+) -> Option<()> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Some(()),
+        Err(_) => return None,
+    };
+    for entry in entries {
+        let entry = entry.ok()?;
+        let file_name = entry.file_name();
+        let file_name = file_name.to_str()?;
+        let child = format!("{name}/{file_name}");
+        let kind = entry.file_type().ok()?;
+        if kind.is_dir() {
+            walk_loose(&entry.path(), &child, found)?;
+        } else if file_name.ends_with(".lock") {
+            continue; // an update in flight; the ref itself still holds the old value
+        } else {
+            match std::fs::read_to_string(entry.path()) {
+                Ok(text) => {
+                    found.insert(child, Oid::from_str(text.trim_end()).ok()?);
+                }
+                // Deleted while we looked, perhaps by `git pack-refs` after we read
+                // packed-refs: let libgit2 list again rather than miss it.
+                Err(_) => return None,
+            }
+        }
+    }
+    Some(())
 }

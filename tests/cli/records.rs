@@ -133,3 +133,68 @@ fn runs_work_from_a_subdirectory_and_in_a_repo_without_commits() {
     assert_eq!(m["code_ref"]["dirty"], true);
     fresh.fsck();
 }
+
+fn listed(repo: &Repo) -> Vec<String> {
+    let j = repo.wb(&["--json", "log"]).ok().json();
+    let mut v: Vec<String> = j["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {}",
+                r["record"].as_str().unwrap(),
+                r["ref"].as_str().unwrap()
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn for_each_ref(repo: &Repo) -> Vec<String> {
+    let mut v: Vec<String> = repo
+        .git(&[
+            "for-each-ref",
+            "--format=%(objectname) %(refname)",
+            "refs/workbench/runs/",
+        ])
+        .lines()
+        .map(str::to_string)
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn run_listing_agrees_with_git_for_loose_packed_and_mixed_refs() {
+    let repo = train_repo();
+    for _ in 0..3 {
+        run_json(&repo, &["train"]);
+    }
+    run_json(&repo, &["report"]);
+    assert_eq!(listed(&repo), for_each_ref(&repo));
+    repo.git(&["pack-refs", "--all"]);
+    assert_eq!(listed(&repo), for_each_ref(&repo));
+    run_json(&repo, &["train"]);
+    // a packed ref overridden by a loose one with another value
+    let first = for_each_ref(&repo)[0]
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .to_string();
+    let other = repo.git(&[
+        "rev-parse",
+        &for_each_ref(&repo)[1]
+            .split(' ')
+            .nth(1)
+            .unwrap()
+            .to_string(),
+    ]);
+    repo.git(&["update-ref", &first, &other]);
+    assert_eq!(listed(&repo), for_each_ref(&repo));
+    assert_eq!(listed(&repo).len(), 5);
+    let j = repo.wb(&["--json", "status"]).ok().json();
+    assert_eq!(j["stages"][1]["stage"], "report");
+    assert_eq!(j["stages"][1]["state"], "EXECUTED");
+}
