@@ -264,9 +264,7 @@ fn read_files_backend(common: &Path, prefix: &str) -> Option<Vec<RunRef>> {
                     continue;
                 }
                 let (hex, name) = line.split_at_checked(40)?;
-                let Some(name) = name.strip_prefix(' ') else {
-                    return None;
-                };
+                let name = name.strip_prefix(' ')?;
                 if name.starts_with(prefix) {
                     found.insert(name.to_string(), Oid::from_str(hex).ok()?);
                 }
