@@ -183,15 +183,9 @@ fn run_listing_agrees_with_git_for_loose_packed_and_mixed_refs() {
         .nth(1)
         .unwrap()
         .to_string();
-    let other = repo.git(&[
-        "rev-parse",
-        &for_each_ref(&repo)[1]
-            .split(' ')
-            .nth(1)
-            .unwrap()
-            .to_string(),
-    ]);
-    repo.git(&["update-ref", &first, &other]);
+    let refs = for_each_ref(&repo);
+    let other = refs[1].split(' ').next().unwrap();
+    repo.git(&["update-ref", &first, other]);
     assert_eq!(listed(&repo), for_each_ref(&repo));
     assert_eq!(listed(&repo).len(), 5);
     let j = repo.wb(&["--json", "status"]).ok().json();
