@@ -12,14 +12,15 @@ export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null TZ=UTC LC_ALL=C NO_COLO
 export GIT_AUTHOR_NAME=Bench GIT_AUTHOR_EMAIL=bench@example.com
 export GIT_COMMITTER_NAME=Bench GIT_COMMITTER_EMAIL=bench@example.com
 
-# ratio FILE: mean of command 2 / mean of command 1 in a hyperfine JSON export.
+# ratio FILE: every command's mean, and its ratio to the first (the baseline), from a
+# hyperfine JSON export.
 ratio() {
   python3 - "$1" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))["results"]
+base = r[0]["mean"]
 for x in r:
-    print(f"  {x['command']}: mean {x['mean']*1000:.2f} ms ± {x['stddev']*1000:.2f} (min {x['min']*1000:.2f})")
-a, b = r[0]["mean"], r[1]["mean"]
-print(f"  ratio (2nd / 1st): {b/a:.3f}   difference: {(b-a)*1000:.2f} ms")
+    print(f"  {x['command']}: mean {x['mean']*1000:.2f} ms ± {x['stddev']*1000:.2f} (min {x['min']*1000:.2f})"
+          f"  time ratio to baseline {x['mean']/base:.3f}, difference {(x['mean']-base)*1000:+.2f} ms")
 PY
 }

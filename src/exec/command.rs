@@ -75,7 +75,6 @@ fn send(pid: i32, sig: i32) {
 /// Runs the command to completion, teeing its output into `log_file`.
 pub fn run(inv: Invocation) -> Result<Outcome> {
     install_handler();
-    INTERRUPTED.store(false, Ordering::SeqCst);
     let log = std::fs::File::create(&inv.log_file).map_err(Error::io(&inv.log_file))?;
     let log = Arc::new(Mutex::new(log));
     let mut cmd = match &inv.program {
@@ -131,6 +130,10 @@ pub fn run(inv: Invocation) -> Result<Outcome> {
     CHILD_DONE.store(false, Ordering::SeqCst);
     let pid = child.id() as i32;
     CHILD_PID.store(if own_group { -pid } else { pid }, Ordering::SeqCst);
+    if INTERRUPTED.load(Ordering::SeqCst) {
+        // Interrupted while the command was being started: stop it now.
+        send(CHILD_PID.load(Ordering::SeqCst), libc::SIGINT);
+    }
     let out = child.stdout.take().expect("piped stdout");
     let err = child.stderr.take().expect("piped stderr");
     let to_stderr = inv.stdout_to_stderr;

@@ -177,15 +177,14 @@ fn run_listing_agrees_with_git_for_loose_packed_and_mixed_refs() {
     repo.git(&["pack-refs", "--all"]);
     assert_eq!(listed(&repo), for_each_ref(&repo));
     run_json(&repo, &["train"]);
-    // a packed ref overridden by a loose one with another value
-    let first = for_each_ref(&repo)[0]
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .to_string();
+    // a packed train ref overridden by a loose one with another train record
     let refs = for_each_ref(&repo);
-    let other = refs[1].split(' ').next().unwrap();
-    repo.git(&["update-ref", &first, other]);
+    let train: Vec<(&str, &str)> = refs
+        .iter()
+        .filter_map(|l| l.split_once(' '))
+        .filter(|(_, name)| name.contains("/train/"))
+        .collect();
+    repo.git(&["update-ref", train[0].1, train[1].0]);
     assert_eq!(listed(&repo), for_each_ref(&repo));
     assert_eq!(listed(&repo).len(), 5);
     let j = repo.wb(&["--json", "status"]).ok().json();

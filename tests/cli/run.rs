@@ -281,14 +281,18 @@ fn json_stdout_stays_json_when_the_command_prints() {
 #[test]
 fn interrupt_records_nothing() {
     let repo = Repo::with("[stages.slow]\ncmd = \"echo started; sleep 30\"\n", &[]);
-    let child = repo
+    let mut child = repo
         .cmd(crate::common::BIN, &["run", "slow"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     let pid = child.id();
-    std::thread::sleep(std::time::Duration::from_millis(700));
+    // wait until the command is running
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 7];
+    std::io::Read::read_exact(&mut stdout, &mut first).unwrap();
+    assert_eq!(&first, b"started");
     let k = std::process::Command::new("kill")
         .args(["-INT", &pid.to_string()])
         .status()
@@ -296,6 +300,7 @@ fn interrupt_records_nothing() {
     assert!(k.success());
     let started = std::time::Instant::now();
     let o = child.wait_with_output().unwrap();
+    drop(stdout);
     assert!(started.elapsed().as_secs() < 20, "the command was stopped");
     assert_eq!(
         o.status.code(),

@@ -104,11 +104,35 @@ fn failed_runs_overrides_and_missing_outputs_are_reasons() {
 }
 
 #[test]
-fn status_writes_the_stat_cache() {
+fn status_trusts_the_stat_cache_for_unchanged_files() {
     let repo = train_repo();
+    // an old mtime makes the digest trustworthy (not "racy") once hashed
+    let touch = |when: &str| {
+        let o = std::process::Command::new("touch")
+            .args(["-d", when, repo.path("data/in.csv").to_str().unwrap()])
+            .status()
+            .unwrap();
+        assert!(o.success());
+    };
+    touch("2020-01-01 00:00:00");
     run_json(&repo, &["train"]);
     repo.wb(&["status"]).ok();
-    let cache = std::fs::read_to_string(repo.path(".git/workbench/stat-cache")).unwrap();
-    assert!(cache.starts_with("workbench-statcache v1\n"));
-    assert!(cache.contains("data/in.csv"), "{cache}");
+    let path = repo.path(".git/workbench/stat-cache");
+    let cache = std::fs::read_to_string(&path).unwrap();
+    assert!(cache.starts_with("workbench-statcache v2\n"), "{cache}");
+    let line = cache
+        .lines()
+        .find(|l| l.contains("data/in.csv\t"))
+        .unwrap_or_else(|| panic!("{cache}"));
+    let digest = line.split('\t').nth(1).unwrap().split(' ').next().unwrap();
+    // Forge the cached digest: a status that trusts the cache (without reading the
+    // file) now believes the dep changed.
+    std::fs::write(&path, cache.replace(digest, &"0".repeat(64))).unwrap();
+    assert_eq!(
+        reasons(&repo, "train"),
+        ("STALE".into(), vec!["dep_changed:data/in.csv".into()])
+    );
+    // a new mtime invalidates the entry: the file is read again and found unchanged
+    touch("2021-01-01 00:00:00");
+    assert_eq!(reasons(&repo, "train").0, "EXECUTED");
 }

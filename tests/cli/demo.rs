@@ -1,0 +1,69 @@
+//! `demo`: the embedded example runs end to end on a fresh machine's tools.
+
+use crate::common::Repo;
+
+#[test]
+fn demo_walks_the_loop_in_a_new_repository() {
+    let scratch = Repo::bare_dir();
+    let dir = scratch.root.join("demo");
+    let r = scratch.wb(&["demo", dir.to_str().unwrap()]).ok();
+    for step in [
+        "$ git workbench init",
+        "$ git workbench run baseline",
+        "$ git workbench status",
+        "$ git workbench log",
+    ] {
+        assert!(r.stdout.contains(step), "missing {step}:\n{}", r.stdout);
+    }
+    assert!(
+        r.stdout
+            .contains("param changed: baseline.threshold 1.3 -> 1.5"),
+        "{}",
+        r.stdout
+    );
+    let refs = scratch.wb_in(&dir, &["--json", "log"]).ok().json();
+    assert_eq!(refs["runs"].as_array().unwrap().len(), 2);
+    let fsck = scratch
+        .cmd("git", &["fsck", "--strict"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(fsck.status.success());
+    // a second demo into the same, now non-empty, directory is refused
+    scratch
+        .wb(&["demo", dir.to_str().unwrap()])
+        .fails(2, "not empty");
+    // --json keeps stdout a single document
+    let dir2 = scratch.root.join("demo2");
+    let j = scratch
+        .wb(&["--json", "demo", dir2.to_str().unwrap()])
+        .ok()
+        .json();
+    assert!(j["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s["exit_code"] == 0));
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    let repo = crate::train_repo();
+    for _ in 0..3 {
+        crate::run_json(&repo, &["train"]);
+    }
+    let bin = crate::common::BIN;
+    let o = repo
+        .cmd(
+            "sh",
+            &[
+                "-c",
+                &format!("'{bin}' log | head -c 10 >/dev/null; echo \"rc=${{PIPESTATUS:-x}}\""),
+            ],
+        )
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!stderr.contains("error"), "{stderr}");
+}
