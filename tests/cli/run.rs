@@ -312,3 +312,65 @@ fn interrupt_records_nothing() {
     repo.assert_nothing_recorded();
     repo.fsck();
 }
+
+#[cfg(unix)]
+#[test]
+fn kill_dash_nine_at_any_moment_leaves_a_consistent_repository() {
+    let repo = Repo::with(
+        "[stages.s]\ncmd = \"echo x > out.txt\"\nouts = [\"out.txt\"]\n",
+        &[("in.txt", "1")],
+    );
+    // Kill runs at staggered moments: before, during and after the command and
+    // while the record is written. Whatever survives must be complete.
+    for delay_ms in [0u64, 1, 2, 3, 5, 8, 12, 20] {
+        let mut child = repo
+            .cmd(crate::common::BIN, &["run", "s"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    repo.fsck();
+    let runs = repo.wb(&["--json", "log"]).ok().json();
+    for r in runs["runs"].as_array().unwrap() {
+        let id = r["run_id"].as_str().unwrap();
+        let m = repo.manifest("s", id);
+        assert_eq!(m["run_id"], id);
+        assert_eq!(
+            m["outputs"]["out.txt"],
+            sha256sum(&repo.path("out.txt")).as_str()
+        );
+    }
+    // every note line points at an existing record
+    for n in repo.note_lines("HEAD") {
+        repo.git(&["cat-file", "-e", n["record"].as_str().unwrap()]);
+    }
+    // and the repository still takes new runs
+    let id = run_json(&repo, &["s"]);
+    assert!(repo
+        .note_lines("HEAD")
+        .iter()
+        .any(|n| n["run_id"] == id.as_str()));
+    repo.fsck();
+}
+
+#[test]
+fn runs_in_a_linked_worktree_are_shared() {
+    let repo = train_repo();
+    let wt = repo.root.parent().unwrap().join("wt");
+    repo.git(&["worktree", "add", "-q", wt.to_str().unwrap()]);
+    let r = repo.wb_in(&wt, &["--json", "run", "train"]).ok();
+    let id = r.json()["run_id"].as_str().unwrap().to_string();
+    assert!(
+        wt.join(format!("runs/{id}/out.csv")).is_file(),
+        "outputs land in the worktree"
+    );
+    let j = repo.wb(&["--json", "show", &id]).ok().json();
+    assert_eq!(j["run_id"], id.as_str());
+    let status = repo.wb_in(&wt, &["--json", "status"]).ok().json();
+    assert_eq!(status["stages"][0]["state"], "EXECUTED");
+    repo.fsck();
+}
