@@ -132,10 +132,23 @@ impl Workspace {
         StatCache::load(self.store.common_dir().join("workbench").join("stat-cache"))
     }
 
-    /// Directory for temporary files of in-flight runs.
+    /// Directory for temporary files of in-flight runs. Files a killed run left
+    /// behind are removed once they are a day old.
     pub fn tmp_dir(&self) -> Result<PathBuf> {
         let d = self.store.common_dir().join("workbench").join("tmp");
         std::fs::create_dir_all(&d).map_err(Error::io(&d))?;
+        let day = std::time::Duration::from_secs(24 * 3600);
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let old = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > day);
+            if old {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
         Ok(d)
     }
 

@@ -69,7 +69,11 @@ impl Out {
         let mut t = Table::new();
         if self.tty {
             t.load_preset(presets::UTF8_FULL_CONDENSED);
-            t.set_content_arrangement(ContentArrangement::Dynamic);
+            // Wrap to the terminal only when its width is known and usable; a pty
+            // that reports 0 columns would squeeze every cell to one letter.
+            if t.width().is_some_and(|w| w >= 40) {
+                t.set_content_arrangement(ContentArrangement::Dynamic);
+            }
         } else {
             t.load_preset(presets::ASCII_MARKDOWN);
             t.force_no_tty();
