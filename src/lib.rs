@@ -4,6 +4,7 @@
 //! touches git, `exec` runs commands and hashes files, `workspace` ties a repository
 //! to its configuration, and `cli` parses arguments and prints.
 
+pub mod checks;
 pub mod cli;
 pub mod error;
 pub mod exec;

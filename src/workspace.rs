@@ -290,4 +290,37 @@ impl Workspace {
             outputs,
         })
     }
+
+    /// Writes the working-tree mirror of a run, `review/<stage>/`: every contract
+    /// file its newest record holds, and no stale file of an earlier run.
+    pub fn write_mirror(&self, run: &crate::store::RunRef) -> Result<()> {
+        let dir = self.root.join(MIRROR_DIR).join(&run.stage);
+        std::fs::create_dir_all(&dir).map_err(Error::io(&dir))?;
+        for name in MIRROR_FILES {
+            let path = dir.join(name);
+            match self.store.record_file(run.tip, name)? {
+                Some(bytes) => {
+                    let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(Error::io(&dir))?;
+                    std::io::Write::write_all(&mut tmp, &bytes).map_err(Error::io(&path))?;
+                    tmp.persist(&path).map_err(|e| Error::io(&path)(e.error))?;
+                }
+                None => match std::fs::remove_file(&path) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(Error::io(&path)(e)),
+                },
+            }
+        }
+        Ok(())
+    }
 }
+
+/// The working-tree mirror's directory and files (the seed's layout).
+pub const MIRROR_DIR: &str = "review";
+pub const MIRROR_FILES: [&str; 5] = [
+    "manifest.json",
+    "review.json",
+    "approval.json",
+    "feedback.json",
+    "card.md",
+];

@@ -1,14 +1,21 @@
 //! Argument parsing, one file per subcommand, and all printing. Commands return an
 //! exit code or an `Error`; `main` maps errors to `error:`/`hint:` lines.
 
+mod approve;
+mod card;
 mod demo;
 mod hash;
 mod init;
 mod log;
+mod next;
 mod output;
+mod records;
+mod reject;
+mod review;
 mod run;
 mod show;
 mod status;
+mod verify_approvals;
 
 use crate::error::{Error, Result};
 use crate::model::run_id::{match_prefix, PrefixMatch, RunSpec};
@@ -40,6 +47,12 @@ pub enum Commands {
     Status(status::Args),
     Show(show::Args),
     Log(log::Args),
+    Review(review::Args),
+    Card(card::Args),
+    Approve(approve::Args),
+    Reject(reject::Args),
+    Next(next::Args),
+    VerifyApprovals(verify_approvals::Args),
     Demo(demo::Args),
     Hash(hash::Args),
 }
@@ -63,6 +76,12 @@ pub fn main_entry() -> u8 {
         Commands::Status(a) => status::cmd_status(&out, a),
         Commands::Show(a) => show::cmd_show(&out, a),
         Commands::Log(a) => log::cmd_log(&out, a),
+        Commands::Review(a) => review::cmd_review(&out, a),
+        Commands::Card(a) => card::cmd_card(&out, a),
+        Commands::Approve(a) => approve::cmd_approve(&out, a),
+        Commands::Reject(a) => reject::cmd_reject(&out, a),
+        Commands::Next(a) => next::cmd_next(&out, a),
+        Commands::VerifyApprovals(a) => verify_approvals::cmd_verify_approvals(&out, a),
         Commands::Demo(a) => demo::cmd_demo(&out, a),
         Commands::Hash(a) => hash::cmd_hash(&out, a),
     };
@@ -88,10 +107,8 @@ pub fn resolve_run(store: &Store, spec: &str) -> Result<RunRef> {
             if runs.is_empty() {
                 return Err(no_runs(&stage));
             }
-            for r in runs.into_iter().rev() {
-                if store.latest_event(r.tip)? == Some(crate::model::state::RunEvent::Approved) {
-                    return Ok(r);
-                }
+            if let Some(r) = store.approved_run(&stage)? {
+                return Ok(r);
             }
             Err(Error::input(format!("stage '{stage}' has no approved run"))
                 .hint(format!("see 'git workbench log {stage}'")))

@@ -5,7 +5,6 @@ use crate::error::{Error, Result};
 use crate::exec::command::{self, Invocation, Program};
 use crate::exec::paths::{check_inside, expand};
 use crate::model::config::{expand as expand_placeholder, Stage};
-use crate::model::event::{NoteEvent, NOTE_EVENT_SCHEMA};
 use crate::model::manifest::{CodeRef, RunManifest, RunStatus, MANIFEST_SCHEMA};
 use crate::model::params::parse_override;
 use crate::model::run_id::new_run_id;
@@ -163,6 +162,27 @@ fn cut_log(mut log: Vec<u8>, limit: u64) -> (Vec<u8>, bool) {
     (out, true)
 }
 
+/// Shows the feedback of the stage's latest run when a human rejected it.
+fn show_feedback(out: &Out, ws: &Workspace, parent: &crate::store::RunRef) -> Result<()> {
+    if super::records::state_of(&ws.store, parent)? != crate::model::state::RunState::Rejected {
+        return Ok(());
+    }
+    let fb: Option<crate::model::decision::FeedbackRecord> =
+        super::records::read_record(&ws.store, parent, "feedback.json")?;
+    let Some(fb) = fb else { return Ok(()) };
+    out.note(&format!(
+        "workbench: the previous run {} was rejected by {}: {}",
+        parent.run_id, fb.rejected_by, fb.issue
+    ));
+    for c in &fb.acceptance_criteria {
+        out.note(&format!("workbench:   acceptance criterion: {c}"));
+    }
+    if !fb.suggested_params.is_empty() {
+        out.note(&format!("workbench:   suggested: {}", fb.suggested_args()));
+    }
+    Ok(())
+}
+
 pub fn cmd_run(out: &Out, args: Args) -> Result<u8> {
     let ws = Workspace::open("run")?;
     let stage = ws.stage(&args.stage)?.clone();
@@ -204,11 +224,11 @@ pub fn cmd_run(out: &Out, args: Args) -> Result<u8> {
     };
     let (code_files, _) = ws.hash_patterns(&ws.code_patterns(&stage, &command_text), &mut cache)?;
     let snapshot = ws.store.snapshot()?;
-    let parent_run_id = ws
-        .store
-        .list_runs(Some(&stage.name))?
-        .pop()
-        .map(|r| r.run_id);
+    let parent = ws.store.list_runs(Some(&stage.name))?.pop();
+    if let Some(p) = &parent {
+        show_feedback(out, &ws, p)?;
+    }
+    let parent_run_id = parent.map(|r| r.run_id);
     let (run_id, run_dir) = reserve_run_id(&ws, &stage, started_ms)?;
     let log_file = ws.tmp_dir()?.join(format!("{run_id}.log"));
     let params_json = serde_json::to_string(&params_used).expect("params serialize");
@@ -331,31 +351,27 @@ pub fn cmd_run(out: &Out, args: Args) -> Result<u8> {
         RunEvent::Failed
     };
     let ref_name = run_ref(&stage.name, &run_id);
-    let mut note_warning = None;
-    if let Some(head) = snapshot.head {
-        let line = NoteEvent {
-            at: manifest.started_at.clone(),
-            event,
-            exit_code: Some(outcome.exit_code),
-            record: record.to_string(),
-            ref_name: ref_name.clone(),
-            run_id: run_id.clone(),
-            schema: NOTE_EVENT_SCHEMA.into(),
-            stage: stage.name.clone(),
-        }
-        .to_line();
-        let msg = format!("workbench: {event} {} {run_id}", stage.name);
-        if let Err(e) = ws.store.append_note_line(head, &line, &msg) {
-            note_warning = Some(e.to_string());
-        }
+    let run = crate::store::RunRef {
+        stage: stage.name.clone(),
+        run_id: run_id.clone(),
+        tip: record,
+    };
+    super::records::note_event(
+        out,
+        &ws.store,
+        &manifest,
+        &run,
+        event,
+        record,
+        Some(outcome.exit_code),
+    );
+    if let Err(e) = ws.write_mirror(&run) {
+        out.warn(&format!(
+            "run recorded, but the review/ mirror was not written: {e}"
+        ));
     }
     cache.save();
 
-    if let Some(w) = &note_warning {
-        out.warn(&format!(
-            "run recorded, but its notes index line was not written: {w}"
-        ));
-    }
     for m in &manifest.missing_outputs {
         out.warn(&format!("declared output '{m}' was not produced"));
     }

@@ -29,6 +29,13 @@ pub fn cmd_show(out: &Out, args: Args) -> Result<u8> {
         _ => Vec::new(),
     };
     let state = history.last().and_then(|t| t.event);
+    let review: Option<crate::model::review::ReviewRecord> =
+        super::records::read_record(&store, &run, "review.json")?;
+    let approval: Option<crate::model::decision::ApprovalRecord> =
+        super::records::read_record(&store, &run, "approval.json")?;
+    let feedback: Option<crate::model::decision::FeedbackRecord> =
+        super::records::read_record(&store, &run, "feedback.json")?;
+    let signed = store.commit_signature(run.tip).is_some();
     if out.json {
         let transitions: Vec<_> = history
             .iter()
@@ -52,6 +59,10 @@ pub fn cmd_show(out: &Out, args: Args) -> Result<u8> {
             "record": run.tip.to_string(),
             "state": state,
             "manifest": manifest,
+            "review": review,
+            "approval": approval,
+            "feedback": feedback,
+            "signed": signed,
             "transitions": transitions,
             "notes": notes,
         }));
@@ -168,6 +179,53 @@ pub fn cmd_show(out: &Out, args: Args) -> Result<u8> {
     );
     if let Some(e) = &m.metrics_error {
         text.push_str(&format!("\nmetrics error: {e}\n"));
+    }
+    if let Some(r) = &review {
+        text.push_str(&format!(
+            "\nreview:     {} ({} checks, {} blocking, {} warnings)\n",
+            r.verdict.as_str(),
+            r.checks.len(),
+            r.blocking_issues.len(),
+            r.warnings.len()
+        ));
+        for b in r.blocking_issues.iter().chain(&r.warnings) {
+            text.push_str(&format!("  - {b}\n"));
+        }
+    }
+    if let Some(a) = &approval {
+        text.push_str(&format!(
+            "\napproved:   by {} at {}{}\n",
+            a.approved_by,
+            a.timestamp,
+            if signed { " (signed)" } else { "" }
+        ));
+        text.push_str(&format!("  digest    {}\n", a.artifact_digest));
+        if let Some(s) = &a.supersedes {
+            text.push_str(&format!("  supersedes {s}\n"));
+        }
+        if !a.approved_interpretation.trim().is_empty() {
+            let edited = if a.interpretation_edited {
+                " (edited by the human)"
+            } else {
+                ""
+            };
+            text.push_str(&format!("  interpretation{edited}:\n"));
+            for l in a.approved_interpretation.trim().lines() {
+                text.push_str(&format!("    {l}\n"));
+            }
+        }
+    }
+    if let Some(f) = &feedback {
+        text.push_str(&format!(
+            "\nrejected:   by {}: {}\n",
+            f.rejected_by, f.issue
+        ));
+        for c in &f.acceptance_criteria {
+            text.push_str(&format!("  criterion: {c}\n"));
+        }
+        if !f.suggested_params.is_empty() {
+            text.push_str(&format!("  suggested: {}\n", f.suggested_args()));
+        }
     }
     text.push_str("\ntransitions:\n");
     for t in &history {

@@ -18,20 +18,19 @@ pub struct Args {
 }
 
 #[derive(Serialize)]
-struct StageRow {
-    stage: String,
-    state: StageState,
-    latest_run: Option<String>,
-    latest_event: Option<RunEvent>,
-    approved_run: Option<String>,
-    reasons: Vec<StaleReason>,
+pub struct StageRow {
+    pub stage: String,
+    pub state: StageState,
+    pub latest_run: Option<String>,
+    pub latest_event: Option<RunEvent>,
+    pub approved_run: Option<String>,
+    pub reasons: Vec<StaleReason>,
+    #[serde(skip)]
+    pub latest: Option<RunRef>,
 }
 
-pub fn cmd_status(out: &Out, args: Args) -> Result<u8> {
-    let ws = Workspace::open("status")?;
-    for s in &args.stages {
-        ws.stage(s)?;
-    }
+/// The status of every configured stage (or of `only`), in configuration order.
+pub fn stage_rows(ws: &Workspace, only: &[String]) -> Result<Vec<StageRow>> {
     let mut latest: BTreeMap<String, RunRef> = BTreeMap::new();
     for r in ws.store.list_runs(None)? {
         latest.insert(r.stage.clone(), r); // sorted: the last one per stage wins
@@ -39,7 +38,7 @@ pub fn cmd_status(out: &Out, args: Args) -> Result<u8> {
     let mut cache = ws.stat_cache();
     let mut rows = Vec::new();
     for stage in &ws.config.stages {
-        if !args.stages.is_empty() && !args.stages.contains(&stage.name) {
+        if !only.is_empty() && !only.contains(&stage.name) {
             continue;
         }
         let run = latest.get(&stage.name);
@@ -66,11 +65,21 @@ pub fn cmd_status(out: &Out, args: Args) -> Result<u8> {
             state,
             latest_run: run.map(|r| r.run_id.clone()),
             latest_event: event,
-            approved_run: None,
+            approved_run: ws.store.approved_run(&stage.name)?.map(|r| r.run_id),
             reasons,
+            latest: run.cloned(),
         });
     }
     cache.save();
+    Ok(rows)
+}
+
+pub fn cmd_status(out: &Out, args: Args) -> Result<u8> {
+    let ws = Workspace::open("status")?;
+    for s in &args.stages {
+        ws.stage(s)?;
+    }
+    let rows = stage_rows(&ws, &args.stages)?;
     if out.json {
         out.json_value(&serde_json::json!({ "stages": rows }));
         return Ok(0);

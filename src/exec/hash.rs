@@ -10,21 +10,7 @@ use std::sync::Mutex;
 
 const BUF: usize = 1 << 20;
 
-/// Lower-case hex of a digest (sha2 digests have no `LowerHex`).
-pub fn to_hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(DIGITS[(b >> 4) as usize] as char);
-        s.push(DIGITS[(b & 15) as usize] as char);
-    }
-    s
-}
-
-/// sha256 of a byte slice, as hex.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    to_hex(&Sha256::digest(bytes))
-}
+pub use crate::model::digest::{sha256_hex, to_hex};
 
 /// sha256 of a file, read in 1 MiB blocks.
 pub fn sha256_file(path: &Path) -> std::io::Result<String> {

@@ -4,4 +4,5 @@
 pub mod command;
 pub mod hash;
 pub mod paths;
+pub mod sign;
 pub mod statcache;

@@ -43,6 +43,40 @@ pub struct Stage {
     pub code: Vec<String>,
     pub max_stored_size: u64,
     pub description: Option<String>,
+    pub review: ReviewSpec,
+}
+
+/// Bounds and hints for the built-in self-review checks (`[stages.NAME.review]`).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewSpec {
+    /// metric → `[min, max]` (inclusive).
+    #[serde(default)]
+    pub metric_ranges: IndexMap<String, [Number; 2]>,
+    /// Every CSV output must have at least this many data rows.
+    pub min_rows: Option<u64>,
+    /// Every CSV output must have at most this many data rows.
+    pub max_rows: Option<u64>,
+    /// When set, `no_nan_inf` scans only these CSV columns.
+    #[serde(default)]
+    pub key_columns: Vec<String>,
+}
+
+/// A TOML number, integer or float.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum Number {
+    Int(i64),
+    Float(f64),
+}
+
+impl Number {
+    pub fn get(self) -> f64 {
+        match self {
+            Number::Int(i) => i as f64,
+            Number::Float(f) => f,
+        }
+    }
 }
 
 /// Where a stage's params come from and which dotted keys it records.
@@ -92,6 +126,7 @@ struct RawStage {
     code: Vec<Spanned<String>>,
     max_stored_size: Option<Spanned<SizeValue>>,
     description: Option<String>,
+    review: Option<Spanned<ReviewSpec>>,
 }
 
 #[derive(Deserialize)]
@@ -221,6 +256,24 @@ fn validate(text: &str, raw: RawConfig, prefix: &str) -> Result<Config, ConfigEr
             Some(s) => size(text, s, &format!("{key}.max_stored_size"))?,
             None => max_stored_size,
         };
+        let review = match st.review {
+            Some(r) => {
+                for (metric, [lo, hi]) in &r.get_ref().metric_ranges {
+                    if lo.get() > hi.get() {
+                        return Err(at(
+                            text,
+                            &r,
+                            format!(
+                            "{key}.review.metric_ranges.{metric}: minimum {} is above maximum {}",
+                            lo.get(), hi.get()
+                        ),
+                        ));
+                    }
+                }
+                r.into_inner()
+            }
+            None => ReviewSpec::default(),
+        };
         stages.push(Stage {
             name: name.into_inner(),
             cmd: st.cmd.into_inner(),
@@ -231,6 +284,7 @@ fn validate(text: &str, raw: RawConfig, prefix: &str) -> Result<Config, ConfigEr
             code: st.code.into_iter().map(Spanned::into_inner).collect(),
             max_stored_size: max,
             description: st.description,
+            review,
         });
     }
     Ok(Config {
@@ -428,6 +482,27 @@ max_stored_size = 2048
         assert_eq!(e.line, Some(3));
         assert!(e.message.contains("bogus"));
         assert!(pyproject_mentions_workbench(text));
+    }
+
+    #[test]
+    fn review_bounds() {
+        let c = parse_workbench_toml(
+            "[stages.a]\ncmd = \"x\"\n[stages.a.review]\nmetric_ranges = { precision = [0, 1], loss = [0.0, 2.5] }\nmin_rows = 1000\nkey_columns = [\"score\"]\n",
+        )
+        .unwrap();
+        let r = &c.stage("a").unwrap().review;
+        assert_eq!(r.metric_ranges["precision"][1].get(), 1.0);
+        assert_eq!(r.metric_ranges["loss"][1].get(), 2.5);
+        assert_eq!(r.min_rows, Some(1000));
+        let e = parse_workbench_toml("[stages.a]\ncmd = \"x\"\n[stages.a.review]\nmin_row = 1\n")
+            .unwrap_err();
+        assert!(e.message.contains("min_row"), "{e:?}");
+        assert_eq!(e.line, Some(4));
+        let e = parse_workbench_toml(
+            "[stages.a]\ncmd = \"x\"\n[stages.a.review]\nmetric_ranges = { p = [1, 0] }\n",
+        )
+        .unwrap_err();
+        assert!(e.message.contains("above maximum"), "{e:?}");
     }
 
     #[test]

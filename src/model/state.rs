@@ -89,6 +89,148 @@ impl fmt::Display for StageState {
     }
 }
 
+/// The state of one run: the event of the newest commit on its ref.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunState {
+    Executed,
+    Failed,
+    Reviewed,
+    Approved,
+    Rejected,
+}
+
+impl RunState {
+    pub fn of(e: RunEvent) -> RunState {
+        match e {
+            RunEvent::Executed => RunState::Executed,
+            RunEvent::Failed => RunState::Failed,
+            RunEvent::Reviewed | RunEvent::Carded => RunState::Reviewed,
+            RunEvent::Approved => RunState::Approved,
+            RunEvent::Rejected => RunState::Rejected,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunState::Executed => "executed",
+            RunState::Failed => "failed",
+            RunState::Reviewed => "reviewed",
+            RunState::Approved => "approved",
+            RunState::Rejected => "rejected",
+        }
+    }
+}
+
+impl fmt::Display for RunState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a human or agent asks to do with a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Review,
+    Card,
+    Approve,
+    Reject,
+}
+
+impl Action {
+    pub const ALL: [Action; 4] = [
+        Action::Review,
+        Action::Card,
+        Action::Approve,
+        Action::Reject,
+    ];
+
+    pub fn verb(self) -> &'static str {
+        match self {
+            Action::Review => "review",
+            Action::Card => "card",
+            Action::Approve => "approve",
+            Action::Reject => "reject",
+        }
+    }
+
+    /// The event the action records.
+    pub fn event(self) -> RunEvent {
+        match self {
+            Action::Review => RunEvent::Reviewed,
+            Action::Card => RunEvent::Carded,
+            Action::Approve => RunEvent::Approved,
+            Action::Reject => RunEvent::Rejected,
+        }
+    }
+}
+
+/// A refused transition: why, and which actions the state allows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub state: RunState,
+    pub action: Action,
+    pub reason: &'static str,
+    pub legal: Vec<Action>,
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "cannot {} a run that is {}: {}",
+            self.action.verb(),
+            self.state,
+            self.reason
+        )?;
+        if self.legal.is_empty() {
+            write!(f, "; no further transitions are possible")
+        } else {
+            let verbs: Vec<&str> = self.legal.iter().map(|a| a.verb()).collect();
+            write!(f, "; legal moves: {}", verbs.join(", "))
+        }
+    }
+}
+
+/// The state machine: the state an action leads to, or a refusal naming the legal
+/// moves. Approved and rejected runs are final; a new run of the stage starts over.
+pub fn transition(state: RunState, action: Action) -> Result<RunState, Refusal> {
+    use Action::*;
+    use RunState::*;
+    let next = match (state, action) {
+        (Executed | Failed | Reviewed, Review) => Ok(Reviewed),
+        (Reviewed, Card) => Ok(Reviewed),
+        (Executed | Failed, Card) => Err("the card summarises the self-review, so review it first"),
+        (Reviewed, Approve) => Ok(Approved),
+        (Executed | Failed, Approve) => Err("it has no review yet"),
+        (Executed | Failed | Reviewed, Reject) => Ok(Rejected),
+        (Approved, Approve) => Err("it is already approved; approvals are never overwritten, a newer approved run supersedes it"),
+        (Approved, Reject) => Err("it is approved; run the stage again and approve the new run to supersede it"),
+        (Approved, Review | Card) => Err("it is approved and its records are final"),
+        (Rejected, Approve | Reject | Review | Card) => Err("it was rejected; run the stage again (git workbench run STAGE)"),
+    };
+    next.map_err(|reason| Refusal {
+        state,
+        action,
+        reason,
+        legal: Action::ALL
+            .into_iter()
+            .filter(|a| legal(state, *a))
+            .collect(),
+    })
+}
+
+fn legal(state: RunState, action: Action) -> bool {
+    use Action::*;
+    use RunState::*;
+    matches!(
+        (state, action),
+        (Executed | Failed | Reviewed, Review)
+            | (Reviewed, Card | Approve)
+            | (Executed | Failed | Reviewed, Reject)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,6 +249,53 @@ mod tests {
             assert_eq!(serde_json::to_value(e).unwrap(), e.as_str());
         }
         assert_eq!(RunEvent::parse("merged"), None);
+    }
+
+    #[test]
+    fn transition_table_is_exhaustive() {
+        use Action::*;
+        use RunState::*;
+        let table: [(RunState, Action, Option<RunState>); 20] = [
+            (Executed, Review, Some(Reviewed)),
+            (Executed, Card, None),
+            (Executed, Approve, None),
+            (Executed, Reject, Some(Rejected)),
+            (Failed, Review, Some(Reviewed)),
+            (Failed, Card, None),
+            (Failed, Approve, None),
+            (Failed, Reject, Some(Rejected)),
+            (Reviewed, Review, Some(Reviewed)),
+            (Reviewed, Card, Some(Reviewed)),
+            (Reviewed, Approve, Some(Approved)),
+            (Reviewed, Reject, Some(Rejected)),
+            (Approved, Review, None),
+            (Approved, Card, None),
+            (Approved, Approve, None),
+            (Approved, Reject, None),
+            (Rejected, Review, None),
+            (Rejected, Card, None),
+            (Rejected, Approve, None),
+            (Rejected, Reject, None),
+        ];
+        for (state, action, want) in table {
+            let got = transition(state, action);
+            assert_eq!(got.as_ref().ok().copied(), want, "{state:?} x {action:?}");
+            // the legal moves a refusal names are exactly the ones that succeed
+            if let Err(r) = got {
+                let ok: Vec<Action> = Action::ALL
+                    .into_iter()
+                    .filter(|a| transition(state, *a).is_ok())
+                    .collect();
+                assert_eq!(r.legal, ok, "{state:?}");
+                assert!(r
+                    .to_string()
+                    .starts_with(&format!("cannot {} a run that is {state}", action.verb())));
+            }
+        }
+        let e = transition(Executed, Approve).unwrap_err().to_string();
+        assert_eq!(e, "cannot approve a run that is executed: it has no review yet; legal moves: review, reject");
+        let e = transition(Approved, Reject).unwrap_err().to_string();
+        assert!(e.ends_with("no further transitions are possible"), "{e}");
     }
 
     #[test]

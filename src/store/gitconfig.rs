@@ -131,3 +131,67 @@ impl Store {
             .map_err(Error::git(ctx()))
     }
 }
+
+impl Store {
+    /// A git config string (repository, global and system levels).
+    pub fn config_string(&self, key: &str) -> Option<String> {
+        self.repo.config().ok()?.get_string(key).ok()
+    }
+
+    /// A git config boolean; `None` when unset or not a boolean.
+    pub fn config_bool(&self, key: &str) -> Option<bool> {
+        self.repo.config().ok()?.get_bool(key).ok()
+    }
+
+    /// The identity a human decision is recorded under: `GIT_AUTHOR_NAME`/`EMAIL`,
+    /// else `user.name`/`user.email`. Decisions are never anonymous.
+    pub fn decision_identity(&self) -> Result<(String, String)> {
+        let get = |env: &str, key: &str| {
+            std::env::var(env)
+                .ok()
+                .filter(|v| !v.trim().is_empty())
+                .or_else(|| self.config_string(key).filter(|v| !v.trim().is_empty()))
+        };
+        match (
+            get("GIT_AUTHOR_NAME", "user.name"),
+            get("GIT_AUTHOR_EMAIL", "user.email"),
+        ) {
+            (Some(n), Some(e)) => Ok((n, e)),
+            _ => Err(Error::input(
+                "no git identity configured: decisions are recorded under user.name and user.email",
+            )
+            .hint("git config user.name \"Your Name\" && git config user.email you@example.com")),
+        }
+    }
+
+    /// The signing setup (`gpg.format`, `user.signingKey`, the program), or an error
+    /// when signing is asked for without a key.
+    pub fn signing_config(&self) -> Result<crate::exec::sign::SigningConfig> {
+        let format = self
+            .config_string("gpg.format")
+            .unwrap_or_else(|| "openpgp".to_string());
+        let key = self.config_string("user.signingKey").ok_or_else(|| {
+            Error::input("signing was requested but no signing key is configured (user.signingKey)")
+                .hint(
+                    "git config user.signingKey ~/.ssh/id_ed25519.pub && git config gpg.format ssh",
+                )
+        })?;
+        let program = match format.as_str() {
+            "ssh" => self
+                .config_string("gpg.ssh.program")
+                .unwrap_or_else(|| "ssh-keygen".into()),
+            "x509" => self
+                .config_string("gpg.x509.program")
+                .unwrap_or_else(|| "gpgsm".into()),
+            _ => self
+                .config_string("gpg.openpgp.program")
+                .or_else(|| self.config_string("gpg.program"))
+                .unwrap_or_else(|| "gpg".into()),
+        };
+        Ok(crate::exec::sign::SigningConfig {
+            format,
+            key,
+            program,
+        })
+    }
+}

@@ -9,10 +9,12 @@ mod notes;
 pub mod refs;
 mod runs;
 mod snapshot;
+mod transitions;
 
 pub use gitconfig::ConfigChange;
 pub use runs::{NewRun, RunRef, Transition};
 pub use snapshot::Snapshot;
+pub use transitions::NewTransition;
 
 use crate::error::{Error, Result};
 use git2::{ErrorCode, Repository};

@@ -2,6 +2,13 @@
 
 /// Prefix of run records: `refs/workbench/runs/<stage>/<run-id>`.
 pub const RUNS_PREFIX: &str = "refs/workbench/runs/";
+/// Index of each stage's current approved run: `refs/workbench/approved/<stage>`.
+pub const APPROVED_PREFIX: &str = "refs/workbench/approved/";
+
+pub fn approved_ref(stage: &str) -> String {
+    format!("{APPROVED_PREFIX}{stage}")
+}
+
 /// The notes index on code commits.
 pub const NOTES_REF: &str = "refs/notes/workbench";
 
