@@ -55,7 +55,8 @@ impl Demo<'_> {
     /// Runs `git workbench ARGS` (or `git ARGS` when `git` is true) in the demo repo.
     fn step(&mut self, git: bool, args: &[&str]) -> Result<i32> {
         let shown = if git { "git" } else { "git workbench" };
-        self.say(&format!("\n$ {shown} {}", args.join(" ")));
+        let owned: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        self.say(&format!("\n$ {shown} {}", super::shell_join(&owned)));
         let mut cmd = if git {
             Command::new("git")
         } else {
@@ -145,23 +146,86 @@ pub fn cmd_demo(out: &Out, args: Args) -> Result<u8> {
     d.expect_ok(false, &["init"])?;
     d.say("\n# Nothing has run yet, so the stage is STALE: never run.");
     d.expect_ok(false, &["status"])?;
-    d.say("\n# Run the stage: the command streams its output, and the run is recorded in git.");
+    d.say("\n# The agent runs the stage: output streams, and the run is recorded in git.");
     d.expect_ok(false, &["run", "baseline"])?;
-    d.expect_ok(false, &["status"])?;
-    d.say("\n# Try a parameter without editing params.yaml: -p overrides are recorded as such.");
+    d.say(
+        "\n# It checks its own work before showing anything (exit 1 would mean a failed review).",
+    );
+    d.expect_ok(false, &["review", "baseline@latest"])?;
+    d.say("\n# It presents the run with a drafted interpretation; the card is also in review/baseline/card.md.");
+    d.expect_ok(false, &["card", "baseline@latest", "-m", "Threshold 1.5 flags few false alarms (precision 0.93) but misses 4 in 10 incidents (recall 0.61)."])?;
+    d.say("\n# What now? `next` says: a human decision.");
+    d.expect_ok(false, &["next"])?;
+    d.say("\n# The human rejects it, with an acceptance criterion and a suggestion.");
+    d.expect_ok(
+        false,
+        &[
+            "reject",
+            "baseline@latest",
+            "--issue",
+            "recall 0.61 misses too many incidents",
+            "--criterion",
+            "recall >= 0.8",
+            "--suggest",
+            "baseline.threshold=1.3",
+        ],
+    )?;
+    d.expect_ok(false, &["next"])?;
+    d.say("\n# The agent follows the suggestion; the run shows the feedback it answers.");
     d.expect_ok(false, &["run", "baseline", "-p", "baseline.threshold=1.3"])?;
-    d.say("\n# The latest run used threshold 1.3 but params.yaml says 1.5, so status says why it is stale.");
+    d.say("\n# The run used 1.3 but params.yaml still says 1.5, so status says why the stage is stale.");
     d.expect_ok(false, &["status"])?;
+    d.say("\n# The analyst adopts the value:\n$ sed -i 's/threshold: 1.5/threshold: 1.3/' params.yaml && git add -A && git commit -qm 'Lower the alert threshold'");
+    let params = dir.join("params.yaml");
+    let text = std::fs::read_to_string(&params).map_err(Error::io(&params))?;
+    std::fs::write(&params, text.replace("threshold: 1.5", "threshold: 1.3"))
+        .map_err(Error::io(&params))?;
+    store.commit_all("Lower the alert threshold")?;
+    d.expect_ok(false, &["status"])?;
+    d.expect_ok(false, &["review", "baseline@latest"])?;
+    d.expect_ok(
+        false,
+        &[
+            "card",
+            "baseline@latest",
+            "-m",
+            "Threshold 1.3 catches 83% of incidents; half of the alerts are false alarms.",
+        ],
+    )?;
+    d.say(
+        "\n# The human approves with their own wording of the interpretation:\n$ cat approved.md",
+    );
+    let approved = "Lowering the threshold to 1.3 meets the recall goal (0.83 >= 0.8) at the cost of precision (0.51): about one alert in two is a real incident.\n";
+    let approved_path = dir.join("approved.md");
+    std::fs::write(&approved_path, approved).map_err(Error::io(&approved_path))?;
+    d.say(approved.trim_end());
+    d.expect_ok(
+        false,
+        &[
+            "approve",
+            "baseline@latest",
+            "--yes",
+            "--interpretation",
+            "approved.md",
+        ],
+    )?;
+    let _ = std::fs::remove_file(&approved_path);
+    d.expect_ok(false, &["status"])?;
+    d.expect_ok(false, &["next"])?;
     d.say("\n# Every run, newest first, with its chain of transitions:");
     d.expect_ok(false, &["log"])?;
-    d.expect_ok(false, &["show", "baseline@latest"])?;
-    d.say("\n# The records are plain git: one ref per run, and a notes index on the code commit.");
+    d.expect_ok(false, &["show", "baseline@approved"])?;
+    d.say("\n# The records are plain git: one ref per run, a ref per stage's approved run, and a notes index.");
     let _ = d.step(true, &["for-each-ref", "refs/workbench/"]);
-    let _ = d.step(true, &["notes", "--ref=workbench", "show", "HEAD"]);
+    let _ = d.step(
+        true,
+        &["log", "--notes=workbench", "--format=%h %s%n%N", "-2"],
+    );
+    let _ = d.step(true, &["status", "--short", "review/"]);
     d.say(&format!(
         "\nDone. The demo repository stays at {}.\n\
-         Next in the loop (coming in later versions): review, card, approve or reject, and\n\
-         narratives that only approved results can enter.",
+         review/baseline/ mirrors the approved run's manifest, review, card and approval for a pull request.\n\
+         Next in the product: narratives that only approved results can enter.",
         dir.display()
     ));
     if out.json {

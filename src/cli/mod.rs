@@ -148,7 +148,38 @@ pub fn resolve_run(store: &Store, spec: &str) -> Result<RunRef> {
     }
 }
 
+/// Quotes an argument vector the way a POSIX shell reads it back.
+pub fn shell_join(argv: &[String]) -> String {
+    argv.iter()
+        .map(|a| {
+            if !a.is_empty()
+                && a.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c))
+            {
+                a.clone()
+            } else {
+                format!("'{}'", a.replace('\'', "'\\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn no_runs(stage: &str) -> Error {
     Error::input(format!("stage '{stage}' has no runs"))
         .hint(format!("run it with 'git workbench run {stage}'"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shell_join_quotes() {
+        assert_eq!(
+            shell_join(&["echo".into(), "a b".into(), "it's".into()]),
+            "echo 'a b' 'it'\\''s'"
+        );
+        assert_eq!(shell_join(&["true".into()]), "true");
+    }
 }

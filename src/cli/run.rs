@@ -62,23 +62,6 @@ fn hostname() -> String {
     String::from_utf8_lossy(&buf[..end]).into_owned()
 }
 
-/// Quotes an argument vector the way a POSIX shell reads it back.
-fn shell_join(argv: &[String]) -> String {
-    argv.iter()
-        .map(|a| {
-            if !a.is_empty()
-                && a.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c))
-            {
-                a.clone()
-            } else {
-                format!("'{}'", a.replace('\'', "'\\''"))
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 /// Reserves a fresh run id by creating its run directory exclusively.
 fn reserve_run_id(ws: &Workspace, stage: &Stage, started_ms: i64) -> Result<(String, String)> {
     for attempt in 0..64u64 {
@@ -219,7 +202,7 @@ pub fn cmd_run(out: &Out, args: Args) -> Result<u8> {
     } else {
         (
             Program::Argv(args.command.clone()),
-            shell_join(&args.command),
+            super::shell_join(&args.command),
         )
     };
     let (code_files, _) = ws.hash_patterns(&ws.code_patterns(&stage, &command_text), &mut cache)?;
@@ -431,15 +414,6 @@ mod tests {
             r#"{"a": "NaN", "b": "-Infinity", "c": "NaN", "d": "Infinity"}"#
         );
         assert_eq!(quote_non_finite(r#"{"e\"NaN": 1}"#), r#"{"e\"NaN": 1}"#);
-    }
-
-    #[test]
-    fn shell_join_quotes() {
-        assert_eq!(
-            shell_join(&["echo".into(), "a b".into(), "it's".into()]),
-            "echo 'a b' 'it'\\''s'"
-        );
-        assert_eq!(shell_join(&["true".into()]), "true");
     }
 
     #[test]

@@ -22,7 +22,14 @@ fn demo_walks_the_loop_in_a_new_repository() {
         r.stdout
     );
     let refs = scratch.wb_in(&dir, &["--json", "log"]).ok().json();
-    assert_eq!(refs["runs"].as_array().unwrap().len(), 2);
+    let runs = refs["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 2);
+    assert_eq!(runs[0]["state"], "approved");
+    assert_eq!(runs[1]["state"], "rejected");
+    assert!(r
+        .stdout
+        .contains("nothing to do: every stage is approved and up to date"));
+    assert!(dir.join("review/baseline/approval.json").is_file());
     let fsck = scratch
         .cmd("git", &["fsck", "--strict"])
         .current_dir(&dir)
