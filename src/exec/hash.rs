@@ -63,12 +63,12 @@ pub fn hash_files(
         let Some((i, abs, stamp)) = todo.get(k) else {
             break;
         };
-        let started = now_ns();
         let r = sha256_file(abs).map_err(Error::io(abs)).map(|hex| {
-            // Only a file that did not change while it was read is cacheable.
+            // Only a file that did not change while it was read is cacheable, and
+            // its digest dates from after that second look.
             let after = std::fs::metadata(abs).map(|m| Stamp::of(&m)).ok();
             let at = if after.as_ref() == Some(stamp) {
-                started
+                now_ns()
             } else {
                 i128::MIN
             };

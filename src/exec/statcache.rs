@@ -1,16 +1,25 @@
 //! The stat cache: sha256 of files keyed by their stat data, so unchanged large files
 //! are never read twice. It lives at `<git-common-dir>/workbench/stat-cache`.
 //!
-//! Like git's index it guards against "racy" entries: a hash is trusted only when
-//! the file's mtime is at least `RACY_NS` older than the moment it was hashed, so a
-//! file rewritten within one timestamp tick of being hashed is read again.
+//! Like git's index it guards against "racy" entries: a digest is trusted only when
+//! the file's mtime is older, by more than the file system's timestamp granularity,
+//! than the moment hashing finished (after a second stat showed the file unchanged).
+//! A later write then always gets a later mtime. Timestamps with sub-second parts
+//! get a 50 ms margin (a few kernel clock ticks); whole-second ones get two seconds.
 
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 const HEADER: &str = "workbench-statcache v2";
-const RACY_NS: i128 = 1_000_000_000;
+/// How much older than the end of hashing an mtime must be for its digest to be trusted.
+fn racy_margin(mtime_ns: i128) -> i128 {
+    if mtime_ns % 1_000_000_000 == 0 {
+        2_000_000_000
+    } else {
+        50_000_000
+    }
+}
 
 /// Stat data that identifies a file's content.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,7 +141,8 @@ impl StatCache {
             Some(e) => e.clone(),
             None => self.stored(key)?,
         };
-        (e.stamp == *stamp && e.hashed_at_ns - stamp.mtime_ns >= RACY_NS).then_some(e.hex)
+        (e.stamp == *stamp && e.hashed_at_ns - stamp.mtime_ns >= racy_margin(stamp.mtime_ns))
+            .then_some(e.hex)
     }
 
     pub fn insert(&mut self, path: PathBuf, stamp: Stamp, hashed_at_ns: i128, hex: String) {
@@ -227,9 +237,10 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let file = d.path().join("wb/stat-cache");
         let mut c = StatCache::load(file.clone());
+        const RACY_NS: i128 = 2_000_000_000;
         let st = Stamp {
             size: 3,
-            mtime_ns: 1_000_000_000_000,
+            mtime_ns: 1_000_000_000_123,
             ctime_ns: 5,
             ino: 9,
         };
@@ -241,10 +252,22 @@ mod tests {
             hex.clone(),
         );
         c.insert("/x/racy".into(), st, st.mtime_ns + 10, hex.clone());
+        // whole-second timestamps need the longer margin
+        let coarse = Stamp {
+            mtime_ns: 1_000_000_000_000,
+            ..st
+        };
+        c.insert(
+            "/x/coarse".into(),
+            coarse,
+            coarse.mtime_ns + 1_000_000_000,
+            hex.clone(),
+        );
         c.save();
         let c = StatCache::load(file);
         assert_eq!(c.lookup(Path::new("/x/a b.csv"), &st), Some(hex.clone()));
         assert_eq!(c.lookup(Path::new("/x/racy"), &st), None);
+        assert_eq!(c.lookup(Path::new("/x/coarse"), &coarse), None);
         let moved = Stamp { size: 4, ..st };
         assert_eq!(c.lookup(Path::new("/x/a b.csv"), &moved), None);
         assert!(StatCache::disabled()
