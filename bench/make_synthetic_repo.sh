@@ -39,4 +39,13 @@ done
 # The last run of each stage used the stage's own command, so status is not
 # dominated by "command changed" reasons.
 for s in $(seq 1 "$stages"); do "$WB" run "stage$s" >/dev/null 2>&1; done
+# Walk part of the loop so next/status see every state: stages 1-10 approved,
+# 11-20 presented and awaiting a decision, 21-25 rejected, 26-30 reviewed only.
+for s in $(seq 1 30); do
+  [ "$s" -le "$stages" ] || break
+  "$WB" review "stage$s@latest" >/dev/null
+  if [ "$s" -le 20 ]; then "$WB" card "stage$s@latest" -m "draft" >/dev/null; fi
+  if [ "$s" -le 10 ]; then "$WB" approve "stage$s@latest" --yes >/dev/null; fi
+  if [ "$s" -gt 20 ] && [ "$s" -le 25 ]; then "$WB" reject "stage$s@latest" --issue "try again" --suggest "stage$s.lr=0.5" >/dev/null; fi
+done
 echo "built $dir: $(git for-each-ref refs/workbench/runs/ | wc -l) runs"
