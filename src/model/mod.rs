@@ -8,6 +8,7 @@ pub mod decision;
 pub mod digest;
 pub mod event;
 pub mod manifest;
+pub mod narrative;
 pub mod params;
 pub mod review;
 pub mod run_id;

@@ -1,0 +1,523 @@
+//! Narrative blocks: the only places results may appear in a narrative file.
+//!
+//!     <!-- workbench:begin stage=baseline run=20260308T142233Z-3f2a metrics=precision,recall -->
+//!     ...rendered from the approval...
+//!     <!-- workbench:end -->
+//!
+//! Markdown and Quarto use HTML comments; Python notebooks (`.py`, marimo or `# %%`)
+//! use `#` comments, and their rendered lines are comments too. Parsing, rendering and
+//! comparing are pure functions here; what is checked against git lives in `narrative/`.
+
+use super::decision::ApprovalRecord;
+use super::manifest::RunManifest;
+use std::fmt;
+
+/// How a file writes its marker lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Syntax {
+    /// `<!-- workbench:... -->`
+    Html,
+    /// `# workbench:...`
+    Hash,
+}
+
+impl Syntax {
+    /// The syntax for a path: `.py` files use `#`, everything else HTML comments.
+    pub fn for_path(path: &str) -> Syntax {
+        if path.to_ascii_lowercase().ends_with(".py") {
+            Syntax::Hash
+        } else {
+            Syntax::Html
+        }
+    }
+
+    fn marker(self, body: &str) -> String {
+        match self {
+            Syntax::Html => format!("<!-- workbench:{body} -->"),
+            Syntax::Hash => format!("# workbench:{body}"),
+        }
+    }
+
+    /// The body of a marker line (`begin stage=...`), if the line is one.
+    fn marker_body(self, line: &str) -> Option<&str> {
+        let t = line.trim();
+        match self {
+            Syntax::Html => t
+                .strip_prefix("<!--")?
+                .strip_suffix("-->")?
+                .trim()
+                .strip_prefix("workbench:"),
+            Syntax::Hash => t.strip_prefix('#')?.trim_start().strip_prefix("workbench:"),
+        }
+        .map(str::trim)
+    }
+}
+
+/// What a block shows besides the approved interpretation.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BlockOptions {
+    /// `metrics=a,b`: a table of these metrics.
+    pub metrics: Option<Vec<String>>,
+    /// `table`: a table of every metric.
+    pub table: bool,
+    /// `figures`: links to the run's figures.
+    pub figures: bool,
+}
+
+/// One parsed block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Block {
+    /// 1-based line numbers of the begin and end markers.
+    pub begin_line: usize,
+    pub end_line: usize,
+    pub stage: String,
+    pub run: String,
+    pub options: BlockOptions,
+    /// The lines between the markers, joined with `\n`.
+    pub content: String,
+}
+
+/// A structural problem in a narrative file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyntaxError {
+    pub line: usize,
+    pub message: String,
+}
+
+impl fmt::Display for SyntaxError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}: {}", self.line, self.message)
+    }
+}
+
+/// A `workbench:slot stage=...` marker, where `narrative new` inserts a block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Slot {
+    pub line: usize,
+    pub stage: String,
+}
+
+/// Everything found in a file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Parsed {
+    pub blocks: Vec<Block>,
+    pub slots: Vec<Slot>,
+    pub errors: Vec<SyntaxError>,
+}
+
+fn parse_attrs(
+    body: &str,
+    line: usize,
+    allowed: &[&str],
+) -> Result<Vec<(String, Option<String>)>, SyntaxError> {
+    let mut out: Vec<(String, Option<String>)> = Vec::new();
+    for tok in body.split_whitespace() {
+        let (k, v) = match tok.split_once('=') {
+            Some((k, v)) => (k, Some(v)),
+            None => (tok, None),
+        };
+        if !allowed.contains(&k) {
+            return Err(SyntaxError {
+                line,
+                message: format!("unknown attribute '{k}' (known: {})", allowed.join(", ")),
+            });
+        }
+        if v.is_some_and(str::is_empty) {
+            return Err(SyntaxError {
+                line,
+                message: format!("attribute '{k}' has an empty value"),
+            });
+        }
+        if out.iter().any(|(seen, _)| seen == k) {
+            return Err(SyntaxError {
+                line,
+                message: format!("attribute '{k}' is given twice"),
+            });
+        }
+        out.push((k.to_string(), v.map(str::to_string)));
+    }
+    Ok(out)
+}
+
+fn attr<'a>(attrs: &'a [(String, Option<String>)], key: &str) -> Option<&'a Option<String>> {
+    attrs.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+}
+
+/// Parses every block and slot of a file; structural problems are collected, not fatal.
+pub fn parse(text: &str, syntax: Syntax) -> Parsed {
+    let mut parsed = Parsed::default();
+    // (begin line, stage, run, options, content lines)
+    let mut open: Option<(usize, String, String, BlockOptions, Vec<&str>)> = None;
+    for (i, line) in text.lines().enumerate() {
+        let n = i + 1;
+        let Some(body) = syntax.marker_body(line) else {
+            if let Some((.., content)) = open.as_mut() {
+                content.push(line);
+            }
+            continue;
+        };
+        let (verb, rest) = body.split_once(char::is_whitespace).unwrap_or((body, ""));
+        match verb {
+            "begin" => {
+                if let Some((b, ..)) = &open {
+                    parsed.errors.push(SyntaxError {
+                        line: n,
+                        message: format!("a block begins inside the block that begins on line {b} (blocks cannot nest)"),
+                    });
+                    // The next end marker closes the broken block.
+                    open = Some((
+                        *b,
+                        String::new(),
+                        String::new(),
+                        BlockOptions::default(),
+                        Vec::new(),
+                    ));
+                    continue;
+                }
+                match parse_begin(rest, n) {
+                    Ok((stage, run, options)) => open = Some((n, stage, run, options, Vec::new())),
+                    Err(e) => {
+                        parsed.errors.push(e);
+                        // Skip to its end marker so one bad begin is one error.
+                        open = Some((
+                            n,
+                            String::new(),
+                            String::new(),
+                            BlockOptions::default(),
+                            Vec::new(),
+                        ));
+                    }
+                }
+            }
+            "end" => match open.take() {
+                None => parsed.errors.push(SyntaxError {
+                    line: n,
+                    message: "an end marker without a begin marker".to_string(),
+                }),
+                Some((begin_line, stage, run, options, content)) => {
+                    if !rest.trim().is_empty() {
+                        parsed.errors.push(SyntaxError {
+                            line: n,
+                            message: "the end marker takes no attributes".into(),
+                        });
+                    }
+                    if !stage.is_empty() {
+                        parsed.blocks.push(Block {
+                            begin_line,
+                            end_line: n,
+                            stage,
+                            run,
+                            options,
+                            content: content.join("\n"),
+                        });
+                    }
+                }
+            },
+            "slot" => match parse_attrs(rest, n, &["stage"]) {
+                Ok(a) => match attr(&a, "stage") {
+                    Some(Some(stage)) => parsed.slots.push(Slot {
+                        line: n,
+                        stage: stage.clone(),
+                    }),
+                    _ => parsed.errors.push(SyntaxError {
+                        line: n,
+                        message: "a slot needs stage=NAME".into(),
+                    }),
+                },
+                Err(e) => parsed.errors.push(e),
+            },
+            other => parsed.errors.push(SyntaxError {
+                line: n,
+                message: format!(
+                    "unknown marker 'workbench:{other}' (expected begin, end or slot)"
+                ),
+            }),
+        }
+    }
+    if let Some((b, ..)) = open {
+        parsed.errors.push(SyntaxError {
+            line: b,
+            message: "this block has no end marker".to_string(),
+        });
+    }
+    parsed
+}
+
+fn parse_begin(rest: &str, line: usize) -> Result<(String, String, BlockOptions), SyntaxError> {
+    let a = parse_attrs(rest, line, &["stage", "run", "metrics", "table", "figures"])?;
+    let need = |k: &str| match attr(&a, k) {
+        Some(Some(v)) => Ok(v.clone()),
+        _ => Err(SyntaxError {
+            line,
+            message: format!("the begin marker needs {k}=..."),
+        }),
+    };
+    let stage = need("stage")?;
+    let run = need("run")?;
+    if !super::run_id::is_valid_stage_name(&stage) {
+        return Err(SyntaxError {
+            line,
+            message: format!("'{stage}' is not a valid stage name"),
+        });
+    }
+    if !super::run_id::is_run_id(&run) {
+        return Err(SyntaxError {
+            line,
+            message: format!("'{run}' is not a full run id"),
+        });
+    }
+    let flag = |k: &str| -> Result<bool, SyntaxError> {
+        match attr(&a, k) {
+            None => Ok(false),
+            Some(None) => Ok(true),
+            Some(Some(_)) => Err(SyntaxError {
+                line,
+                message: format!("'{k}' takes no value"),
+            }),
+        }
+    };
+    let metrics = match attr(&a, "metrics") {
+        None => None,
+        Some(None) => {
+            return Err(SyntaxError {
+                line,
+                message: "metrics needs a list: metrics=a,b".into(),
+            })
+        }
+        Some(Some(list)) => Some(list.split(',').map(str::to_string).collect()),
+    };
+    Ok((
+        stage,
+        run,
+        BlockOptions {
+            metrics,
+            table: flag("table")?,
+            figures: flag("figures")?,
+        },
+    ))
+}
+
+fn value(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The content of a block: a pure function of the approval (and, for the opt-in
+/// table and figures, the run's manifest).
+pub fn render(
+    approval: &ApprovalRecord,
+    manifest: &RunManifest,
+    options: &BlockOptions,
+    syntax: Syntax,
+) -> String {
+    let mut lines: Vec<String> = Vec::new();
+    let text = approval.approved_interpretation.trim();
+    if text.is_empty() {
+        lines.push("(approved without an interpretation)".to_string());
+    } else {
+        lines.extend(text.lines().map(|l| l.trim_end().to_string()));
+    }
+    let keys: Vec<String> = match (&options.metrics, options.table) {
+        (Some(list), _) => list.clone(),
+        (None, true) => manifest.metrics.keys().cloned().collect(),
+        (None, false) => Vec::new(),
+    };
+    if !keys.is_empty() {
+        lines.push(String::new());
+        lines.push("| metric | value |".to_string());
+        lines.push("| --- | --- |".to_string());
+        for k in &keys {
+            let v = manifest
+                .metrics
+                .get(k)
+                .map_or_else(|| "(missing)".to_string(), value);
+            lines.push(format!("| {k} | {v} |"));
+        }
+    }
+    if options.figures {
+        let figs: Vec<&String> = manifest
+            .outputs
+            .keys()
+            .filter(|p| super::card::is_figure(p))
+            .collect();
+        if !figs.is_empty() {
+            lines.push(String::new());
+            for f in figs {
+                lines.push(format!("![{f}]({f})"));
+            }
+        }
+    }
+    lines.push(String::new());
+    let day = approval.timestamp.get(..10).unwrap_or(&approval.timestamp);
+    lines.push(format!(
+        "_Approved by {} on {day} (run {}, {})._",
+        approval.approved_by,
+        approval.run_id,
+        &approval.artifact_digest[..approval.artifact_digest.len().min(19)]
+    ));
+    match syntax {
+        Syntax::Html => lines.join("\n"),
+        Syntax::Hash => lines
+            .iter()
+            .map(|l| {
+                if l.is_empty() {
+                    "#".to_string()
+                } else {
+                    format!("# {l}")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n"),
+    }
+}
+
+/// Content compared the way the checks compare it: line endings and trailing
+/// whitespace normalised, leading and trailing blank lines dropped.
+pub fn normalize(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().map(|l| l.trim_end()).collect();
+    let start = lines
+        .iter()
+        .position(|l| !l.is_empty())
+        .unwrap_or(lines.len());
+    let end = lines
+        .iter()
+        .rposition(|l| !l.is_empty())
+        .map_or(start, |e| e + 1);
+    lines[start..end].join("\n")
+}
+
+/// The begin marker line of a block.
+pub fn begin_marker(stage: &str, run: &str, options: &BlockOptions, syntax: Syntax) -> String {
+    let mut body = format!("begin stage={stage} run={run}");
+    if let Some(m) = &options.metrics {
+        body.push_str(&format!(" metrics={}", m.join(",")));
+    }
+    if options.table {
+        body.push_str(" table");
+    }
+    if options.figures {
+        body.push_str(" figures");
+    }
+    syntax.marker(&body)
+}
+
+pub fn end_marker(syntax: Syntax) -> String {
+    syntax.marker("end")
+}
+
+/// Replaces the lines of `block` (markers included) with a freshly rendered block for
+/// `run`. `text` must be the text the block was parsed from.
+pub fn replace_block(
+    text: &str,
+    block: &Block,
+    run: &str,
+    content: &str,
+    syntax: Syntax,
+) -> String {
+    let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    let mut out: Vec<String> = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let n = i + 1;
+        if n == block.begin_line {
+            out.push(begin_marker(&block.stage, run, &block.options, syntax));
+            out.extend(content.lines().map(str::to_string));
+            out.push(end_marker(syntax));
+        } else if n < block.begin_line || n > block.end_line {
+            out.push(line.to_string());
+        }
+    }
+    let mut s = out.join(newline);
+    if text.ends_with('\n') {
+        s.push_str(newline);
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RUN: &str = "20260308T142233Z-1e2a";
+
+    #[test]
+    fn parses_blocks_slots_and_options() {
+        let text = format!(
+            "# Report\n\nIntro.\n<!-- workbench:begin stage=baseline run={RUN} metrics=precision,recall figures -->\nhello\n\nworld\n<!-- workbench:end -->\n<!-- workbench:slot stage=train -->\n"
+        );
+        let p = parse(&text, Syntax::Html);
+        assert!(p.errors.is_empty(), "{:?}", p.errors);
+        assert_eq!(p.blocks.len(), 1);
+        let b = &p.blocks[0];
+        assert_eq!((b.begin_line, b.end_line), (4, 8));
+        assert_eq!(b.stage, "baseline");
+        assert_eq!(b.run, RUN);
+        assert_eq!(
+            b.options.metrics,
+            Some(vec!["precision".to_string(), "recall".to_string()])
+        );
+        assert!(b.options.figures && !b.options.table);
+        assert_eq!(b.content, "hello\n\nworld");
+        assert_eq!(
+            p.slots,
+            [Slot {
+                line: 9,
+                stage: "train".into()
+            }]
+        );
+        let py =
+            format!("# %%\n# workbench:begin stage=a run={RUN}\n# text\n# workbench:end\nx = 1\n");
+        let p = parse(&py, Syntax::Hash);
+        assert_eq!(p.blocks[0].content, "# text");
+    }
+
+    #[test]
+    fn structural_errors_are_located() {
+        let cases = [
+            (format!("<!-- workbench:begin stage=a run={RUN} -->\nx\n"), 1, "no end marker"),
+            ("x\n<!-- workbench:end -->\n".to_string(), 2, "without a begin"),
+            (format!("<!-- workbench:begin stage=a run={RUN} -->\n<!-- workbench:begin stage=b run={RUN} -->\n<!-- workbench:end -->\n"), 2, "cannot nest"),
+            (format!("<!-- workbench:begin stage=a run={RUN} colour=red -->\n<!-- workbench:end -->\n"), 1, "unknown attribute 'colour'"),
+            ("<!-- workbench:begin stage=a -->\n<!-- workbench:end -->\n".to_string(), 1, "needs run="),
+            ("<!-- workbench:begin stage=a run=2026 -->\n<!-- workbench:end -->\n".to_string(), 1, "not a full run id"),
+            (format!("<!-- workbench:begin stage=a run={RUN} table=yes -->\n<!-- workbench:end -->\n"), 1, "takes no value"),
+            ("<!-- workbench:beginn -->\n".to_string(), 1, "unknown marker"),
+        ];
+        for (text, line, needle) in cases {
+            let p = parse(&text, Syntax::Html);
+            assert_eq!(p.errors.len(), 1, "{text:?}: {:?}", p.errors);
+            assert_eq!(p.errors[0].line, line, "{text:?}");
+            assert!(
+                p.errors[0].message.contains(needle),
+                "{text:?}: {}",
+                p.errors[0].message
+            );
+        }
+    }
+
+    #[test]
+    fn normalization_ignores_line_endings_and_trailing_space() {
+        assert_eq!(normalize("\r\na  \r\nb\t\r\n\r\n"), "a\nb");
+        assert_eq!(normalize(""), "");
+    }
+
+    #[test]
+    fn replace_keeps_everything_else() {
+        let text = format!(
+            "a\n<!-- workbench:begin stage=s run={RUN} table -->\nold\n<!-- workbench:end -->\nz\n"
+        );
+        let p = parse(&text, Syntax::Html);
+        let out = replace_block(
+            &text,
+            &p.blocks[0],
+            "20260309T000000Z-0000",
+            "new\ncontent",
+            Syntax::Html,
+        );
+        assert_eq!(
+            out,
+            "a\n<!-- workbench:begin stage=s run=20260309T000000Z-0000 table -->\nnew\ncontent\n<!-- workbench:end -->\nz\n"
+        );
+    }
+}
