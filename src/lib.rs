@@ -9,6 +9,7 @@ pub mod cli;
 pub mod error;
 pub mod exec;
 pub mod model;
+pub mod narrative;
 pub mod store;
 pub mod workspace;
 

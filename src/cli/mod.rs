@@ -8,6 +8,8 @@ mod hash;
 mod init;
 mod log;
 mod next;
+mod narrative;
+mod hook;
 mod output;
 mod records;
 mod reject;
@@ -52,6 +54,8 @@ pub enum Commands {
     Approve(approve::Args),
     Reject(reject::Args),
     Next(next::Args),
+    Narrative(narrative::Args),
+    Hook(hook::Args),
     VerifyApprovals(verify_approvals::Args),
     Demo(demo::Args),
     Hash(hash::Args),
@@ -81,6 +85,8 @@ pub fn main_entry() -> u8 {
         Commands::Approve(a) => approve::cmd_approve(&out, a),
         Commands::Reject(a) => reject::cmd_reject(&out, a),
         Commands::Next(a) => next::cmd_next(&out, a),
+        Commands::Narrative(a) => narrative::cmd_narrative(&out, a),
+        Commands::Hook(a) => hook::cmd_hook(&out, a),
         Commands::VerifyApprovals(a) => verify_approvals::cmd_verify_approvals(&out, a),
         Commands::Demo(a) => demo::cmd_demo(&out, a),
         Commands::Hash(a) => hash::cmd_hash(&out, a),

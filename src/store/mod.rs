@@ -4,6 +4,7 @@
 //! * every workbench ref gets a reflog;
 //! * "not found" is an `Option`, everything else a typed `Error` naming the object.
 
+pub mod content;
 mod gitconfig;
 mod notes;
 pub mod refs;

@@ -1,0 +1,34 @@
+//! `git workbench hook pre-commit`: the check git runs before every commit. It reads
+//! the staged content only, and never writes to the index or the working tree.
+
+use super::narrative::{check_files, report, strict_narrative, Source};
+use super::Out;
+use crate::error::Result;
+use crate::store::Store;
+
+/// Entry points for git hooks.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(subcommand)]
+    pub hook: Hook,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum Hook {
+    /// Refuse a commit whose staged narrative files hold unapproved or altered results.
+    PreCommit,
+}
+
+pub fn cmd_hook(out: &Out, args: Args) -> Result<u8> {
+    match args.hook {
+        Hook::PreCommit => {
+            let store = Store::discover()?;
+            let (files, problems) = check_files(&store, &Source::Staged, &[], strict_narrative(&store))?;
+            let code = report(out, &files, &problems, "git-workbench pre-commit");
+            if code != 0 && !out.json {
+                eprintln!("hint: sync the blocks from their approvals (git workbench narrative sync), stage, and commit again");
+            }
+            Ok(code)
+        }
+    }
+}

@@ -1,0 +1,251 @@
+//! Checking narrative files against the records: every block must reference an
+//! approved run of its stage and hold exactly the rendering of that approval. Used
+//! by `narrative check`, the pre-commit hook and `verify`.
+
+use crate::error::Result;
+use crate::model::decision::ApprovalRecord;
+use crate::model::manifest::RunManifest;
+use crate::model::narrative::{self, normalize, Block, Syntax};
+use crate::model::state::RunState;
+use crate::store::Store;
+use serde::Serialize;
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One problem in a narrative file.
+#[derive(Debug, Clone, Serialize)]
+pub struct Problem {
+    pub file: String,
+    pub line: usize,
+    pub stage: Option<String>,
+    pub run: Option<String>,
+    pub severity: Severity,
+    pub reason: String,
+    pub fix: String,
+    /// A short unified diff from the approved rendering to the file's content.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diff: Option<String>,
+}
+
+/// What the records say about a run a block references.
+#[derive(Clone)]
+enum RunInfo {
+    Missing,
+    OtherStage(String),
+    NotApproved(RunState),
+    Approved(Box<(ApprovalRecord, RunManifest)>),
+}
+
+/// Checks narrative texts, remembering what it looked up.
+pub struct Checker<'a> {
+    store: &'a Store,
+    /// Outdated blocks are errors instead of warnings (`workbench.strictNarrative`).
+    pub strict: bool,
+    runs: HashMap<(String, String), RunInfo>,
+    approved: HashMap<String, Option<String>>,
+    all_runs: Option<Vec<(String, String)>>,
+}
+
+/// The current approval record and manifest of an approved run.
+pub fn approved_records(store: &Store, stage: &str, run_id: &str) -> Result<Option<(ApprovalRecord, RunManifest)>> {
+    let Some(run) = store.find_run(stage, run_id)? else { return Ok(None) };
+    let Some(bytes) = store.record_file(run.tip, "approval.json")? else { return Ok(None) };
+    let approval: ApprovalRecord = serde_json::from_slice(&bytes)
+        .map_err(|e| crate::Error::input(format!("approval.json of run {run_id}: {e}")))?;
+    Ok(Some((approval, store.read_manifest(run.tip)?)))
+}
+
+impl<'a> Checker<'a> {
+    pub fn new(store: &'a Store, strict: bool) -> Checker<'a> {
+        Checker {
+            store,
+            strict,
+            runs: HashMap::new(),
+            approved: HashMap::new(),
+            all_runs: None,
+        }
+    }
+
+    fn run_info(&mut self, stage: &str, run: &str) -> Result<RunInfo> {
+        let key = (stage.to_string(), run.to_string());
+        if let Some(i) = self.runs.get(&key) {
+            return Ok(i.clone());
+        }
+        let info = match self.store.find_run(stage, run)? {
+            Some(r) => {
+                let state = match self.store.latest_event(r.tip)? {
+                    Some(e) => RunState::of(e),
+                    None => RunState::Executed,
+                };
+                match (state, approved_records(self.store, stage, run)?) {
+                    (RunState::Approved, Some(rec)) => RunInfo::Approved(Box::new(rec)),
+                    (s, _) => RunInfo::NotApproved(s),
+                }
+            }
+            None => {
+                if self.all_runs.is_none() {
+                    self.all_runs = Some(
+                        self.store
+                            .list_runs(None)?
+                            .into_iter()
+                            .map(|r| (r.stage, r.run_id))
+                            .collect(),
+                    );
+                }
+                let all = self.all_runs.as_ref().expect("listed");
+                match all.iter().find(|(_, id)| id == run) {
+                    Some((other, _)) => RunInfo::OtherStage(other.clone()),
+                    None => RunInfo::Missing,
+                }
+            }
+        };
+        self.runs.insert(key, info.clone());
+        Ok(info)
+    }
+
+    fn approved_run(&mut self, stage: &str) -> Result<Option<String>> {
+        if let Some(a) = self.approved.get(stage) {
+            return Ok(a.clone());
+        }
+        let a = self.store.approved_run(stage)?.map(|r| r.run_id);
+        self.approved.insert(stage.to_string(), a.clone());
+        Ok(a)
+    }
+
+    /// Every problem in one narrative file's content.
+    pub fn check(&mut self, file: &str, bytes: &[u8]) -> Result<Vec<Problem>> {
+        let fix = format!("git workbench narrative sync {file}");
+        let Ok(text) = std::str::from_utf8(bytes) else {
+            return Ok(vec![Problem {
+                file: file.to_string(),
+                line: 0,
+                stage: None,
+                run: None,
+                severity: Severity::Error,
+                reason: "not UTF-8 text (is it binary?); narrative files must be text".to_string(),
+                fix: "remove the workbench-narrative attribute from binary files".to_string(),
+                diff: None,
+            }]);
+        };
+        let syntax = Syntax::for_path(file);
+        let parsed = narrative::parse(text, syntax);
+        let mut out: Vec<Problem> = parsed
+            .errors
+            .iter()
+            .map(|e| Problem {
+                file: file.to_string(),
+                line: e.line,
+                stage: None,
+                run: None,
+                severity: Severity::Error,
+                reason: e.message.clone(),
+                fix: "fix the block markers (docs/narrative.md)".to_string(),
+                diff: None,
+            })
+            .collect();
+        for b in &parsed.blocks {
+            out.extend(self.check_block(file, b, syntax, &fix)?);
+        }
+        Ok(out)
+    }
+
+    fn check_block(&mut self, file: &str, b: &Block, syntax: Syntax, fix: &str) -> Result<Option<Problem>> {
+        let problem = |severity, reason: String, fix: String, diff| Problem {
+            file: file.to_string(),
+            line: b.begin_line,
+            stage: Some(b.stage.clone()),
+            run: Some(b.run.clone()),
+            severity,
+            reason,
+            fix,
+            diff,
+        };
+        let (approval, manifest) = match self.run_info(&b.stage, &b.run)? {
+            RunInfo::Missing => {
+                return Ok(Some(problem(
+                    Severity::Error,
+                    format!("run {} of stage {} is not in this repository's records", b.run, b.stage),
+                    "fetch the workbench refs (git fetch origin '+refs/workbench/*:refs/workbench/*'), or approve a run and sync".to_string(),
+                    None,
+                )))
+            }
+            RunInfo::OtherStage(other) => {
+                return Ok(Some(problem(
+                    Severity::Error,
+                    format!("run {} belongs to stage {other}, not {}", b.run, b.stage),
+                    format!("use stage={other}, or a run of stage {}", b.stage),
+                    None,
+                )))
+            }
+            RunInfo::NotApproved(state) => {
+                let why = if state == RunState::Rejected {
+                    "was rejected".to_string()
+                } else {
+                    format!("is {state}, not approved")
+                };
+                return Ok(Some(problem(
+                    Severity::Error,
+                    format!("run {} of stage {} {why}", b.run, b.stage),
+                    format!("only approved results may enter a narrative: git workbench approve {} or point the block at an approved run", b.run),
+                    None,
+                )));
+            }
+            RunInfo::Approved(rec) => *rec,
+        };
+        let expected = narrative::render(&approval, &manifest, &b.options, syntax);
+        if normalize(&b.content) != normalize(&expected) {
+            let (want, have) = (normalize(&expected) + "\n", normalize(&b.content) + "\n");
+            let diff = similar::TextDiff::from_lines(&want, &have)
+                .unified_diff()
+                .context_radius(2)
+                .header("approved", file)
+                .to_string();
+            return Ok(Some(problem(
+                Severity::Error,
+                format!("the block differs from the approved rendering of run {}", b.run),
+                fix.to_string(),
+                Some(diff),
+            )));
+        }
+        if let Some(newer) = self.approved_run(&b.stage)? {
+            if newer > b.run {
+                return Ok(Some(problem(
+                    if self.strict { Severity::Error } else { Severity::Warning },
+                    format!("stage {} has a newer approved run, {newer}", b.stage),
+                    format!("git workbench narrative sync --advance {file}"),
+                    None,
+                )));
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// Formats problems for a terminal: `file:line: stage/run: reason`, the fix, the diff.
+pub fn format_problems(problems: &[Problem]) -> String {
+    let mut s = String::new();
+    for p in problems {
+        let what = match (&p.stage, &p.run) {
+            (Some(st), Some(r)) => format!(" {st}/{r}:"),
+            _ => String::new(),
+        };
+        let sev = match p.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        s.push_str(&format!("{}:{}: {sev}:{what} {}\n", p.file, p.line, p.reason));
+        s.push_str(&format!("  fix: {}\n", p.fix));
+        if let Some(d) = &p.diff {
+            for l in d.lines() {
+                s.push_str(&format!("  {l}\n"));
+            }
+        }
+    }
+    s
+}

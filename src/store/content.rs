@@ -1,0 +1,193 @@
+//! Reading file content as git sees it: the staged blob (the index named by
+//! `GIT_INDEX_FILE`, so plain `commit`, `commit -a` and `commit <paths>` all work),
+//! a blob at a revision, the staged changes, and the `workbench-narrative` attribute.
+
+use super::Store;
+use crate::error::{Error, Result};
+use git2::{AttrCheckFlags, AttrValue, Delta, DiffOptions};
+use std::path::Path;
+
+/// The attribute that marks narrative files in `.gitattributes`.
+pub const NARRATIVE_ATTR: &str = "workbench-narrative";
+/// libgit2's GIT_ATTR_CHECK_INCLUDE_HEAD, which git2 does not name.
+const INCLUDE_HEAD: u32 = 1 << 3;
+
+impl Store {
+    /// Paths added, copied, modified or renamed in the index relative to HEAD.
+    pub fn staged_paths(&self) -> Result<Vec<String>> {
+        let ctx = || "cannot compare the index with HEAD".to_string();
+        let index = self.repo.index().map_err(Error::git(ctx()))?;
+        let head = self.repo.head().ok().and_then(|h| h.peel_to_tree().ok());
+        let mut opts = DiffOptions::new();
+        opts.ignore_submodules(true);
+        let diff = self
+            .repo
+            .diff_tree_to_index(head.as_ref(), Some(&index), Some(&mut opts))
+            .map_err(Error::git(ctx()))?;
+        Ok(diff
+            .deltas()
+            .filter(|d| matches!(d.status(), Delta::Added | Delta::Copied | Delta::Modified | Delta::Renamed | Delta::Typechange))
+            .filter_map(|d| d.new_file().path().map(|p| p.to_string_lossy().into_owned()))
+            .collect())
+    }
+
+    /// Every file git tracks or would track: the index plus untracked, unignored files.
+    pub fn worktree_paths(&self) -> Result<Vec<String>> {
+        let mut out = self.index_paths()?;
+        let mut opts = git2::StatusOptions::new();
+        opts.include_untracked(true)
+            .recurse_untracked_dirs(true)
+            .include_ignored(false)
+            .exclude_submodules(true);
+        let statuses = self
+            .repo
+            .statuses(Some(&mut opts))
+            .map_err(Error::git("cannot list untracked files"))?;
+        for e in statuses.iter() {
+            if e.status().contains(git2::Status::WT_NEW) {
+                if let Ok(p) = e.path() {
+                    out.push(p.to_string());
+                }
+            }
+        }
+        out.sort();
+        out.dedup();
+        Ok(out)
+    }
+
+    /// Every path in the index.
+    pub fn index_paths(&self) -> Result<Vec<String>> {
+        let index = self.repo.index().map_err(Error::git("cannot read the index"))?;
+        Ok(index
+            .iter()
+            .filter(|e| (e.flags >> 12) & 3 == 0)
+            .map(|e| String::from_utf8_lossy(&e.path).into_owned())
+            .collect())
+    }
+
+    /// The staged content of `path`, if the index has it.
+    pub fn staged_blob(&self, path: &str) -> Result<Option<Vec<u8>>> {
+        let index = self.repo.index().map_err(Error::git("cannot read the index"))?;
+        match index.get_path(Path::new(path), 0) {
+            None => Ok(None),
+            Some(e) => self
+                .repo
+                .find_blob(e.id)
+                .map(|b| Some(b.content().to_vec()))
+                .map_err(Error::git(format!("cannot read the staged {path}"))),
+        }
+    }
+
+    /// Paths of every file in the tree of `rev`.
+    pub fn paths_at(&self, rev: &str) -> Result<Vec<String>> {
+        let tree = self
+            .repo
+            .revparse_single(rev)
+            .and_then(|o| o.peel_to_tree())
+            .map_err(|e| Error::input(format!("cannot resolve '{rev}': {}", e.message())))?;
+        let mut out = Vec::new();
+        tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+            if entry.kind() == Some(git2::ObjectType::Blob) {
+                out.push(format!("{dir}{}", entry.name().unwrap_or_default()));
+            }
+            git2::TreeWalkResult::Ok
+        })
+        .map_err(Error::git(format!("cannot list the files of {rev}")))?;
+        Ok(out)
+    }
+
+    /// The content of `path` in the tree of `rev`, if present.
+    pub fn blob_at(&self, rev: &str, path: &str) -> Result<Option<Vec<u8>>> {
+        let tree = self
+            .repo
+            .revparse_single(rev)
+            .and_then(|o| o.peel_to_tree())
+            .map_err(|e| Error::input(format!("cannot resolve '{rev}': {}", e.message())))?;
+        match tree.get_path(Path::new(path)) {
+            Ok(e) => self
+                .repo
+                .find_blob(e.id())
+                .map(|b| Some(b.content().to_vec()))
+                .map_err(Error::git(format!("cannot read {path} at {rev}"))),
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// True when `path` is marked `workbench-narrative` by the staged `.gitattributes`
+    /// or by HEAD's, so a commit cannot unmark its own narrative by deleting the line.
+    pub fn is_narrative_staged(&self, path: &str) -> Result<bool> {
+        let p = Path::new(path);
+        for flags in [
+            AttrCheckFlags::INDEX_ONLY,
+            AttrCheckFlags::INDEX_ONLY | AttrCheckFlags::from_bits_retain(INCLUDE_HEAD),
+        ] {
+            let v = self
+                .repo
+                .get_attr(p, NARRATIVE_ATTR, flags | AttrCheckFlags::NO_SYSTEM)
+                .map_err(Error::git(format!("cannot read the attributes of {path}")))?;
+            if is_set(v) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// True when `path` is marked `workbench-narrative` in the working tree's or the
+    /// index's `.gitattributes`.
+    pub fn is_narrative_worktree(&self, path: &str) -> Result<bool> {
+        let v = self
+            .repo
+            .get_attr(Path::new(path), NARRATIVE_ATTR, AttrCheckFlags::FILE_THEN_INDEX)
+            .map_err(Error::git(format!("cannot read the attributes of {path}")))?;
+        Ok(is_set(v))
+    }
+}
+
+fn is_set(v: Option<&str>) -> bool {
+    matches!(AttrValue::from_string(v), AttrValue::True | AttrValue::String(_))
+}
+
+impl Store {
+    /// The narrative files of the tree of `rev`, by the `.gitattributes` of that
+    /// tree (`git check-attr --source`, as libgit2 cannot read attributes at a commit).
+    pub fn narrative_paths_at(&self, rev: &str) -> Result<Vec<String>> {
+        let paths = self.paths_at(rev)?;
+        if paths.is_empty() {
+            return Ok(paths);
+        }
+        let dir = self.repo.workdir().unwrap_or_else(|| self.repo.path());
+        let mut child = std::process::Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(["check-attr", "-z", "--stdin", &format!("--source={rev}"), NARRATIVE_ATTR])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .map_err(|e| Error::input(format!("cannot run git check-attr: {e}")))?;
+        let mut input = Vec::new();
+        for p in &paths {
+            input.extend_from_slice(p.as_bytes());
+            input.push(0);
+        }
+        let mut stdin = child.stdin.take().expect("piped stdin");
+        let writer = std::thread::spawn(move || std::io::Write::write_all(&mut stdin, &input));
+        let out = child
+            .wait_with_output()
+            .map_err(|e| Error::input(format!("git check-attr failed: {e}")))?;
+        let _ = writer.join();
+        if !out.status.success() {
+            return Err(Error::input(format!(
+                "git check-attr --source={rev} failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            )));
+        }
+        // Output: path NUL attribute NUL value NUL, repeated.
+        let fields: Vec<&[u8]> = out.stdout.split(|b| *b == 0).collect();
+        Ok(fields
+            .chunks(3)
+            .filter(|c| c.len() == 3 && c[2] != b"unspecified" && c[2] != b"unset")
+            .map(|c| String::from_utf8_lossy(c[0]).into_owned())
+            .collect())
+    }
+}
