@@ -8,6 +8,7 @@ pub mod checks;
 pub mod cli;
 pub mod error;
 pub mod exec;
+pub mod hooks;
 pub mod model;
 pub mod narrative;
 pub mod store;

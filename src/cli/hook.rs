@@ -23,7 +23,8 @@ pub fn cmd_hook(out: &Out, args: Args) -> Result<u8> {
     match args.hook {
         Hook::PreCommit => {
             let store = Store::discover()?;
-            let (files, problems) = check_files(&store, &Source::Staged, &[], strict_narrative(&store))?;
+            let (files, problems) =
+                check_files(&store, &Source::Staged, &[], strict_narrative(&store))?;
             let code = report(out, &files, &problems, "git-workbench pre-commit");
             if code != 0 && !out.json {
                 eprintln!("hint: sync the blocks from their approvals (git workbench narrative sync), stage, and commit again");

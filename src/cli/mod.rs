@@ -5,11 +5,12 @@ mod approve;
 mod card;
 mod demo;
 mod hash;
+mod hook;
+mod hooks_cmd;
 mod init;
 mod log;
-mod next;
 mod narrative;
-mod hook;
+mod next;
 mod output;
 mod records;
 mod reject;
@@ -56,6 +57,7 @@ pub enum Commands {
     Next(next::Args),
     Narrative(narrative::Args),
     Hook(hook::Args),
+    Hooks(hooks_cmd::Args),
     VerifyApprovals(verify_approvals::Args),
     Demo(demo::Args),
     Hash(hash::Args),
@@ -87,6 +89,7 @@ pub fn main_entry() -> u8 {
         Commands::Next(a) => next::cmd_next(&out, a),
         Commands::Narrative(a) => narrative::cmd_narrative(&out, a),
         Commands::Hook(a) => hook::cmd_hook(&out, a),
+        Commands::Hooks(a) => hooks_cmd::cmd_hooks(&out, a),
         Commands::VerifyApprovals(a) => verify_approvals::cmd_verify_approvals(&out, a),
         Commands::Demo(a) => demo::cmd_demo(&out, a),
         Commands::Hash(a) => hash::cmd_hash(&out, a),

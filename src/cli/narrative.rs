@@ -105,13 +105,18 @@ fn cmd_new(out: &Out, a: NewArgs) -> Result<u8> {
     let root = store.workdir("narrative new")?;
     let file = rel(&root, &a.file)?;
     let run = store.approved_run(&a.stage)?.ok_or_else(|| {
-        Error::refused(format!("stage '{}' has no approved run", a.stage))
-            .hint(format!("only approved results may enter a narrative; see 'git workbench next'"))
+        Error::refused(format!("stage '{}' has no approved run", a.stage)).hint(format!(
+            "only approved results may enter a narrative; see 'git workbench next'"
+        ))
     })?;
     let (approval, manifest) = approved_records(&store, &a.stage, &run.run_id)?
         .ok_or_else(|| Error::input(format!("run {} has no approval record", run.run_id)))?;
     let syntax = Syntax::for_path(&file);
-    let options = BlockOptions { metrics: a.metrics, table: a.table, figures: a.figures };
+    let options = BlockOptions {
+        metrics: a.metrics,
+        table: a.table,
+        figures: a.figures,
+    };
     let content = narrative::render(&approval, &manifest, &options, syntax);
     let block = format!(
         "{}\n{content}\n{}",
@@ -120,18 +125,28 @@ fn cmd_new(out: &Out, a: NewArgs) -> Result<u8> {
     );
     let path = root.join(&file);
     let text = match std::fs::read(&path) {
-        Ok(b) => String::from_utf8(b).map_err(|_| Error::input(format!("{file} is not UTF-8 text")))?,
+        Ok(b) => {
+            String::from_utf8(b).map_err(|_| Error::input(format!("{file} is not UTF-8 text")))?
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
         Err(e) => return Err(Error::io(&path)(e)),
     };
     let parsed = narrative::parse(&text, syntax);
     let new_text = match parsed.slots.iter().find(|s| s.stage == a.stage) {
-        Some(slot) => text
-            .lines()
-            .enumerate()
-            .map(|(i, l)| if i + 1 == slot.line { block.clone() } else { l.to_string() })
-            .collect::<Vec<_>>()
-            .join("\n") + "\n",
+        Some(slot) => {
+            text.lines()
+                .enumerate()
+                .map(|(i, l)| {
+                    if i + 1 == slot.line {
+                        block.clone()
+                    } else {
+                        l.to_string()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+                + "\n"
+        }
         None => {
             let mut t = text.clone();
             if !t.is_empty() && !t.ends_with('\n') {
@@ -154,7 +169,10 @@ fn cmd_new(out: &Out, a: NewArgs) -> Result<u8> {
     if out.json {
         out.json_value(&json!({"file": file, "stage": a.stage, "run_id": run.run_id}));
     } else {
-        out.line(&format!("added a block for {} (run {}) to {file}", a.stage, run.run_id));
+        out.line(&format!(
+            "added a block for {} (run {}) to {file}",
+            a.stage, run.run_id
+        ));
     }
     Ok(0)
 }
@@ -165,7 +183,10 @@ fn cmd_sync(out: &Out, a: SyncArgs) -> Result<u8> {
     let files = if a.files.is_empty() {
         worktree_narratives(&store)?
     } else {
-        a.files.iter().map(|f| rel(&root, f)).collect::<Result<_>>()?
+        a.files
+            .iter()
+            .map(|f| rel(&root, f))
+            .collect::<Result<_>>()?
     };
     let mut changed = Vec::new();
     let mut problems: Vec<Problem> = Vec::new();
@@ -178,7 +199,8 @@ fn cmd_sync(out: &Out, a: SyncArgs) -> Result<u8> {
         let syntax = Syntax::for_path(file);
         let parsed = narrative::parse(&text, syntax);
         if let Some(e) = parsed.errors.first() {
-            return Err(Error::input(format!("{file}:{e}")).hint("fix the block markers first (docs/narrative.md)"));
+            return Err(Error::input(format!("{file}:{e}"))
+                .hint("fix the block markers first (docs/narrative.md)"));
         }
         let original = text.clone();
         // Blocks are replaced from the last to the first so line numbers stay valid.
@@ -195,7 +217,10 @@ fn cmd_sync(out: &Out, a: SyncArgs) -> Result<u8> {
                             stage: Some(b.stage.clone()),
                             run: Some(b.run.clone()),
                             severity: Severity::Warning,
-                            reason: format!("outdated: stage {} has a newer approved run, {}", b.stage, newer.run_id),
+                            reason: format!(
+                                "outdated: stage {} has a newer approved run, {}",
+                                b.stage, newer.run_id
+                            ),
                             fix: format!("git workbench narrative sync --advance {file}"),
                             diff: None,
                         });
@@ -213,7 +238,10 @@ fn cmd_sync(out: &Out, a: SyncArgs) -> Result<u8> {
                     stage: Some(b.stage.clone()),
                     run: Some(run.clone()),
                     severity: Severity::Error,
-                    reason: format!("run {run} of stage {} is not approved; the block was left as it is", b.stage),
+                    reason: format!(
+                        "run {run} of stage {} is not approved; the block was left as it is",
+                        b.stage
+                    ),
                     fix: "approve the run, or point the block at an approved run".to_string(),
                     diff: None,
                 }),
@@ -232,7 +260,10 @@ fn cmd_sync(out: &Out, a: SyncArgs) -> Result<u8> {
             out.line(&format!("synced {f}"));
         }
         if changed.is_empty() {
-            out.line(&format!("{} narrative file(s) already in sync", files.len()));
+            out.line(&format!(
+                "{} narrative file(s) already in sync",
+                files.len()
+            ));
         }
         out.note(format_problems(&problems).trim_end());
     }
@@ -247,7 +278,12 @@ pub enum Source<'a> {
 }
 
 /// Checks the narrative files of `source` (all of them, or `only`).
-pub fn check_files(store: &Store, source: &Source, only: &[String], strict: bool) -> Result<(Vec<String>, Vec<Problem>)> {
+pub fn check_files(
+    store: &Store,
+    source: &Source,
+    only: &[String],
+    strict: bool,
+) -> Result<(Vec<String>, Vec<Problem>)> {
     let files: Vec<String> = match source {
         Source::Worktree => worktree_narratives(store)?,
         Source::Staged => {
@@ -289,12 +325,17 @@ pub fn check_files(store: &Store, source: &Source, only: &[String], strict: bool
 }
 
 pub fn strict_narrative(store: &Store) -> bool {
-    store.config_bool("workbench.strictNarrative").unwrap_or(false)
+    store
+        .config_bool("workbench.strictNarrative")
+        .unwrap_or(false)
 }
 
 /// Prints problems and returns the exit code: 1 when any is an error.
 pub fn report(out: &Out, files: &[String], problems: &[Problem], what: &str) -> u8 {
-    let errors = problems.iter().filter(|p| p.severity == Severity::Error).count();
+    let errors = problems
+        .iter()
+        .filter(|p| p.severity == Severity::Error)
+        .count();
     if out.json {
         out.json_value(&json!({"files": files, "problems": problems, "errors": errors}));
     } else if !problems.is_empty() {
@@ -303,13 +344,21 @@ pub fn report(out: &Out, files: &[String], problems: &[Problem], what: &str) -> 
             eprintln!("{what}: {errors} narrative problem(s); only approved results may enter a narrative");
         }
     }
-    if errors > 0 { 1 } else { 0 }
+    if errors > 0 {
+        1
+    } else {
+        0
+    }
 }
 
 fn cmd_check(out: &Out, a: CheckArgs) -> Result<u8> {
     let store = Store::discover()?;
     let root = store.workdir("narrative check")?;
-    let only: Vec<String> = a.files.iter().map(|f| rel(&root, f)).collect::<Result<_>>()?;
+    let only: Vec<String> = a
+        .files
+        .iter()
+        .map(|f| rel(&root, f))
+        .collect::<Result<_>>()?;
     let source = match (&a.rev, a.staged) {
         (Some(r), _) => Source::Rev(r),
         (None, true) => Source::Staged,
@@ -318,7 +367,10 @@ fn cmd_check(out: &Out, a: CheckArgs) -> Result<u8> {
     let (files, problems) = check_files(&store, &source, &only, strict_narrative(&store))?;
     let code = report(out, &files, &problems, "narrative check");
     if !out.json && code == 0 {
-        out.line(&format!("{} narrative file(s) checked: every block is approved and unchanged", files.len()));
+        out.line(&format!(
+            "{} narrative file(s) checked: every block is approved and unchanged",
+            files.len()
+        ));
     }
     Ok(code)
 }

@@ -53,9 +53,17 @@ pub struct Checker<'a> {
 }
 
 /// The current approval record and manifest of an approved run.
-pub fn approved_records(store: &Store, stage: &str, run_id: &str) -> Result<Option<(ApprovalRecord, RunManifest)>> {
-    let Some(run) = store.find_run(stage, run_id)? else { return Ok(None) };
-    let Some(bytes) = store.record_file(run.tip, "approval.json")? else { return Ok(None) };
+pub fn approved_records(
+    store: &Store,
+    stage: &str,
+    run_id: &str,
+) -> Result<Option<(ApprovalRecord, RunManifest)>> {
+    let Some(run) = store.find_run(stage, run_id)? else {
+        return Ok(None);
+    };
+    let Some(bytes) = store.record_file(run.tip, "approval.json")? else {
+        return Ok(None);
+    };
     let approval: ApprovalRecord = serde_json::from_slice(&bytes)
         .map_err(|e| crate::Error::input(format!("approval.json of run {run_id}: {e}")))?;
     Ok(Some((approval, store.read_manifest(run.tip)?)))
@@ -155,7 +163,13 @@ impl<'a> Checker<'a> {
         Ok(out)
     }
 
-    fn check_block(&mut self, file: &str, b: &Block, syntax: Syntax, fix: &str) -> Result<Option<Problem>> {
+    fn check_block(
+        &mut self,
+        file: &str,
+        b: &Block,
+        syntax: Syntax,
+        fix: &str,
+    ) -> Result<Option<Problem>> {
         let problem = |severity, reason: String, fix: String, diff| Problem {
             file: file.to_string(),
             line: b.begin_line,
@@ -208,7 +222,10 @@ impl<'a> Checker<'a> {
                 .to_string();
             return Ok(Some(problem(
                 Severity::Error,
-                format!("the block differs from the approved rendering of run {}", b.run),
+                format!(
+                    "the block differs from the approved rendering of run {}",
+                    b.run
+                ),
                 fix.to_string(),
                 Some(diff),
             )));
@@ -216,7 +233,11 @@ impl<'a> Checker<'a> {
         if let Some(newer) = self.approved_run(&b.stage)? {
             if newer > b.run {
                 return Ok(Some(problem(
-                    if self.strict { Severity::Error } else { Severity::Warning },
+                    if self.strict {
+                        Severity::Error
+                    } else {
+                        Severity::Warning
+                    },
                     format!("stage {} has a newer approved run, {newer}", b.stage),
                     format!("git workbench narrative sync --advance {file}"),
                     None,
@@ -239,7 +260,10 @@ pub fn format_problems(problems: &[Problem]) -> String {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        s.push_str(&format!("{}:{}: {sev}:{what} {}\n", p.file, p.line, p.reason));
+        s.push_str(&format!(
+            "{}:{}: {sev}:{what} {}\n",
+            p.file, p.line, p.reason
+        ));
         s.push_str(&format!("  fix: {}\n", p.fix));
         if let Some(d) = &p.diff {
             for l in d.lines() {

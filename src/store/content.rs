@@ -26,8 +26,21 @@ impl Store {
             .map_err(Error::git(ctx()))?;
         Ok(diff
             .deltas()
-            .filter(|d| matches!(d.status(), Delta::Added | Delta::Copied | Delta::Modified | Delta::Renamed | Delta::Typechange))
-            .filter_map(|d| d.new_file().path().map(|p| p.to_string_lossy().into_owned()))
+            .filter(|d| {
+                matches!(
+                    d.status(),
+                    Delta::Added
+                        | Delta::Copied
+                        | Delta::Modified
+                        | Delta::Renamed
+                        | Delta::Typechange
+                )
+            })
+            .filter_map(|d| {
+                d.new_file()
+                    .path()
+                    .map(|p| p.to_string_lossy().into_owned())
+            })
             .collect())
     }
 
@@ -57,7 +70,10 @@ impl Store {
 
     /// Every path in the index.
     pub fn index_paths(&self) -> Result<Vec<String>> {
-        let index = self.repo.index().map_err(Error::git("cannot read the index"))?;
+        let index = self
+            .repo
+            .index()
+            .map_err(Error::git("cannot read the index"))?;
         Ok(index
             .iter()
             .filter(|e| (e.flags >> 12) & 3 == 0)
@@ -67,7 +83,10 @@ impl Store {
 
     /// The staged content of `path`, if the index has it.
     pub fn staged_blob(&self, path: &str) -> Result<Option<Vec<u8>>> {
-        let index = self.repo.index().map_err(Error::git("cannot read the index"))?;
+        let index = self
+            .repo
+            .index()
+            .map_err(Error::git("cannot read the index"))?;
         match index.get_path(Path::new(path), 0) {
             None => Ok(None),
             Some(e) => self
@@ -137,14 +156,21 @@ impl Store {
     pub fn is_narrative_worktree(&self, path: &str) -> Result<bool> {
         let v = self
             .repo
-            .get_attr(Path::new(path), NARRATIVE_ATTR, AttrCheckFlags::FILE_THEN_INDEX)
+            .get_attr(
+                Path::new(path),
+                NARRATIVE_ATTR,
+                AttrCheckFlags::FILE_THEN_INDEX,
+            )
             .map_err(Error::git(format!("cannot read the attributes of {path}")))?;
         Ok(is_set(v))
     }
 }
 
 fn is_set(v: Option<&str>) -> bool {
-    matches!(AttrValue::from_string(v), AttrValue::True | AttrValue::String(_))
+    matches!(
+        AttrValue::from_string(v),
+        AttrValue::True | AttrValue::String(_)
+    )
 }
 
 impl Store {
@@ -159,7 +185,13 @@ impl Store {
         let mut child = std::process::Command::new("git")
             .arg("-C")
             .arg(dir)
-            .args(["check-attr", "-z", "--stdin", &format!("--source={rev}"), NARRATIVE_ATTR])
+            .args([
+                "check-attr",
+                "-z",
+                "--stdin",
+                &format!("--source={rev}"),
+                NARRATIVE_ATTR,
+            ])
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
