@@ -105,9 +105,8 @@ fn cmd_new(out: &Out, a: NewArgs) -> Result<u8> {
     let root = store.workdir("narrative new")?;
     let file = rel(&root, &a.file)?;
     let run = store.approved_run(&a.stage)?.ok_or_else(|| {
-        Error::refused(format!("stage '{}' has no approved run", a.stage)).hint(format!(
-            "only approved results may enter a narrative; see 'git workbench next'"
-        ))
+        Error::refused(format!("stage '{}' has no approved run", a.stage))
+            .hint("only approved results may enter a narrative; see 'git workbench next'")
     })?;
     let (approval, manifest) = approved_records(&store, &a.stage, &run.run_id)?
         .ok_or_else(|| Error::input(format!("run {} has no approval record", run.run_id)))?;
