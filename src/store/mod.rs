@@ -144,6 +144,23 @@ fn open_error(e: git2::Error, path: &Path) -> Error {
     }
 }
 
+impl Store {
+    /// Creates `name` only if it does not exist, atomically. libgit2's own create-only
+    /// mode (`force = false`) checks for the ref *before* taking its lock, so two
+    /// racing creators can both succeed and one write is lost; comparing against the
+    /// zero id happens under the lock. A ref that exists fails with `Modified`.
+    fn create_ref_exclusive(
+        &self,
+        name: &str,
+        oid: git2::Oid,
+        msg: &str,
+    ) -> Result<(), git2::Error> {
+        self.repo
+            .reference_matching(name, oid, true, git2::Oid::ZERO_SHA1, msg)
+            .map(|_| ())
+    }
+}
+
 /// True for errors a compare-and-swap loop should retry.
 fn is_contention(e: &git2::Error) -> bool {
     matches!(

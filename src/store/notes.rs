@@ -101,8 +101,9 @@ impl Store {
             let moved = match old {
                 Some(o) => self
                     .repo
-                    .reference_matching(NOTES_REF, commit, true, o, message),
-                None => self.repo.reference(NOTES_REF, commit, false, message),
+                    .reference_matching(NOTES_REF, commit, true, o, message)
+                    .map(|_| ()),
+                None => self.create_ref_exclusive(NOTES_REF, commit, message),
             };
             match moved {
                 Ok(_) => return Ok(()),

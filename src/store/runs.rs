@@ -226,11 +226,18 @@ impl Store {
         let name = run_ref(&m.stage, &m.run_id);
         repo.reference_ensure_log(&name)
             .map_err(Error::git(format!("cannot create the reflog of {name}")))?;
-        match repo.reference(&name, commit, false, &format!("workbench: {event}")) {
-            Ok(_) => Ok(commit),
-            Err(e) if e.code() == git2::ErrorCode::Exists => Err(Error::refused(format!(
-                "{name} already exists; run ids must be unique"
-            ))),
+        match self.create_ref_exclusive(&name, commit, &format!("workbench: {event}")) {
+            Ok(()) => Ok(commit),
+            Err(e)
+                if matches!(
+                    e.code(),
+                    git2::ErrorCode::Exists | git2::ErrorCode::Modified
+                ) =>
+            {
+                Err(Error::refused(format!(
+                    "{name} already exists; run ids must be unique"
+                )))
+            }
             Err(e) => Err(Error::Git {
                 context: format!("cannot create {name}"),
                 source: e,

@@ -246,14 +246,28 @@ fn parallel_runs_all_recorded_with_all_note_lines() {
                 .unwrap()
         })
         .collect();
+    let mut stderr = String::new();
     for h in handles {
         let o = h.wait_with_output().unwrap();
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        stderr.push_str(&String::from_utf8_lossy(&o.stderr));
     }
     let refs = repo.run_refs();
     assert_eq!(refs.len(), 8, "{refs:?}");
     let notes = repo.note_lines("HEAD");
-    assert_eq!(notes.len(), 8);
+    let commits: Vec<String> = refs
+        .iter()
+        .map(|r| {
+            let m = repo.manifest("train", r.rsplit('/').next().unwrap());
+            format!("{} {}", m["run_id"], m["code_ref"]["commit"])
+        })
+        .collect();
+    assert_eq!(
+        notes.len(),
+        8,
+        "{stderr}\n{commits:#?}\n{notes:#?}\n{}",
+        repo.git(&["reflog", "--format=%H %gs", "refs/notes/workbench"])
+    );
     let mut ids: Vec<&str> = notes
         .iter()
         .map(|n| n["run_id"].as_str().unwrap())

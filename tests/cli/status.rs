@@ -127,7 +127,8 @@ fn status_trusts_the_stat_cache_for_unchanged_files() {
     let digest = line.split('\t').nth(1).unwrap().split(' ').next().unwrap();
     // Forge the cached digest: a status that trusts the cache (without reading the
     // file) now believes the dep changed.
-    std::fs::write(&path, cache.replace(digest, &"0".repeat(64))).unwrap();
+    let forged = line.replace(digest, &"0".repeat(64));
+    std::fs::write(&path, cache.replace(line, &forged)).unwrap();
     assert_eq!(
         reasons(&repo, "train"),
         ("STALE".into(), vec!["dep_changed:data/in.csv".into()])
