@@ -11,7 +11,11 @@ use serde_json::json;
 /// exists, keep the notes index across amend/rebase, and add fetch refspecs for
 /// run records (never push refspecs: they would change what a plain `git push` does).
 #[derive(clap::Args, Debug)]
-pub struct Args {}
+pub struct Args {
+    /// Also install the pre-commit hook that checks narrative files.
+    #[arg(long)]
+    pub hooks: bool,
+}
 
 pub const SKELETON: &str = r#"# git-workbench configuration (format: docs/config.md in the git-workbench repository).
 # Declare one [stages.NAME] table per stage; `git workbench run NAME` runs it and
@@ -30,7 +34,7 @@ pub const SKELETON: &str = r#"# git-workbench configuration (format: docs/config
 # code = ["src/*.py"]                                      # code files; scripts named in cmd count too
 "#;
 
-pub fn cmd_init(out: &Out, _args: Args) -> Result<u8> {
+pub fn cmd_init(out: &Out, args: Args) -> Result<u8> {
     let store = Store::discover()?;
     let mut config_file = None;
     let mut created = false;
@@ -48,11 +52,20 @@ pub fn cmd_init(out: &Out, _args: Args) -> Result<u8> {
     }
     let mut changes = store.configure_notes()?;
     changes.extend(store.configure_remotes()?);
+    let hook = match (args.hooks, store.maybe_workdir()) {
+        (true, Some(root)) => {
+            let path = crate::hooks::hook_path(root)?;
+            let what = crate::hooks::install(&path)?;
+            Some((path, what))
+        }
+        _ => None,
+    };
     if out.json {
         out.json_value(&json!({
             "config_file": config_file,
             "config_created": created,
             "git_config": changes,
+            "hook": hook.as_ref().map(|(p, _)| p),
         }));
         return Ok(0);
     }
@@ -70,6 +83,13 @@ pub fn cmd_init(out: &Out, _args: Args) -> Result<u8> {
             _ => format!("added {} = {}", c.key, c.value),
         };
         out.line(&line);
+    }
+    if let Some((path, what)) = hook {
+        let word = match what {
+            crate::hooks::Installed::Unchanged => "already installed in",
+            _ => "installed the pre-commit check in",
+        };
+        out.line(&format!("{word} {}", path.display()));
     }
     Ok(0)
 }

@@ -18,6 +18,7 @@ mod review;
 mod run;
 mod show;
 mod status;
+mod verify;
 mod verify_approvals;
 
 use crate::error::{Error, Result};
@@ -58,6 +59,7 @@ pub enum Commands {
     Narrative(narrative::Args),
     Hook(hook::Args),
     Hooks(hooks_cmd::Args),
+    Verify(verify::Args),
     VerifyApprovals(verify_approvals::Args),
     Demo(demo::Args),
     Hash(hash::Args),
@@ -90,6 +92,7 @@ pub fn main_entry() -> u8 {
         Commands::Narrative(a) => narrative::cmd_narrative(&out, a),
         Commands::Hook(a) => hook::cmd_hook(&out, a),
         Commands::Hooks(a) => hooks_cmd::cmd_hooks(&out, a),
+        Commands::Verify(a) => verify::cmd_verify(&out, a),
         Commands::VerifyApprovals(a) => verify_approvals::cmd_verify_approvals(&out, a),
         Commands::Demo(a) => demo::cmd_demo(&out, a),
         Commands::Hash(a) => hash::cmd_hash(&out, a),

@@ -223,3 +223,37 @@ impl Store {
             .collect())
     }
 }
+
+impl Store {
+    /// The full id of the commit `rev` names.
+    pub fn resolve_commit(&self, rev: &str) -> Result<String> {
+        self.repo
+            .revparse_single(rev)
+            .and_then(|o| o.peel_to_commit())
+            .map(|c| c.id().to_string())
+            .map_err(|e| Error::input(format!("cannot resolve '{rev}': {}", e.message())))
+    }
+
+    /// Commits reachable from `tip` but not from `base` (merges included), oldest first;
+    /// just `tip` without a base.
+    pub fn commits_in_range(&self, base: Option<&str>, tip: &str) -> Result<Vec<String>> {
+        let tip_id = self.resolve_commit(tip)?;
+        let Some(base) = base else {
+            return Ok(vec![tip_id]);
+        };
+        let base_id = self.resolve_commit(base)?;
+        let mut walk = self
+            .repo
+            .revwalk()
+            .map_err(Error::git("cannot walk the history"))?;
+        walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)
+            .and_then(|_| walk.push(git2::Oid::from_str(&tip_id)?))
+            .and_then(|_| walk.hide(git2::Oid::from_str(&base_id)?))
+            .map_err(Error::git(format!("cannot walk {base}..{tip}")))?;
+        walk.map(|r| {
+            r.map(|o| o.to_string())
+                .map_err(Error::git("cannot walk the history"))
+        })
+        .collect()
+    }
+}
