@@ -268,7 +268,8 @@ pub fn cmd_verify(out: &Out, args: Args) -> Result<u8> {
         .iter()
         .filter(|f| f.problem.severity == Severity::Error)
         .count();
-    match args.format {
+    let format = if out.json { Format::Json } else { args.format };
+    match format {
         Format::Json => out.json_value(&json!({
             "commits": commits,
             "blocks": blocks,

@@ -6,6 +6,7 @@ mod decisions;
 mod demo;
 mod errors;
 mod init;
+mod narratives;
 mod records;
 mod run;
 mod status;

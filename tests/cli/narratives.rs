@@ -1,0 +1,393 @@
+//! Narratives: blocks, sync, the pre-commit hook through real `git commit`, verify.
+
+use crate::common::{Repo, BIN};
+use crate::run_json;
+
+/// A repository with an approved run of `train`, a marked report with its block, the
+/// hook installed and git-workbench on PATH for it.
+fn reported() -> (Repo, String) {
+    let repo = crate::train_repo();
+    let id = run_json(&repo, &["train"]);
+    repo.wb(&["review", &id]).ok();
+    repo.wb(&["card", &id, "-m", "Score 0.75 is fine."]).ok();
+    repo.wb(&["approve", &id, "--yes"]).ok();
+    repo.write(".gitattributes", "reports/*.md workbench-narrative\n");
+    repo.write(
+        "reports/summary.md",
+        "# Summary\n\nWritten by hand.\n\n<!-- workbench:slot stage=train -->\n\nMore prose.\n",
+    );
+    repo.wb(&[
+        "narrative",
+        "new",
+        "train",
+        "reports/summary.md",
+        "--metrics",
+        "score",
+    ])
+    .ok();
+    repo.wb(&["hooks", "install"]).ok();
+    (repo, id)
+}
+
+/// `git` with git-workbench on PATH, as an installed user has it.
+fn git_with_wb(repo: &Repo, args: &[&str]) -> std::process::Output {
+    let bin_dir = std::path::Path::new(BIN).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    repo.cmd("git", args).env("PATH", path).output().unwrap()
+}
+
+fn commit_ok(repo: &Repo, args: &[&str]) {
+    let o = git_with_wb(repo, args);
+    assert!(
+        o.status.success(),
+        "git {args:?} failed:\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+fn commit_refused(repo: &Repo, args: &[&str], needle: &str) -> String {
+    let o = git_with_wb(repo, args);
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(!o.status.success(), "git {args:?} should be refused");
+    assert!(err.contains(needle), "stderr lacks {needle:?}:\n{err}");
+    err
+}
+
+fn tamper(repo: &Repo) {
+    let t = repo
+        .read("reports/summary.md")
+        .replace("| score | 0.75 |", "| score | 0.95 |");
+    repo.write("reports/summary.md", &t);
+}
+
+#[test]
+fn the_hook_guards_every_index_mode() {
+    let (repo, id) = reported();
+    let text = repo.read("reports/summary.md");
+    assert!(
+        text.contains(&format!(
+            "<!-- workbench:begin stage=train run={id} metrics=score -->"
+        )),
+        "{text}"
+    );
+    assert!(text.contains("Score 0.75 is fine.") && text.contains("| score | 0.75 |"));
+    assert!(text.contains("Written by hand.") && text.contains("More prose."));
+    repo.git(&["add", "-A"]);
+    commit_ok(&repo, &["commit", "-q", "-m", "report"]);
+
+    // 1. plain commit of a staged tampered file
+    tamper(&repo);
+    repo.git(&["add", "reports/summary.md"]);
+    let err = commit_refused(
+        &repo,
+        &["commit", "-q", "-m", "tampered"],
+        "differs from the approved rendering",
+    );
+    assert!(err.contains("reports/summary.md:"), "{err}");
+    assert!(
+        err.contains("-| score | 0.75 |") && err.contains("+| score | 0.95 |"),
+        "a diff: {err}"
+    );
+    assert!(err.contains("git workbench narrative sync reports/summary.md"));
+    repo.git(&["reset", "-q", "reports/summary.md"]);
+    // 2. commit -a (index.lock)
+    commit_refused(
+        &repo,
+        &["commit", "-q", "-a", "-m", "tampered"],
+        "differs from the approved rendering",
+    );
+    // 3. commit <paths> (next-index-*.lock)
+    commit_refused(
+        &repo,
+        &["commit", "-q", "-m", "tampered", "--", "reports/summary.md"],
+        "differs",
+    );
+    // prose outside blocks is the human's own
+    repo.wb(&["narrative", "sync"]).ok();
+    let t = repo
+        .read("reports/summary.md")
+        .replace("More prose.", "Different prose.");
+    repo.write("reports/summary.md", &t);
+    commit_ok(&repo, &["commit", "-q", "-a", "-m", "prose"]);
+    // the hook never touches the index or the working tree
+    tamper(&repo);
+    repo.git(&["add", "reports/summary.md"]);
+    let staged = repo.git(&["diff", "--cached", "--stat"]);
+    let on_disk = repo.read("reports/summary.md");
+    commit_refused(&repo, &["commit", "-q", "-m", "x"], "differs");
+    assert_eq!(repo.git(&["diff", "--cached", "--stat"]), staged);
+    assert_eq!(repo.read("reports/summary.md"), on_disk);
+    repo.fsck();
+}
+
+#[test]
+fn unapproved_and_foreign_runs_and_bad_markers_are_refused() {
+    let (repo, approved) = reported();
+    repo.git(&["add", "-A"]);
+    commit_ok(&repo, &["commit", "-q", "-m", "report"]);
+    let unapproved = run_json(&repo, &["train"]);
+    let report_run = run_json(&repo, &["report"]);
+    let block = |stage: &str, run: &str| {
+        format!(
+            "<!-- workbench:begin stage={stage} run={run} -->\nwhatever\n<!-- workbench:end -->\n"
+        )
+    };
+    for (text, needle) in [
+        (block("train", &unapproved), "is executed, not approved"),
+        (
+            block("train", &report_run),
+            &format!("belongs to stage report") as &str,
+        ),
+        (
+            block("train", "20200101T000000Z-0000"),
+            "not in this repository's records",
+        ),
+        (
+            "<!-- workbench:begin stage=train -->\n".to_string(),
+            "needs run=",
+        ),
+        (
+            format!("<!-- workbench:begin stage=train run={approved} -->\nx\n"),
+            "no end marker",
+        ),
+    ] {
+        repo.write("reports/other.md", &text);
+        repo.git(&["add", "reports/other.md"]);
+        commit_refused(&repo, &["commit", "-q", "-m", "x"], needle);
+        repo.git(&["rm", "-q", "--cached", "reports/other.md"]);
+    }
+    // a commit cannot unmark its own narrative by editing .gitattributes
+    repo.write(".gitattributes", "");
+    repo.write("reports/other.md", &block("train", &unapproved));
+    repo.git(&["add", "-A"]);
+    commit_refused(&repo, &["commit", "-q", "-m", "sneaky"], "not approved");
+}
+
+#[test]
+fn binary_deleted_renamed_and_unrelated_files() {
+    let (repo, _) = reported();
+    repo.git(&["add", "-A"]);
+    commit_ok(&repo, &["commit", "-q", "-m", "report"]);
+    std::fs::write(repo.path("reports/blob.md"), [0xff, 0xfe, 0x00, 0x01]).unwrap();
+    repo.git(&["add", "reports/blob.md"]);
+    commit_refused(&repo, &["commit", "-q", "-m", "bin"], "not UTF-8");
+    repo.git(&["rm", "-q", "--cached", "reports/blob.md"]);
+    std::fs::remove_file(repo.path("reports/blob.md")).unwrap();
+    repo.git(&["mv", "reports/summary.md", "reports/final.md"]);
+    commit_ok(&repo, &["commit", "-q", "-m", "rename"]);
+    repo.git(&["rm", "-q", "reports/final.md"]);
+    commit_ok(&repo, &["commit", "-q", "-m", "delete"]);
+    repo.write("notes.txt", "unrelated");
+    repo.git(&["add", "notes.txt"]);
+    commit_ok(&repo, &["commit", "-q", "-m", "unrelated"]);
+}
+
+#[test]
+fn a_repository_without_records_passes_quietly_until_a_narrative_needs_them() {
+    let repo = Repo::with(
+        "[stages.a]\ncmd = \"true\"\n",
+        &[(".gitattributes", "*.md workbench-narrative\n")],
+    );
+    repo.wb(&["hooks", "install"]).ok();
+    repo.write("notes.txt", "x");
+    repo.git(&["add", "notes.txt"]);
+    let o = git_with_wb(&repo, &["commit", "-q", "-m", "x"]);
+    assert!(o.status.success());
+    assert!(
+        o.stderr.is_empty(),
+        "quiet: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    repo.write(
+        "r.md",
+        "<!-- workbench:begin stage=a run=20260308T142233Z-1e2a -->\nx\n<!-- workbench:end -->\n",
+    );
+    repo.git(&["add", "r.md"]);
+    commit_refused(
+        &repo,
+        &["commit", "-q", "-m", "x"],
+        "fetch the workbench refs",
+    );
+}
+
+#[test]
+fn hooks_install_keeps_existing_hooks_and_honours_hooks_path() {
+    let repo = Repo::with("[stages.a]\ncmd = \"true\"\n", &[]);
+    let hook = repo.path(".git/hooks/pre-commit");
+    std::fs::create_dir_all(hook.parent().unwrap()).unwrap();
+    std::fs::write(&hook, "#!/bin/sh\necho user-hook-ran >&2\n").unwrap();
+    repo.wb(&["hooks", "install"]).ok();
+    let once = std::fs::read_to_string(&hook).unwrap();
+    repo.wb(&["hooks", "install"]).ok();
+    assert_eq!(
+        std::fs::read_to_string(&hook).unwrap(),
+        once,
+        "install twice = install once"
+    );
+    repo.write("x.txt", "1");
+    repo.git(&["add", "x.txt"]);
+    let o = git_with_wb(&repo, &["commit", "-q", "-m", "x"]);
+    assert!(o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("user-hook-ran"),
+        "the user's hook still runs"
+    );
+    repo.wb(&["hooks", "uninstall"]).ok();
+    assert_eq!(
+        std::fs::read_to_string(&hook).unwrap(),
+        "#!/bin/sh\necho user-hook-ran >&2\n"
+    );
+
+    // core.hooksPath
+    repo.git(&["config", "core.hooksPath", "my-hooks"]);
+    let r = repo.wb(&["--json", "hooks", "install"]).ok().json();
+    assert!(
+        r["hook"].as_str().unwrap().ends_with("my-hooks/pre-commit"),
+        "{r}"
+    );
+    assert!(repo.path("my-hooks/pre-commit").is_file());
+    // husky
+    repo.git(&["config", "core.hooksPath", ".husky/_"]);
+    std::fs::create_dir_all(repo.path(".husky/_")).unwrap();
+    repo.write(".husky/pre-commit", "npm test\n");
+    repo.wb(&["hooks", "install"]).ok();
+    let husky = repo.read(".husky/pre-commit");
+    assert!(
+        husky.contains("git-workbench hook pre-commit") && husky.contains("npm test"),
+        "{husky}"
+    );
+    repo.wb(&["hooks", "uninstall"]).ok();
+    assert!(!repo.read(".husky/pre-commit").contains("git-workbench"));
+
+    // a linked worktree shares the hook
+    repo.git(&["config", "--unset", "core.hooksPath"]);
+    let wt = repo.root.parent().unwrap().join("wt");
+    repo.git(&["worktree", "add", "-q", wt.to_str().unwrap()]);
+    let r = repo.wb_in(&wt, &["--json", "hooks", "install"]).ok().json();
+    assert_eq!(
+        std::path::Path::new(r["hook"].as_str().unwrap())
+            .canonicalize()
+            .unwrap(),
+        hook.canonicalize().unwrap()
+    );
+}
+
+#[test]
+fn sync_advances_only_when_asked() {
+    let (repo, first) = reported();
+    let second = run_json(&repo, &["train", "-p", "train.lr=0.2"]);
+    repo.wb(&["review", &second]).ok();
+    repo.wb(&["card", &second, "-m", "Better."]).ok();
+    repo.wb(&["approve", &second, "--yes"]).ok();
+    let r = repo.wb(&["narrative", "check"]);
+    assert_eq!(r.code, 0, "outdated is a warning: {}", r.stderr);
+    assert!(
+        r.stderr.contains(&format!("newer approved run, {second}")),
+        "{}",
+        r.stderr
+    );
+    repo.git(&["config", "workbench.strictNarrative", "true"]);
+    repo.wb(&["narrative", "check"])
+        .fails(1, "newer approved run");
+    let r = repo.wb(&["narrative", "sync"]).ok();
+    assert!(r.stderr.contains("outdated"), "{}", r.stderr);
+    assert!(repo.read("reports/summary.md").contains(&first));
+    repo.wb(&["narrative", "sync", "--advance"]).ok();
+    let text = repo.read("reports/summary.md");
+    assert!(
+        text.contains(&second) && !text.contains(&first) && text.contains("Better."),
+        "{text}"
+    );
+    repo.wb(&["narrative", "check"]).ok();
+}
+
+#[test]
+fn verify_catches_no_verify_commits_mirror_edits_and_unsigned_approvals() {
+    let (repo, _) = reported();
+    repo.git(&["add", "-A"]);
+    commit_ok(&repo, &["commit", "-q", "-m", "report"]);
+    let base = repo.git(&["rev-parse", "HEAD"]);
+    repo.wb(&["verify"]).ok();
+    // a tampered narrative committed with --no-verify
+    tamper(&repo);
+    commit_ok(
+        &repo,
+        &["commit", "-q", "-a", "--no-verify", "-m", "tampered"],
+    );
+    repo.wb(&["narrative", "sync"]).ok();
+    commit_ok(&repo, &["commit", "-q", "-a", "-m", "fixed"]);
+    repo.wb(&["verify"]).ok();
+    let range = format!("{base}..HEAD");
+    let r = repo.wb(&["--json", "verify", "--range", &range]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    let j = r.json();
+    assert_eq!(j["commits"].as_array().unwrap().len(), 2);
+    assert!(
+        j["problems"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("differs"),
+        "{j}"
+    );
+    let md = repo
+        .wb(&["verify", "--range", &range, "--format", "markdown"])
+        .stdout;
+    assert!(md.starts_with("## git-workbench verify: ❌"), "{md}");
+    assert!(
+        md.contains("| reports/summary.md:") && md.contains("```diff"),
+        "{md}"
+    );
+
+    // a hand-edited mirror file
+    let approval = repo
+        .read("review/train/approval.json")
+        .replace("\"note\": null", "\"note\": \"edited\"");
+    repo.write("review/train/approval.json", &approval);
+    commit_ok(&repo, &["commit", "-q", "-a", "-m", "edit mirror"]);
+    let r = repo.wb(&["verify"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stdout
+            .contains("review/train/approval.json differs from the records"),
+        "{}",
+        r.stdout
+    );
+    repo.git(&[
+        "checkout",
+        "-q",
+        "HEAD~1",
+        "--",
+        "review/train/approval.json",
+    ]);
+    commit_ok(&repo, &["commit", "-q", "-a", "-m", "restore mirror"]);
+    repo.wb(&["verify"]).ok();
+
+    // approved bytes changed on disk
+    let run_dir = std::fs::read_dir(repo.path("runs"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    std::fs::write(run_dir.join("out.csv"), "changed\n").unwrap();
+    let r = repo.wb(&["verify"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stdout.contains("changed on disk after the approval"),
+        "{}",
+        r.stdout
+    );
+    std::fs::remove_file(run_dir.join("out.csv")).unwrap();
+
+    // requireSigned: the approval is not signed
+    repo.write(".workbench/allowed_signers", "ada@example.com namespaces=\"git\" ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n");
+    repo.git(&["add", "-A"]);
+    commit_ok(&repo, &["commit", "-q", "-m", "signers"]);
+    let r = repo.wb(&["verify", "--require-signed"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stdout.contains("is unsigned"), "{}", r.stdout);
+}
