@@ -1,8 +1,10 @@
 //! Narrative blocks: the only places results may appear in a narrative file.
 //!
-//!     <!-- workbench:begin stage=baseline run=20260308T142233Z-3f2a metrics=precision,recall -->
-//!     ...rendered from the approval...
-//!     <!-- workbench:end -->
+//! ```text
+//! <!-- workbench:begin stage=baseline run=20260308T142233Z-3f2a metrics=precision,recall -->
+//! ...rendered from the approval...
+//! <!-- workbench:end -->
+//! ```
 //!
 //! Markdown and Quarto use HTML comments; Python notebooks (`.py`, marimo or `# %%`)
 //! use `#` comments, and their rendered lines are comments too. Parsing, rendering and

@@ -138,10 +138,7 @@ fn unapproved_and_foreign_runs_and_bad_markers_are_refused() {
     };
     for (text, needle) in [
         (block("train", &unapproved), "is executed, not approved"),
-        (
-            block("train", &report_run),
-            &format!("belongs to stage report") as &str,
-        ),
+        (block("train", &report_run), "belongs to stage report"),
         (
             block("train", "20200101T000000Z-0000"),
             "not in this repository's records",
