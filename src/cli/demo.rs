@@ -90,6 +90,18 @@ impl Demo<'_> {
     }
 }
 
+/// PATH with this binary's directory first, so the hook finds `git-workbench`.
+fn demo_path(exe: &Path) -> std::ffi::OsString {
+    let mut dirs: Vec<PathBuf> = exe
+        .parent()
+        .map(|p| vec![p.to_path_buf()])
+        .unwrap_or_default();
+    if let Some(p) = std::env::var_os("PATH") {
+        dirs.extend(std::env::split_paths(&p));
+    }
+    std::env::join_paths(dirs).unwrap_or_default()
+}
+
 fn prepare_dir(dir: Option<PathBuf>) -> Result<PathBuf> {
     match dir {
         Some(d) => {
@@ -212,6 +224,74 @@ pub fn cmd_demo(out: &Out, args: Args) -> Result<u8> {
     let _ = std::fs::remove_file(&approved_path);
     d.expect_ok(false, &["status"])?;
     d.expect_ok(false, &["next"])?;
+    d.say("\n# The report: results enter it only as blocks rendered from approvals.\n$ echo 'report.md workbench-narrative' >> .gitattributes");
+    let attrs = dir.join(".gitattributes");
+    std::fs::write(&attrs, "report.md workbench-narrative\n").map_err(Error::io(&attrs))?;
+    let report = dir.join("report.md");
+    std::fs::write(
+        &report,
+        "# Incident alerting: findings\n\nThe baseline flags load spikes against a trailing mean.\n\n<!-- workbench:slot stage=baseline -->\n\nNext we will try a seasonal baseline.\n",
+    )
+    .map_err(Error::io(&report))?;
+    d.expect_ok(
+        false,
+        &[
+            "narrative",
+            "new",
+            "baseline",
+            "report.md",
+            "--metrics",
+            "precision,recall",
+        ],
+    )?;
+    d.expect_ok(false, &["hooks", "install"])?;
+    d.say("\n# Committing the report runs the hook, which checks every block (git-workbench must be on PATH).");
+    let path_env = demo_path(&d.exe);
+    let commit = |d: &mut Demo, args: &[&str]| -> Result<i32> {
+        let shown = super::shell_join(&args.iter().map(|a| a.to_string()).collect::<Vec<_>>());
+        d.say(&format!("\n$ git {shown}"));
+        let status = Command::new("git")
+            .args(args)
+            .current_dir(&d.dir)
+            .env("PATH", &path_env)
+            .stdin(Stdio::null())
+            .status()
+            .map_err(|e| Error::input(format!("cannot run git: {e}")))?;
+        let code = status.code().unwrap_or(1);
+        d.steps
+            .push(json!({"command": format!("git {shown}"), "exit_code": code}));
+        Ok(code)
+    };
+    commit(&mut d, &["add", "-A"])?;
+    if commit(&mut d, &["commit", "-q", "-m", "Add the report"])? != 0 {
+        return Err(Error::input("demo: the report commit was refused"));
+    }
+    d.say("\n# Someone edits a result by hand (recall 0.8261 -> 0.95); the hook refuses the commit and shows the diff.");
+    let text = std::fs::read_to_string(&report).map_err(Error::io(&report))?;
+    std::fs::write(
+        &report,
+        text.replace("| recall | 0.8261 |", "| recall | 0.95 |"),
+    )
+    .map_err(Error::io(&report))?;
+    if commit(&mut d, &["commit", "-q", "-am", "Improve recall"])? == 0 {
+        return Err(Error::input("demo: the hook let a tampered result through"));
+    }
+    d.say("\n# --no-verify skips the hook, but not CI: `verify` checks every commit of a range.");
+    commit(
+        &mut d,
+        &["commit", "-q", "--no-verify", "-am", "Improve recall"],
+    )?;
+    let code = d.step(false, &["verify", "--range", "HEAD~1..HEAD"])?;
+    if code != 1 {
+        return Err(Error::input("demo: verify missed the tampered commit"));
+    }
+    d.say("\n# The fix: re-render the blocks from their approvals.");
+    d.expect_ok(false, &["narrative", "sync"])?;
+    commit(
+        &mut d,
+        &["commit", "-q", "-am", "Restore the approved results"],
+    )?;
+    d.expect_ok(false, &["verify"])?;
     d.say("\n# Every run, newest first, with its chain of transitions:");
     d.expect_ok(false, &["log"])?;
     d.expect_ok(false, &["show", "baseline@approved"])?;
@@ -225,7 +305,7 @@ pub fn cmd_demo(out: &Out, args: Args) -> Result<u8> {
     d.say(&format!(
         "\nDone. The demo repository stays at {}.\n\
          review/baseline/ mirrors the approved run's manifest, review, card and approval for a pull request.\n\
-         Next in the product: narratives that only approved results can enter.",
+         report.md holds the approved result; the hook and `verify` keep it that way.",
         dir.display()
     ));
     if out.json {

@@ -12,6 +12,11 @@ fn demo_walks_the_loop_in_a_new_repository() {
         "$ git workbench run baseline",
         "$ git workbench status",
         "$ git workbench log",
+        "$ git workbench narrative new baseline report.md --metrics precision,recall",
+        "$ git workbench hooks install",
+        "$ git commit -q --no-verify -am 'Improve recall'",
+        "$ git workbench verify --range 'HEAD~1..HEAD'",
+        "$ git workbench narrative sync",
     ] {
         assert!(r.stdout.contains(step), "missing {step}:\n{}", r.stdout);
     }
@@ -30,6 +35,18 @@ fn demo_walks_the_loop_in_a_new_repository() {
         .stdout
         .contains("nothing to do: every stage is approved and up to date"));
     assert!(dir.join("review/baseline/approval.json").is_file());
+    assert!(
+        r.stderr
+            .contains("the block differs from the approved rendering"),
+        "the hook refused: {}",
+        r.stderr
+    );
+    let report = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(
+        report.contains("| recall | 0.8261 |") && !report.contains("0.95"),
+        "{report}"
+    );
+    scratch.wb_in(&dir, &["verify"]).ok();
     let fsck = scratch
         .cmd("git", &["fsck", "--strict"])
         .current_dir(&dir)
@@ -46,11 +63,21 @@ fn demo_walks_the_loop_in_a_new_repository() {
         .wb(&["--json", "demo", dir2.to_str().unwrap()])
         .ok()
         .json();
-    assert!(j["steps"]
+    let refused: Vec<&serde_json::Value> = j["steps"]
         .as_array()
         .unwrap()
         .iter()
-        .all(|s| s["exit_code"] == 0));
+        .filter(|s| s["exit_code"] != 0)
+        .map(|s| &s["command"])
+        .collect();
+    // exactly the two refusals the demo shows: the hook, and verify after --no-verify
+    assert_eq!(
+        refused,
+        [
+            &serde_json::json!("git commit -q -am 'Improve recall'"),
+            &serde_json::json!("git workbench verify --range 'HEAD~1..HEAD'")
+        ]
+    );
 }
 
 #[test]
