@@ -74,8 +74,9 @@ impl Demo<'_> {
             .status()
             .map_err(|e| Error::input(format!("cannot run '{shown}': {e}")))?;
         let code = status.code().unwrap_or(1);
-        self.steps
-            .push(json!({"command": format!("{shown} {}", args.join(" ")), "exit_code": code}));
+        self.steps.push(
+            json!({"command": format!("{shown} {}", super::shell_join(&owned)), "exit_code": code}),
+        );
         Ok(code)
     }
 
