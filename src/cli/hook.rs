@@ -16,15 +16,20 @@ pub struct Args {
 #[derive(clap::Subcommand, Debug)]
 pub enum Hook {
     /// Refuse a commit whose staged narrative files hold unapproved or altered results.
-    PreCommit,
+    /// With FILES (as the pre-commit framework passes them), the staged content of
+    /// those files is checked whether or not they changed.
+    PreCommit {
+        /// Files to check (default: the staged changes).
+        files: Vec<String>,
+    },
 }
 
 pub fn cmd_hook(out: &Out, args: Args) -> Result<u8> {
     match args.hook {
-        Hook::PreCommit => {
+        Hook::PreCommit { files } => {
             let store = Store::discover()?;
             let (files, problems) =
-                check_files(&store, &Source::Staged, &[], strict_narrative(&store))?;
+                check_files(&store, &Source::Staged, &files, strict_narrative(&store))?;
             let code = report(out, &files, &problems, "git-workbench pre-commit");
             if code != 0 && !out.json {
                 eprintln!("hint: sync the blocks from their approvals (git workbench narrative sync), stage, and commit again");

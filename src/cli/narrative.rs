@@ -286,8 +286,15 @@ pub fn check_files(
     let files: Vec<String> = match source {
         Source::Worktree => worktree_narratives(store)?,
         Source::Staged => {
+            // Named files are checked whether or not they changed (pre-commit's
+            // --all-files passes every file); otherwise the staged changes.
+            let candidates = if only.is_empty() {
+                store.staged_paths()?
+            } else {
+                only.to_vec()
+            };
             let mut v = Vec::new();
-            for p in store.staged_paths()? {
+            for p in candidates {
                 if store.is_narrative_staged(&p)? {
                     v.push(p);
                 }

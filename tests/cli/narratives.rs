@@ -388,3 +388,82 @@ fn verify_catches_no_verify_commits_mirror_edits_and_unsigned_approvals() {
     assert_eq!(r.code, 1);
     assert!(r.stdout.contains("is unsigned"), "{}", r.stdout);
 }
+
+/// The pre-commit framework path: this repository as a hook repository (`language:
+/// rust`, so pre-commit builds git-workbench with cargo), `pre-commit run --all-files`.
+/// .ci/run installs pre-commit; elsewhere the test is skipped when it is missing.
+#[test]
+fn the_pre_commit_framework_runs_the_hook() {
+    if std::process::Command::new("pre-commit")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have pre-commit (.ci/run installs it)"
+        );
+        eprintln!("pre-commit is not installed; skipping");
+        return;
+    }
+    let (repo, _) = reported();
+    repo.wb(&["hooks", "uninstall"]).ok();
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-q", "--no-verify", "-m", "report"]);
+    let project = env!("CARGO_MANIFEST_DIR");
+    let rev = String::from_utf8(
+        std::process::Command::new("git")
+            .args(["-C", project, "rev-parse", "HEAD"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    repo.write(
+        ".pre-commit-config.yaml",
+        &format!("repos:\n  - repo: {project}\n    rev: {}\n    hooks:\n      - id: workbench-narratives\n", rev.trim()),
+    );
+    repo.git(&["add", ".pre-commit-config.yaml"]);
+    // pre-commit builds the hook with cargo: give it the real toolchain and a cache
+    // that survives between test runs.
+    let real_home = std::env::var("HOME").unwrap_or_default();
+    let cargo_home = std::env::var("CARGO_HOME").unwrap_or(format!("{real_home}/.cargo"));
+    let rustup_home = std::env::var("RUSTUP_HOME").unwrap_or(format!("{real_home}/.rustup"));
+    let cache = std::path::Path::new(project)
+        .join("target")
+        .join("pre-commit-home");
+    let run = |repo: &Repo| {
+        repo.cmd("pre-commit", &["run", "--all-files"])
+            .env("PRE_COMMIT_HOME", &cache)
+            .env("CARGO_HOME", &cargo_home)
+            .env("RUSTUP_HOME", &rustup_home)
+            .output()
+            .unwrap()
+    };
+    tamper(&repo);
+    repo.git(&["add", "reports/summary.md"]);
+    let o = run(&repo);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(o.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("differs from the approved rendering"),
+        "{text}"
+    );
+    repo.wb(&["narrative", "sync"]).ok();
+    repo.git(&["add", "reports/summary.md"]);
+    let o = run(&repo);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(o.status.success(), "{text}");
+    // a tampered narrative that is already committed is caught by --all-files too
+    tamper(&repo);
+    repo.git(&["commit", "-q", "-a", "--no-verify", "-m", "tampered"]);
+    assert_eq!(run(&repo).status.code(), Some(1));
+}
