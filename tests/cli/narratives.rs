@@ -467,3 +467,63 @@ fn the_pre_commit_framework_runs_the_hook() {
     repo.git(&["commit", "-q", "-a", "--no-verify", "-m", "tampered"]);
     assert_eq!(run(&repo).status.code(), Some(1));
 }
+
+#[test]
+fn init_hooks_installs_and_verify_walks_merges() {
+    let (repo, _) = reported();
+    repo.wb(&["hooks", "uninstall"]).ok();
+    let r = repo.wb(&["init", "--hooks"]).ok();
+    assert!(
+        r.stdout.contains("installed the pre-commit check in"),
+        "{}",
+        r.stdout
+    );
+    assert!(repo
+        .read(".git/hooks/pre-commit")
+        .contains("git-workbench hook pre-commit"));
+    repo.git(&["add", "-A"]);
+    commit_ok(&repo, &["commit", "-q", "-m", "report"]);
+    let base = repo.git(&["rev-parse", "HEAD"]);
+    // a side branch tampers with --no-verify, and is merged
+    repo.git(&["checkout", "-q", "-b", "side"]);
+    tamper(&repo);
+    commit_ok(
+        &repo,
+        &["commit", "-q", "-a", "--no-verify", "-m", "side: tampered"],
+    );
+    repo.git(&["checkout", "-q", "main"]);
+    repo.write("other.txt", "x");
+    repo.git(&["add", "other.txt"]);
+    commit_ok(&repo, &["commit", "-q", "-m", "main: other"]);
+    commit_ok(
+        &repo,
+        &[
+            "merge",
+            "-q",
+            "--no-ff",
+            "--no-verify",
+            "-m",
+            "merge side",
+            "side",
+        ],
+    );
+    let j = repo
+        .wb(&["--json", "verify", "--range", &format!("{base}..HEAD")])
+        .json();
+    assert_eq!(
+        j["commits"].as_array().unwrap().len(),
+        3,
+        "side, main and the merge: {j}"
+    );
+    assert_eq!(j["ok"], false);
+    let bad: Vec<&str> = j["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["commit"].as_str().unwrap())
+        .collect();
+    assert!(
+        bad.len() >= 2,
+        "the side commit and the merge both carry the tampered block: {j}"
+    );
+}
