@@ -258,6 +258,24 @@ impl Workspace {
         ))
     }
 
+    /// The outputs of a run that are on disk now.
+    pub fn present_outputs(&self, m: &RunManifest) -> Vec<String> {
+        m.outputs
+            .keys()
+            .filter(|p| self.root.join(p).is_file())
+            .cloned()
+            .collect()
+    }
+
+    /// Current `"sha256:<hex>"` of each output of a run that is on disk now.
+    pub fn output_hashes(&self, m: &RunManifest, cache: &mut StatCache) -> Result<HashMap> {
+        let present = self.present_outputs(m);
+        Ok(hash_files(&self.root, &present, cache)?
+            .into_iter()
+            .map(|(p, h)| (p, tagged(&h)))
+            .collect())
+    }
+
     /// The current state of a stage, to compare with its latest run.
     pub fn current_state(
         &self,
@@ -270,16 +288,9 @@ impl Workspace {
         let params = self.params_now(stage, &[])?;
         let mut outputs = BTreeMap::new();
         if let Some(m) = latest {
+            let now = self.output_hashes(m, cache)?;
             for path in m.outputs.keys() {
-                let hashed = if self.root.join(path).is_file() {
-                    hash_files(&self.root, std::slice::from_ref(path), cache)
-                        .ok()
-                        .and_then(|v| v.into_iter().next())
-                        .map(|(_, h)| tagged(&h))
-                } else {
-                    None
-                };
-                outputs.insert(path.clone(), hashed);
+                outputs.insert(path.clone(), now.get(path).cloned());
             }
         }
         Ok(CurrentState {

@@ -6,10 +6,8 @@
 use super::records::{after_transition, guard, now_rfc3339, read_record, read_text};
 use super::{resolve_run, Out};
 use crate::error::{Error, Result};
-use crate::exec::hash::hash_files;
 use crate::model::card::render_card;
 use crate::model::decision::{artifact_digest, ApprovalRecord, APPROVAL_SCHEMA};
-use crate::model::manifest::tagged;
 use crate::model::review::{ReviewRecord, Verdict};
 use crate::model::state::{Action, RunEvent};
 use crate::store::NewTransition;
@@ -146,27 +144,18 @@ pub fn cmd_approve(out: &Out, args: Args) -> Result<u8> {
         }
     }
     // The approval binds exact bytes: the outputs on disk must still be those of the run.
-    let present: Vec<String> = m
-        .outputs
-        .keys()
-        .filter(|p| ws.root.join(p).is_file())
-        .cloned()
-        .collect();
     let mut cache = ws.stat_cache();
-    let hashed = hash_files(&ws.root, &present, &mut cache)?;
+    let now = ws.output_hashes(&m, &mut cache)?;
     cache.save();
-    let mut differ: Vec<String> = m
+    let differ: Vec<String> = m
         .outputs
-        .keys()
-        .filter(|p| !present.contains(p))
-        .map(|p| format!("{p} (missing)"))
+        .iter()
+        .filter_map(|(p, h)| match now.get(p) {
+            None => Some(format!("{p} (missing)")),
+            Some(n) if n != h => Some(format!("{p} (changed)")),
+            Some(_) => None,
+        })
         .collect();
-    differ.extend(
-        hashed
-            .iter()
-            .filter(|(p, h)| m.outputs.get(p) != Some(&tagged(h)))
-            .map(|(p, _)| format!("{p} (changed)")),
-    );
     if !differ.is_empty() {
         return Err(Error::refused(format!(
             "the outputs of run {} on disk are no longer the bytes it produced: {}",

@@ -62,12 +62,7 @@ pub fn cmd_review(out: &Out, args: Args) -> Result<u8> {
     };
 
     // Hash the outputs on one core while the tables are scanned on the other.
-    let present: Vec<String> = m
-        .outputs
-        .keys()
-        .filter(|p| ws.root.join(p).is_file())
-        .cloned()
-        .collect();
+    let present = ws.present_outputs(&m);
     let tables: Vec<String> = present.iter().filter(|p| is_table(p)).cloned().collect();
     let mut cache = ws.stat_cache();
     let (hashed, csv) = std::thread::scope(|s| {
