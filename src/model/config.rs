@@ -44,6 +44,8 @@ pub struct Stage {
     pub max_stored_size: u64,
     pub description: Option<String>,
     pub review: ReviewSpec,
+    /// Which way each metric improves, for marking the best value in `compare`.
+    pub directions: IndexMap<String, super::table::Direction>,
 }
 
 /// Bounds and hints for the built-in self-review checks (`[stages.NAME.review]`).
@@ -127,6 +129,8 @@ struct RawStage {
     max_stored_size: Option<Spanned<SizeValue>>,
     description: Option<String>,
     review: Option<Spanned<ReviewSpec>>,
+    #[serde(default)]
+    directions: IndexMap<String, super::table::Direction>,
 }
 
 #[derive(Deserialize)]
@@ -285,6 +289,7 @@ fn validate(text: &str, raw: RawConfig, prefix: &str) -> Result<Config, ConfigEr
             max_stored_size: max,
             description: st.description,
             review,
+            directions: st.directions,
         });
     }
     Ok(Config {
@@ -503,6 +508,18 @@ max_stored_size = 2048
         )
         .unwrap_err();
         assert!(e.message.contains("above maximum"), "{e:?}");
+    }
+
+    #[test]
+    fn metric_directions() {
+        let c = parse_workbench_toml("[stages.a]\ncmd = \"x\"\ndirections = { precision = \"maximize\", loss = \"minimize\" }\n").unwrap();
+        assert_eq!(
+            c.stage("a").unwrap().directions["loss"],
+            super::super::table::Direction::Minimize
+        );
+        let e = parse_workbench_toml("[stages.a]\ncmd = \"x\"\ndirections = { p = \"up\" }\n")
+            .unwrap_err();
+        assert_eq!(e.line, Some(3), "{e:?}");
     }
 
     #[test]

@@ -14,4 +14,5 @@ pub mod review;
 pub mod run_id;
 pub mod staleness;
 pub mod state;
+pub mod table;
 pub mod time;
