@@ -12,6 +12,7 @@ pub mod hooks;
 pub mod model;
 pub mod narrative;
 pub mod store;
+pub mod table;
 pub mod workspace;
 
 pub use error::{Error, Result};

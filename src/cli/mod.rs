@@ -3,6 +3,7 @@
 
 mod approve;
 mod card;
+mod compare;
 mod demo;
 mod hash;
 mod hook;
@@ -56,6 +57,7 @@ pub enum Commands {
     Approve(approve::Args),
     Reject(reject::Args),
     Next(next::Args),
+    Compare(compare::Args),
     Narrative(narrative::Args),
     Hook(hook::Args),
     Hooks(hooks_cmd::Args),
@@ -89,6 +91,7 @@ pub fn main_entry() -> u8 {
         Commands::Approve(a) => approve::cmd_approve(&out, a),
         Commands::Reject(a) => reject::cmd_reject(&out, a),
         Commands::Next(a) => next::cmd_next(&out, a),
+        Commands::Compare(a) => compare::cmd_compare(&out, a),
         Commands::Narrative(a) => narrative::cmd_narrative(&out, a),
         Commands::Hook(a) => hook::cmd_hook(&out, a),
         Commands::Hooks(a) => hooks_cmd::cmd_hooks(&out, a),

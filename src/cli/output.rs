@@ -85,6 +85,15 @@ impl Out {
         t
     }
 
+    /// The terminal's width in columns, when stdout is a terminal that reports one.
+    pub fn terminal_width(&self) -> Option<usize> {
+        if !self.tty {
+            return None;
+        }
+        let t = Table::new();
+        t.width().map(usize::from).filter(|w| *w >= 20)
+    }
+
     /// Colours a state name when colour is on.
     pub fn state_cell(&self, state: &str) -> comfy_table::Cell {
         let cell = comfy_table::Cell::new(state);

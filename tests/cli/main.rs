@@ -2,6 +2,7 @@
 //! repositories and checks the results with the real `git` CLI.
 
 mod common;
+mod compare;
 mod decisions;
 mod demo;
 mod errors;

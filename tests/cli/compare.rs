@@ -1,0 +1,96 @@
+//! `compare`: the comparison table from the records.
+
+use crate::common::Repo;
+use crate::run_json;
+
+fn swept() -> Repo {
+    let repo = Repo::with(
+        "[stages.s]\ncmd = \"mkdir -p $WORKBENCH_RUN_DIR && echo \\\"{\\\\\\\"score\\\\\\\": $(echo $WORKBENCH_PARAMS | sed 's/.*lr.:\\\\([0-9.]*\\\\).*/\\\\1/')}\\\" > $WORKBENCH_RUN_DIR/m.json\"\nmetrics = \"runs/{run_id}/m.json\"\nparams = { file = \"params.yaml\" }\ndirections = { score = \"maximize\" }\n",
+        &[("params.yaml", "lr: 0.1\nseed: 1\n")],
+    );
+    for lr in ["0.1", "0.3", "0.2"] {
+        run_json(&repo, &["s", "-p", &format!("lr={lr}")]);
+    }
+    repo
+}
+
+#[test]
+fn compare_builds_the_table_from_records() {
+    let repo = swept();
+    let j = repo.wb(&["--json", "compare"]).ok().json();
+    assert_eq!(
+        j["columns"],
+        serde_json::json!([
+            "run_id",
+            "stage",
+            "started_at",
+            "state",
+            "params.lr",
+            "params.seed",
+            "metrics.score"
+        ])
+    );
+    let scores: Vec<f64> = j["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["metrics.score"].as_f64().unwrap())
+        .collect();
+    assert_eq!(scores, [0.1, 0.3, 0.2], "oldest first");
+    let j = repo
+        .wb(&[
+            "--json",
+            "compare",
+            "--sort",
+            "-score",
+            "--where",
+            "score>0.15",
+            "--only-changed",
+        ])
+        .ok()
+        .json();
+    let rows = j["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["metrics.score"], 0.3);
+    assert!(
+        !j["columns"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!("params.seed")),
+        "constant column dropped"
+    );
+    let j = repo
+        .wb(&["--json", "compare", "--last", "1", "--exclude", "params.*"])
+        .ok()
+        .json();
+    assert_eq!(j["rows"].as_array().unwrap().len(), 1);
+    assert_eq!(j["rows"][0]["metrics.score"], 0.2);
+    assert!(j["rows"][0].get("params.lr").is_none());
+
+    // -o writes runs/comparison.csv, which the csv crate reads back
+    repo.wb(&["compare", "-o"]).ok();
+    let text = repo.read("runs/comparison.csv");
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    assert_eq!(r.headers().unwrap().len(), 7);
+    assert_eq!(r.records().count(), 3);
+    // the terminal table marks the best score
+    let t = repo.wb(&["compare"]).ok().stdout;
+    assert!(t.contains("0.3*"), "{t}");
+    let md = repo.wb(&["compare", "--format", "markdown"]).ok().stdout;
+    assert!(md.lines().nth(1).unwrap().starts_with("| --- |"), "{md}");
+}
+
+#[test]
+fn compare_errors() {
+    let repo = swept();
+    repo.wb(&["compare", "--sort", "nope"])
+        .fails(2, "no column 'nope'");
+    let r = repo.wb(&["compare", "--where", "garbage"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("is not a condition"), "{}", r.stderr);
+    let j = repo
+        .wb(&["--json", "compare", "--state", "approved"])
+        .ok()
+        .json();
+    assert_eq!(j["rows"].as_array().unwrap().len(), 0);
+}
