@@ -8,6 +8,7 @@ use crate::model::table::{
     glob_match, parse_condition, Condition, Direction, RunRow, Table, BASE_COLUMNS,
 };
 use crate::store::Store;
+use crate::table::cache::RowFields;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -57,32 +58,56 @@ pub struct Args {
 pub fn cmd_compare(out: &Out, args: Args) -> Result<u8> {
     let store = Store::discover()?;
     let runs = store.list_runs(None)?;
-    let mut manifests = Vec::new();
+    let mut cache = crate::table::cache::TableCache::load(
+        store.common_dir().join("workbench").join("table-cache"),
+    );
+    let mut fields = Vec::new();
     for r in runs
         .iter()
         .filter(|r| args.stages.is_empty() || args.stages.contains(&r.stage))
     {
-        let state = state_of(&store, r)?.to_string();
+        let tip = r.tip.to_string();
+        let f = match cache.get(&tip) {
+            Some(f) => f,
+            None => {
+                let m = store.read_manifest(r.tip)?;
+                let f = RowFields {
+                    run_id: m.run_id,
+                    stage: m.stage,
+                    started_at: m.started_at,
+                    state: state_of(&store, r)?.to_string(),
+                    params: m.params_used,
+                    metrics: m.metrics,
+                };
+                cache.put(&tip, &f);
+                f
+            }
+        };
         if args
             .state
             .as_deref()
-            .is_some_and(|s| !s.eq_ignore_ascii_case(&state))
+            .is_some_and(|s| !s.eq_ignore_ascii_case(&f.state))
         {
             continue;
         }
-        manifests.push((store.read_manifest(r.tip)?, state));
+        fields.push(f);
     }
+    cache.save();
     // Oldest first, so --last keeps the newest and the CSV grows at the end.
-    manifests.sort_by(|a, b| (&a.0.run_id, &a.0.stage).cmp(&(&b.0.run_id, &b.0.stage)));
+    fields.sort_by(|a, b| (&a.run_id, &a.stage).cmp(&(&b.run_id, &b.stage)));
     if let Some(n) = args.last {
-        let skip = manifests.len().saturating_sub(n);
-        manifests.drain(..skip);
+        let skip = fields.len().saturating_sub(n);
+        fields.drain(..skip);
     }
-    let rows: Vec<RunRow> = manifests
+    let rows: Vec<RunRow> = fields
         .iter()
-        .map(|(m, s)| RunRow {
-            manifest: m,
-            state: s.clone(),
+        .map(|f| RunRow {
+            run_id: &f.run_id,
+            stage: &f.stage,
+            started_at: &f.started_at,
+            state: &f.state,
+            params: &f.params,
+            metrics: &f.metrics,
         })
         .collect();
     let mut table = Table::from_runs(&rows);

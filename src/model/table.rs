@@ -92,43 +92,53 @@ pub struct Table {
 
 /// One run as the table sees it.
 pub struct RunRow<'a> {
-    pub manifest: &'a RunManifest,
-    pub state: String,
+    pub run_id: &'a str,
+    pub stage: &'a str,
+    pub started_at: &'a str,
+    pub state: &'a str,
+    pub params: &'a std::collections::BTreeMap<String, Value>,
+    pub metrics: &'a std::collections::BTreeMap<String, Value>,
+}
+
+impl<'a> RunRow<'a> {
+    pub fn of(m: &'a RunManifest, state: &'a str) -> RunRow<'a> {
+        RunRow {
+            run_id: &m.run_id,
+            stage: &m.stage,
+            started_at: &m.started_at,
+            state,
+            params: &m.params_used,
+            metrics: &m.metrics,
+        }
+    }
 }
 
 impl Table {
     /// Builds the table from runs (in the order given).
     pub fn from_runs(runs: &[RunRow]) -> Table {
-        let params: BTreeSet<&String> = runs
-            .iter()
-            .flat_map(|r| r.manifest.params_used.keys())
-            .collect();
-        let metrics: BTreeSet<&String> = runs
-            .iter()
-            .flat_map(|r| r.manifest.metrics.keys())
-            .collect();
+        let params: BTreeSet<&String> = runs.iter().flat_map(|r| r.params.keys()).collect();
+        let metrics: BTreeSet<&String> = runs.iter().flat_map(|r| r.metrics.keys()).collect();
         let mut columns: Vec<String> = BASE_COLUMNS.iter().map(|s| s.to_string()).collect();
         columns.extend(params.iter().map(|p| format!("params.{p}")));
         columns.extend(metrics.iter().map(|m| format!("metrics.{m}")));
         let rows = runs
             .iter()
             .map(|r| {
-                let m = r.manifest;
                 let mut row = vec![
-                    Cell::Text(m.run_id.clone()),
-                    Cell::Text(m.stage.clone()),
-                    Cell::Text(m.started_at.clone()),
-                    Cell::Text(r.state.clone()),
+                    Cell::Text(r.run_id.to_string()),
+                    Cell::Text(r.stage.to_string()),
+                    Cell::Text(r.started_at.to_string()),
+                    Cell::Text(r.state.to_string()),
                 ];
                 row.extend(
                     params
                         .iter()
-                        .map(|p| m.params_used.get(*p).map_or(Cell::Empty, Cell::from_json)),
+                        .map(|p| r.params.get(*p).map_or(Cell::Empty, Cell::from_json)),
                 );
                 row.extend(
                     metrics
                         .iter()
-                        .map(|k| m.metrics.get(*k).map_or(Cell::Empty, Cell::from_json)),
+                        .map(|k| r.metrics.get(*k).map_or(Cell::Empty, Cell::from_json)),
                 );
                 row
             })

@@ -2,6 +2,8 @@
 //! requests, and a terminal table that marks the best value of each metric and fits the
 //! terminal width by truncating, never wrapping.
 
+pub mod cache;
+
 use crate::model::table::{markdown_escape, Cell, Direction, Table};
 use std::collections::BTreeMap;
 

@@ -94,3 +94,29 @@ fn compare_errors() {
         .json();
     assert_eq!(j["rows"].as_array().unwrap().len(), 0);
 }
+
+#[test]
+fn the_table_cache_follows_transitions() {
+    let repo = swept();
+    let j = repo.wb(&["--json", "compare"]).ok().json();
+    let id = j["rows"][0]["run_id"].as_str().unwrap().to_string();
+    assert_eq!(j["rows"][0]["state"], "executed");
+    assert!(repo.path(".git/workbench/table-cache").is_file());
+    repo.wb(&["review", &id]).ok();
+    repo.wb(&["approve", &id, "--yes"]).ok();
+    let j = repo
+        .wb(&["--json", "compare", "--state", "approved"])
+        .ok()
+        .json();
+    assert_eq!(j["rows"].as_array().unwrap().len(), 1);
+    assert_eq!(j["rows"][0]["run_id"], id.as_str());
+    // a damaged cache is ignored
+    std::fs::write(repo.path(".git/workbench/table-cache"), "garbage").unwrap();
+    assert_eq!(
+        repo.wb(&["--json", "compare"]).ok().json()["rows"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+}
