@@ -24,3 +24,13 @@ for x in r:
           f"  time ratio to baseline {x['mean']/base:.3f}, difference {(x['mean']-base)*1000:+.2f} ms")
 PY
 }
+
+# synthetic_repo: path of the 50-stage, 10,000-run repository, built on first use.
+synthetic_repo() {
+  local repo="$WORK/synthetic"
+  if [ ! -f "$repo/.built" ]; then
+    bash "$BENCH_DIR/make_synthetic_repo.sh" "$repo" 50 10000 100 >&2
+    touch "$repo/.built"
+  fi
+  echo "$repo"
+}

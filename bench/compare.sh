@@ -3,11 +3,7 @@
 # (table cache filled by the first call) and cold (cache removed before each call).
 # Baseline in the same run: `git for-each-ref` over the same run refs.
 source "$(dirname "$0")/common.sh"
-repo="$WORK/synthetic"
-if [ ! -f "$repo/.built" ]; then
-  bash "$BENCH_DIR/make_synthetic_repo.sh" "$repo" 50 10000 100
-  touch "$repo/.built"
-fi
+repo=$(synthetic_repo)
 cd "$repo"
 "$WB" compare --format csv >/dev/null
 hyperfine -N --warmup 3 --runs 20 --export-json "$RESULTS/compare.json" \

@@ -4,11 +4,7 @@
 # and what it adds to `git commit`, measured side by side against the same commit
 # with the hook skipped (--no-verify).
 source "$(dirname "$0")/common.sh"
-synthetic="$WORK/synthetic"
-if [ ! -f "$synthetic/.built" ]; then
-  bash "$BENCH_DIR/make_synthetic_repo.sh" "$synthetic" 50 10000 100
-  touch "$synthetic/.built"
-fi
+synthetic=$(synthetic_repo)
 repo="$WORK/hook"
 rm -rf "$repo" && cp -a "$synthetic" "$repo" && cd "$repo"
 echo 'report.md workbench-narrative' > .gitattributes

@@ -2,11 +2,7 @@
 # `next` on the synthetic repository (50 stages, 10,000 runs, stages in every state),
 # target <= 30 ms; baseline in the same run: `git status`.
 source "$(dirname "$0")/common.sh"
-repo="$WORK/synthetic"
-if [ ! -f "$repo/.built" ]; then
-  bash "$BENCH_DIR/make_synthetic_repo.sh" "$repo" 50 10000 100
-  touch "$repo/.built"
-fi
+repo=$(synthetic_repo)
 cd "$repo"
 "$WB" next >/dev/null
 hyperfine -N --warmup 5 --runs 50 --export-json "$RESULTS/next.json" \

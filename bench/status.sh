@@ -3,11 +3,7 @@
 # warm), with loose run refs (as `run` leaves them) and after `git pack-refs`.
 # Baseline in the same run: `git status` on the same repository.
 source "$(dirname "$0")/common.sh"
-repo="$WORK/synthetic"
-if [ ! -f "$repo/.built" ]; then
-  bash "$BENCH_DIR/make_synthetic_repo.sh" "$repo" 50 10000 100
-  touch "$repo/.built"
-fi
+repo=$(synthetic_repo)
 cd "$repo"
 "$WB" status >/dev/null
 hyperfine -N --warmup 5 --runs 50 --export-json "$RESULTS/status_loose.json" \
