@@ -15,4 +15,5 @@ pub mod run_id;
 pub mod staleness;
 pub mod state;
 pub mod table;
+pub mod table_diff;
 pub mod time;

@@ -1,0 +1,234 @@
+//! Diffing two keyed tables: rows matched by a key column, reported as added, removed
+//! or changed, with every changed cell as old → new and, for numbers, the absolute
+//! and relative change and whether it is better or worse.
+
+use super::table::{Cell, Direction, Table};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+
+/// A table read from CSV, with the line number of each row (for error messages).
+#[derive(Debug)]
+pub struct Keyed {
+    pub table: Table,
+    pub lines: Vec<u64>,
+}
+
+/// Parses CSV text (the csv crate: quoted commas and newlines are fine); ragged rows
+/// and non-UTF-8 input are errors naming the line.
+pub fn parse_csv(name: &str, bytes: &[u8]) -> Result<Keyed, String> {
+    let text =
+        std::str::from_utf8(bytes).map_err(|_| format!("{name} is not UTF-8 text (binary?)"))?;
+    let mut r = csv::ReaderBuilder::new()
+        .flexible(false)
+        .from_reader(text.as_bytes());
+    let columns: Vec<String> = r
+        .headers()
+        .map_err(|e| format!("{name}: {e}"))?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let mut rows = Vec::new();
+    let mut lines = Vec::new();
+    for rec in r.records() {
+        let rec = rec.map_err(|e| format!("{name}: {e}"))?;
+        lines.push(rec.position().map_or(0, |p| p.line()));
+        rows.push(rec.iter().map(Cell::parse).collect());
+    }
+    Ok(Keyed {
+        table: Table { columns, rows },
+        lines,
+    })
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Change {
+    Added,
+    Removed,
+    Changed,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CellChange {
+    pub column: String,
+    pub old: String,
+    pub new: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delta: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relative: Option<f64>,
+    /// `better` or `worse`, when the column is a metric with a direction.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<&'static str>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RowChange {
+    pub key: String,
+    pub change: Change,
+    pub cells: Vec<CellChange>,
+}
+
+fn index(k: &Keyed, key_col: usize, side: &str) -> Result<HashMap<String, usize>, String> {
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for (i, row) in k.table.rows.iter().enumerate() {
+        let key = row[key_col].render();
+        if let Some(first) = seen.insert(key.clone(), i) {
+            return Err(format!(
+                "{side}: key '{key}' appears twice, on lines {} and {}",
+                k.lines[first], k.lines[i]
+            ));
+        }
+    }
+    Ok(seen)
+}
+
+/// Diffs `old` against `new` keyed by `key` (a column both have).
+pub fn diff(
+    old: &Keyed,
+    new: &Keyed,
+    key: &str,
+    directions: &BTreeMap<String, Direction>,
+) -> Result<Vec<RowChange>, String> {
+    let ko = old
+        .table
+        .columns
+        .iter()
+        .position(|c| c == key)
+        .ok_or(format!("the old table has no key column '{key}'"))?;
+    let kn = new
+        .table
+        .columns
+        .iter()
+        .position(|c| c == key)
+        .ok_or(format!("the new table has no key column '{key}'"))?;
+    let io = index(old, ko, "old")?;
+    let inew = index(new, kn, "new")?;
+    let mut columns: Vec<String> = old.table.columns.clone();
+    for c in &new.table.columns {
+        if !columns.contains(c) {
+            columns.push(c.clone());
+        }
+    }
+    let get = |k: &Keyed, row: usize, col: &str| {
+        k.table
+            .columns
+            .iter()
+            .position(|c| c == col)
+            .map_or(Cell::Empty, |i| k.table.rows[row][i].clone())
+    };
+    let mut out = Vec::new();
+    for (i, row) in old.table.rows.iter().enumerate() {
+        let k = row[ko].render();
+        match inew.get(&k) {
+            None => out.push(RowChange {
+                key: k,
+                change: Change::Removed,
+                cells: vec![],
+            }),
+            Some(&j) => {
+                let mut cells = Vec::new();
+                for col in columns.iter().filter(|c| c.as_str() != key) {
+                    let (a, b) = (get(old, i, col), get(new, j, col));
+                    if a.render() == b.render() {
+                        continue;
+                    }
+                    let (delta, relative) = match (a.as_f64(), b.as_f64()) {
+                        (Some(x), Some(y)) if x.is_finite() && y.is_finite() => {
+                            (Some(y - x), (x != 0.0).then(|| (y - x) / x.abs()))
+                        }
+                        _ => (None, None),
+                    };
+                    let verdict = match (
+                        delta,
+                        col.strip_prefix("metrics.").and_then(|m| directions.get(m)),
+                    ) {
+                        (Some(d), Some(dir)) if d != 0.0 => Some(match (d > 0.0, dir) {
+                            (true, Direction::Maximize) | (false, Direction::Minimize) => "better",
+                            _ => "worse",
+                        }),
+                        _ => None,
+                    };
+                    cells.push(CellChange {
+                        column: col.clone(),
+                        old: a.render(),
+                        new: b.render(),
+                        delta,
+                        relative,
+                        verdict,
+                    });
+                }
+                if !cells.is_empty() {
+                    out.push(RowChange {
+                        key: k,
+                        change: Change::Changed,
+                        cells,
+                    });
+                }
+            }
+        }
+    }
+    for row in &new.table.rows {
+        let k = row[kn].render();
+        if !io.contains_key(&k) {
+            out.push(RowChange {
+                key: k,
+                change: Change::Added,
+                cells: vec![],
+            });
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn k(text: &str) -> Keyed {
+        parse_csv("t.csv", text.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn rows_are_matched_by_key() {
+        let old = k("run_id,metrics.loss,note\na,0.5,x\nb,1,\"q, with comma\"\nc,2,z\n");
+        let new =
+            k("run_id,metrics.loss,note,extra\nb,0.8,\"q, with comma\",1\na,0.5,x,\nd,3,w,\n");
+        let dirs = BTreeMap::from([("loss".to_string(), Direction::Minimize)]);
+        let d = diff(&old, &new, "run_id", &dirs).unwrap();
+        let kinds: Vec<(String, Change)> = d
+            .iter()
+            .map(|r| (r.key.clone(), r.change.clone()))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                ("b".into(), Change::Changed),
+                ("c".into(), Change::Removed),
+                ("d".into(), Change::Added)
+            ]
+        );
+        let b = &d[0].cells;
+        assert_eq!(b[0].column, "metrics.loss");
+        assert!((b[0].delta.unwrap() + 0.2).abs() < 1e-12);
+        assert!((b[0].relative.unwrap() + 0.2).abs() < 1e-12);
+        assert_eq!(b[0].verdict, Some("better"));
+        assert_eq!(b[1].column, "extra", "a new column shows as added cells");
+    }
+
+    #[test]
+    fn bad_tables_are_named() {
+        let dup = k("run_id,x\na,1\nb,2\na,3\n");
+        let e = diff(&dup, &dup, "run_id", &BTreeMap::new()).unwrap_err();
+        assert!(e.contains("'a' appears twice, on lines 2 and 4"), "{e}");
+        assert!(parse_csv("r.csv", b"a,b\n1,2,3\n")
+            .unwrap_err()
+            .contains("r.csv"));
+        assert!(parse_csv("bin.csv", &[0xff, 0xfe, 0])
+            .unwrap_err()
+            .contains("not UTF-8"));
+        assert!(diff(&k("a\n1\n"), &k("a\n1\n"), "run_id", &BTreeMap::new())
+            .unwrap_err()
+            .contains("no key column"));
+    }
+}
