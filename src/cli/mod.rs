@@ -5,6 +5,7 @@ mod approve;
 mod card;
 mod compare;
 mod demo;
+mod diff;
 mod hash;
 mod hook;
 mod hooks_cmd;
@@ -58,6 +59,7 @@ pub enum Commands {
     Reject(reject::Args),
     Next(next::Args),
     Compare(compare::Args),
+    Diff(diff::Args),
     Narrative(narrative::Args),
     Hook(hook::Args),
     Hooks(hooks_cmd::Args),
@@ -92,6 +94,7 @@ pub fn main_entry() -> u8 {
         Commands::Reject(a) => reject::cmd_reject(&out, a),
         Commands::Next(a) => next::cmd_next(&out, a),
         Commands::Compare(a) => compare::cmd_compare(&out, a),
+        Commands::Diff(a) => diff::cmd_diff(&out, a),
         Commands::Narrative(a) => narrative::cmd_narrative(&out, a),
         Commands::Hook(a) => hook::cmd_hook(&out, a),
         Commands::Hooks(a) => hooks_cmd::cmd_hooks(&out, a),

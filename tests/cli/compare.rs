@@ -120,3 +120,55 @@ fn the_table_cache_follows_transitions() {
         3
     );
 }
+
+#[test]
+fn diff_compares_tables_across_commits() {
+    let repo = swept();
+    repo.wb(&["compare", "-o"]).ok();
+    repo.git(&["add", "-f", "runs/comparison.csv"]);
+    repo.git(&["commit", "-q", "-m", "table"]);
+    repo.wb(&["diff", "--exit-code"]).ok();
+    let first = repo.wb(&["--json", "compare"]).ok().json()["rows"][0]["run_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    repo.wb(&["review", &first]).ok();
+    let added = run_json(&repo, &["s", "-p", "lr=0.4"]);
+    repo.wb(&["compare", "-o"]).ok();
+    let r = repo.wb(&["diff", "--exit-code"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let j = repo.wb(&["--json", "diff"]).ok().json();
+    let changes = j["changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 2, "{j}");
+    assert_eq!(changes[0]["key"], first.as_str());
+    assert_eq!(changes[0]["cells"][0]["column"], "state");
+    assert_eq!(changes[0]["cells"][0]["old"], "executed");
+    assert_eq!(changes[0]["cells"][0]["new"], "reviewed");
+    assert_eq!(changes[1]["key"], added.as_str());
+    assert_eq!(changes[1]["change"], "added");
+    repo.git(&["add", "-f", "runs/comparison.csv"]);
+    repo.git(&["commit", "-q", "-m", "table 2"]);
+    let md = repo
+        .wb(&["diff", "HEAD~1", "HEAD", "--format", "markdown"])
+        .ok()
+        .stdout;
+    assert!(md.contains("| state | executed | reviewed |"), "{md}");
+    let csv_out = repo
+        .wb(&["diff", "HEAD~1", "HEAD", "--format", "csv"])
+        .ok()
+        .stdout;
+    assert_eq!(
+        csv_out.lines().next().unwrap(),
+        "key,change,column,old,new,delta"
+    );
+
+    // errors
+    repo.wb(&["diff", "nope"]).fails(2, "cannot resolve 'nope'");
+    repo.wb(&["diff", "--path", "missing.csv"])
+        .fails(2, "missing.csv does not exist at HEAD");
+    repo.write("dup.csv", "run_id,x\na,1\na,2\n");
+    repo.git(&["add", "dup.csv"]);
+    repo.git(&["commit", "-q", "-m", "dup"]);
+    repo.wb(&["diff", "--path", "dup.csv"])
+        .fails(2, "'a' appears twice, on lines 2 and 3");
+}
