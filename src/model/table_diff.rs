@@ -2,14 +2,17 @@
 //! or changed, with every changed cell as old → new and, for numbers, the absolute
 //! and relative change and whether it is better or worse.
 
-use super::table::{Cell, Direction, Table};
+use super::table::{Cell, Direction};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
-/// A table read from CSV, with the line number of each row (for error messages).
+/// A table read from CSV as text (cells are parsed only where they differ), with the
+/// line number of each row for error messages.
 #[derive(Debug)]
 pub struct Keyed {
-    pub table: Table,
+    pub columns: Vec<String>,
+    /// One record per row: a single allocation each, however many columns.
+    pub rows: Vec<csv::StringRecord>,
     pub lines: Vec<u64>,
 }
 
@@ -32,10 +35,11 @@ pub fn parse_csv(name: &str, bytes: &[u8]) -> Result<Keyed, String> {
     for rec in r.records() {
         let rec = rec.map_err(|e| format!("{name}: {e}"))?;
         lines.push(rec.position().map_or(0, |p| p.line()));
-        rows.push(rec.iter().map(Cell::parse).collect());
+        rows.push(rec);
     }
     Ok(Keyed {
-        table: Table { columns, rows },
+        columns,
+        rows,
         lines,
     })
 }
@@ -71,8 +75,8 @@ pub struct RowChange {
 
 fn index(k: &Keyed, key_col: usize, side: &str) -> Result<HashMap<String, usize>, String> {
     let mut seen: HashMap<String, usize> = HashMap::new();
-    for (i, row) in k.table.rows.iter().enumerate() {
-        let key = row[key_col].render();
+    for (i, row) in k.rows.iter().enumerate() {
+        let key = row[key_col].to_string();
         if let Some(first) = seen.insert(key.clone(), i) {
             return Err(format!(
                 "{side}: key '{key}' appears twice, on lines {} and {}",
@@ -91,47 +95,61 @@ pub fn diff(
     directions: &BTreeMap<String, Direction>,
 ) -> Result<Vec<RowChange>, String> {
     let ko = old
-        .table
         .columns
         .iter()
         .position(|c| c == key)
         .ok_or(format!("the old table has no key column '{key}'"))?;
     let kn = new
-        .table
         .columns
         .iter()
         .position(|c| c == key)
         .ok_or(format!("the new table has no key column '{key}'"))?;
     let io = index(old, ko, "old")?;
     let inew = index(new, kn, "new")?;
-    let mut columns: Vec<String> = old.table.columns.clone();
-    for c in &new.table.columns {
+    let mut columns: Vec<String> = old.columns.clone();
+    for c in &new.columns {
         if !columns.contains(c) {
             columns.push(c.clone());
         }
     }
-    let get = |k: &Keyed, row: usize, col: &str| {
-        k.table
+    // Each compared column's position on both sides, looked up once.
+    let pos = |k: &Keyed| -> Vec<Option<usize>> {
+        let at: HashMap<&str, usize> = k
             .columns
             .iter()
-            .position(|c| c == col)
-            .map_or(Cell::Empty, |i| k.table.rows[row][i].clone())
+            .enumerate()
+            .map(|(i, c)| (c.as_str(), i))
+            .collect();
+        columns
+            .iter()
+            .map(|c| at.get(c.as_str()).copied())
+            .collect()
     };
+    let (po, pn) = (pos(old), pos(new));
+    let empty = "";
     let mut out = Vec::new();
-    for (i, row) in old.table.rows.iter().enumerate() {
-        let k = row[ko].render();
-        match inew.get(&k) {
+    for row in &old.rows {
+        let k = &row[ko];
+        match inew.get(k) {
             None => out.push(RowChange {
-                key: k,
+                key: k.to_string(),
                 change: Change::Removed,
                 cells: vec![],
             }),
             Some(&j) => {
                 let mut cells = Vec::new();
-                for col in columns.iter().filter(|c| c.as_str() != key) {
-                    let (a, b) = (get(old, i, col), get(new, j, col));
-                    if a.render() == b.render() {
+                for (c, col) in columns.iter().enumerate() {
+                    if col == key {
                         continue;
+                    }
+                    let a = po[c].map_or(empty, |x| &row[x]);
+                    let b = pn[c].map_or(empty, |x| &new.rows[j][x]);
+                    if a == b {
+                        continue;
+                    }
+                    let (a, b) = (Cell::parse(a), Cell::parse(b));
+                    if a.render() == b.render() {
+                        continue; // the same number written differently
                     }
                     let (delta, relative) = match (a.as_f64(), b.as_f64()) {
                         (Some(x), Some(y)) if x.is_finite() && y.is_finite() => {
@@ -160,7 +178,7 @@ pub fn diff(
                 }
                 if !cells.is_empty() {
                     out.push(RowChange {
-                        key: k,
+                        key: k.to_string(),
                         change: Change::Changed,
                         cells,
                     });
@@ -168,11 +186,11 @@ pub fn diff(
             }
         }
     }
-    for row in &new.table.rows {
-        let k = row[kn].render();
-        if !io.contains_key(&k) {
+    for row in &new.rows {
+        let k = &row[kn];
+        if !io.contains_key(k) {
             out.push(RowChange {
-                key: k,
+                key: k.to_string(),
                 change: Change::Added,
                 cells: vec![],
             });
