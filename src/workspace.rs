@@ -34,6 +34,20 @@ pub fn stage_paths(stage: &Stage, paths: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// Which way each metric improves, from every stage's `directions` (empty without a
+/// readable configuration: directions only decorate tables).
+pub fn metric_directions(
+    root: Option<&Path>,
+) -> std::collections::BTreeMap<String, crate::model::table::Direction> {
+    let mut out = std::collections::BTreeMap::new();
+    if let Some(Ok((cfg, _))) = root.map(load_config) {
+        for s in &cfg.stages {
+            out.extend(s.directions.iter().map(|(k, v)| (k.clone(), *v)));
+        }
+    }
+    out
+}
+
 /// Where the configuration lives, if anywhere.
 pub enum ConfigSource {
     Workbench,

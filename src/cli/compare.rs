@@ -4,12 +4,9 @@
 use super::records::state_of;
 use super::Out;
 use crate::error::{Error, Result};
-use crate::model::table::{
-    glob_match, parse_condition, Condition, Direction, RunRow, Table, BASE_COLUMNS,
-};
+use crate::model::table::{glob_match, parse_condition, Condition, RunRow, Table, BASE_COLUMNS};
 use crate::store::Store;
 use crate::table::cache::RowFields;
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -181,14 +178,7 @@ fn render_terminal(out: &Out, store: &Store, table: &Table) -> String {
     if table.rows.is_empty() {
         return "no runs match\n".to_string();
     }
-    let mut directions: BTreeMap<String, Direction> = BTreeMap::new();
-    if let Some(root) = store.maybe_workdir() {
-        if let Ok((cfg, _)) = crate::workspace::load_config(root) {
-            for s in &cfg.stages {
-                directions.extend(s.directions.iter().map(|(k, v)| (k.clone(), *v)));
-            }
-        }
-    }
+    let directions = crate::workspace::metric_directions(store.maybe_workdir());
     let width = out.terminal_width();
     let (header, rows) = crate::table::terminal_cells(table, &directions, width);
     let mut t = out.table(&header.iter().map(String::as_str).collect::<Vec<_>>());

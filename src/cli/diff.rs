@@ -4,10 +4,9 @@
 
 use super::Out;
 use crate::error::{Error, Result};
-use crate::model::table::{markdown_escape, Direction};
+use crate::model::table::markdown_escape;
 use crate::model::table_diff::{diff, parse_csv, Change, Keyed, RowChange};
 use crate::store::Store;
-use std::collections::BTreeMap;
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -116,14 +115,7 @@ pub fn cmd_diff(out: &Out, args: Args) -> Result<u8> {
     let a = args.rev_a.clone().unwrap_or_else(|| "HEAD".to_string());
     let old = load(&store, Some(&a), &args.path)?;
     let new = load(&store, args.rev_b.as_deref(), &args.path)?;
-    let mut directions: BTreeMap<String, Direction> = BTreeMap::new();
-    if let Some(root) = store.maybe_workdir() {
-        if let Ok((cfg, _)) = crate::workspace::load_config(root) {
-            for s in &cfg.stages {
-                directions.extend(s.directions.iter().map(|(k, v)| (k.clone(), *v)));
-            }
-        }
-    }
+    let directions = crate::workspace::metric_directions(store.maybe_workdir());
     let changes = diff(&old, &new, &args.key, &directions).map_err(Error::input)?;
     let format = if out.json { Format::Json } else { args.format };
     const HEAD: [&str; 6] = ["KEY", "CHANGE", "COLUMN", "OLD", "NEW", "Δ"];

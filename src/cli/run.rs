@@ -376,11 +376,7 @@ pub fn cmd_run(out: &Out, args: Args) -> Result<u8> {
             "manifest": manifest,
         }));
     } else {
-        let status_word = if status == RunStatus::Executed {
-            "executed"
-        } else {
-            "failed"
-        };
+        let status_word = status.as_str();
         out.line(&format!(
             "recorded run {run_id} of stage {} ({status_word}, exit {}, {:.2} s)",
             stage.name, outcome.exit_code, manifest.duration_seconds

@@ -80,10 +80,7 @@ pub fn cmd_show(out: &Out, args: Args) -> Result<u8> {
     text.push_str(&format!("command:    {}\n", m.command));
     text.push_str(&format!(
         "status:     {} (exit {})\n",
-        serde_json::to_value(m.status)
-            .expect("status")
-            .as_str()
-            .unwrap_or(""),
+        m.status.as_str(),
         m.exit_code
     ));
     text.push_str(&format!(

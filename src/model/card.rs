@@ -2,7 +2,7 @@
 //! what ran, key outputs, the self-review summary, the AI interpretation marked as a
 //! draft pending approval, and the recommendation. Rendering is a pure function.
 
-use super::manifest::RunManifest;
+use super::manifest::{display_value, RunManifest};
 use super::review::ReviewRecord;
 
 pub const DRAFT_MARK: &str = "Draft — pending human approval.";
@@ -13,13 +13,6 @@ pub fn is_figure(path: &str) -> bool {
     [".png", ".jpg", ".jpeg", ".svg"]
         .iter()
         .any(|e| p.ends_with(e))
-}
-
-fn value(v: &serde_json::Value) -> String {
-    match v {
-        serde_json::Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
 }
 
 /// What a card recommends when the agent gives no recommendation of its own.
@@ -54,11 +47,7 @@ pub fn render_card(
     c.push_str("## What ran\n\n");
     c.push_str(&format!("- Stage: `{}`\n", m.stage));
     c.push_str(&format!("- Command: `{}`\n", m.command));
-    let status = if m.exit_code == 0 {
-        "executed"
-    } else {
-        "failed"
-    };
+    let status = m.status.as_str();
     c.push_str(&format!(
         "- Started {} and took {:.2} s ({status}, exit {})\n",
         m.started_at, m.duration_seconds, m.exit_code
@@ -86,7 +75,7 @@ pub fn render_card(
             } else {
                 ""
             };
-            c.push_str(&format!("  - `{k}` = {}{o}\n", value(v)));
+            c.push_str(&format!("  - `{k}` = {}{o}\n", display_value(v)));
         }
     }
 
@@ -103,7 +92,7 @@ pub fn render_card(
     if !m.metrics.is_empty() {
         c.push_str("\n| metric | value |\n| --- | --- |\n");
         for (k, v) in &m.metrics {
-            c.push_str(&format!("| {k} | {} |\n", value(v)));
+            c.push_str(&format!("| {k} | {} |\n", display_value(v)));
         }
     }
     let figures: Vec<&String> = m.outputs.keys().filter(|p| is_figure(p)).collect();

@@ -18,6 +18,23 @@ pub enum RunStatus {
     Failed,
 }
 
+impl RunStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Executed => "executed",
+            RunStatus::Failed => "failed",
+        }
+    }
+}
+
+/// A param or metric value as people read it: strings without quotes.
+pub fn display_value(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
 /// Which code ran: the commit checked out, whether the working state differed from
 /// it, and the tree of the working state (tracked files, uncommitted edits included),
 /// which the run record keeps reachable.

@@ -11,7 +11,7 @@
 //! comparing are pure functions here; what is checked against git lives in `narrative/`.
 
 use super::decision::ApprovalRecord;
-use super::manifest::RunManifest;
+use super::manifest::{display_value, RunManifest};
 use std::fmt;
 
 /// How a file writes its marker lines.
@@ -299,13 +299,6 @@ fn parse_begin(rest: &str, line: usize) -> Result<(String, String, BlockOptions)
     ))
 }
 
-fn value(v: &serde_json::Value) -> String {
-    match v {
-        serde_json::Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
 /// The content of a block: a pure function of the approval (and, for the opt-in
 /// table and figures, the run's manifest).
 pub fn render(
@@ -334,7 +327,7 @@ pub fn render(
             let v = manifest
                 .metrics
                 .get(k)
-                .map_or_else(|| "(missing)".to_string(), value);
+                .map_or_else(|| "(missing)".to_string(), display_value);
             lines.push(format!("| {k} | {v} |"));
         }
     }
