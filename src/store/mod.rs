@@ -161,6 +161,65 @@ impl Store {
     }
 }
 
+/// A ref lock older than this was left by a writer that died (kill -9, power loss):
+/// workbench and git hold a ref's lock for milliseconds, and git itself gives up
+/// waiting for one after 100 ms (`core.filesRefLockTimeout`).
+const STALE_LOCK: std::time::Duration = std::time::Duration::from_secs(5);
+
+impl Store {
+    /// Removes `<ref>.lock` when it is stale, so one killed writer does not block every
+    /// later one. Removal is serialised by an advisory lock (released by the kernel
+    /// even on kill -9) and re-checks the same file under it, so two cleaners cannot
+    /// remove a fresh lock a third writer took in between. True when a lock was removed.
+    fn clear_stale_lock(&self, refname: &str) -> bool {
+        let lock = self.common_dir().join(format!("{refname}.lock"));
+        let stale = |m: &std::fs::Metadata| {
+            m.modified()
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age >= STALE_LOCK)
+        };
+        let Ok(first) = std::fs::metadata(&lock) else {
+            return false;
+        };
+        if !stale(&first) {
+            return false;
+        }
+        let dir = self.common_dir().join("workbench");
+        let _ = std::fs::create_dir_all(&dir);
+        let Ok(guard) = std::fs::File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join("lock-cleanup"))
+        else {
+            return false;
+        };
+        if guard.lock().is_err() {
+            return false;
+        }
+        let removed = match std::fs::metadata(&lock) {
+            Ok(now) if stale(&now) && same_file(&first, &now) => {
+                std::fs::remove_file(&lock).is_ok()
+            }
+            _ => false,
+        };
+        let _ = guard.unlock();
+        removed
+    }
+}
+
+#[cfg(unix)]
+fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    a.dev() == b.dev() && a.ino() == b.ino()
+}
+
+#[cfg(not(unix))]
+fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
+    a.modified().ok() == b.modified().ok() && a.len() == b.len()
+}
+
 /// True for errors a compare-and-swap loop should retry.
 fn is_contention(e: &git2::Error) -> bool {
     matches!(

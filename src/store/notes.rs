@@ -107,7 +107,11 @@ impl Store {
             };
             match moved {
                 Ok(_) => return Ok(()),
-                Err(e) if is_contention(&e) => backoff(attempt),
+                Err(e) if is_contention(&e) => {
+                    if !self.clear_stale_lock(NOTES_REF) {
+                        backoff(attempt)
+                    }
+                }
                 Err(e) => return Err(Error::git(ctx())(e)),
             }
         }

@@ -85,6 +85,11 @@ impl Store {
             }
         };
         let reflog = format!("workbench: {}", t.event);
+        // A lock left by a killed writer would otherwise refuse every later decision.
+        self.clear_stale_lock(&name);
+        if t.approved_index.is_some() {
+            self.clear_stale_lock(&approved_ref(&t.run.stage));
+        }
         repo.reference_ensure_log(&name)
             .map_err(Error::git(format!("cannot create the reflog of {name}")))?;
         match t.approved_index {

@@ -335,15 +335,20 @@ fn kill_dash_nine_at_any_moment_leaves_a_consistent_repository() {
         &[("in.txt", "1")],
     );
     // Kill runs at staggered moments: before, during and after the command and
-    // while the record is written. Whatever survives must be complete.
-    for delay_ms in [0u64, 1, 2, 3, 5, 8, 12, 20] {
+    // while the record is written. Whatever survives must be complete. The moments
+    // spread over the time one run takes on this machine, however fast it is.
+    let t = std::time::Instant::now();
+    repo.wb(&["run", "s"]).ok();
+    let full = t.elapsed().as_micros() as u64;
+    for step in 0..20u64 {
+        let delay_us = full * step / 16;
         let mut child = repo
             .cmd(crate::common::BIN, &["run", "s"])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        std::thread::sleep(std::time::Duration::from_micros(delay_us));
         let _ = child.kill();
         let _ = child.wait();
     }
@@ -368,6 +373,45 @@ fn kill_dash_nine_at_any_moment_leaves_a_consistent_repository() {
         .note_lines("HEAD")
         .iter()
         .any(|n| n["run_id"] == id.as_str()));
+    repo.fsck();
+}
+
+/// A lock file a killed writer left behind is cleared once it is plainly stale, and
+/// only then: a fresh lock still refuses a decision rather than being broken.
+#[test]
+fn stale_ref_locks_left_by_a_killed_writer_are_cleared() {
+    let repo = train_repo();
+    let first = run_json(&repo, &["train"]);
+    let notes_lock = repo.path(".git/refs/notes/workbench.lock");
+    std::fs::write(&notes_lock, "").unwrap();
+    let touch_old = |p: &std::path::Path| {
+        let o = std::process::Command::new("touch")
+            .args(["-d", "1 minute ago"])
+            .arg(p)
+            .status()
+            .unwrap();
+        assert!(o.success());
+    };
+    touch_old(&notes_lock);
+    let second = run_json(&repo, &["train"]);
+    assert!(!notes_lock.exists(), "stale notes lock was not removed");
+    let lines = repo.note_lines("HEAD");
+    for id in [&first, &second] {
+        assert!(lines.iter().any(|n| n["run_id"] == id.as_str()), "{id}");
+    }
+
+    // a fresh lock on the run ref: the decision is refused, nothing is recorded
+    let run_lock = repo.path(&format!(".git/refs/workbench/runs/train/{second}.lock"));
+    std::fs::write(&run_lock, "").unwrap();
+    let before = repo.git(&["for-each-ref", "refs/workbench"]);
+    repo.wb(&["reject", &second, "--issue", "redo"])
+        .fails(1, "changed while this transition was being written");
+    assert_eq!(repo.git(&["for-each-ref", "refs/workbench"]), before);
+    assert!(run_lock.exists(), "a fresh lock must not be broken");
+    // once stale, it is cleared and the decision goes through
+    touch_old(&run_lock);
+    repo.wb(&["reject", &second, "--issue", "redo"]).ok();
+    assert!(!run_lock.exists());
     repo.fsck();
 }
 
