@@ -4,8 +4,9 @@
 
 use super::Out;
 use crate::error::{Error, Result};
-use crate::model::table::markdown_escape;
+use crate::model::table::{markdown_escape, Cell};
 use crate::model::table_diff::{diff, parse_csv, Change, Keyed, RowChange};
+use crate::model::table_merge::default_key;
 use crate::store::Store;
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -16,19 +17,28 @@ pub enum Format {
     Csv,
 }
 
-/// Compare a keyed table between two commits (default: HEAD and the working tree).
+/// Compare a keyed table between two commits (default: HEAD and the working tree), or
+/// with --metrics the approved runs' metrics per stage.
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// The old side (default HEAD).
     pub rev_a: Option<String>,
-    /// The new side (default: the working tree).
+    /// The new side (default: the working tree; with --metrics, HEAD).
     pub rev_b: Option<String>,
     /// The table: a CSV file whose rows have a key column.
-    #[arg(long, default_value = "runs/comparison.csv")]
+    #[arg(
+        long,
+        default_value = "runs/comparison.csv",
+        conflicts_with = "metrics"
+    )]
     pub path: String,
-    /// The key column.
-    #[arg(long, default_value = "run_id")]
-    pub key: String,
+    /// The key column (default: run_id when the table has one, else its first column).
+    #[arg(long, conflicts_with = "metrics")]
+    pub key: Option<String>,
+    /// Compare the metrics of each stage's approved run at the two commits, read from
+    /// the run records (the approval is the one committed in review/<stage>/).
+    #[arg(long)]
+    pub metrics: bool,
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
     /// Exit 1 when the tables differ, 0 when they do not (as `git diff --exit-code`).
@@ -36,7 +46,7 @@ pub struct Args {
     pub exit_code: bool,
 }
 
-fn load(store: &Store, rev: Option<&str>, path: &str) -> Result<Keyed> {
+pub fn load(store: &Store, rev: Option<&str>, path: &str) -> Result<Keyed> {
     let (name, bytes) = match rev {
         Some(r) => {
             let bytes = store
@@ -59,6 +69,14 @@ fn load(store: &Store, rev: Option<&str>, path: &str) -> Result<Keyed> {
         }
     };
     parse_csv(&name, &bytes).map_err(Error::input)
+}
+
+/// The key to match rows on: the one asked for, else run_id or the first column.
+pub fn choose_key(asked: Option<&str>, table: &Keyed) -> String {
+    match asked {
+        Some(k) => k.to_string(),
+        None => default_key(&table.columns).unwrap_or("run_id").to_string(),
+    }
 }
 
 fn delta_text(c: &crate::model::table_diff::CellChange) -> String {
@@ -113,33 +131,71 @@ fn flat(changes: &[RowChange]) -> Vec<[String; 6]> {
 pub fn cmd_diff(out: &Out, args: Args) -> Result<u8> {
     let store = Store::discover()?;
     let a = args.rev_a.clone().unwrap_or_else(|| "HEAD".to_string());
-    let old = load(&store, Some(&a), &args.path)?;
-    let new = load(&store, args.rev_b.as_deref(), &args.path)?;
     let directions = crate::workspace::metric_directions(store.maybe_workdir());
-    let changes = diff(&old, &new, &args.key, &directions).map_err(Error::input)?;
+    let (old, new, key, path, new_label) = if args.metrics {
+        let b = args.rev_b.clone().unwrap_or_else(|| "HEAD".to_string());
+        let old = approved_metrics(&store, &a)?;
+        let new = approved_metrics(&store, &b)?;
+        (
+            old,
+            new,
+            "stage".to_string(),
+            "approved metrics".to_string(),
+            b,
+        )
+    } else {
+        let old = load(&store, Some(&a), &args.path)?;
+        let new = load(&store, args.rev_b.as_deref(), &args.path)?;
+        let key = choose_key(args.key.as_deref(), &new);
+        let label = args.rev_b.clone().unwrap_or_else(|| "working tree".into());
+        (old, new, key, args.path.clone(), label)
+    };
+    let changes = diff(&old, &new, &key, &directions).map_err(Error::input)?;
     let format = if out.json { Format::Json } else { args.format };
+    out.print(&render(out, &path, &a, &new_label, &changes, format));
+    Ok(if args.exit_code && !changes.is_empty() {
+        1
+    } else {
+        0
+    })
+}
+
+/// The changes in one format: the same Old / New / Δ layout for every kind of diff.
+pub fn render(
+    out: &Out,
+    path: &str,
+    old_label: &str,
+    new_label: &str,
+    changes: &[RowChange],
+    format: Format,
+) -> String {
     const HEAD: [&str; 6] = ["KEY", "CHANGE", "COLUMN", "OLD", "NEW", "Δ"];
     match format {
-        Format::Json => out.json_value(&serde_json::json!({
-            "path": args.path,
-            "old": a,
-            "new": args.rev_b.as_deref().unwrap_or("working tree"),
-            "changes": changes,
-        })),
+        Format::Json => {
+            let mut s = serde_json::to_string_pretty(&serde_json::json!({
+                "path": path,
+                "old": old_label,
+                "new": new_label,
+                "changes": changes,
+            }))
+            .expect("json serializes");
+            s.push('\n');
+            s
+        }
         Format::Csv => {
             let mut w = csv::WriterBuilder::new()
                 .terminator(csv::Terminator::Any(b'\n'))
                 .from_writer(Vec::new());
             w.write_record(["key", "change", "column", "old", "new", "delta"])
                 .expect("memory");
-            for r in flat(&changes) {
+            for r in flat(changes) {
                 w.write_record(&r).expect("memory");
             }
-            out.print(&String::from_utf8(w.into_inner().expect("memory")).expect("utf-8"));
+            String::from_utf8(w.into_inner().expect("memory")).expect("utf-8")
         }
         Format::Markdown => {
             let mut s = format!("| {} |\n|{}\n", HEAD.join(" | "), " --- |".repeat(6));
-            for r in flat(&changes) {
+            for r in flat(changes) {
                 s.push_str(&format!(
                     "| {} |\n",
                     r.iter()
@@ -148,31 +204,85 @@ pub fn cmd_diff(out: &Out, args: Args) -> Result<u8> {
                         .join(" | ")
                 ));
             }
-            out.print(&s);
+            s
         }
         Format::Table => {
             if changes.is_empty() {
-                out.line(&format!("{}: no changes", args.path));
-            } else {
-                let mut t = out.table(&HEAD);
-                for r in flat(&changes) {
-                    t.add_row(r.to_vec());
-                }
-                out.line(&t.to_string());
-                let count = |c: Change| changes.iter().filter(|r| r.change == c).count();
-                out.line(&format!(
-                    "{}: {} added, {} removed, {} changed",
-                    args.path,
-                    count(Change::Added),
-                    count(Change::Removed),
-                    count(Change::Changed)
-                ));
+                return format!("{path}: no changes\n");
             }
+            let mut t = out.table(&HEAD);
+            for r in flat(changes) {
+                t.add_row(r.to_vec());
+            }
+            let count = |c: Change| changes.iter().filter(|r| r.change == c).count();
+            format!(
+                "{t}\n{path}: {} added, {} removed, {} changed\n",
+                count(Change::Added),
+                count(Change::Removed),
+                count(Change::Changed)
+            )
         }
     }
-    Ok(if args.exit_code && !changes.is_empty() {
-        1
-    } else {
-        0
+}
+
+/// Each stage's approved run at `rev` and its metrics, as a table keyed by stage.
+/// The approval is the `review/<stage>/approval.json` committed at `rev` (or at its
+/// nearest first-parent ancestor that has one); the run id and metrics come from the
+/// run's record, which must hold that very approval.
+fn approved_metrics(store: &Store, rev: &str) -> Result<Keyed> {
+    use crate::model::decision::ApprovalRecord;
+    use crate::workspace::MIRROR_DIR;
+    let stages = store.subdirs_at(rev, MIRROR_DIR)?;
+    let wanted: Vec<(String, String)> = stages
+        .iter()
+        .map(|s| (format!("{MIRROR_DIR}/{s}"), "approval.json".to_string()))
+        .collect();
+    let found = store.latest_on_first_parent(rev, &wanted)?;
+    let mut runs = Vec::new();
+    for (stage, hit) in stages.iter().zip(found) {
+        let Some((commit, bytes)) = hit else {
+            continue;
+        };
+        let at = format!("{MIRROR_DIR}/{stage}/approval.json at {}", &commit[..12]);
+        let approval: ApprovalRecord = serde_json::from_slice(&bytes)
+            .map_err(|e| Error::input(format!("{at} is not an approval record: {e}")))?;
+        let run = store.find_run(stage, &approval.run_id)?.ok_or_else(|| {
+            Error::input(format!(
+                "{at} approves run {} of stage {stage}, which has no record here",
+                approval.run_id
+            ))
+            .hint("fetch the run records: 'git fetch' (after 'git workbench init')")
+        })?;
+        if store.record_file(run.tip, "approval.json")?.as_deref() != Some(&bytes[..]) {
+            return Err(Error::refused(format!(
+                "{at} does not match the approval in the record of run {}",
+                approval.run_id
+            ))
+            .hint("the committed mirror was edited; rewrite it from the record with 'git workbench show'"));
+        }
+        let manifest = store.read_manifest(run.tip)?;
+        runs.push((stage.clone(), manifest));
+    }
+    let metrics: std::collections::BTreeSet<&String> =
+        runs.iter().flat_map(|(_, m)| m.metrics.keys()).collect();
+    let mut columns = vec!["stage".to_string(), "run_id".to_string()];
+    columns.extend(metrics.iter().map(|m| format!("metrics.{m}")));
+    let rows = runs
+        .iter()
+        .map(|(stage, m)| {
+            let mut r = csv::StringRecord::new();
+            r.push_field(stage);
+            r.push_field(&m.run_id);
+            for k in &metrics {
+                let cell = m.metrics.get(*k).map_or(Cell::Empty, Cell::from_json);
+                r.push_field(&cell.render());
+            }
+            r
+        })
+        .collect::<Vec<_>>();
+    Ok(Keyed {
+        lines: (2..2 + rows.len() as u64).collect(),
+        columns,
+        rows,
     })
 }

@@ -8,8 +8,9 @@ use crate::workspace::{find_config, ConfigSource, CONFIG_FILE, PYPROJECT_FILE};
 use serde_json::json;
 
 /// Prepare the repository: write a commented workbench.toml when no configuration
-/// exists, keep the notes index across amend/rebase, and add fetch refspecs for
-/// run records (never push refspecs: they would change what a plain `git push` does).
+/// exists, keep the notes index across amend/rebase, add fetch refspecs for run
+/// records (never push refspecs: they would change what a plain `git push` does) and
+/// configure the workbench-table diff and merge drivers.
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Also install the pre-commit hook that checks narrative files.
@@ -52,6 +53,7 @@ pub fn cmd_init(out: &Out, args: Args) -> Result<u8> {
     }
     let mut changes = store.configure_notes()?;
     changes.extend(store.configure_remotes()?);
+    changes.extend(store.configure_drivers(git_trusts_exit_codes())?);
     let hook = match (args.hooks, store.maybe_workdir()) {
         (true, Some(root)) => {
             let path = crate::hooks::hook_path(root)?;
@@ -92,4 +94,23 @@ pub fn cmd_init(out: &Out, args: Args) -> Result<u8> {
         out.line(&format!("{word} {}", path.display()));
     }
     Ok(0)
+}
+
+/// True when the installed git honours `diff.<driver>.trustExitCode` (git 2.46+);
+/// an unknown version is taken as new.
+fn git_trusts_exit_codes() -> bool {
+    let Ok(o) = std::process::Command::new("git").arg("--version").output() else {
+        return true;
+    };
+    let text = String::from_utf8_lossy(&o.stdout);
+    let mut nums = text
+        .split_whitespace()
+        .nth(2)
+        .unwrap_or("")
+        .split('.')
+        .map(|n| n.parse::<u32>().ok());
+    match (nums.next().flatten(), nums.next().flatten()) {
+        (Some(major), Some(minor)) => (major, minor) >= (2, 46),
+        _ => true,
+    }
 }

@@ -6,6 +6,7 @@ mod card;
 mod compare;
 mod demo;
 mod diff;
+mod driver;
 mod hash;
 mod hook;
 mod hooks_cmd;
@@ -60,6 +61,7 @@ pub enum Commands {
     Next(next::Args),
     Compare(compare::Args),
     Diff(diff::Args),
+    Driver(driver::Args),
     Narrative(narrative::Args),
     Hook(hook::Args),
     Hooks(hooks_cmd::Args),
@@ -95,6 +97,7 @@ pub fn main_entry() -> u8 {
         Commands::Next(a) => next::cmd_next(&out, a),
         Commands::Compare(a) => compare::cmd_compare(&out, a),
         Commands::Diff(a) => diff::cmd_diff(&out, a),
+        Commands::Driver(a) => driver::cmd_driver(&out, a),
         Commands::Narrative(a) => narrative::cmd_narrative(&out, a),
         Commands::Hook(a) => hook::cmd_hook(&out, a),
         Commands::Hooks(a) => hooks_cmd::cmd_hooks(&out, a),

@@ -16,4 +16,5 @@ pub mod staleness;
 pub mod state;
 pub mod table;
 pub mod table_diff;
+pub mod table_merge;
 pub mod time;

@@ -73,7 +73,7 @@ pub struct RowChange {
     pub cells: Vec<CellChange>,
 }
 
-fn index(k: &Keyed, key_col: usize, side: &str) -> Result<HashMap<String, usize>, String> {
+pub fn index(k: &Keyed, key_col: usize, side: &str) -> Result<HashMap<String, usize>, String> {
     let mut seen: HashMap<String, usize> = HashMap::new();
     for (i, row) in k.rows.iter().enumerate() {
         let key = row[key_col].to_string();
@@ -134,7 +134,7 @@ pub fn diff(
             None => out.push(RowChange {
                 key: k.to_string(),
                 change: Change::Removed,
-                cells: vec![],
+                cells: whole_row(&columns, &po, row, key, true),
             }),
             Some(&j) => {
                 let mut cells = Vec::new();
@@ -147,14 +147,16 @@ pub fn diff(
                     if a == b {
                         continue;
                     }
+                    let places = decimals(a).zip(decimals(b)).map(|(p, q)| p.max(q));
                     let (a, b) = (Cell::parse(a), Cell::parse(b));
                     if a.render() == b.render() {
                         continue; // the same number written differently
                     }
                     let (delta, relative) = match (a.as_f64(), b.as_f64()) {
-                        (Some(x), Some(y)) if x.is_finite() && y.is_finite() => {
-                            (Some(y - x), (x != 0.0).then(|| (y - x) / x.abs()))
-                        }
+                        (Some(x), Some(y)) if x.is_finite() && y.is_finite() => (
+                            Some(round_to(y - x, places)),
+                            (x != 0.0).then(|| (y - x) / x.abs()),
+                        ),
                         _ => (None, None),
                     };
                     let verdict = match (
@@ -192,11 +194,66 @@ pub fn diff(
             out.push(RowChange {
                 key: k.to_string(),
                 change: Change::Added,
-                cells: vec![],
+                cells: whole_row(&columns, &pn, row, key, false),
             });
         }
     }
     Ok(out)
+}
+
+/// The decimal places a plain number is written with (`0.25` → 2, `3` → 0); `None`
+/// for exponent notation or text.
+fn decimals(s: &str) -> Option<usize> {
+    let s = s.trim();
+    if s.is_empty() || s.contains(['e', 'E']) || s.parse::<f64>().is_err() {
+        return None;
+    }
+    Some(s.split_once('.').map_or(0, |(_, f)| f.len()))
+}
+
+/// Rounds a difference to the places its operands were written with, so 0.3 − 0.1
+/// is 0.2 rather than 0.19999999999999998.
+fn round_to(d: f64, places: Option<usize>) -> f64 {
+    match places {
+        Some(p) if p <= 15 => {
+            let f = 10f64.powi(p as i32);
+            (d * f).round() / f
+        }
+        _ => d,
+    }
+}
+
+/// The non-empty cells of an added (or removed) row, on the new (or old) side.
+fn whole_row(
+    columns: &[String],
+    pos: &[Option<usize>],
+    row: &csv::StringRecord,
+    key: &str,
+    removed: bool,
+) -> Vec<CellChange> {
+    columns
+        .iter()
+        .zip(pos)
+        .filter(|(c, _)| *c != key)
+        .filter_map(|(c, p)| {
+            let v = Cell::parse(p.and_then(|p| row.get(p))?).render();
+            (!v.is_empty()).then(|| {
+                let (old, new) = if removed {
+                    (v, String::new())
+                } else {
+                    (String::new(), v)
+                };
+                CellChange {
+                    column: c.clone(),
+                    old,
+                    new,
+                    delta: None,
+                    relative: None,
+                    verdict: None,
+                }
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -228,7 +285,7 @@ mod tests {
         );
         let b = &d[0].cells;
         assert_eq!(b[0].column, "metrics.loss");
-        assert!((b[0].delta.unwrap() + 0.2).abs() < 1e-12);
+        assert_eq!(b[0].delta, Some(-0.2), "rounded to the operands' places");
         assert!((b[0].relative.unwrap() + 0.2).abs() < 1e-12);
         assert_eq!(b[0].verdict, Some("better"));
         assert_eq!(b[1].column, "extra", "a new column shows as added cells");

@@ -257,3 +257,75 @@ impl Store {
         .collect()
     }
 }
+
+/// A file found on the first-parent history: the commit that has it, and its content.
+pub type FoundBlob = (String, Vec<u8>);
+
+impl Store {
+    fn tree_of(&self, rev: &str) -> Result<git2::Tree<'_>> {
+        self.repo
+            .revparse_single(rev)
+            .and_then(|o| o.peel_to_tree())
+            .map_err(|e| Error::input(format!("cannot resolve '{rev}': {}", e.message())))
+    }
+
+    /// The names of the directories directly under `dir` in the tree of `rev`.
+    pub fn subdirs_at(&self, rev: &str, dir: &str) -> Result<Vec<String>> {
+        let tree = self.tree_of(rev)?;
+        let Ok(entry) = tree.get_path(Path::new(dir)) else {
+            return Ok(Vec::new());
+        };
+        let Ok(sub) = self.repo.find_tree(entry.id()) else {
+            return Ok(Vec::new());
+        };
+        Ok(sub
+            .iter()
+            .filter(|e| e.kind() == Some(git2::ObjectType::Tree))
+            .filter_map(|e| e.name().ok().map(str::to_string))
+            .collect())
+    }
+
+    /// For each `(dir, file)`: the content of `dir/file` at `rev` or, when absent
+    /// there, at the nearest first-parent ancestor that has it, with that commit's
+    /// id. The search for a file stops where `dir` itself no longer exists.
+    pub fn latest_on_first_parent(
+        &self,
+        rev: &str,
+        wanted: &[(String, String)],
+    ) -> Result<Vec<Option<FoundBlob>>> {
+        let mut commit = self
+            .repo
+            .revparse_single(rev)
+            .and_then(|o| o.peel_to_commit())
+            .map_err(|e| Error::input(format!("cannot resolve '{rev}': {}", e.message())))?;
+        let mut found: Vec<Option<FoundBlob>> = vec![None; wanted.len()];
+        let mut open: Vec<usize> = (0..wanted.len()).collect();
+        while !open.is_empty() {
+            let tree = commit.tree().map_err(Error::git(format!(
+                "cannot read the tree of {}",
+                commit.id()
+            )))?;
+            open.retain(|&i| {
+                let (dir, file) = &wanted[i];
+                if tree.get_path(Path::new(dir)).is_err() {
+                    return false;
+                }
+                match tree.get_path(&Path::new(dir).join(file)) {
+                    Ok(e) => match self.repo.find_blob(e.id()) {
+                        Ok(b) => {
+                            found[i] = Some((commit.id().to_string(), b.content().to_vec()));
+                            false
+                        }
+                        Err(_) => true,
+                    },
+                    Err(_) => true,
+                }
+            });
+            match commit.parent(0) {
+                Ok(p) => commit = p,
+                Err(_) => break,
+            }
+        }
+        Ok(found)
+    }
+}

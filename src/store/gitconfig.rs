@@ -34,6 +34,45 @@ impl Store {
         ])
     }
 
+    /// Configures the `workbench-table` diff and merge drivers that `.gitattributes`
+    /// lines such as `runs/comparison.csv diff=workbench-table merge=workbench-table`
+    /// select. `trust_exit_code` needs git 2.46 or later; older git gets a diff
+    /// command that always exits 0.
+    pub fn configure_drivers(&self, trust_exit_code: bool) -> Result<Vec<ConfigChange>> {
+        let mut cfg = self.local_config()?;
+        let diff_cmd = if trust_exit_code {
+            "git workbench driver diff"
+        } else {
+            "git workbench driver diff --exit-zero"
+        };
+        let mut out = vec![
+            ensure_single(&mut cfg, "diff.workbench-table.command", diff_cmd)?,
+            ensure_single(
+                &mut cfg,
+                "diff.workbench-table.textconv",
+                "git workbench driver textconv",
+            )?,
+        ];
+        if trust_exit_code {
+            out.push(ensure_single(
+                &mut cfg,
+                "diff.workbench-table.trustExitCode",
+                "true",
+            )?);
+        }
+        out.push(ensure_single(
+            &mut cfg,
+            "merge.workbench-table.name",
+            "git-workbench: union of table rows by key",
+        )?);
+        out.push(ensure_single(
+            &mut cfg,
+            "merge.workbench-table.driver",
+            "git workbench driver merge %O %A %B %L %P",
+        )?);
+        Ok(out)
+    }
+
     /// Adds the workbench fetch refspecs to every remote.
     pub fn configure_remotes(&self) -> Result<Vec<ConfigChange>> {
         let mut out = Vec::new();

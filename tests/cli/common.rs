@@ -139,6 +139,18 @@ impl Repo {
         Run::from(self.cmd(BIN, args).current_dir(dir).output().unwrap())
     }
 
+    /// `git` with git-workbench on PATH, as an installed user has it (for hooks and
+    /// drivers, which git runs as `git workbench ...`).
+    pub fn git_wb(&self, args: &[&str]) -> Output {
+        let bin_dir = Path::new(BIN).parent().unwrap();
+        let path = format!(
+            "{}:{}",
+            bin_dir.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        self.cmd("git", args).env("PATH", path).output().unwrap()
+    }
+
     pub fn git_run(&self, args: &[&str]) -> Run {
         Run::from(self.cmd("git", args).output().unwrap())
     }

@@ -172,3 +172,91 @@ fn diff_compares_tables_across_commits() {
     repo.wb(&["diff", "--path", "dup.csv"])
         .fails(2, "'a' appears twice, on lines 2 and 3");
 }
+
+fn commit_mirror(repo: &Repo, msg: &str) {
+    repo.git(&["add", "-f", "review"]);
+    repo.git(&["commit", "-q", "-m", msg]);
+}
+
+#[test]
+fn diff_metrics_compares_the_approved_runs_at_two_commits() {
+    let repo = swept();
+    let ids: Vec<String> = repo.wb(&["--json", "compare"]).ok().json()["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["run_id"].as_str().unwrap().to_string())
+        .collect();
+    // nothing approved yet: no stages on either side
+    repo.wb(&["diff", "--metrics", "HEAD", "HEAD", "--exit-code"])
+        .ok();
+    for (id, msg) in [(&ids[0], "approve lr=0.1"), (&ids[1], "approve lr=0.3")] {
+        repo.wb(&["review", id]).ok();
+        repo.wb(&["approve", id, "--yes"]).ok();
+        commit_mirror(&repo, msg);
+    }
+    let j = repo
+        .wb(&["--json", "diff", "--metrics", "HEAD~1", "HEAD"])
+        .ok()
+        .json();
+    assert_eq!(j["old"], "HEAD~1");
+    let c = &j["changes"];
+    assert_eq!(c.as_array().unwrap().len(), 1, "{j}");
+    assert_eq!(c[0]["key"], "s");
+    assert_eq!(c[0]["change"], "changed");
+    assert_eq!(c[0]["cells"][0]["column"], "run_id");
+    assert_eq!(c[0]["cells"][0]["old"], ids[0].as_str());
+    assert_eq!(c[0]["cells"][0]["new"], ids[1].as_str());
+    assert_eq!(c[0]["cells"][1]["column"], "metrics.score");
+    assert_eq!(c[0]["cells"][1]["verdict"], "better");
+    assert!((c[0]["cells"][1]["delta"].as_f64().unwrap() - 0.2).abs() < 1e-9);
+    let table = repo
+        .wb(&["diff", "--metrics", "HEAD~1", "HEAD", "--exit-code"])
+        .fails(1, "")
+        .stdout;
+    assert!(table.contains("+0.2 (+200.0%) ▲ better"), "{table}");
+    // a later run replaces the mirror without an approval: the committed approval on
+    // the history still stands
+    run_json(&repo, &["s", "-p", "lr=0.05"]);
+    commit_mirror(&repo, "new run, not approved");
+    assert!(!repo.path("review/s/approval.json").exists());
+    repo.wb(&["diff", "--metrics", "HEAD~1", "HEAD", "--exit-code"])
+        .ok();
+    let j = repo
+        .wb(&["--json", "diff", "--metrics", "HEAD~2", "HEAD"])
+        .ok()
+        .json();
+    assert_eq!(j["changes"][0]["cells"][0]["new"], ids[1].as_str());
+    // the first approval's commit against the root: the stage is added
+    let j = repo
+        .wb(&["--json", "diff", "--metrics", "HEAD~3", "HEAD~2"])
+        .ok()
+        .json();
+    assert_eq!(j["changes"][0]["change"], "added", "{j}");
+
+    // a committed approval that the record does not hold is refused
+    repo.git(&["checkout", "-q", "HEAD~1", "--", "review/s/approval.json"]);
+    let forged = repo
+        .read("review/s/approval.json")
+        .replace("\"approved_by\"", "\"approved_by\" ");
+    repo.write("review/s/approval.json", &forged);
+    commit_mirror(&repo, "edited approval");
+    repo.wb(&["diff", "--metrics", "HEAD~1", "HEAD"])
+        .fails(1, "does not match the approval in the record of run");
+    // an approval whose run record is missing here names the run and says to fetch
+    repo.git(&["reset", "-q", "--hard", "HEAD~1"]);
+    repo.git(&[
+        "update-ref",
+        "-d",
+        &format!("refs/workbench/runs/s/{}", ids[1]),
+    ]);
+    repo.wb(&["diff", "--metrics", "HEAD~1", "HEAD"]).fails(
+        2,
+        &format!(
+            "approves run {} of stage s, which has no record here",
+            ids[1]
+        ),
+    );
+    repo.wb(&["diff", "--metrics", "nope", "HEAD"])
+        .fails(2, "cannot resolve 'nope'");
+}

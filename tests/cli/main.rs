@@ -5,6 +5,7 @@ mod common;
 mod compare;
 mod decisions;
 mod demo;
+mod drivers;
 mod errors;
 mod init;
 mod narratives;

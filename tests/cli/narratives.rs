@@ -1,6 +1,6 @@
 //! Narratives: blocks, sync, the pre-commit hook through real `git commit`, verify.
 
-use crate::common::{Repo, BIN};
+use crate::common::Repo;
 use crate::run_json;
 
 /// A repository with an approved run of `train`, a marked report with its block, the
@@ -29,19 +29,8 @@ fn reported() -> (Repo, String) {
     (repo, id)
 }
 
-/// `git` with git-workbench on PATH, as an installed user has it.
-fn git_with_wb(repo: &Repo, args: &[&str]) -> std::process::Output {
-    let bin_dir = std::path::Path::new(BIN).parent().unwrap();
-    let path = format!(
-        "{}:{}",
-        bin_dir.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    repo.cmd("git", args).env("PATH", path).output().unwrap()
-}
-
 fn commit_ok(repo: &Repo, args: &[&str]) {
-    let o = git_with_wb(repo, args);
+    let o = repo.git_wb(args);
     assert!(
         o.status.success(),
         "git {args:?} failed:\n{}",
@@ -50,7 +39,7 @@ fn commit_ok(repo: &Repo, args: &[&str]) {
 }
 
 fn commit_refused(repo: &Repo, args: &[&str], needle: &str) -> String {
-    let o = git_with_wb(repo, args);
+    let o = repo.git_wb(args);
     let err = String::from_utf8_lossy(&o.stderr).into_owned();
     assert!(!o.status.success(), "git {args:?} should be refused");
     assert!(err.contains(needle), "stderr lacks {needle:?}:\n{err}");
@@ -192,7 +181,7 @@ fn a_repository_without_records_passes_quietly_until_a_narrative_needs_them() {
     repo.wb(&["hooks", "install"]).ok();
     repo.write("notes.txt", "x");
     repo.git(&["add", "notes.txt"]);
-    let o = git_with_wb(&repo, &["commit", "-q", "-m", "x"]);
+    let o = repo.git_wb(&["commit", "-q", "-m", "x"]);
     assert!(o.status.success());
     assert!(
         o.stderr.is_empty(),
@@ -227,7 +216,7 @@ fn hooks_install_keeps_existing_hooks_and_honours_hooks_path() {
     );
     repo.write("x.txt", "1");
     repo.git(&["add", "x.txt"]);
-    let o = git_with_wb(&repo, &["commit", "-q", "-m", "x"]);
+    let o = repo.git_wb(&["commit", "-q", "-m", "x"]);
     assert!(o.status.success());
     assert!(
         String::from_utf8_lossy(&o.stderr).contains("user-hook-ran"),
