@@ -58,7 +58,10 @@ impl Demo<'_> {
         let owned: Vec<String> = args.iter().map(|a| a.to_string()).collect();
         self.say(&format!("\n$ {shown} {}", super::shell_join(&owned)));
         let mut cmd = if git {
-            Command::new("git")
+            // git runs the hook and the table drivers as `git workbench ...`
+            let mut c = Command::new("git");
+            c.env("PATH", demo_path(&self.exe));
+            c
         } else {
             Command::new(&self.exe)
         };
@@ -129,6 +132,8 @@ fn prepare_dir(dir: Option<PathBuf>) -> Result<PathBuf> {
     }
 }
 
+const TABLE_ATTRS: &str = "runs/comparison.csv diff=workbench-table merge=workbench-table\n";
+
 pub fn cmd_demo(out: &Out, args: Args) -> Result<u8> {
     let dir = prepare_dir(args.dir)?;
     let dir = dir.canonicalize().map_err(Error::io(&dir))?;
@@ -184,8 +189,32 @@ pub fn cmd_demo(out: &Out, args: Args) -> Result<u8> {
         ],
     )?;
     d.expect_ok(false, &["next"])?;
+    d.say("\n# The comparison table (one row per run) is a committed file; git diffs and merges it\n\
+           # by run id through the drivers `init` configured:\n\
+           $ echo 'runs/comparison.csv diff=workbench-table merge=workbench-table' > .gitattributes");
+    let attrs = dir.join(".gitattributes");
+    std::fs::write(&attrs, TABLE_ATTRS).map_err(Error::io(&attrs))?;
+    d.expect_ok(false, &["compare", "-o"])?;
+    d.say("$ git add -A && git commit -qm 'Record the comparison table'");
+    store.commit_all("Record the comparison table")?;
+    d.say("\n# Around the suggestion, the agent sweeps a few thresholds first.");
+    for t in ["1.1", "1.2", "1.4"] {
+        d.expect_ok(
+            false,
+            &["run", "baseline", "-p", &format!("baseline.threshold={t}")],
+        )?;
+    }
     d.say("\n# The agent follows the suggestion; the run shows the feedback it answers.");
     d.expect_ok(false, &["run", "baseline", "-p", "baseline.threshold=1.3"])?;
+    d.say("\n# All runs side by side, best recall first; the best value of each metric is marked.");
+    d.expect_ok(false, &["compare", "--only-changed", "--sort", "-recall"])?;
+    d.say("\n# The table file, rewritten, and what changed since the last commit (rows matched by run id):");
+    d.expect_ok(false, &["compare", "-o"])?;
+    d.expect_ok(false, &["diff"])?;
+    d.say("$ git add -A && git commit -qm 'Sweep the alert threshold'");
+    store.commit_all("Sweep the alert threshold")?;
+    d.say("\n# The same diff between two commits, as Markdown for a pull-request comment:");
+    d.expect_ok(false, &["diff", "HEAD~1", "HEAD", "--format", "markdown"])?;
     d.say("\n# The run used 1.3 but params.yaml still says 1.5, so status says why the stage is stale.");
     d.expect_ok(false, &["status"])?;
     d.say("\n# The analyst adopts the value:\n$ sed -i 's/threshold: 1.5/threshold: 1.3/' params.yaml && git add -A && git commit -qm 'Lower the alert threshold'");
@@ -226,8 +255,11 @@ pub fn cmd_demo(out: &Out, args: Args) -> Result<u8> {
     d.expect_ok(false, &["status"])?;
     d.expect_ok(false, &["next"])?;
     d.say("\n# The report: results enter it only as blocks rendered from approvals.\n$ echo 'report.md workbench-narrative' >> .gitattributes");
-    let attrs = dir.join(".gitattributes");
-    std::fs::write(&attrs, "report.md workbench-narrative\n").map_err(Error::io(&attrs))?;
+    std::fs::write(
+        &attrs,
+        format!("{TABLE_ATTRS}report.md workbench-narrative\n"),
+    )
+    .map_err(Error::io(&attrs))?;
     let report = dir.join("report.md");
     std::fs::write(
         &report,
@@ -293,6 +325,26 @@ pub fn cmd_demo(out: &Out, args: Args) -> Result<u8> {
         &["commit", "-q", "-am", "Restore the approved results"],
     )?;
     d.expect_ok(false, &["verify"])?;
+    d.say("\n# Approval changed a run's state; rewrite the table and commit it.");
+    d.expect_ok(false, &["compare", "-o"])?;
+    commit(
+        &mut d,
+        &["commit", "-q", "-am", "Update the comparison table"],
+    )?;
+    d.say(
+        "# git itself shows the table change by run and column (the diff driver, via --ext-diff):",
+    );
+    d.expect_ok(
+        true,
+        &[
+            "show",
+            "--ext-diff",
+            "--format=%s",
+            "HEAD",
+            "--",
+            "runs/comparison.csv",
+        ],
+    )?;
     d.say("\n# Every run, newest first, with its chain of transitions:");
     d.expect_ok(false, &["log"])?;
     d.expect_ok(false, &["show", "baseline@approved"])?;

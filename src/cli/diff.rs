@@ -95,24 +95,56 @@ fn delta_text(c: &crate::model::table_diff::CellChange) -> String {
     s.trim().to_string()
 }
 
-/// The flat rows every format shows: key, change, column, old, new, Δ.
+/// The flat rows every format but JSON shows: key, change, column, old, new, Δ. A
+/// changed row has one line per changed cell; an added or removed row one line with
+/// its cells as `name=value` (the `params.`/`metrics.` prefix dropped where the rest of
+/// the name is unique), so a sweep of new runs stays one line per run.
 fn flat(changes: &[RowChange]) -> Vec<[String; 6]> {
     let mut out = Vec::new();
     for r in changes {
-        let kind = serde_json::to_value(&r.change)
-            .expect("change")
-            .as_str()
-            .unwrap_or("")
-            .to_string();
-        if r.cells.is_empty() {
-            out.push([
-                r.key.clone(),
-                kind.clone(),
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
-            ]);
+        let kind = match r.change {
+            Change::Added => "added",
+            Change::Removed => "removed",
+            Change::Changed => "changed",
+        }
+        .to_string();
+        if r.change != Change::Changed {
+            let short = |c: &str| -> String {
+                let s = c
+                    .strip_prefix("params.")
+                    .or_else(|| c.strip_prefix("metrics."))
+                    .unwrap_or(c);
+                let clashes = r.cells.iter().filter(|o| {
+                    o.column == s
+                        || o.column.strip_prefix("params.") == Some(s)
+                        || o.column.strip_prefix("metrics.") == Some(s)
+                });
+                if clashes.count() > 1 {
+                    c.to_string()
+                } else {
+                    s.to_string()
+                }
+            };
+            let summary = r
+                .cells
+                .iter()
+                .map(|c| {
+                    let v = if r.change == Change::Added {
+                        &c.new
+                    } else {
+                        &c.old
+                    };
+                    format!("{}={v}", short(&c.column))
+                })
+                .collect::<Vec<_>>()
+                .join(" ");
+            let (old, new) = if r.change == Change::Added {
+                (String::new(), summary)
+            } else {
+                (summary, String::new())
+            };
+            out.push([r.key.clone(), kind, String::new(), old, new, String::new()]);
+            continue;
         }
         for c in &r.cells {
             out.push([
@@ -196,13 +228,19 @@ pub fn render(
         Format::Markdown => {
             let mut s = format!("| {} |\n|{}\n", HEAD.join(" | "), " --- |".repeat(6));
             for r in flat(changes) {
-                s.push_str(&format!(
-                    "| {} |\n",
-                    r.iter()
-                        .map(|c| markdown_escape(c))
-                        .collect::<Vec<_>>()
-                        .join(" | ")
-                ));
+                // The Δ text is ours (`+0.25 (+50.0%) ▲ better`), never a formula.
+                let cells: Vec<String> = r
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| {
+                        if i == 5 {
+                            c.clone()
+                        } else {
+                            markdown_escape(c)
+                        }
+                    })
+                    .collect();
+                s.push_str(&format!("| {} |\n", cells.join(" | ")));
             }
             s
         }

@@ -23,6 +23,8 @@ pub fn to_csv(t: &Table) -> String {
 fn json_cell(c: &Cell) -> serde_json::Value {
     match c {
         Cell::Empty => serde_json::Value::Null,
+        // Integers stay integers (as in the CSV), not 1.0.
+        Cell::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => serde_json::json!(*n as i64),
         Cell::Number(n) if n.is_finite() => serde_json::json!(n),
         Cell::Number(_) => serde_json::Value::String(c.render()),
         Cell::Text(s) => serde_json::Value::String(s.clone()),

@@ -260,3 +260,234 @@ fn diff_metrics_compares_the_approved_runs_at_two_commits() {
     repo.wb(&["diff", "--metrics", "nope", "HEAD"])
         .fails(2, "cannot resolve 'nope'");
 }
+
+/// Compares `actual` with `tests/golden/NAME`; `UPDATE_GOLDEN=1` rewrites the file.
+fn golden(name: &str, actual: &str) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, actual).unwrap();
+    }
+    let want = std::fs::read_to_string(&path)
+        .unwrap_or_else(|_| panic!("{} is missing; run with UPDATE_GOLDEN=1", path.display()));
+    assert_eq!(actual, want, "output differs from {}", path.display());
+}
+
+const DIRECTED: &str =
+    "[stages.s]\ncmd = \"true\"\ndirections = { auc = \"maximize\", loss = \"minimize\" }\n";
+
+/// Two commits of a hand-written table with every kind of change: a better and a
+/// worse metric, a text cell, a renamed column, an added and a removed row, quoted
+/// commas and newlines, and cells a spreadsheet would evaluate.
+fn two_tables() -> Repo {
+    let repo = Repo::with(
+        DIRECTED,
+        &[(
+            "t.csv",
+            "run_id,note,params.lr,metrics.auc,metrics.loss\n\
+             r1,plain,0.1,0.5,0.9\n\
+             r2,\"with, comma\",0.2,0.6,0.8\n\
+             r3,gone,0.3,0.7,0.7\n",
+        )],
+    );
+    repo.write(
+        "t.csv",
+        "run_id,note,params.learning_rate,metrics.auc,metrics.loss\n\
+         r2,\"with, comma\nand a newline\",0.2,0.55,0.8\n\
+         r1,=HYPERLINK(\"http://x\"),0.1,0.75,0.95\n\
+         r4,a|b,0.4,-0.1,@SUM(A1)\n",
+    );
+    repo.git(&["commit", "-q", "-am", "second"]);
+    repo
+}
+
+#[test]
+fn diff_renderings_match_the_golden_files() {
+    let repo = two_tables();
+    for (format, file) in [
+        ("table", "diff.table.txt"),
+        ("markdown", "diff.markdown.md"),
+    ] {
+        let out = repo
+            .wb(&[
+                "diff", "HEAD~1", "HEAD", "--path", "t.csv", "--format", format,
+            ])
+            .ok()
+            .stdout;
+        golden(file, &out);
+    }
+    let md = repo
+        .wb(&[
+            "diff", "HEAD~1", "HEAD", "--path", "t.csv", "--format", "markdown",
+        ])
+        .ok()
+        .stdout;
+    assert!(md.contains("'=HYPERLINK"), "formula defused:\n{md}");
+    assert!(md.contains("a\\|b"), "pipe escaped:\n{md}");
+    for line in md.lines() {
+        assert!(
+            line.starts_with('|') && line.ends_with('|'),
+            "one row per line: {line:?}"
+        );
+        for cell in line.trim_matches('|').split(" | ").take(5) {
+            assert!(
+                !cell.trim().starts_with(['=', '@']),
+                "a spreadsheet would evaluate {cell:?}"
+            );
+        }
+    }
+    assert!(md.contains("| +0.25 (+50.0%) ▲ better |"), "{md}");
+}
+
+/// The JSON of `diff` parsed into strict structs (unknown fields are errors), and its
+/// CSV read back by the csv crate.
+#[test]
+fn diff_json_and_csv_parse_back() {
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    struct Doc {
+        path: String,
+        old: String,
+        new: String,
+        changes: Vec<Row>,
+    }
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    struct Row {
+        key: String,
+        change: String,
+        cells: Vec<CellJson>,
+    }
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    struct CellJson {
+        column: String,
+        old: String,
+        new: String,
+        delta: Option<f64>,
+        relative: Option<f64>,
+        verdict: Option<String>,
+    }
+    let repo = two_tables();
+    let out = repo
+        .wb(&["--json", "diff", "HEAD~1", "HEAD", "--path", "t.csv"])
+        .ok()
+        .stdout;
+    let doc: Doc = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (doc.path.as_str(), doc.old.as_str(), doc.new.as_str()),
+        ("t.csv", "HEAD~1", "HEAD")
+    );
+    let kinds: Vec<(&str, &str)> = doc
+        .changes
+        .iter()
+        .map(|r| (r.key.as_str(), r.change.as_str()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("r1", "changed"),
+            ("r2", "changed"),
+            ("r3", "removed"),
+            ("r4", "added")
+        ]
+    );
+    let r1 = &doc.changes[0].cells;
+    let cell = |name: &str| r1.iter().find(|c| c.column == name).unwrap();
+    assert_eq!(cell("metrics.auc").delta, Some(0.25));
+    assert_eq!(cell("metrics.auc").verdict.as_deref(), Some("better"));
+    assert_eq!(cell("metrics.loss").verdict.as_deref(), Some("worse"));
+    assert!((cell("metrics.auc").relative.unwrap() - 0.5).abs() < 1e-12);
+    // the renamed column: old cells removed, new cells added, never a crash
+    assert_eq!(cell("params.lr").old, "0.1");
+    assert_eq!(cell("params.lr").new, "");
+    assert_eq!(cell("params.learning_rate").new, "0.1");
+    let r2 = &doc.changes[1].cells;
+    assert_eq!(r2[0].new, "with, comma\nand a newline");
+    assert!(r2[0].delta.is_none() && r2[0].verdict.is_none());
+
+    let csv_out = repo
+        .wb(&[
+            "diff", "HEAD~1", "HEAD", "--path", "t.csv", "--format", "csv",
+        ])
+        .ok()
+        .stdout;
+    let mut rd = csv::Reader::from_reader(csv_out.as_bytes());
+    let rows: Vec<csv::StringRecord> = rd.records().map(|r| r.unwrap()).collect();
+    assert!(rows
+        .iter()
+        .any(|r| &r[0] == "r2" && &r[4] == "with, comma\nand a newline"));
+    assert!(rows.iter().any(|r| &r[0] == "r4" && &r[1] == "added"));
+}
+
+#[test]
+fn compare_csv_round_trips_and_goldens_hold() {
+    let repo = swept();
+    let csv_out = repo.wb(&["compare", "--format", "csv"]).ok().stdout;
+    let j = repo.wb(&["--json", "compare"]).ok().json();
+    let mut rd = csv::Reader::from_reader(csv_out.as_bytes());
+    let header: Vec<String> = rd.headers().unwrap().iter().map(str::to_string).collect();
+    assert_eq!(serde_json::json!(header), j["columns"]);
+    let rows: Vec<csv::StringRecord> = rd.records().map(|r| r.unwrap()).collect();
+    for (r, jr) in rows.iter().zip(j["rows"].as_array().unwrap()) {
+        for (i, col) in header.iter().enumerate() {
+            let want = match &jr[col] {
+                serde_json::Value::Null => String::new(),
+                serde_json::Value::String(s) => s.clone(),
+                v => v.to_string(),
+            };
+            assert_eq!(&r[i], want.as_str(), "{col}");
+        }
+    }
+    // goldens, with the run ids and start times (which differ per run) normalised
+    let mut norm: Vec<(String, String)> = Vec::new();
+    for (i, r) in j["rows"].as_array().unwrap().iter().enumerate() {
+        norm.push((
+            r["run_id"].as_str().unwrap().into(),
+            format!("RUN-{i}                ")[..21].to_string(),
+        ));
+        norm.push((
+            r["started_at"].as_str().unwrap().into(),
+            format!("START-{i}                  ")[..24].to_string(),
+        ));
+    }
+    for (format, file) in [
+        ("table", "compare.table.txt"),
+        ("markdown", "compare.markdown.md"),
+    ] {
+        let mut out = repo
+            .wb(&["compare", "--format", format, "--sort", "-score"])
+            .ok()
+            .stdout;
+        for (from, to) in &norm {
+            out = out.replace(from, to);
+        }
+        golden(file, &out);
+    }
+}
+
+#[test]
+fn wide_tables_and_long_cells_diff_and_render() {
+    let cols: Vec<String> = (0..500).map(|i| format!("metrics.m{i:03}")).collect();
+    let row = |k: &str, v: f64| {
+        let cells: Vec<String> = (0..500).map(|i| format!("{}", v + i as f64)).collect();
+        format!("{k},{}\n", cells.join(","))
+    };
+    let long = "x".repeat(10_000);
+    let header = format!("run_id,{},note\n", cols.join(","));
+    let v1 = format!("{header}{},{long}\n", row("a", 1.0).trim_end());
+    let v2 = format!("{header}{},{long}y\n", row("a", 2.0).trim_end());
+    let repo = Repo::with(DIRECTED, &[("wide.csv", &v1)]);
+    repo.write("wide.csv", &v2);
+    let j = repo
+        .wb(&["--json", "diff", "--path", "wide.csv"])
+        .ok()
+        .json();
+    let cells = j["changes"][0]["cells"].as_array().unwrap();
+    assert_eq!(cells.len(), 501, "every metric and the long note");
+    assert_eq!(cells[500]["new"].as_str().unwrap().len(), 10_001);
+    let table = repo.wb(&["diff", "--path", "wide.csv"]).ok().stdout;
+    assert_eq!(table.lines().filter(|l| l.starts_with("| a ")).count(), 501);
+}

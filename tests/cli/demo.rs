@@ -17,6 +17,13 @@ fn demo_walks_the_loop_in_a_new_repository() {
         "$ git commit -q --no-verify -am 'Improve recall'",
         "$ git workbench verify --range 'HEAD~1..HEAD'",
         "$ git workbench narrative sync",
+        "$ git workbench run baseline -p baseline.threshold=1.1",
+        "$ git workbench compare --only-changed --sort -recall",
+        "$ git workbench compare -o",
+        "$ git workbench diff 'HEAD~1' HEAD --format markdown",
+        "runs/comparison.csv: 4 added, 0 removed, 0 changed",
+        "diff --workbench a/runs/comparison.csv b/runs/comparison.csv",
+        "| changed | state  | executed | approved |",
     ] {
         assert!(r.stdout.contains(step), "missing {step}:\n{}", r.stdout);
     }
@@ -28,9 +35,25 @@ fn demo_walks_the_loop_in_a_new_repository() {
     );
     let refs = scratch.wb_in(&dir, &["--json", "log"]).ok().json();
     let runs = refs["runs"].as_array().unwrap();
-    assert_eq!(runs.len(), 2);
+    assert_eq!(
+        runs.len(),
+        5,
+        "the rejected run, a sweep of three, the approved run"
+    );
     assert_eq!(runs[0]["state"], "approved");
-    assert_eq!(runs[1]["state"], "rejected");
+    assert_eq!(runs[4]["state"], "rejected");
+    // the committed table has every run, and git shows it through the driver
+    let table = std::fs::read_to_string(dir.join("runs/comparison.csv")).unwrap();
+    assert_eq!(table.lines().count(), 6, "{table}");
+    let log = scratch
+        .cmd("git", &["log", "--format=%s", "--", "runs/comparison.csv"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&log.stdout),
+        "Update the comparison table\nSweep the alert threshold\nRecord the comparison table\n"
+    );
     assert!(r
         .stdout
         .contains("nothing to do: every stage is approved and up to date"));
