@@ -63,8 +63,7 @@ pub fn cmd_compare(out: &Out, args: Args) -> Result<u8> {
         .iter()
         .filter(|r| args.stages.is_empty() || args.stages.contains(&r.stage))
     {
-        let tip = r.tip.to_string();
-        let f = match cache.get(&tip) {
+        let f = match cache.get(r.tip) {
             Some(f) => f,
             None => {
                 let m = store.read_manifest(r.tip)?;
@@ -76,7 +75,7 @@ pub fn cmd_compare(out: &Out, args: Args) -> Result<u8> {
                     params: m.params_used,
                     metrics: m.metrics,
                 };
-                cache.put(&tip, &f);
+                cache.put(r.tip, &f);
                 f
             }
         };

@@ -58,14 +58,26 @@ impl Cell {
     /// The text written to CSV and shown in tables: integers without a decimal point,
     /// floats in their shortest round-trip form, NaN/Inf as `NaN`, `inf`, `-inf`.
     pub fn render(&self) -> String {
-        match self {
-            Cell::Empty => String::new(),
-            Cell::Text(s) => s.clone(),
-            Cell::Number(n) if n.is_nan() => "NaN".to_string(),
-            Cell::Number(n) if n.is_infinite() => if *n > 0.0 { "inf" } else { "-inf" }.to_string(),
-            Cell::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => format!("{}", *n as i64),
-            Cell::Number(n) => format!("{n}"),
-        }
+        let mut s = String::new();
+        self.render_into(&mut s);
+        s
+    }
+
+    /// `render`, appended to `out`.
+    pub fn render_into(&self, out: &mut String) {
+        use std::fmt::Write;
+        let _ = match self {
+            Cell::Empty => Ok(()),
+            Cell::Text(s) => out.write_str(s),
+            Cell::Number(n) if n.is_nan() => out.write_str("NaN"),
+            Cell::Number(n) if n.is_infinite() => {
+                out.write_str(if *n > 0.0 { "inf" } else { "-inf" })
+            }
+            Cell::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => {
+                write!(out, "{}", *n as i64)
+            }
+            Cell::Number(n) => write!(out, "{n}"),
+        };
     }
 }
 
@@ -114,32 +126,44 @@ impl<'a> RunRow<'a> {
 }
 
 impl Table {
-    /// Builds the table from runs (in the order given).
+    /// Builds the table from runs (in the order given). Each row is filled from its
+    /// own params and metrics, so a wide, sparse table (many stages, each with its
+    /// own params) costs the cells that are set, not rows × columns lookups.
     pub fn from_runs(runs: &[RunRow]) -> Table {
         let params: BTreeSet<&String> = runs.iter().flat_map(|r| r.params.keys()).collect();
         let metrics: BTreeSet<&String> = runs.iter().flat_map(|r| r.metrics.keys()).collect();
         let mut columns: Vec<String> = BASE_COLUMNS.iter().map(|s| s.to_string()).collect();
         columns.extend(params.iter().map(|p| format!("params.{p}")));
         columns.extend(metrics.iter().map(|m| format!("metrics.{m}")));
+        let base = BASE_COLUMNS.len();
+        let param_at: std::collections::HashMap<&str, usize> = params
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.as_str(), base + i))
+            .collect();
+        let metric_at: std::collections::HashMap<&str, usize> = metrics
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (m.as_str(), base + params.len() + i))
+            .collect();
+        let width = columns.len();
         let rows = runs
             .iter()
             .map(|r| {
-                let mut row = vec![
+                let mut row = Vec::with_capacity(width);
+                row.extend([
                     Cell::Text(r.run_id.to_string()),
                     Cell::Text(r.stage.to_string()),
                     Cell::Text(r.started_at.to_string()),
                     Cell::Text(r.state.to_string()),
-                ];
-                row.extend(
-                    params
-                        .iter()
-                        .map(|p| r.params.get(*p).map_or(Cell::Empty, Cell::from_json)),
-                );
-                row.extend(
-                    metrics
-                        .iter()
-                        .map(|k| r.metrics.get(*k).map_or(Cell::Empty, Cell::from_json)),
-                );
+                ]);
+                row.resize(width, Cell::Empty);
+                for (k, v) in r.params {
+                    row[param_at[k.as_str()]] = Cell::from_json(v);
+                }
+                for (k, v) in r.metrics {
+                    row[metric_at[k.as_str()]] = Cell::from_json(v);
+                }
                 row
             })
             .collect();

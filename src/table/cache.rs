@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -24,49 +24,56 @@ pub struct RowFields {
 
 pub struct TableCache {
     file: PathBuf,
-    entries: HashMap<String, String>,
-    used: BTreeMap<String, String>,
-    changed: bool,
+    /// The cache file's text; entries point into it.
+    text: String,
+    /// Tip → the byte range of its JSON in `text`.
+    entries: HashMap<git2::Oid, (usize, usize)>,
+    used: HashSet<git2::Oid>,
+    new: Vec<(git2::Oid, String)>,
 }
 
 impl TableCache {
     pub fn load(file: PathBuf) -> TableCache {
         let mut entries = HashMap::new();
-        if let Ok(text) = std::fs::read_to_string(&file) {
-            let mut lines = text.lines();
-            if lines.next() == Some(HEADER) {
-                for l in lines {
-                    if let Some((tip, json)) = l.split_once('\t') {
-                        entries.insert(tip.to_string(), json.to_string());
+        let text = std::fs::read_to_string(&file).unwrap_or_default();
+        if let Some(body) = text.strip_prefix(HEADER).and_then(|b| b.strip_prefix('\n')) {
+            let mut at = text.len() - body.len();
+            for l in body.split_inclusive('\n') {
+                let line = l.trim_end_matches('\n');
+                if let Some((tip, json)) = line.split_once('\t') {
+                    if let Ok(oid) = git2::Oid::from_str(tip) {
+                        let start = at + tip.len() + 1;
+                        entries.insert(oid, (start, start + json.len()));
                     }
                 }
+                at += l.len();
             }
         }
         TableCache {
             file,
+            text,
             entries,
-            used: BTreeMap::new(),
-            changed: false,
+            used: HashSet::new(),
+            new: Vec::new(),
         }
     }
 
-    pub fn get(&mut self, tip: &str) -> Option<RowFields> {
-        let json = self.entries.get(tip)?;
-        let fields = serde_json::from_str(json).ok()?;
-        self.used.insert(tip.to_string(), json.clone());
+    pub fn get(&mut self, tip: git2::Oid) -> Option<RowFields> {
+        let &(start, end) = self.entries.get(&tip)?;
+        let fields = serde_json::from_str(&self.text[start..end]).ok()?;
+        self.used.insert(tip);
         Some(fields)
     }
 
-    pub fn put(&mut self, tip: &str, fields: &RowFields) {
+    pub fn put(&mut self, tip: git2::Oid, fields: &RowFields) {
         let json = serde_json::to_string(fields).expect("row fields serialize");
-        self.used.insert(tip.to_string(), json);
-        self.changed = true;
+        self.new.push((tip, json));
     }
 
     /// Rewrites the cache with the entries this command used, when any was new or
     /// some went unused (a run moved or was deleted). Failure only costs speed.
     pub fn save(&self) {
-        if !self.changed && self.used.len() == self.entries.len() {
+        if self.new.is_empty() && self.used.len() == self.entries.len() {
             return;
         }
         let Some(dir) = self.file.parent() else {
@@ -75,10 +82,18 @@ impl TableCache {
         if std::fs::create_dir_all(dir).is_err() {
             return;
         }
+        let mut lines: BTreeMap<String, &str> = BTreeMap::new();
+        for tip in &self.used {
+            let (start, end) = self.entries[tip];
+            lines.insert(tip.to_string(), &self.text[start..end]);
+        }
+        for (tip, json) in &self.new {
+            lines.insert(tip.to_string(), json);
+        }
         let mut text = String::from(HEADER);
         text.push('\n');
-        for (tip, json) in &self.used {
-            text.push_str(tip);
+        for (tip, json) in lines {
+            text.push_str(&tip);
             text.push('\t');
             text.push_str(json);
             text.push('\n');

@@ -13,9 +13,22 @@ pub fn to_csv(t: &Table) -> String {
         .terminator(csv::Terminator::Any(b'\n'))
         .from_writer(Vec::new());
     w.write_record(&t.columns).expect("write to memory");
+    // Field by field, without a String per cell: most cells of a wide table are empty.
+    let mut buf = String::new();
     for r in &t.rows {
-        w.write_record(r.iter().map(Cell::render))
-            .expect("write to memory");
+        for c in r {
+            let field: &str = match c {
+                Cell::Empty => "",
+                Cell::Text(s) => s,
+                Cell::Number(_) => {
+                    buf.clear();
+                    c.render_into(&mut buf);
+                    &buf
+                }
+            };
+            w.write_field(field).expect("write to memory");
+        }
+        w.write_record(None::<&[u8]>).expect("write to memory");
     }
     String::from_utf8(w.into_inner().expect("flush to memory")).expect("utf-8 cells")
 }
