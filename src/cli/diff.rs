@@ -4,7 +4,7 @@
 
 use super::Out;
 use crate::error::{Error, Result};
-use crate::model::table::{markdown_escape, Cell};
+use crate::model::table::{markdown_cell, markdown_escape, Cell};
 use crate::model::table_diff::{diff, parse_csv, Change, Keyed, RowChange};
 use crate::model::table_merge::default_key;
 use crate::store::Store;
@@ -80,6 +80,9 @@ pub fn choose_key(asked: Option<&str>, table: &Keyed) -> String {
 }
 
 fn delta_text(c: &crate::model::table_diff::CellChange) -> String {
+    if let Some(t) = &c.text_diff {
+        return t.clone();
+    }
     let mut s = String::new();
     if let Some(d) = c.delta {
         s.push_str(&format!("{d:+}"));
@@ -228,13 +231,14 @@ pub fn render(
         Format::Markdown => {
             let mut s = format!("| {} |\n|{}\n", HEAD.join(" | "), " --- |".repeat(6));
             for r in flat(changes) {
-                // The Δ text is ours (`+0.25 (+50.0%) ▲ better`), never a formula.
+                // The Δ text is ours (`+0.25 (+50.0%) ▲ better`, a word diff), never a
+                // formula; its pipes are still escaped.
                 let cells: Vec<String> = r
                     .iter()
                     .enumerate()
                     .map(|(i, c)| {
                         if i == 5 {
-                            c.clone()
+                            markdown_cell(c)
                         } else {
                             markdown_escape(c)
                         }

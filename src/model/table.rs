@@ -308,16 +308,21 @@ pub fn glob_match(pattern: &str, name: &str) -> bool {
 /// Escapes a cell for a markdown table: `|` and newlines, and a leading `=`, `+`, `-`
 /// or `@` that a spreadsheet would evaluate as a formula.
 pub fn markdown_escape(s: &str) -> String {
-    let mut out = s
-        .replace('\\', "\\\\")
-        .replace('|', "\\|")
-        .replace(['\n', '\r'], " ");
+    let mut out = markdown_cell(s);
     if out.starts_with(['=', '+', '@'])
         || (out.starts_with('-') && out[1..].parse::<f64>().is_err())
     {
         out.insert(0, '\'');
     }
     out
+}
+
+/// A cell kept on one Markdown table row: backslashes and `|` escaped, line breaks
+/// as spaces. For text we generate ourselves, which is never a formula.
+pub fn markdown_cell(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace(['\n', '\r'], " ")
 }
 
 /// Which way a metric improves.

@@ -64,6 +64,38 @@ pub struct CellChange {
     /// `better` or `worse`, when the column is a metric with a direction.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verdict: Option<&'static str>,
+    /// For text of several words: a word diff, `[-removed-]{+added+}` around the
+    /// changed words (git's `--word-diff=plain` notation).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text_diff: Option<String>,
+}
+
+/// A word diff of two texts when either has more than one word; single words (a
+/// state, a label) are plain old → new.
+pub fn word_diff(old: &str, new: &str) -> Option<String> {
+    let words = |s: &str| s.split_whitespace().nth(1).is_some();
+    if !(words(old) || words(new)) {
+        return None;
+    }
+    let d = similar::TextDiff::from_words(old, new);
+    let mut out = String::new();
+    for change in d.iter_all_changes() {
+        let v = change.value();
+        match change.tag() {
+            similar::ChangeTag::Equal => out.push_str(v),
+            similar::ChangeTag::Delete => {
+                out.push_str("[-");
+                out.push_str(v);
+                out.push_str("-]");
+            }
+            similar::ChangeTag::Insert => {
+                out.push_str("{+");
+                out.push_str(v);
+                out.push_str("+}");
+            }
+        }
+    }
+    Some(out.replace("-][-", "").replace("+}{+", ""))
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -169,13 +201,19 @@ pub fn diff(
                         }),
                         _ => None,
                     };
+                    let (old_text, new_text) = (a.render(), b.render());
+                    let text_diff = match (&a, &b) {
+                        (Cell::Number(_), _) | (_, Cell::Number(_)) => None,
+                        _ => word_diff(&old_text, &new_text),
+                    };
                     cells.push(CellChange {
                         column: col.clone(),
-                        old: a.render(),
-                        new: b.render(),
+                        old: old_text,
+                        new: new_text,
                         delta,
                         relative,
                         verdict,
+                        text_diff,
                     });
                 }
                 if !cells.is_empty() {
@@ -250,6 +288,7 @@ fn whole_row(
                     delta: None,
                     relative: None,
                     verdict: None,
+                    text_diff: None,
                 }
             })
         })
@@ -289,6 +328,19 @@ mod tests {
         assert!((b[0].relative.unwrap() + 0.2).abs() < 1e-12);
         assert_eq!(b[0].verdict, Some("better"));
         assert_eq!(b[1].column, "extra", "a new column shows as added cells");
+    }
+
+    #[test]
+    fn text_of_several_words_gets_a_word_diff() {
+        assert_eq!(word_diff("executed", "approved"), None);
+        assert_eq!(
+            word_diff("spikes over the mean", "spikes over the seasonal mean").as_deref(),
+            Some("spikes over the {+seasonal +}mean")
+        );
+        assert_eq!(
+            word_diff("a b c", "a x c").as_deref(),
+            Some("a [-b-]{+x+} c")
+        );
     }
 
     #[test]

@@ -40,17 +40,25 @@ impl Store {
     /// command that always exits 0.
     pub fn configure_drivers(&self, trust_exit_code: bool) -> Result<Vec<ConfigChange>> {
         let mut cfg = self.local_config()?;
+        // Each command falls back to plain text when git-workbench is not on PATH, so
+        // a collaborator without it still gets `git diff`, `git log -p` and `git merge`
+        // (a line diff, the raw file, git's line merge) instead of a fatal error.
+        let when = |ours: &str, fallback: &str| {
+            format!(
+                "f() {{ if command -v git-workbench >/dev/null 2>&1; then git-workbench driver {ours}; else {fallback}; fi; }}; f"
+            )
+        };
         let diff_cmd = if trust_exit_code {
-            "git workbench driver diff"
+            when("diff \"$@\"", "diff -u \"$2\" \"$5\"")
         } else {
-            "git workbench driver diff --exit-zero"
+            when("diff --exit-zero \"$@\"", "diff -u \"$2\" \"$5\" || true")
         };
         let mut out = vec![
-            ensure_single(&mut cfg, "diff.workbench-table.command", diff_cmd)?,
+            ensure_single(&mut cfg, "diff.workbench-table.command", &diff_cmd)?,
             ensure_single(
                 &mut cfg,
                 "diff.workbench-table.textconv",
-                "git workbench driver textconv",
+                &when("textconv \"$1\"", "cat \"$1\""),
             )?,
         ];
         if trust_exit_code {
@@ -68,7 +76,13 @@ impl Store {
         out.push(ensure_single(
             &mut cfg,
             "merge.workbench-table.driver",
-            "git workbench driver merge %O %A %B %L %P",
+            &format!(
+                "{} %O %A %B %L %P",
+                when(
+                    "merge \"$@\"",
+                    "git merge-file --marker-size=\"$4\" \"$2\" \"$1\" \"$3\""
+                )
+            ),
         )?);
         Ok(out)
     }

@@ -171,6 +171,27 @@ fn diff_compares_tables_across_commits() {
     repo.git(&["commit", "-q", "-m", "dup"]);
     repo.wb(&["diff", "--path", "dup.csv"])
         .fails(2, "'a' appears twice, on lines 2 and 3");
+    std::fs::write(
+        repo.path("bin.csv"),
+        [0x89, b'P', b'N', b'G', 0, 0xff, b'\n'],
+    )
+    .unwrap();
+    repo.write("rag.csv", "run_id,x\na,1\nb,2,3\n");
+    repo.git(&["add", "bin.csv", "rag.csv"]);
+    repo.git(&["commit", "-q", "-m", "bad tables"]);
+    repo.wb(&["diff", "--path", "bin.csv"])
+        .fails(2, "HEAD:bin.csv is not UTF-8 text (binary?)");
+    repo.wb(&["diff", "--path", "rag.csv"])
+        .fails(2, "HEAD:rag.csv: CSV error: record 2 (line: 3");
+    repo.write("rag.csv", "run_id,x\na,1\n");
+    repo.wb(&["diff", "--path", "rag.csv"])
+        .fails(2, "HEAD:rag.csv");
+    repo.write("keyed.csv", "name,x\na,1\n");
+    repo.git(&["add", "keyed.csv"]);
+    repo.git(&["commit", "-q", "-m", "keyed"]);
+    repo.write("keyed.csv", "x\n1\n");
+    repo.wb(&["diff", "--path", "keyed.csv", "--key", "name"])
+        .fails(2, "the new table has no key column 'name'");
 }
 
 fn commit_mirror(repo: &Repo, msg: &str) {
@@ -369,6 +390,7 @@ fn diff_json_and_csv_parse_back() {
         delta: Option<f64>,
         relative: Option<f64>,
         verdict: Option<String>,
+        text_diff: Option<String>,
     }
     let repo = two_tables();
     let out = repo
@@ -407,6 +429,14 @@ fn diff_json_and_csv_parse_back() {
     let r2 = &doc.changes[1].cells;
     assert_eq!(r2[0].new, "with, comma\nand a newline");
     assert!(r2[0].delta.is_none() && r2[0].verdict.is_none());
+    assert_eq!(
+        r2[0].text_diff.as_deref(),
+        Some("with, comma{+\nand a newline+}")
+    );
+    assert!(
+        cell("note").text_diff.is_none(),
+        "one word each: plain old → new"
+    );
 
     let csv_out = repo
         .wb(&[

@@ -66,10 +66,12 @@ fn init_configures_both_drivers_once() {
             "{k}: {keys:?}"
         );
     }
-    assert_eq!(
-        repo.git(&["config", "merge.workbench-table.driver"]),
-        "git workbench driver merge %O %A %B %L %P"
+    let merge = repo.git(&["config", "merge.workbench-table.driver"]);
+    assert!(
+        merge.contains("git-workbench driver merge \"$@\""),
+        "{merge}"
     );
+    assert!(merge.ends_with("; f %O %A %B %L %P"), "{merge}");
     assert_eq!(
         repo.git(&["config", "--bool", "diff.workbench-table.trustExitCode"]),
         "true"
@@ -279,4 +281,51 @@ fn a_marked_file_that_is_not_a_table_falls_back_to_a_line_merge() {
         repo.read("runs/comparison.csv"),
         "just,text,more\nline one\nline two\n"
     );
+}
+
+/// Without git-workbench on PATH (a collaborator who has not installed it), git still
+/// diffs, shows and merges the marked files as text instead of failing.
+#[test]
+fn without_git_workbench_on_path_git_falls_back_to_text() {
+    let repo = Repo::with(
+        "",
+        &[(
+            ".gitattributes",
+            "*.csv diff=workbench-table merge=workbench-table\n",
+        )],
+    );
+    repo.wb(&["init"]).ok();
+    let path = "my table.csv"; // a space: %P and the temp files stay one argument each
+    repo.write(path, "run_id,x\na,1\n");
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-q", "-m", "t"]);
+    repo.write(path, "run_id,x\na,2\n");
+    // repo.git runs git with the test's PATH, which lacks the built binary
+    let d = repo.git_run(&["diff"]);
+    assert_eq!(d.code, 0, "{}", d.stderr);
+    assert!(d.stdout.contains("-a,1\n+a,2"), "{}", d.stdout);
+    assert_eq!(repo.git_run(&["diff", "--exit-code"]).code, 1);
+    repo.git(&["commit", "-q", "-am", "two"]);
+    let log = repo.git(&["log", "-p", "-1"]);
+    assert!(log.contains("-a,1\n+a,2"), "{log}");
+    // a line merge of two branches that each added a row at the end conflicts as
+    // text would, and the file has git's markers; nothing is lost
+    repo.git(&["checkout", "-q", "-b", "other"]);
+    repo.write(path, "run_id,x\na,2\nb,3\n");
+    repo.git(&["commit", "-q", "-am", "b"]);
+    repo.git(&["checkout", "-q", "-"]);
+    repo.write(path, "run_id,x\na,2\nc,4\n");
+    repo.git(&["commit", "-q", "-am", "c"]);
+    let m = repo.git_run(&["merge", "--no-edit", "other"]);
+    assert_eq!(m.code, 1, "{}{}", m.stdout, m.stderr);
+    let merged = repo.read(path);
+    assert!(
+        merged.contains("<<<<<<<") && merged.contains("b,3") && merged.contains("c,4"),
+        "{merged}"
+    );
+    // with git-workbench on PATH the same merge is clean
+    repo.git(&["merge", "--abort"]);
+    let o = repo.git_wb(&["merge", "--no-edit", "other"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(repo.read(path), "run_id,x\na,2\nb,3\nc,4\n");
 }
