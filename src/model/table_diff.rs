@@ -44,6 +44,33 @@ pub fn parse_csv(name: &str, bytes: &[u8]) -> Result<Keyed, String> {
     })
 }
 
+impl Keyed {
+    /// Where each of `columns` is in this table, if it has it.
+    pub fn positions(&self, columns: &[String]) -> Vec<Option<usize>> {
+        let at: HashMap<&str, usize> = self
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.as_str(), i))
+            .collect();
+        columns
+            .iter()
+            .map(|c| at.get(c.as_str()).copied())
+            .collect()
+    }
+}
+
+/// The columns of `a`, then those of `b` that `a` lacks.
+pub fn union_columns(a: &[String], b: &[String]) -> Vec<String> {
+    let mut columns = a.to_vec();
+    for c in b {
+        if !columns.contains(c) {
+            columns.push(c.clone());
+        }
+    }
+    columns
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Change {
@@ -138,26 +165,9 @@ pub fn diff(
         .ok_or(format!("the new table has no key column '{key}'"))?;
     let io = index(old, ko, "old")?;
     let inew = index(new, kn, "new")?;
-    let mut columns: Vec<String> = old.columns.clone();
-    for c in &new.columns {
-        if !columns.contains(c) {
-            columns.push(c.clone());
-        }
-    }
+    let columns = union_columns(&old.columns, &new.columns);
     // Each compared column's position on both sides, looked up once.
-    let pos = |k: &Keyed| -> Vec<Option<usize>> {
-        let at: HashMap<&str, usize> = k
-            .columns
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (c.as_str(), i))
-            .collect();
-        columns
-            .iter()
-            .map(|c| at.get(c.as_str()).copied())
-            .collect()
-    };
-    let (po, pn) = (pos(old), pos(new));
+    let (po, pn) = (old.positions(&columns), new.positions(&columns));
     let empty = "";
     let mut out = Vec::new();
     for row in &old.rows {

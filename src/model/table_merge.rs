@@ -4,7 +4,7 @@
 //! true conflict, written between conflict markers with both versions.
 
 use super::table::BASE_COLUMNS;
-use super::table_diff::{index, Keyed};
+use super::table_diff::{index, union_columns, Keyed};
 use std::collections::HashMap;
 
 /// The merged table as CSV text and the conflicts in it (none: a clean merge).
@@ -33,26 +33,19 @@ struct Side<'a> {
 
 impl<'a> Side<'a> {
     fn new(table: &'a Keyed, columns: &[String], key: &str, name: &str) -> Result<Self, String> {
-        let at: HashMap<&str, usize> = table
-            .columns
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (c.as_str(), i))
-            .collect();
         let rows = if table.columns.is_empty() {
             HashMap::new() // an empty file: no common ancestor, or a new table
         } else {
-            let k = *at
-                .get(key)
+            let k = table
+                .columns
+                .iter()
+                .position(|c| c == key)
                 .ok_or(format!("{name} has no key column '{key}'"))?;
             index(table, k, name)?
         };
         Ok(Side {
             table,
-            pos: columns
-                .iter()
-                .map(|c| at.get(c.as_str()).copied())
-                .collect(),
+            pos: table.positions(columns),
             rows,
         })
     }
@@ -83,12 +76,7 @@ impl<'a> Side<'a> {
 /// order (base columns, then `params.*`, then `metrics.*`, each sorted) when both
 /// sides are comparison tables, so the result is what `compare` would write.
 fn merged_columns(ours: &Keyed, theirs: &Keyed) -> Vec<String> {
-    let mut columns = ours.columns.clone();
-    for c in &theirs.columns {
-        if !columns.contains(c) {
-            columns.push(c.clone());
-        }
-    }
+    let mut columns = union_columns(&ours.columns, &theirs.columns);
     let is_comparison = |k: &Keyed| {
         k.columns.len() >= BASE_COLUMNS.len()
             && k.columns[..BASE_COLUMNS.len()] == BASE_COLUMNS
