@@ -27,6 +27,9 @@ pub struct Args {
     /// Only runs in this state: executed, failed, reviewed, approved, rejected.
     #[arg(long, value_name = "STATE")]
     pub state: Option<String>,
+    /// Only the runs of this sweep (the id `git workbench sweep` printed).
+    #[arg(long, value_name = "SWEEP_ID")]
+    pub sweep: Option<String>,
     /// Keep rows where a condition holds, e.g. 'precision>0.5' (repeatable).
     #[arg(long = "where", value_name = "COND", value_parser = parse_condition)]
     pub conditions: Vec<Condition>,
@@ -52,6 +55,25 @@ pub struct Args {
     pub output: Option<PathBuf>,
 }
 
+impl Args {
+    /// The table `sweep` shows at its end: that sweep's runs, constant columns dropped.
+    pub fn for_sweep(sweep_id: &str) -> Args {
+        Args {
+            stages: Vec::new(),
+            state: None,
+            sweep: Some(sweep_id.to_string()),
+            conditions: Vec::new(),
+            sort: None,
+            columns: Vec::new(),
+            exclude: Vec::new(),
+            only_changed: true,
+            last: None,
+            format: None,
+            output: None,
+        }
+    }
+}
+
 pub fn cmd_compare(out: &Out, args: Args) -> Result<u8> {
     let store = Store::discover()?;
     let runs = store.list_runs(None)?;
@@ -74,6 +96,7 @@ pub fn cmd_compare(out: &Out, args: Args) -> Result<u8> {
                     state: state_of(&store, r)?.to_string(),
                     params: m.params_used,
                     metrics: m.metrics,
+                    sweep_id: m.sweep_id,
                 };
                 cache.put(r.tip, &f);
                 f
@@ -83,6 +106,10 @@ pub fn cmd_compare(out: &Out, args: Args) -> Result<u8> {
             .state
             .as_deref()
             .is_some_and(|s| !s.eq_ignore_ascii_case(&f.state))
+            || args
+                .sweep
+                .as_deref()
+                .is_some_and(|s| f.sweep_id.as_deref() != Some(s))
         {
             continue;
         }

@@ -21,6 +21,7 @@ mod review;
 mod run;
 mod show;
 mod status;
+mod sweep;
 mod verify;
 mod verify_approvals;
 
@@ -51,6 +52,7 @@ pub struct Cli {
 pub enum Commands {
     Init(init::Args),
     Run(run::Args),
+    Sweep(sweep::Args),
     Status(status::Args),
     Show(show::Args),
     Log(log::Args),
@@ -87,6 +89,7 @@ pub fn main_entry() -> u8 {
     let result = match cli.command {
         Commands::Init(a) => init::cmd_init(&out, a),
         Commands::Run(a) => run::cmd_run(&out, a),
+        Commands::Sweep(a) => sweep::cmd_sweep(&out, a),
         Commands::Status(a) => status::cmd_status(&out, a),
         Commands::Show(a) => show::cmd_show(&out, a),
         Commands::Log(a) => log::cmd_log(&out, a),

@@ -32,6 +32,9 @@ pub struct Args {
     /// Do not use the stat cache: read every input and output in full.
     #[arg(long)]
     pub no_stat_cache: bool,
+    /// The sweep this run belongs to (set by `git workbench sweep`).
+    #[arg(long, hide = true)]
+    pub sweep_id: Option<String>,
     /// Run this command instead of the stage's `cmd` (recorded as the command).
     #[arg(last = true, value_name = "CMD")]
     pub command: Vec<String>,
@@ -227,6 +230,9 @@ pub fn cmd_run(out: &Out, args: Args) -> Result<u8> {
         ("WORKBENCH_RUN_DIR".to_string(), run_dir.clone()),
         ("WORKBENCH_PARAMS".to_string(), params_json),
     ];
+    if let Some(id) = &args.sweep_id {
+        env.push(("WORKBENCH_SWEEP_ID".to_string(), id.clone()));
+    }
     if std::env::var_os("PYTHONUNBUFFERED").is_none() {
         env.push(("PYTHONUNBUFFERED".to_string(), "1".to_string()));
     }
@@ -321,6 +327,7 @@ pub fn cmd_run(out: &Out, args: Args) -> Result<u8> {
         log_truncated,
         host: hostname(),
         tool_version: env!("CARGO_PKG_VERSION").into(),
+        sweep_id: args.sweep_id.clone(),
     };
     let record = ws.store.create_run(&NewRun {
         manifest: &manifest,

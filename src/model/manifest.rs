@@ -88,6 +88,9 @@ pub struct RunManifest {
     pub log_truncated: bool,
     pub host: String,
     pub tool_version: String,
+    /// The sweep this run belongs to (`git workbench sweep`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sweep_id: Option<String>,
 }
 
 impl RunManifest {
@@ -146,6 +149,7 @@ mod tests {
             log_truncated: false,
             host: "h".into(),
             tool_version: "0.1.0".into(),
+            sweep_id: None,
         }
     }
 

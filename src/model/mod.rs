@@ -14,6 +14,7 @@ pub mod review;
 pub mod run_id;
 pub mod staleness;
 pub mod state;
+pub mod sweep;
 pub mod table;
 pub mod table_diff;
 pub mod table_merge;

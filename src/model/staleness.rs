@@ -177,6 +177,7 @@ mod tests {
             log_truncated: false,
             host: "h".into(),
             tool_version: "v".into(),
+            sweep_id: None,
         }
     }
 

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;
 use std::path::PathBuf;
 
-const HEADER: &str = "workbench-table-cache v1";
+const HEADER: &str = "workbench-table-cache v2";
 
 /// What the table needs of a run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -20,6 +20,8 @@ pub struct RowFields {
     pub state: String,
     pub params: BTreeMap<String, Value>,
     pub metrics: BTreeMap<String, Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sweep_id: Option<String>,
 }
 
 pub struct TableCache {

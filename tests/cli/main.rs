@@ -12,6 +12,7 @@ mod narratives;
 mod records;
 mod run;
 mod status;
+mod sweep;
 
 use common::Repo;
 
