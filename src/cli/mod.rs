@@ -7,6 +7,7 @@ mod compare;
 mod demo;
 mod diff;
 mod driver;
+mod fetch;
 mod hash;
 mod hook;
 mod hooks_cmd;
@@ -15,6 +16,7 @@ mod log;
 mod narrative;
 mod next;
 mod output;
+mod push;
 mod records;
 mod reject;
 mod review;
@@ -22,6 +24,7 @@ mod run;
 mod show;
 mod status;
 mod sweep;
+mod sync;
 mod verify;
 mod verify_approvals;
 
@@ -67,6 +70,9 @@ pub enum Commands {
     Narrative(narrative::Args),
     Hook(hook::Args),
     Hooks(hooks_cmd::Args),
+    Fetch(fetch::Args),
+    Push(push::Args),
+    Sync(sync::Args),
     Verify(verify::Args),
     VerifyApprovals(verify_approvals::Args),
     Demo(demo::Args),
@@ -104,6 +110,9 @@ pub fn main_entry() -> u8 {
         Commands::Narrative(a) => narrative::cmd_narrative(&out, a),
         Commands::Hook(a) => hook::cmd_hook(&out, a),
         Commands::Hooks(a) => hooks_cmd::cmd_hooks(&out, a),
+        Commands::Fetch(a) => fetch::cmd_fetch(&out, a),
+        Commands::Push(a) => push::cmd_push(&out, a),
+        Commands::Sync(a) => sync::cmd_sync(&out, a),
         Commands::Verify(a) => verify::cmd_verify(&out, a),
         Commands::VerifyApprovals(a) => verify_approvals::cmd_verify_approvals(&out, a),
         Commands::Demo(a) => demo::cmd_demo(&out, a),

@@ -20,7 +20,8 @@ struct Item {
     stage: String,
     /// `agent` or `human`.
     who: &'static str,
-    /// `run`, `rerun_after_rejection`, `fix_failed_review`, `review`, `card`, `decide`.
+    /// `run`, `rerun_after_rejection`, `fix_failed_review`, `review`, `card`, `decide`,
+    /// `resolve_conflict`.
     kind: &'static str,
     run_id: Option<String>,
     command: String,
@@ -44,6 +45,20 @@ pub fn cmd_next(out: &Out, _args: Args) -> Result<u8> {
         let run_id = row.latest_run.clone();
         let id = run_id.clone().unwrap_or_default();
         let item = match (row.state, state) {
+            (_, Some(RunState::Conflict)) => Some(Item {
+                stage: stage.clone(),
+                who: "human",
+                kind: "resolve_conflict",
+                run_id: run_id.clone(),
+                command: format!(
+                    "git workbench approve {id}   or   git workbench reject {id} --issue \"...\""
+                ),
+                why: vec![
+                    "two clones decided differently on this run (both histories are kept; see 'git workbench log')".to_string(),
+                    format!("their versions: git workbench show {id}; the record's ours/ and theirs/ files"),
+                ],
+                card: None,
+            }),
             (_, Some(RunState::Rejected)) => {
                 let fb: Option<FeedbackRecord> =
                     read_record(&ws.store, latest.expect("run"), "feedback.json")?;

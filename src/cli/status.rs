@@ -57,7 +57,10 @@ pub fn stage_rows(ws: &Workspace, only: &[String]) -> Result<Vec<StageRow>> {
             }
         };
         let state = match event {
-            Some(e) if reasons.is_empty() => StageState::from_latest_event(e),
+            // Diverged decisions come first: the run needs a human whatever changed.
+            Some(e) if reasons.is_empty() || e == RunEvent::Conflict => {
+                StageState::from_latest_event(e)
+            }
             _ => StageState::Stale,
         };
         rows.push(StageRow {

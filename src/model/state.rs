@@ -15,6 +15,9 @@ pub enum RunEvent {
     Carded,
     Approved,
     Rejected,
+    /// Two clones made different transitions on the run; `fetch` kept both histories
+    /// in a merge commit. A new human decision (approve or reject) resolves it.
+    Conflict,
 }
 
 impl RunEvent {
@@ -26,6 +29,7 @@ impl RunEvent {
             RunEvent::Carded => "carded",
             RunEvent::Approved => "approved",
             RunEvent::Rejected => "rejected",
+            RunEvent::Conflict => "conflict",
         }
     }
 
@@ -37,6 +41,7 @@ impl RunEvent {
             "carded" => RunEvent::Carded,
             "approved" => RunEvent::Approved,
             "rejected" => RunEvent::Rejected,
+            "conflict" => RunEvent::Conflict,
             _ => return None,
         })
     }
@@ -57,6 +62,8 @@ pub enum StageState {
     Reviewed,
     Approved,
     Rejected,
+    /// The latest run has diverging decisions from two clones.
+    Conflict,
 }
 
 impl StageState {
@@ -67,6 +74,7 @@ impl StageState {
             StageState::Reviewed => "REVIEWED",
             StageState::Approved => "APPROVED",
             StageState::Rejected => "REJECTED",
+            StageState::Conflict => "CONFLICT",
         }
     }
 
@@ -79,6 +87,7 @@ impl StageState {
             RunEvent::Reviewed | RunEvent::Carded => StageState::Reviewed,
             RunEvent::Approved => StageState::Approved,
             RunEvent::Rejected => StageState::Rejected,
+            RunEvent::Conflict => StageState::Conflict,
         }
     }
 }
@@ -98,6 +107,7 @@ pub enum RunState {
     Reviewed,
     Approved,
     Rejected,
+    Conflict,
 }
 
 impl RunState {
@@ -108,6 +118,7 @@ impl RunState {
             RunEvent::Reviewed | RunEvent::Carded => RunState::Reviewed,
             RunEvent::Approved => RunState::Approved,
             RunEvent::Rejected => RunState::Rejected,
+            RunEvent::Conflict => RunState::Conflict,
         }
     }
 
@@ -118,6 +129,7 @@ impl RunState {
             RunState::Reviewed => "reviewed",
             RunState::Approved => "approved",
             RunState::Rejected => "rejected",
+            RunState::Conflict => "conflict",
         }
     }
 }
@@ -208,6 +220,9 @@ pub fn transition(state: RunState, action: Action) -> Result<RunState, Refusal> 
         (Approved, Reject) => Err("it is approved; run the stage again and approve the new run to supersede it"),
         (Approved, Review | Card) => Err("it is approved and its records are final"),
         (Rejected, Approve | Reject | Review | Card) => Err("it was rejected; run the stage again (git workbench run STAGE)"),
+        (Conflict, Approve) => Ok(Approved),
+        (Conflict, Reject) => Ok(Rejected),
+        (Conflict, Review | Card) => Err("two clones decided differently on it; a human resolves that with approve or reject"),
     };
     next.map_err(|reason| Refusal {
         state,
@@ -228,6 +243,7 @@ fn legal(state: RunState, action: Action) -> bool {
         (Executed | Failed | Reviewed, Review)
             | (Reviewed, Card | Approve)
             | (Executed | Failed | Reviewed, Reject)
+            | (Conflict, Approve | Reject)
     )
 }
 
@@ -255,7 +271,7 @@ mod tests {
     fn transition_table_is_exhaustive() {
         use Action::*;
         use RunState::*;
-        let table: [(RunState, Action, Option<RunState>); 20] = [
+        let table: [(RunState, Action, Option<RunState>); 24] = [
             (Executed, Review, Some(Reviewed)),
             (Executed, Card, None),
             (Executed, Approve, None),
@@ -276,6 +292,10 @@ mod tests {
             (Rejected, Card, None),
             (Rejected, Approve, None),
             (Rejected, Reject, None),
+            (Conflict, Review, None),
+            (Conflict, Card, None),
+            (Conflict, Approve, Some(Approved)),
+            (Conflict, Reject, Some(Rejected)),
         ];
         for (state, action, want) in table {
             let got = transition(state, action);

@@ -200,6 +200,8 @@ impl<'a> Checker<'a> {
             RunInfo::NotApproved(state) => {
                 let why = if state == RunState::Rejected {
                     "was rejected".to_string()
+                } else if state == RunState::Conflict {
+                    "is in conflict: two clones decided differently on it".to_string()
                 } else {
                     format!("is {state}, not approved")
                 };

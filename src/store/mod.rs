@@ -8,11 +8,13 @@ pub mod content;
 mod gitconfig;
 mod notes;
 pub mod refs;
+mod remote;
 mod runs;
 mod snapshot;
 mod transitions;
 
 pub use gitconfig::ConfigChange;
+pub use remote::{MergeReport, PushResult};
 pub use runs::{NewRun, RunRef, Transition};
 pub use snapshot::Snapshot;
 pub use transitions::NewTransition;

@@ -29,6 +29,9 @@ pub struct NewTransition<'a> {
     pub approved_index: Option<Option<Oid>>,
 }
 
+/// The file a conflict merge commit adds to a run record (see `remote.rs`).
+pub const CONFLICT_FILE: &str = "conflict.json";
+
 fn concurrent(run: &RunRef) -> Error {
     Error::refused(format!(
         "run {} of stage {} changed while this transition was being written; nothing was recorded",
@@ -54,6 +57,21 @@ impl Store {
         let tip = repo.find_commit(t.run.tip).map_err(Error::git(ctx()))?;
         let base = tip.tree().map_err(Error::git(ctx()))?;
         let mut builder = repo.treebuilder(Some(&base)).map_err(Error::git(ctx()))?;
+        if base.get_name(CONFLICT_FILE).is_some() {
+            // A decision resolving a conflict: both sides' versions stay in the
+            // history (the merge commit), the resolved tree holds only the new one.
+            for name in [
+                CONFLICT_FILE,
+                "ours",
+                "theirs",
+                "approval.json",
+                "feedback.json",
+            ] {
+                if builder.get(name).ok().flatten().is_some() {
+                    builder.remove(name).map_err(Error::git(ctx()))?;
+                }
+            }
+        }
         for (file, bytes) in &t.files {
             let blob = repo.blob(bytes).map_err(Error::git(ctx()))?;
             builder

@@ -13,6 +13,7 @@ mod records;
 mod run;
 mod status;
 mod sweep;
+mod sync;
 
 use common::Repo;
 
