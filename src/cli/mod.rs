@@ -3,6 +3,7 @@
 
 mod approve;
 mod card;
+mod checkout;
 mod compare;
 mod demo;
 mod diff;
@@ -64,6 +65,7 @@ pub enum Commands {
     Approve(approve::Args),
     Reject(reject::Args),
     Next(next::Args),
+    Checkout(checkout::Args),
     Compare(compare::Args),
     Diff(diff::Args),
     Driver(driver::Args),
@@ -104,6 +106,7 @@ pub fn main_entry() -> u8 {
         Commands::Approve(a) => approve::cmd_approve(&out, a),
         Commands::Reject(a) => reject::cmd_reject(&out, a),
         Commands::Next(a) => next::cmd_next(&out, a),
+        Commands::Checkout(a) => checkout::cmd_checkout(&out, a),
         Commands::Compare(a) => compare::cmd_compare(&out, a),
         Commands::Diff(a) => diff::cmd_diff(&out, a),
         Commands::Driver(a) => driver::cmd_driver(&out, a),

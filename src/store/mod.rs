@@ -15,7 +15,7 @@ mod transitions;
 
 pub use gitconfig::ConfigChange;
 pub use remote::{MergeReport, PushResult};
-pub use runs::{NewRun, RunRef, Transition};
+pub use runs::{NewRun, RecordFile, RunRef, Transition};
 pub use snapshot::Snapshot;
 pub use transitions::NewTransition;
 

@@ -330,3 +330,48 @@ fn walk_loose(
     }
     Some(())
 }
+
+/// A file of a record subtree: its path below the subtree, content and whether it is
+/// executable.
+pub struct RecordFile {
+    pub path: String,
+    pub bytes: Vec<u8>,
+    pub executable: bool,
+}
+
+impl Store {
+    /// Every file under `dir` (`outputs`, `snapshot`) of a record commit.
+    pub fn record_files(&self, commit: Oid, dir: &str) -> Result<Vec<RecordFile>> {
+        let ctx = || format!("cannot read {dir}/ of run record {commit}");
+        let tree = self
+            .repo
+            .find_commit(commit)
+            .and_then(|c| c.tree())
+            .map_err(Error::git(ctx()))?;
+        let sub = match tree.get_path(std::path::Path::new(dir)) {
+            Ok(e) => self.repo.find_tree(e.id()).map_err(Error::git(ctx()))?,
+            Err(_) => return Ok(Vec::new()),
+        };
+        let mut entries = Vec::new();
+        sub.walk(git2::TreeWalkMode::PreOrder, |parent, e| {
+            if e.kind() == Some(git2::ObjectType::Blob) {
+                if let Ok(n) = e.name() {
+                    entries.push((format!("{parent}{n}"), e.id(), e.filemode()));
+                }
+            }
+            git2::TreeWalkResult::Ok
+        })
+        .map_err(Error::git(ctx()))?;
+        entries
+            .into_iter()
+            .map(|(path, id, mode)| {
+                let blob = self.repo.find_blob(id).map_err(Error::git(ctx()))?;
+                Ok(RecordFile {
+                    path,
+                    bytes: blob.content().to_vec(),
+                    executable: mode == i32::from(FileMode::BlobExecutable),
+                })
+            })
+            .collect()
+    }
+}
