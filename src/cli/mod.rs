@@ -5,6 +5,7 @@ mod approve;
 mod card;
 mod checkout;
 mod compare;
+mod completions;
 mod demo;
 mod diff;
 mod driver;
@@ -13,6 +14,7 @@ mod hash;
 mod hook;
 mod hooks_cmd;
 mod init;
+mod install_man;
 mod log;
 mod narrative;
 mod next;
@@ -78,6 +80,8 @@ pub enum Commands {
     Verify(verify::Args),
     VerifyApprovals(verify_approvals::Args),
     Demo(demo::Args),
+    InstallMan(install_man::Args),
+    Completions(completions::Args),
     Hash(hash::Args),
 }
 
@@ -119,6 +123,8 @@ pub fn main_entry() -> u8 {
         Commands::Verify(a) => verify::cmd_verify(&out, a),
         Commands::VerifyApprovals(a) => verify_approvals::cmd_verify_approvals(&out, a),
         Commands::Demo(a) => demo::cmd_demo(&out, a),
+        Commands::InstallMan(a) => install_man::cmd_install_man(&out, a),
+        Commands::Completions(a) => completions::cmd_completions(&out, a),
         Commands::Hash(a) => hash::cmd_hash(&out, a),
     };
     match result {

@@ -9,6 +9,7 @@ mod demo;
 mod drivers;
 mod errors;
 mod init;
+mod manpages;
 mod narratives;
 mod records;
 mod run;

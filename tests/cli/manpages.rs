@@ -1,0 +1,94 @@
+//! `install-man` and `completions`: the git way of getting help, and tab completion.
+
+use crate::common::Repo;
+
+#[test]
+fn man_pages_cover_every_subcommand_and_git_finds_them() {
+    let repo = Repo::bare_dir();
+    let man1 = repo.root.join("share/man/man1");
+    let j = repo
+        .wb(&["--json", "install-man", "--dir", man1.to_str().unwrap()])
+        .ok()
+        .json();
+    assert!(j["pages"].as_array().unwrap().len() > 30);
+    for page in [
+        "git-workbench",
+        "git-workbench-run",
+        "git-workbench-sync",
+        "git-workbench-narrative-new",
+    ] {
+        let text = std::fs::read_to_string(man1.join(format!("{page}.1"))).unwrap();
+        assert!(
+            text.starts_with(".ie \\n(.g .ds Aq") || text.contains(".TH"),
+            "{page}"
+        );
+        assert!(
+            text.contains(&format!(".TH {page} 1")),
+            "{page}: {}",
+            &text[..200.min(text.len())]
+        );
+    }
+    let sync = std::fs::read_to_string(man1.join("git-workbench-sync.1")).unwrap();
+    assert!(sync.contains("git workbench sync"), "{sync}");
+    // `git workbench --help` becomes `git help workbench`, i.e. `man git-workbench`;
+    // with the pages on MANPATH, git shows ours (when man is installed).
+    if std::process::Command::new("man")
+        .arg("-w")
+        .arg("man")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        // git takes `workbench` for a command (git-workbench.1) only when it is on PATH
+        let bin_dir = std::path::Path::new(crate::common::BIN).parent().unwrap();
+        let path = format!(
+            "{}:{}",
+            bin_dir.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        let o = repo
+            .cmd("git", &["workbench", "--help"])
+            .env("PATH", path)
+            .env("MANPATH", repo.root.join("share/man"))
+            .env("MANPAGER", "cat")
+            .env("PAGER", "cat")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            text.contains("git-workbench"),
+            "{text}{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    repo.wb(&["install-man", "--dir", "/proc/nope"])
+        .fails(2, "/proc/nope");
+}
+
+#[test]
+fn bash_completion_completes_subcommands_and_their_options() {
+    let repo = Repo::bare_dir();
+    let script = repo.wb(&["completions", "bash"]).ok().stdout;
+    let file = repo.root.join("c.bash");
+    std::fs::write(&file, script).unwrap();
+    let complete = |words: &str, cword: usize| {
+        let o = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(format!(
+                "source {}; COMP_WORDS=({words}); COMP_CWORD={cword}; _git_workbench; echo \"${{COMPREPLY[@]}}\"",
+                file.display()
+            ))
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&o.stdout).trim().to_string()
+    };
+    assert_eq!(complete("git workbench sw", 2), "sweep");
+    assert_eq!(complete("git workbench compare --sw", 3), "--sweep");
+    for shell in ["zsh", "fish"] {
+        assert!(repo
+            .wb(&["completions", shell])
+            .ok()
+            .stdout
+            .contains("git-workbench"));
+    }
+    repo.wb(&["completions", "tcsh"]).fails(2, "tcsh");
+}
