@@ -42,6 +42,9 @@ pub fn push_with_retry(
     merged: &mut MergeReport,
 ) -> Result<usize> {
     for attempt in 0..PUSH_ATTEMPTS {
+        if attempt == 0 && store.in_step_with(remote)? {
+            return Ok(0); // the remote holds exactly these records: nothing to push
+        }
         match store.push_records(remote)? {
             PushResult::Done { updated } => return Ok(updated),
             PushResult::Stale => {

@@ -85,9 +85,82 @@ impl Store {
         c
     }
 
-    /// Fetches the remote's run refs, approved index and notes into tracking refs.
+    /// The remote's records as the tracking refs would hold them, by `git ls-remote`
+    /// (an advertisement only: no negotiation, no connectivity check).
+    fn remote_state(&self, remote: &str) -> Result<BTreeMap<String, String>> {
+        let o = self
+            .git_cmd()
+            .args(["ls-remote", "--quiet"])
+            .arg(remote)
+            .args([
+                &format!("{RUNS_PREFIX}*"),
+                &format!("{APPROVED_PREFIX}*"),
+                NOTES_REF,
+            ])
+            .output()
+            .map_err(|e| Error::input(format!("cannot run git ls-remote: {e}")))?;
+        if !o.status.success() {
+            return Err(transport_error("fetch from", remote, &o.stderr));
+        }
+        let mut out = BTreeMap::new();
+        for line in String::from_utf8_lossy(&o.stdout).lines() {
+            let Some((oid, name)) = line.split_once('\t') else {
+                continue;
+            };
+            let tracked = if let Some(rest) = name.strip_prefix(RUNS_PREFIX) {
+                format!("{}{rest}", tracking_runs(remote))
+            } else if let Some(rest) = name.strip_prefix(APPROVED_PREFIX) {
+                format!("{}{rest}", tracking_approved(remote))
+            } else if name == NOTES_REF {
+                tracking_notes(remote)
+            } else {
+                continue;
+            };
+            out.insert(tracked, oid.to_string());
+        }
+        Ok(out)
+    }
+
+    /// The tracking refs of `remote` as they are here.
+    fn tracking_state(&self, remote: &str) -> Result<BTreeMap<String, String>> {
+        let mut out = BTreeMap::new();
+        for prefix in [tracking_runs(remote), tracking_approved(remote)] {
+            for (n, o) in self.refs_under(&prefix)? {
+                out.insert(n, o.to_string());
+            }
+        }
+        if let Ok(o) = self.repo.refname_to_id(&tracking_notes(remote)) {
+            out.insert(tracking_notes(remote), o.to_string());
+        }
+        Ok(out)
+    }
+
+    /// True when every local record ref equals its tracking ref and vice versa: a push
+    /// would change nothing.
+    pub fn in_step_with(&self, remote: &str) -> Result<bool> {
+        let tracking = self.tracking_state(remote)?;
+        let mut local = BTreeMap::new();
+        for (prefix, to) in [
+            (RUNS_PREFIX, tracking_runs(remote)),
+            (APPROVED_PREFIX, tracking_approved(remote)),
+        ] {
+            for (n, o) in self.refs_under(prefix)? {
+                local.insert(format!("{to}{}", &n[prefix.len()..]), o.to_string());
+            }
+        }
+        if let Ok(o) = self.repo.refname_to_id(NOTES_REF) {
+            local.insert(tracking_notes(remote), o.to_string());
+        }
+        Ok(local == tracking)
+    }
+
+    /// Fetches the remote's run refs, approved index and notes into tracking refs;
+    /// skipped when the remote advertises exactly what the tracking refs hold.
     pub fn fetch_records(&self, remote: &str) -> Result<()> {
         self.check_remote(remote)?;
+        if self.remote_state(remote)? == self.tracking_state(remote)? {
+            return Ok(());
+        }
         let o = self
             .git_cmd()
             .args([
