@@ -54,9 +54,23 @@ impl Demo<'_> {
 
     /// Runs `git workbench ARGS` (or `git ARGS` when `git` is true) in the demo repo.
     fn step(&mut self, git: bool, args: &[&str]) -> Result<i32> {
+        let dir = self.dir.clone();
+        self.step_at(&dir, git, args)
+    }
+
+    /// `step` in another directory (the teammate's clone).
+    fn step_at(&mut self, dir: &Path, git: bool, args: &[&str]) -> Result<i32> {
         let shown = if git { "git" } else { "git workbench" };
         let owned: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-        self.say(&format!("\n$ {shown} {}", super::shell_join(&owned)));
+        let place = if dir == self.dir {
+            String::new()
+        } else {
+            format!(
+                "({}) ",
+                dir.file_name().unwrap_or_default().to_string_lossy()
+            )
+        };
+        self.say(&format!("\n{place}$ {shown} {}", super::shell_join(&owned)));
         let mut cmd = if git {
             // git runs the hook and the table drivers as `git workbench ...`
             let mut c = Command::new("git");
@@ -65,7 +79,7 @@ impl Demo<'_> {
         } else {
             Command::new(&self.exe)
         };
-        cmd.args(args).current_dir(&self.dir).stdin(Stdio::null());
+        cmd.args(args).current_dir(dir).stdin(Stdio::null());
         if self.out.json {
             // Keep our own stdout a single JSON document.
             use std::os::fd::AsFd;
@@ -84,7 +98,12 @@ impl Demo<'_> {
     }
 
     fn expect_ok(&mut self, git: bool, args: &[&str]) -> Result<()> {
-        match self.step(git, args)? {
+        let dir = self.dir.clone();
+        self.expect_ok_at(&dir, git, args)
+    }
+
+    fn expect_ok_at(&mut self, dir: &Path, git: bool, args: &[&str]) -> Result<()> {
+        match self.step_at(dir, git, args)? {
             0 => Ok(()),
             c => Err(Error::input(format!(
                 "demo step 'git workbench {}' exited {c}",
@@ -132,11 +151,74 @@ fn prepare_dir(dir: Option<PathBuf>) -> Result<PathBuf> {
     }
 }
 
+/// Where the teamwork part puts the bare remote and the teammate's clone: next to the
+/// demo directory. Both must not exist yet.
+fn team_dirs(dir: &Path) -> Result<(PathBuf, PathBuf)> {
+    let name = dir
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned();
+    let parent = dir.parent().unwrap_or(Path::new("/")).to_path_buf();
+    let remote = parent.join(format!("{name}-remote.git"));
+    let mate = parent.join(format!("{name}-teammate"));
+    for p in [&remote, &mate] {
+        if p.exists() {
+            return Err(Error::input(format!("{} already exists", p.display()))
+                .hint("give the demo a fresh directory"));
+        }
+    }
+    Ok((remote, mate))
+}
+
+/// A bare remote and a teammate's clone next to the demo: the teammate sweeps a param,
+/// and `sync` carries records both ways.
+fn teamwork(d: &mut Demo) -> Result<()> {
+    let (remote, mate) = team_dirs(&d.dir)?;
+    let name = d
+        .dir
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned();
+    let (remote_s, mate_s) = (remote.display().to_string(), mate.display().to_string());
+    d.say(&format!(
+        "\n# Teamwork: a shared bare remote ({name}-remote.git) and a teammate's clone ({name}-teammate)."
+    ));
+    d.expect_ok(true, &["init", "-q", "--bare", "-b", "main", &remote_s])?;
+    d.expect_ok(true, &["remote", "add", "origin", &remote_s])?;
+    d.expect_ok(true, &["push", "-q", "origin", "HEAD:refs/heads/main"])?;
+    d.expect_ok(false, &["init"])?;
+    d.say("# Records travel with sync (fetch + merge + push), never force-overwriting anything.");
+    d.expect_ok(false, &["sync"])?;
+    d.expect_ok(true, &["clone", "-q", &remote_s, &mate_s])?;
+    d.expect_ok_at(&mate, false, &["init"])?;
+    d.say("\n# The teammate sweeps the window size, two runs at a time, and shares the runs.");
+    d.expect_ok_at(
+        &mate,
+        false,
+        &[
+            "sweep",
+            "baseline",
+            "-p",
+            "baseline.window=12,48",
+            "-j",
+            "2",
+        ],
+    )?;
+    d.expect_ok_at(&mate, false, &["sync"])?;
+    d.say("\n# Back in the first clone: the teammate's runs arrive, with their notes.");
+    d.expect_ok(false, &["sync"])?;
+    d.expect_ok(false, &["compare", "--only-changed", "--last", "3"])?;
+    Ok(())
+}
+
 const TABLE_ATTRS: &str = "runs/comparison.csv diff=workbench-table merge=workbench-table\n";
 
 pub fn cmd_demo(out: &Out, args: Args) -> Result<u8> {
     let dir = prepare_dir(args.dir)?;
     let dir = dir.canonicalize().map_err(Error::io(&dir))?;
+    team_dirs(&dir)?;
     let store = Store::init(&dir)?;
     for (rel, text) in FILES {
         let p = dir.join(rel);
@@ -345,6 +427,7 @@ pub fn cmd_demo(out: &Out, args: Args) -> Result<u8> {
             "runs/comparison.csv",
         ],
     )?;
+    teamwork(&mut d)?;
     d.say("\n# Every run, newest first, with its chain of transitions:");
     d.expect_ok(false, &["log"])?;
     d.expect_ok(false, &["show", "baseline@approved"])?;
@@ -358,7 +441,8 @@ pub fn cmd_demo(out: &Out, args: Args) -> Result<u8> {
     d.say(&format!(
         "\nDone. The demo repository stays at {}.\n\
          review/baseline/ mirrors the approved run's manifest, review, card and approval for a pull request.\n\
-         report.md holds the approved result; the hook and `verify` keep it that way.",
+         report.md holds the approved result; the hook and `verify` keep it that way.\n\
+         The teammate's clone and the shared bare remote are next to it (-teammate, -remote.git).",
         dir.display()
     ));
     if out.json {

@@ -37,11 +37,32 @@ fn demo_walks_the_loop_in_a_new_repository() {
     let runs = refs["runs"].as_array().unwrap();
     assert_eq!(
         runs.len(),
-        5,
-        "the rejected run, a sweep of three, the approved run"
+        7,
+        "the rejected run, a sweep of three, the approved run, the teammate's sweep of two"
     );
-    assert_eq!(runs[0]["state"], "approved");
-    assert_eq!(runs[4]["state"], "rejected");
+    assert_eq!(runs[2]["state"], "approved");
+    assert_eq!(runs[6]["state"], "rejected");
+    // the teammate's clone and the bare remote hold every record too
+    for other in ["demo-teammate", "demo-remote.git"] {
+        let refs = scratch
+            .cmd("git", &["for-each-ref", "refs/workbench/runs/"])
+            .current_dir(scratch.root.join(other))
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&refs.stdout).lines().count(),
+            7,
+            "{other}"
+        );
+    }
+    assert!(r
+        .stdout
+        .contains("(demo-teammate) $ git workbench sweep baseline -p baseline.window=12,48 -j 2"));
+    assert!(
+        r.stdout.contains("fetched from origin: 2 new run(s)"),
+        "{}",
+        r.stdout
+    );
     // the committed table has every run, and git shows it through the driver
     let table = std::fs::read_to_string(dir.join("runs/comparison.csv")).unwrap();
     assert_eq!(table.lines().count(), 6, "{table}");
