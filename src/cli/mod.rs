@@ -13,6 +13,7 @@ mod fetch;
 mod hash;
 mod hook;
 mod hooks_cmd;
+mod import;
 mod init;
 mod install_man;
 mod log;
@@ -59,6 +60,7 @@ pub enum Commands {
     Init(init::Args),
     Run(run::Args),
     Sweep(sweep::Args),
+    Import(import::Args),
     Status(status::Args),
     Show(show::Args),
     Log(log::Args),
@@ -102,6 +104,7 @@ pub fn main_entry() -> u8 {
         Commands::Init(a) => init::cmd_init(&out, a),
         Commands::Run(a) => run::cmd_run(&out, a),
         Commands::Sweep(a) => sweep::cmd_sweep(&out, a),
+        Commands::Import(a) => import::cmd_import(&out, a),
         Commands::Status(a) => status::cmd_status(&out, a),
         Commands::Show(a) => show::cmd_show(&out, a),
         Commands::Log(a) => log::cmd_log(&out, a),

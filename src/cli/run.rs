@@ -88,7 +88,7 @@ fn reserve_run_id(ws: &Workspace, stage: &Stage, started_ms: i64) -> Result<(Str
 }
 
 /// Reads a metrics JSON file, accepting Python's NaN/Infinity tokens.
-fn read_metrics(path: &Path) -> std::result::Result<BTreeMap<String, Value>, String> {
+pub(super) fn read_metrics(path: &Path) -> std::result::Result<BTreeMap<String, Value>, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))?;
     let v: Value = serde_json::from_str(&quote_non_finite(&text)).map_err(|e| e.to_string())?;
     if !v.is_object() {
@@ -328,6 +328,7 @@ pub fn cmd_run(out: &Out, args: Args) -> Result<u8> {
         host: hostname(),
         tool_version: env!("CARGO_PKG_VERSION").into(),
         sweep_id: args.sweep_id.clone(),
+        imported_from: None,
     };
     let record = ws.store.create_run(&NewRun {
         manifest: &manifest,

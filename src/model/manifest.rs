@@ -91,6 +91,9 @@ pub struct RunManifest {
     /// The sweep this run belongs to (`git workbench sweep`), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sweep_id: Option<String>,
+    /// For runs recorded by `import`: `hydra|runs <job dir> <sha256 of the job>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub imported_from: Option<String>,
 }
 
 impl RunManifest {
@@ -150,6 +153,7 @@ mod tests {
             host: "h".into(),
             tool_version: "0.1.0".into(),
             sweep_id: None,
+            imported_from: None,
         }
     }
 

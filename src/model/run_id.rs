@@ -19,6 +19,16 @@ pub fn new_run_id(unix_millis: i64, random: u16) -> String {
     )
 }
 
+/// The start time a run id encodes, to the millisecond.
+pub fn millis_of_run_id(s: &str) -> Option<i64> {
+    if !is_run_id(s) {
+        return None;
+    }
+    let t = UtcDateTime::parse(&s[..16])?;
+    let suffix = u16::from_str_radix(&s[17..], 16).ok()?;
+    Some(t.unix_millis() + i64::from(suffix >> 6))
+}
+
 /// True when `s` has the shape of a run id (what `new_run_id` writes).
 pub fn is_run_id(s: &str) -> bool {
     let b = s.as_bytes();

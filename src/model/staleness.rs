@@ -178,6 +178,7 @@ mod tests {
             host: "h".into(),
             tool_version: "v".into(),
             sweep_id: None,
+            imported_from: None,
         }
     }
 

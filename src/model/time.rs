@@ -49,6 +49,55 @@ impl UtcDateTime {
     }
 }
 
+impl UtcDateTime {
+    /// Milliseconds since the Unix epoch.
+    pub fn unix_millis(&self) -> i64 {
+        let days = days_from_civil(self.year, self.month, self.day);
+        ((days * 86_400
+            + i64::from(self.hour) * 3600
+            + i64::from(self.minute) * 60
+            + i64::from(self.second))
+            * 1000)
+            + i64::from(self.millis)
+    }
+
+    /// Reads `YYYY-MM-DDTHH:MM:SS[.mmm]Z` and the compact `YYYYMMDDTHHMMSSZ`.
+    pub fn parse(s: &str) -> Option<UtcDateTime> {
+        let digits: String = s.chars().filter(char::is_ascii_digit).collect();
+        let shape_ok = s.ends_with('Z') && s.contains('T');
+        if !shape_ok || (digits.len() != 14 && digits.len() != 17) {
+            return None;
+        }
+        let n = |a: usize, b: usize| digits[a..b].parse::<u32>().ok();
+        let t = UtcDateTime {
+            year: i64::from(n(0, 4)?),
+            month: n(4, 6)?,
+            day: n(6, 8)?,
+            hour: n(8, 10)?,
+            minute: n(10, 12)?,
+            second: n(12, 14)?,
+            millis: if digits.len() == 17 { n(14, 17)? } else { 0 },
+        };
+        let valid = (1..=12).contains(&t.month)
+            && (1..=31).contains(&t.day)
+            && t.hour < 24
+            && t.minute < 60
+            && t.second < 61;
+        valid.then_some(t)
+    }
+}
+
+/// Howard Hinnant's civil-to-days algorithm (the inverse of `civil_from_days`).
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let m = i64::from(m);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 /// Howard Hinnant's days-to-civil algorithm (proleptic Gregorian calendar).
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
@@ -66,6 +115,20 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parse_and_unix_millis_round_trip() {
+        for ms in [0i64, 1_772_979_753_120, 951_782_400_000, -86_400_000] {
+            let t = UtcDateTime::from_unix_millis(ms);
+            assert_eq!(t.unix_millis(), ms);
+            assert_eq!(UtcDateTime::parse(&t.rfc3339()), Some(t));
+        }
+        let t = UtcDateTime::parse("2026-11-28T05:41:28Z").unwrap();
+        assert_eq!(t.rfc3339(), "2026-11-28T05:41:28.000Z");
+        assert_eq!(UtcDateTime::parse("20261128T054128Z"), Some(t));
+        assert_eq!(UtcDateTime::parse("2026-13-01T00:00:00Z"), None);
+        assert_eq!(UtcDateTime::parse("yesterday"), None);
+    }
 
     #[test]
     fn epoch_and_known_dates() {

@@ -8,6 +8,7 @@ mod decisions;
 mod demo;
 mod drivers;
 mod errors;
+mod import;
 mod init;
 mod manpages;
 mod narratives;
