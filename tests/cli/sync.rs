@@ -234,3 +234,68 @@ fn remote_problems_are_named_and_lose_nothing() {
     let lone = train_repo();
     lone.wb(&["sync"]).fails(2, "this repository has no remote");
 }
+
+/// Twenty writers at once on one repository — new runs, reviews and approvals of
+/// different stages — and nothing is lost: every ref, every transition, every note.
+#[test]
+fn twenty_concurrent_writers_lose_nothing() {
+    let mut config = String::new();
+    for i in 0..5 {
+        config.push_str(&format!(
+            "[stages.a{i}]\ncmd = \"echo {i} > out{i}.txt\"\nouts = [\"out{i}.txt\"]\n"
+        ));
+    }
+    config.push_str("[stages.s]\ncmd = \"true\"\n");
+    let repo = Repo::with(&config, &[]);
+    let mut to_approve = Vec::new();
+    for i in 0..5 {
+        let id = run_json(&repo, &[&format!("a{i}")]);
+        repo.wb(&["review", &id]).ok();
+        to_approve.push(id);
+    }
+    let to_review: Vec<String> = (0..5).map(|_| run_json(&repo, &["s"])).collect();
+    let r = &repo;
+    let outputs: Vec<std::process::Output> = std::thread::scope(|sc| {
+        let mut hs = Vec::new();
+        for _ in 0..10 {
+            hs.push(sc.spawn(move || r.cmd(crate::common::BIN, &["run", "s"]).output().unwrap()));
+        }
+        for id in &to_review {
+            hs.push(sc.spawn(move || r.cmd(crate::common::BIN, &["review", id]).output().unwrap()));
+        }
+        for id in &to_approve {
+            hs.push(sc.spawn(move || {
+                r.cmd(crate::common::BIN, &["approve", id, "--yes"])
+                    .output()
+                    .unwrap()
+            }));
+        }
+        hs.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(outputs.len(), 20);
+    for o in &outputs {
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let runs = refs(&repo, "refs/workbench/runs/s/").lines().count();
+    assert_eq!(runs, 5 + 10, "5 earlier runs and 10 concurrent ones");
+    let notes = repo.note_lines("HEAD");
+    let count = |event: &str| notes.iter().filter(|n| n["event"] == event).count();
+    assert_eq!(count("executed"), 20);
+    assert_eq!(count("reviewed"), 10);
+    assert_eq!(count("approved"), 5);
+    for (i, id) in to_approve.iter().enumerate() {
+        let s = repo.wb(&["--json", "show", id]).ok().json();
+        assert_eq!(s["state"], "approved", "{s}");
+        assert_eq!(
+            repo.git(&["rev-parse", &format!("refs/workbench/approved/a{i}")]),
+            repo.git(&["rev-parse", &format!("refs/workbench/runs/a{i}/{id}")])
+        );
+    }
+    for id in &to_review {
+        assert_eq!(
+            repo.wb(&["--json", "show", id]).ok().json()["state"],
+            "reviewed"
+        );
+    }
+    repo.fsck();
+}
