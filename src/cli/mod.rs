@@ -8,6 +8,7 @@ mod compare;
 mod completions;
 mod demo;
 mod diff;
+mod doctor;
 mod driver;
 mod fetch;
 mod hash;
@@ -81,6 +82,7 @@ pub enum Commands {
     Sync(sync::Args),
     Verify(verify::Args),
     VerifyApprovals(verify_approvals::Args),
+    Doctor(doctor::Args),
     Demo(demo::Args),
     InstallMan(install_man::Args),
     Completions(completions::Args),
@@ -125,6 +127,7 @@ pub fn main_entry() -> u8 {
         Commands::Sync(a) => sync::cmd_sync(&out, a),
         Commands::Verify(a) => verify::cmd_verify(&out, a),
         Commands::VerifyApprovals(a) => verify_approvals::cmd_verify_approvals(&out, a),
+        Commands::Doctor(a) => doctor::cmd_doctor(&out, a),
         Commands::Demo(a) => demo::cmd_demo(&out, a),
         Commands::InstallMan(a) => install_man::cmd_install_man(&out, a),
         Commands::Completions(a) => completions::cmd_completions(&out, a),

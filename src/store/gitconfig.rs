@@ -248,3 +248,25 @@ impl Store {
         })
     }
 }
+
+impl Store {
+    /// Every value of a multi-valued git config key.
+    pub fn config_values(&self, key: &str) -> Vec<String> {
+        match self.repo.config() {
+            Ok(c) => values(&c, key),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// The names of the configured remotes.
+    pub fn remote_names(&self) -> Vec<String> {
+        self.repo
+            .remotes()
+            .map(|r| {
+                r.iter()
+                    .filter_map(|n| n.ok().flatten().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}

@@ -159,3 +159,65 @@ fn new_note_path(repo: &git2::Repository, tree: &git2::Tree, target: Oid) -> Str
         format!("{}/{}", &hex[..2], &hex[2..])
     }
 }
+
+impl Store {
+    /// Annotated commits of the notes index that no branch or tag reaches (after a
+    /// squash merge or a deleted branch), with their line counts.
+    pub fn orphaned_notes(&self) -> Result<Vec<(Oid, usize)>> {
+        let Some(tree) = self.notes_tree()? else {
+            return Ok(Vec::new());
+        };
+        let mut tips = Vec::new();
+        for r in self
+            .repo
+            .references()
+            .map_err(Error::git("cannot list refs"))?
+            .flatten()
+        {
+            let name = r.name().unwrap_or_default().to_string();
+            if name.starts_with("refs/heads/")
+                || name.starts_with("refs/tags/")
+                || name.starts_with("refs/remotes/")
+            {
+                if let Ok(c) = r.peel_to_commit() {
+                    tips.push(c.id());
+                }
+            }
+        }
+        if let Ok(h) = self.repo.head().and_then(|h| h.peel_to_commit()) {
+            tips.push(h.id());
+        }
+        let mut walk = self
+            .repo
+            .revwalk()
+            .map_err(Error::git("cannot walk history"))?;
+        for t in &tips {
+            let _ = walk.push(*t);
+        }
+        let reachable: std::collections::HashSet<Oid> = walk.flatten().collect();
+        let mut out = Vec::new();
+        tree.walk(git2::TreeWalkMode::PreOrder, |dir, e| {
+            if e.kind() == Some(git2::ObjectType::Blob) {
+                let hex = format!("{dir}{}", e.name().unwrap_or_default()).replace('/', "");
+                if let Ok(target) = Oid::from_str(&hex) {
+                    if hex.len() == 40 && !reachable.contains(&target) {
+                        let lines = self
+                            .repo
+                            .find_blob(e.id())
+                            .map(|b| {
+                                b.content()
+                                    .split(|c| *c == b'\n')
+                                    .filter(|l| !l.is_empty())
+                                    .count()
+                            })
+                            .unwrap_or(0);
+                        out.push((target, lines));
+                    }
+                }
+            }
+            git2::TreeWalkResult::Ok
+        })
+        .map_err(Error::git("cannot walk the notes tree"))?;
+        Ok(out)
+    }
+}

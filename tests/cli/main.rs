@@ -6,6 +6,7 @@ mod common;
 mod compare;
 mod decisions;
 mod demo;
+mod doctor;
 mod drivers;
 mod errors;
 mod import;
