@@ -222,7 +222,7 @@ pub fn cmd_doctor(out: &Out, _args: Args) -> Result<u8> {
                     o.len(),
                     o[0].0
                 ),
-                Some("nothing is lost; git log --notes=workbench will not show them"),
+                Some("git workbench notes-repair (moves them to the commits that landed them)"),
             ))
         }
         Err(e) => checks.push(check("notes index", "warn", e.to_string(), None)),

@@ -20,6 +20,7 @@ mod install_man;
 mod log;
 mod narrative;
 mod next;
+mod notes_repair;
 mod output;
 mod push;
 mod records;
@@ -83,6 +84,7 @@ pub enum Commands {
     Verify(verify::Args),
     VerifyApprovals(verify_approvals::Args),
     Doctor(doctor::Args),
+    NotesRepair(notes_repair::Args),
     Demo(demo::Args),
     InstallMan(install_man::Args),
     Completions(completions::Args),
@@ -128,6 +130,7 @@ pub fn main_entry() -> u8 {
         Commands::Verify(a) => verify::cmd_verify(&out, a),
         Commands::VerifyApprovals(a) => verify_approvals::cmd_verify_approvals(&out, a),
         Commands::Doctor(a) => doctor::cmd_doctor(&out, a),
+        Commands::NotesRepair(a) => notes_repair::cmd_notes_repair(&out, a),
         Commands::Demo(a) => demo::cmd_demo(&out, a),
         Commands::InstallMan(a) => install_man::cmd_install_man(&out, a),
         Commands::Completions(a) => completions::cmd_completions(&out, a),

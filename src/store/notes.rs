@@ -221,3 +221,89 @@ impl Store {
         Ok(out)
     }
 }
+
+impl Store {
+    /// Moves the note on `from` to `to`, unioning it with `to`'s lines; one CAS update.
+    pub fn move_note(&self, from: Oid, to: Oid, message: &str) -> Result<usize> {
+        let ctx = || format!("cannot move the note of {from} to {to}");
+        for attempt in 0..MAX_ATTEMPTS {
+            let Ok(old) = self.repo.refname_to_id(NOTES_REF) else {
+                return Ok(0);
+            };
+            let parent = self.repo.find_commit(old).map_err(Error::git(ctx()))?;
+            let base = parent.tree().map_err(Error::git(ctx()))?;
+            let Some((from_path, from_blob)) = find_note(&base, from) else {
+                return Ok(0);
+            };
+            let read = |b: Oid| -> Result<Vec<String>> {
+                let blob = self.repo.find_blob(b).map_err(Error::git(ctx()))?;
+                Ok(String::from_utf8_lossy(blob.content())
+                    .lines()
+                    .filter(|l| !l.trim().is_empty())
+                    .map(str::to_string)
+                    .collect())
+            };
+            let moved = read(from_blob)?;
+            let (to_path, mut lines) = match find_note(&base, to) {
+                Some((p, b)) => (p, read(b)?),
+                None => (new_note_path(&self.repo, &base, to), Vec::new()),
+            };
+            let before = lines.len();
+            for l in &moved {
+                if !lines.contains(l) {
+                    lines.push(l.clone());
+                }
+            }
+            let mut content = lines.join("\n");
+            content.push('\n');
+            let blob = self
+                .repo
+                .blob(content.as_bytes())
+                .map_err(Error::git(ctx()))?;
+            let mut upd = git2::build::TreeUpdateBuilder::new();
+            upd.remove(from_path.as_str());
+            upd.upsert(to_path.as_str(), blob, FileMode::Blob);
+            let tree_id = upd
+                .create_updated(&self.repo, &base)
+                .map_err(Error::git(ctx()))?;
+            let tree = self.repo.find_tree(tree_id).map_err(Error::git(ctx()))?;
+            let sig = self.signature()?;
+            let commit = self
+                .repo
+                .commit(None, &sig, &sig, message, &tree, &[&parent])
+                .map_err(Error::git(ctx()))?;
+            match self
+                .repo
+                .reference_matching(NOTES_REF, commit, true, old, message)
+            {
+                Ok(_) => return Ok(lines.len() - before),
+                Err(e) if is_contention(&e) => {
+                    if !self.clear_stale_lock(NOTES_REF) {
+                        backoff(attempt)
+                    }
+                }
+                Err(e) => return Err(Error::git(ctx())(e)),
+            }
+        }
+        Err(Error::refused(format!(
+            "{NOTES_REF} stayed busy; nothing was moved"
+        )))
+    }
+
+    /// The commit on HEAD's first-parent history (newest first) whose tree is `tree`.
+    pub fn landed_commit_with_tree(&self, tree: Oid) -> Option<Oid> {
+        let mut c = self.repo.head().ok()?.peel_to_commit().ok()?;
+        for _ in 0..100_000 {
+            if c.tree_id() == tree {
+                return Some(c.id());
+            }
+            c = c.parent(0).ok()?;
+        }
+        None
+    }
+
+    /// The tree of a commit.
+    pub fn tree_of_commit(&self, commit: Oid) -> Option<Oid> {
+        self.repo.find_commit(commit).ok().map(|c| c.tree_id())
+    }
+}

@@ -64,6 +64,34 @@ fn doctor_explains_problems_and_their_fixes() {
     repo.git(&["branch", "-q", "-D", "topic"]);
     let j = repo.wb(&["--json", "doctor"]).ok().json();
     assert_eq!(status_of(&j, "notes index"), "warn", "{j}");
+    // notes-repair moves them to the squash commit, which has the same tree
+    let dry = repo
+        .wb(&["--json", "notes-repair", "--dry-run"])
+        .ok()
+        .json();
+    assert_eq!(dry["moved"].as_array().unwrap().len(), 1, "{dry}");
+    assert_eq!(
+        status_of(&repo.wb(&["--json", "doctor"]).ok().json(), "notes index"),
+        "warn"
+    );
+    let fixed = repo.wb(&["--json", "notes-repair"]).ok().json();
+    let head = repo.git(&["rev-parse", "HEAD"]);
+    assert_eq!(fixed["moved"][0]["to"], head.as_str());
+    assert_eq!(
+        repo.note_lines("HEAD").len(),
+        1,
+        "the topic run's line is on the squash commit"
+    );
+    assert_eq!(
+        status_of(&repo.wb(&["--json", "doctor"]).ok().json(), "notes index"),
+        "ok"
+    );
+    assert!(repo
+        .wb(&["notes-repair"])
+        .ok()
+        .stdout
+        .contains("nothing to repair"));
+    repo.fsck();
     // missing identity fails
     let r = repo
         .cmd(crate::common::BIN, &["--json", "doctor"])
