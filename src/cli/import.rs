@@ -8,9 +8,8 @@ use crate::model::digest::sha256_hex;
 use crate::model::manifest::{tagged, CodeRef, RunManifest, RunStatus, MANIFEST_SCHEMA};
 use crate::model::params::{flatten, parse_override};
 use crate::model::run_id::new_run_id;
-use crate::model::state::RunEvent;
 use crate::model::time::UtcDateTime;
-use crate::store::{NewRun, RunRef};
+use crate::store::NewRun;
 use crate::workspace::Workspace;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -349,26 +348,16 @@ pub fn cmd_import(out: &Out, args: Args) -> Result<u8> {
             sweep_id,
             imported_from: Some(source),
         };
-        let record = ws.store.create_run(&NewRun {
-            manifest: &manifest,
-            log: &log,
-            outputs: stored,
-            snapshot_tree: snapshot.tree,
-        })?;
-        let run = RunRef {
-            stage: a.stage.clone(),
-            run_id: run_id.clone(),
-            tip: record,
-        };
-        super::records::note_event(
+        super::records::record_new_run(
             out,
             &ws.store,
-            &manifest,
-            &run,
-            RunEvent::Executed,
-            record,
-            Some(0),
-        );
+            &NewRun {
+                manifest: &manifest,
+                log: &log,
+                outputs: stored,
+                snapshot_tree: snapshot.tree,
+            },
+        )?;
         if !out.json {
             let shown: Vec<String> = manifest
                 .overrides

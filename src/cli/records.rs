@@ -120,3 +120,20 @@ pub fn after_transition(
     ws.write_mirror(&moved)?;
     Ok(moved)
 }
+
+/// Writes a new run's record and its notes-index line; the run it created.
+pub fn record_new_run(out: &Out, store: &Store, new: &crate::store::NewRun) -> Result<RunRef> {
+    let m = new.manifest;
+    let record = store.create_run(new)?;
+    let event = match m.status {
+        crate::model::manifest::RunStatus::Executed => RunEvent::Executed,
+        crate::model::manifest::RunStatus::Failed => RunEvent::Failed,
+    };
+    let run = RunRef {
+        stage: m.stage.clone(),
+        run_id: m.run_id.clone(),
+        tip: record,
+    };
+    note_event(out, store, m, &run, event, record, Some(m.exit_code));
+    Ok(run)
+}

@@ -8,7 +8,6 @@ use crate::model::config::{expand as expand_placeholder, Stage};
 use crate::model::manifest::{CodeRef, RunManifest, RunStatus, MANIFEST_SCHEMA};
 use crate::model::params::parse_override;
 use crate::model::run_id::new_run_id;
-use crate::model::state::RunEvent;
 use crate::model::time::UtcDateTime;
 use crate::store::refs::run_ref;
 use crate::store::NewRun;
@@ -330,32 +329,17 @@ pub fn cmd_run(out: &Out, args: Args) -> Result<u8> {
         sweep_id: args.sweep_id.clone(),
         imported_from: None,
     };
-    let record = ws.store.create_run(&NewRun {
-        manifest: &manifest,
-        log: &log,
-        outputs: stored,
-        snapshot_tree: snapshot.tree,
-    })?;
-    let event = if status == RunStatus::Executed {
-        RunEvent::Executed
-    } else {
-        RunEvent::Failed
-    };
-    let ref_name = run_ref(&stage.name, &run_id);
-    let run = crate::store::RunRef {
-        stage: stage.name.clone(),
-        run_id: run_id.clone(),
-        tip: record,
-    };
-    super::records::note_event(
+    let run = super::records::record_new_run(
         out,
         &ws.store,
-        &manifest,
-        &run,
-        event,
-        record,
-        Some(outcome.exit_code),
-    );
+        &NewRun {
+            manifest: &manifest,
+            log: &log,
+            outputs: stored,
+            snapshot_tree: snapshot.tree,
+        },
+    )?;
+    let ref_name = run_ref(&stage.name, &run_id);
     if let Err(e) = ws.write_mirror(&run) {
         out.warn(&format!(
             "run recorded, but the review/ mirror was not written: {e}"
@@ -376,7 +360,7 @@ pub fn cmd_run(out: &Out, args: Args) -> Result<u8> {
             "status": status,
             "exit_code": outcome.exit_code,
             "ref": ref_name,
-            "record": record.to_string(),
+            "record": run.tip.to_string(),
             "duration_seconds": manifest.duration_seconds,
             "outputs": manifest.outputs,
             "missing_outputs": manifest.missing_outputs,

@@ -222,6 +222,25 @@ fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
     a.modified().ok() == b.modified().ok() && a.len() == b.len()
 }
 
+impl Store {
+    /// In a compare-and-swap loop: after a lost race on `refname`, clears a stale lock
+    /// or waits a little, and gives the error back when it was not a race.
+    fn wait_to_retry(
+        &self,
+        e: git2::Error,
+        refname: &str,
+        attempt: u32,
+    ) -> Result<(), git2::Error> {
+        if !is_contention(&e) {
+            return Err(e);
+        }
+        if !self.clear_stale_lock(refname) {
+            backoff(attempt);
+        }
+        Ok(())
+    }
+}
+
 /// True for errors a compare-and-swap loop should retry.
 fn is_contention(e: &git2::Error) -> bool {
     matches!(

@@ -8,7 +8,7 @@
 //! out on its own and a flat tree makes every lookup linear.
 
 use super::refs::NOTES_REF;
-use super::{backoff, is_contention, Store};
+use super::Store;
 use crate::error::{Error, Result};
 use git2::{FileMode, Oid};
 use std::path::Path;
@@ -107,12 +107,9 @@ impl Store {
             };
             match moved {
                 Ok(_) => return Ok(()),
-                Err(e) if is_contention(&e) => {
-                    if !self.clear_stale_lock(NOTES_REF) {
-                        backoff(attempt)
-                    }
-                }
-                Err(e) => return Err(Error::git(ctx())(e)),
+                Err(e) => self
+                    .wait_to_retry(e, NOTES_REF, attempt)
+                    .map_err(Error::git(ctx()))?,
             }
         }
         Err(Error::refused(format!(
@@ -277,12 +274,9 @@ impl Store {
                 .reference_matching(NOTES_REF, commit, true, old, message)
             {
                 Ok(_) => return Ok(lines.len() - before),
-                Err(e) if is_contention(&e) => {
-                    if !self.clear_stale_lock(NOTES_REF) {
-                        backoff(attempt)
-                    }
-                }
-                Err(e) => return Err(Error::git(ctx())(e)),
+                Err(e) => self
+                    .wait_to_retry(e, NOTES_REF, attempt)
+                    .map_err(Error::git(ctx()))?,
             }
         }
         Err(Error::refused(format!(

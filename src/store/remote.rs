@@ -12,7 +12,7 @@
 
 use super::refs::{approved_ref, parse_run_ref, run_ref, APPROVED_PREFIX, NOTES_REF, RUNS_PREFIX};
 use super::transitions::CONFLICT_FILE;
-use super::{backoff, is_contention, Store};
+use super::{is_contention, Store};
 use crate::error::{Error, Result};
 use crate::model::event::{event_of_message, record_message};
 use crate::model::state::RunEvent;
@@ -263,12 +263,9 @@ impl Store {
             };
             match moved {
                 Ok(()) => return Ok(()),
-                Err(e) if is_contention(&e) => {
-                    if !self.clear_stale_lock(&name) {
-                        backoff(attempt)
-                    }
-                }
-                Err(e) => return Err(Error::git(format!("cannot move {name}"))(e)),
+                Err(e) => self
+                    .wait_to_retry(e, &name, attempt)
+                    .map_err(Error::git(format!("cannot move {name}")))?,
             }
         }
         Err(Error::refused(format!(
@@ -489,12 +486,9 @@ impl Store {
                     report.notes_lines_added += added;
                     return Ok(());
                 }
-                Err(e) if is_contention(&e) => {
-                    if !self.clear_stale_lock(NOTES_REF) {
-                        backoff(attempt)
-                    }
-                }
-                Err(e) => return Err(Error::git(ctx())(e)),
+                Err(e) => self
+                    .wait_to_retry(e, NOTES_REF, attempt)
+                    .map_err(Error::git(ctx()))?,
             }
         }
         Err(Error::refused(format!(
