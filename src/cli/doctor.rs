@@ -175,6 +175,9 @@ pub fn cmd_doctor(out: &Out, _args: Args) -> Result<u8> {
             (false, false) => check("pre-commit hook", "ok", "no narratives marked; not needed".into(), None),
         });
     }
+    if let Some(root) = store.maybe_workdir() {
+        mirror_checks(&store, root, &mut checks)?;
+    }
     checks.push(match store.decision_identity() {
         Ok((n, e)) => check(
             "identity",
@@ -228,6 +231,64 @@ pub fn cmd_doctor(out: &Out, _args: Args) -> Result<u8> {
         Err(e) => checks.push(check("notes index", "warn", e.to_string(), None)),
     }
     report(out, &checks)
+}
+
+/// The working-tree mirror `review/<stage>/` against the records: it should show the
+/// stage's latest run, byte for byte.
+fn mirror_checks(store: &Store, root: &std::path::Path, checks: &mut Vec<Check>) -> Result<()> {
+    let dir = root.join(crate::workspace::MIRROR_DIR);
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Ok(());
+    };
+    let mut problems = Vec::new();
+    let mut seen = 0;
+    for e in entries.flatten() {
+        let stage = e.file_name().to_string_lossy().into_owned();
+        let Ok(bytes) = std::fs::read(e.path().join("manifest.json")) else {
+            continue;
+        };
+        seen += 1;
+        let Ok(m) = crate::model::manifest::RunManifest::from_json(&bytes) else {
+            problems.push(format!("review/{stage}/manifest.json is not a manifest"));
+            continue;
+        };
+        match store.list_runs(Some(&stage))?.pop() {
+            None => problems.push(format!(
+                "review/{stage}/ shows run {} but this clone has no run of {stage} (fetch them: git workbench fetch)",
+                m.run_id
+            )),
+            Some(latest) if latest.run_id != m.run_id => problems.push(format!(
+                "review/{stage}/ shows run {} but the latest run is {} (the next run or decision of the stage rewrites it)",
+                m.run_id, latest.run_id
+            )),
+            Some(latest) => {
+                if store.record_file(latest.tip, "manifest.json")?.as_deref() != Some(&bytes[..]) {
+                    problems.push(format!(
+                        "review/{stage}/manifest.json differs from the record of run {} (edited by hand? git checkout -- review/{stage})",
+                        m.run_id
+                    ));
+                }
+            }
+        }
+    }
+    if seen > 0 {
+        checks.push(if problems.is_empty() {
+            check(
+                "review mirror",
+                "ok",
+                format!("{seen} stage(s) mirror their latest run"),
+                None,
+            )
+        } else {
+            check(
+                "review mirror",
+                "warn",
+                problems.join("; "),
+                Some("see each problem; 'git workbench verify' checks the committed mirror"),
+            )
+        });
+    }
+    Ok(())
 }
 
 fn report(out: &Out, checks: &[Check]) -> Result<u8> {

@@ -92,6 +92,21 @@ fn doctor_explains_problems_and_their_fixes() {
         .stdout
         .contains("nothing to repair"));
     repo.fsck();
+    // the review mirror: current, then edited by hand
+    assert_eq!(
+        status_of(&repo.wb(&["--json", "doctor"]).ok().json(), "review mirror"),
+        "ok"
+    );
+    let mirror = repo.read("review/train/manifest.json");
+    repo.write(
+        "review/train/manifest.json",
+        &mirror.replace("\"exit_code\": 0", "\"exit_code\": 0 "),
+    );
+    assert_eq!(
+        status_of(&repo.wb(&["--json", "doctor"]).ok().json(), "review mirror"),
+        "warn"
+    );
+    repo.write("review/train/manifest.json", &mirror);
     // missing identity fails
     let r = repo
         .cmd(crate::common::BIN, &["--json", "doctor"])

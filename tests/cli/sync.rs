@@ -198,6 +198,7 @@ fn remote_problems_are_named_and_lose_nothing() {
     // a transport failure: nothing lost, a later retry works
     ada.git(&["remote", "set-url", "origin", "/nonexistent/remote.git"]);
     ada.wb(&["sync"]).fails(2, "cannot fetch from origin");
+    ada.wb(&["push"]).fails(2, "cannot push to origin");
     assert_eq!(refs(&ada, "refs/"), before);
     ada.git(&["remote", "set-url", "origin", remote.root.to_str().unwrap()]);
     ada.wb(&["sync"]).ok();
