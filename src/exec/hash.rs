@@ -1,7 +1,7 @@
 //! Streaming sha256 of many files on every core, consulting the stat cache first.
 
+use super::error::{Error, Result};
 use super::statcache::{now_ns, Stamp, StatCache};
-use crate::error::{Error, Result};
 use sha2::{Digest, Sha256};
 use std::io::Read;
 use std::path::{Path, PathBuf};

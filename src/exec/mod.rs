@@ -1,8 +1,12 @@
 //! Running stage commands and hashing files: path expansion, the stat cache, parallel
-//! sha256, and the teed, interruptible child process.
+//! sha256, signing, the clock, and the teed, interruptible child process.
 
+pub mod clock;
 pub mod command;
+mod error;
 pub mod hash;
 pub mod paths;
 pub mod sign;
 pub mod statcache;
+
+pub use error::{Error, Result};

@@ -1,7 +1,7 @@
 //! Expanding configured paths (files, directories, globs) into the sorted list of
 //! repository-relative files they name, and refusing outputs that leave the repository.
 
-use crate::error::{Error, Result};
+use super::error::{Error, Result};
 use std::path::{Component, Path, PathBuf};
 
 /// Files named by a list of patterns.
@@ -27,8 +27,10 @@ pub fn expand(root: &Path, patterns: &[String]) -> Result<Expanded> {
         if is_glob(pat) {
             let full = root.join(pat);
             let full = full.to_string_lossy();
-            let entries = glob::glob(&full)
-                .map_err(|e| Error::input(format!("invalid glob '{pat}': {e}")))?;
+            let entries = glob::glob(&full).map_err(|e| Error::Glob {
+                pattern: pat.clone(),
+                message: e.to_string(),
+            })?;
             for entry in entries.flatten() {
                 collect(root, &entry, &mut out.files)?;
             }
@@ -115,11 +117,11 @@ pub fn check_inside(root: &Path, rel: &str, what: &str) -> Result<()> {
     if inside {
         Ok(())
     } else {
-        Err(Error::input(format!(
-            "{what} '{rel}' resolves to {}, outside the repository",
-            resolved.display()
-        ))
-        .hint("outputs must stay inside the working tree; remove the symlink or change the path"))
+        Err(Error::Outside {
+            what: what.to_string(),
+            path: rel.to_string(),
+            resolved,
+        })
     }
 }
 

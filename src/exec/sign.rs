@@ -2,7 +2,7 @@
 //! `gpg.format=ssh`, `gpg -bsau` for OpenPGP; verification through the real
 //! `git verify-commit` with the allowed-signers file given explicitly.
 
-use crate::error::{Error, Result};
+use super::error::{Error, Result};
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -24,26 +24,31 @@ pub fn sign(cfg: &SigningConfig, payload: &[u8]) -> Result<String> {
         "ssh" => {
             let key = expand_home(&cfg.key);
             if key.starts_with("key::") || key.starts_with("ssh-") {
-                return Err(Error::input(
-                    "user.signingKey holds a literal ssh key; git-workbench signs with a key file",
-                )
-                .hint("set user.signingKey to the path of the private (or agent-backed public) key file"));
+                return Err(Error::SigningSetup {
+                    message: "user.signingKey holds a literal ssh key; git-workbench signs with a key file".into(),
+                    hint: "set user.signingKey to the path of the private (or agent-backed public) key file".into(),
+                });
             }
             cmd.args(["-Y", "sign", "-n", "git", "-f", &key]);
         }
         "openpgp" | "x509" => {
             cmd.args(["--status-fd=2", "-bsau", &cfg.key]);
         }
-        other => return Err(Error::input(format!("unsupported gpg.format '{other}'"))),
+        other => {
+            return Err(Error::SigningSetup {
+                message: format!("unsupported gpg.format '{other}'"),
+                hint: "git-workbench signs with gpg.format ssh, openpgp or x509".into(),
+            })
+        }
     }
     let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| {
-            Error::input(format!("cannot run '{}' to sign: {e}", cfg.program))
-                .hint("install it, or set gpg.program / gpg.ssh.program")
+        .map_err(|source| Error::SignerMissing {
+            program: cfg.program.clone(),
+            source,
         })?;
     child
         .stdin
@@ -61,12 +66,10 @@ pub fn sign(cfg: &SigningConfig, payload: &[u8]) -> Result<String> {
             .lines()
             .find(|l| !l.trim().is_empty())
             .unwrap_or("no signature produced");
-        return Err(Error::input(format!(
-            "signing with {} failed: {}",
-            cfg.program,
-            why.trim()
-        ))
-        .hint("check user.signingKey and gpg.format"));
+        return Err(Error::Sign {
+            program: cfg.program.clone(),
+            message: why.trim().to_string(),
+        });
     }
     Ok(armor)
 }
@@ -75,69 +78,5 @@ fn expand_home(p: &str) -> String {
     match (p.strip_prefix("~/"), std::env::var("HOME")) {
         (Some(rest), Ok(home)) => format!("{home}/{rest}"),
         _ => p.to_string(),
-    }
-}
-
-/// How a signature verified.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SignatureStatus {
-    Good,
-    Unsigned,
-    BadSignature,
-    UnlistedSigner,
-}
-
-/// Verifies a commit with `git verify-commit`, trusting the ssh keys in
-/// `allowed_signers`. Returns the status and git's message.
-pub fn verify_commit(
-    repo_dir: &Path,
-    commit: &str,
-    allowed_signers: &Path,
-    signed: bool,
-) -> (SignatureStatus, String) {
-    if !signed {
-        return (SignatureStatus::Unsigned, "no signature".to_string());
-    }
-    let out = Command::new("git")
-        .arg("-c")
-        .arg(format!(
-            "gpg.ssh.allowedSignersFile={}",
-            allowed_signers.display()
-        ))
-        .args(["verify-commit", "--raw", commit])
-        .current_dir(repo_dir)
-        .stdin(Stdio::null())
-        .output();
-    let Ok(out) = out else {
-        return (
-            SignatureStatus::BadSignature,
-            "cannot run git verify-commit".to_string(),
-        );
-    };
-    let text = String::from_utf8_lossy(&out.stderr).into_owned();
-    let first = text
-        .lines()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("")
-        .trim()
-        .to_string();
-    if out.status.success() {
-        let who = text
-            .lines()
-            .find(|l| l.contains("Good"))
-            .unwrap_or(&first)
-            .trim()
-            .to_string();
-        return (SignatureStatus::Good, who);
-    }
-    let lower = text.to_ascii_lowercase();
-    if lower.contains("no principal matched")
-        || lower.contains("no public key")
-        || lower.contains("allowedsignersfile")
-    {
-        (SignatureStatus::UnlistedSigner, first)
-    } else {
-        (SignatureStatus::BadSignature, first)
     }
 }

@@ -1,10 +1,9 @@
 //! Installing and removing the pre-commit hook. Only a marked block of the hook file is
-//! ours: an existing hook keeps running, `core.hooksPath` and linked worktrees are
-//! honoured (through `git rev-parse --git-path hooks`), and under husky the block goes
-//! into `.husky/pre-commit`.
+//! ours: an existing hook keeps running. Where the hook file is (`core.hooksPath`,
+//! linked worktrees, husky) is the store's to say: `store::gitcli::pre_commit_hook_path`.
 
 use crate::error::{Error, Result};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 pub const BEGIN: &str = "# >>> git-workbench >>>";
 pub const END: &str = "# <<< git-workbench <<<";
@@ -20,33 +19,6 @@ pub fn block() -> String {
          git-workbench hook pre-commit || exit 1\n\
          {END}\n"
     )
-}
-
-/// Where the pre-commit hook lives for the repository at `root`.
-pub fn hook_path(root: &Path) -> Result<PathBuf> {
-    let out = std::process::Command::new("git")
-        .arg("-C")
-        .arg(root)
-        .args(["rev-parse", "--git-path", "hooks"])
-        .output()
-        .map_err(|e| Error::input(format!("cannot run git: {e}")))?;
-    if !out.status.success() {
-        return Err(Error::input(format!(
-            "git rev-parse --git-path hooks failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        )));
-    }
-    let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
-    let dir = if dir.is_absolute() {
-        dir
-    } else {
-        root.join(dir)
-    };
-    // husky points core.hooksPath at .husky/_, whose stubs run .husky/<hook>.
-    if dir.ends_with(".husky/_") || dir.ends_with(".husky\\_") {
-        return Ok(dir.parent().expect("husky dir").join("pre-commit"));
-    }
-    Ok(dir.join("pre-commit"))
 }
 
 /// `text` without our block.

@@ -53,7 +53,7 @@ pub fn render_card(
         m.started_at, m.duration_seconds, m.exit_code
     ));
     let code = match &m.code_ref.commit {
-        Some(commit) => format!("`{}`", &commit[..commit.len().min(12)]),
+        Some(commit) => format!("`{}`", commit.short()),
         None => "no commit".to_string(),
     };
     let dirty = if m.code_ref.dirty {
@@ -63,7 +63,7 @@ pub fn render_card(
     };
     c.push_str(&format!(
         "- Code: {code}{dirty} (snapshot `{}`)\n",
-        &m.code_ref.tree[..m.code_ref.tree.len().min(12)]
+        m.code_ref.tree.short()
     ));
     if m.params_used.is_empty() {
         c.push_str("- Params: none\n");
@@ -84,7 +84,7 @@ pub fn render_card(
         c.push_str("No output files.\n");
     }
     for (path, hash) in &m.outputs {
-        c.push_str(&format!("- `{path}` ({})\n", &hash[..hash.len().min(19)]));
+        c.push_str(&format!("- `{path}` ({})\n", &hash.to_string()[..19]));
     }
     for path in &m.missing_outputs {
         c.push_str(&format!("- `{path}` — declared but not produced\n"));
@@ -159,20 +159,24 @@ mod tests {
 
     #[test]
     fn card_has_the_seed_sections_in_order() {
+        const R1: &str = "20260308T142233Z-1e2a";
+        let (aa, bb) = ("a".repeat(64), "b".repeat(64));
         let m: RunManifest = serde_json::from_value(serde_json::json!({
-            "schema": "workbench/manifest/v1", "stage": "baseline", "run_id": "R1",
+            "schema": "workbench/manifest/v1", "stage": "baseline", "run_id": R1,
             "parent_run_id": null, "status": "executed",
             "params_used": {"baseline.threshold": 1.5}, "overrides": {"baseline.threshold": 1.5},
-            "inputs": {}, "outputs": {"runs/R1/fig.png": "sha256:aa", "runs/R1/m.json": "sha256:bb"},
-            "code_ref": {"commit": "0123456789abcdef0123", "dirty": true, "tree": "fedcba9876543210"},
+            "inputs": {}, "outputs": {"runs/R1/fig.png": format!("sha256:{aa}"),
+                                      "runs/R1/m.json": format!("sha256:{bb}")},
+            "code_ref": {"commit": "0123456789abcdef0123456789abcdef01234567", "dirty": true,
+                         "tree": "fedcba9876543210fedcba9876543210fedcba98"},
             "command": "python3 x.py", "exit_code": 0, "started_at": "2026-03-08T14:22:33.120Z",
             "duration_seconds": 1.5, "metrics": {"precision": 0.9}, "run_dir": "runs/R1",
             "log_bytes": 0, "host": "h", "tool_version": "v"
         }))
         .unwrap();
         let review = ReviewRecord::new(
-            "baseline",
-            "R1",
+            &m.stage,
+            &m.run_id,
             vec![
                 CheckResult::builtin("output_files_exist", true, true, None),
                 CheckResult::builtin(
@@ -182,7 +186,7 @@ mod tests {
                     Some("same as R0".into()),
                 ),
             ],
-            "t".into(),
+            crate::model::time::Timestamp::from_unix_millis(0),
             "a".into(),
         );
         let card = render_card(&m, &review, Some("Precision is high."), Some("approve"));
@@ -206,6 +210,9 @@ mod tests {
         assert!(card.contains("with uncommitted changes"));
         let no_draft = render_card(&m, &review, None, None);
         assert!(no_draft.contains("No interpretation drafted yet"));
-        assert!(no_draft.contains("git workbench approve R1"), "{no_draft}");
+        assert!(
+            no_draft.contains(&format!("git workbench approve {R1}")),
+            "{no_draft}"
+        );
     }
 }

@@ -34,7 +34,7 @@ pub struct Config {
 /// One declared stage.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Stage {
-    pub name: String,
+    pub name: super::ids::StageName,
     pub cmd: String,
     pub deps: Vec<String>,
     pub outs: Vec<String>,
@@ -221,13 +221,17 @@ fn validate(text: &str, raw: RawConfig, prefix: &str) -> Result<Config, ConfigEr
     let mut stages = Vec::new();
     for (name, st) in raw.stages {
         let key = format!("{prefix}stages.{}", name.get_ref());
-        if !super::run_id::is_valid_stage_name(name.get_ref()) {
-            return Err(at(
+        let stage_name = super::ids::StageName::new(name.get_ref().as_str()).map_err(|e| {
+            let why = match e {
+                super::error::Error::StageName { why, .. } => why,
+                _ => "not a valid stage name",
+            };
+            at(
                 text,
                 &name,
-                format!("{key}: stage names may use letters, digits, '_', '-' and '.'"),
-            ));
-        }
+                format!("{key}: stage names may use letters, digits, '_', '-' and '.' ({why})"),
+            )
+        })?;
         if st.cmd.get_ref().trim().is_empty() {
             return Err(at(text, &st.cmd, format!("{key}.cmd is empty")));
         }
@@ -279,7 +283,7 @@ fn validate(text: &str, raw: RawConfig, prefix: &str) -> Result<Config, ConfigEr
             None => ReviewSpec::default(),
         };
         stages.push(Stage {
-            name: name.into_inner(),
+            name: stage_name,
             cmd: st.cmd.into_inner(),
             deps: st.deps.into_iter().map(Spanned::into_inner).collect(),
             outs: st.outs.into_iter().map(Spanned::into_inner).collect(),

@@ -1,14 +1,16 @@
 //! The run manifest (`workbench/manifest/v1`, DESIGN.md §2): what ran, on which
-//! inputs and code, with which params, producing which exact output bytes.
+//! inputs and code, with which params, producing which exact output bytes. `run` and
+//! `import` both build it through `ManifestBuilder`, the one place its fields are set.
 
+use super::digest::FileHashes;
+use super::ids::{ObjectId, RunId, StageName};
+use super::record::Record;
+use super::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
 pub const MANIFEST_SCHEMA: &str = "workbench/manifest/v1";
-
-/// Path → `"sha256:<hex>"`.
-pub type HashMap = BTreeMap<String, String>;
 
 /// `status` of a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,6 +25,14 @@ impl RunStatus {
         match self {
             RunStatus::Executed => "executed",
             RunStatus::Failed => "failed",
+        }
+    }
+
+    pub fn of_exit_code(code: i32) -> RunStatus {
+        if code == 0 {
+            RunStatus::Executed
+        } else {
+            RunStatus::Failed
         }
     }
 }
@@ -40,11 +50,11 @@ pub fn display_value(v: &Value) -> String {
 /// which the run record keeps reachable.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CodeRef {
-    /// Full id of the commit HEAD pointed at, or null in a repository without commits.
-    pub commit: Option<String>,
+    /// The commit HEAD pointed at, or null in a repository without commits.
+    pub commit: Option<ObjectId>,
     pub dirty: bool,
-    /// Id of the snapshot tree of the working state.
-    pub tree: String,
+    /// The snapshot tree of the working state.
+    pub tree: ObjectId,
     /// Branch HEAD was on, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub branch: Option<String>,
@@ -54,16 +64,16 @@ pub struct CodeRef {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunManifest {
     pub schema: String,
-    pub stage: String,
-    pub run_id: String,
-    pub parent_run_id: Option<String>,
+    pub stage: StageName,
+    pub run_id: RunId,
+    pub parent_run_id: Option<RunId>,
     pub status: RunStatus,
     pub params_used: BTreeMap<String, Value>,
     /// The `-p` overrides among `params_used`.
     #[serde(default)]
     pub overrides: BTreeMap<String, Value>,
-    pub inputs: HashMap,
-    pub outputs: HashMap,
+    pub inputs: FileHashes,
+    pub outputs: FileHashes,
     /// Declared outputs that the command did not produce.
     #[serde(default)]
     pub missing_outputs: Vec<String>,
@@ -72,11 +82,11 @@ pub struct RunManifest {
     pub stored_outputs: Vec<String>,
     /// Code files the stage depends on (declared `code`, or scripts named in `cmd`).
     #[serde(default)]
-    pub code_files: HashMap,
+    pub code_files: FileHashes,
     pub code_ref: CodeRef,
     pub command: String,
     pub exit_code: i32,
-    pub started_at: String,
+    pub started_at: Timestamp,
     pub duration_seconds: f64,
     pub metrics: BTreeMap<String, Value>,
     /// Why metrics could not be read, when they could not.
@@ -96,65 +106,173 @@ pub struct RunManifest {
     pub imported_from: Option<String>,
 }
 
-impl RunManifest {
-    pub fn to_json(&self) -> String {
-        let mut s = serde_json::to_string_pretty(self).expect("manifest serializes");
-        s.push('\n');
-        s
-    }
-
-    pub fn from_json(bytes: &[u8]) -> Result<RunManifest, String> {
-        let m: RunManifest = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
-        if m.schema != MANIFEST_SCHEMA {
-            return Err(format!("unsupported schema '{}'", m.schema));
-        }
-        Ok(m)
+impl Record for RunManifest {
+    const FILE: &'static str = "manifest.json";
+    const SCHEMA: &'static str = MANIFEST_SCHEMA;
+    fn schema(&self) -> &str {
+        &self.schema
     }
 }
 
-/// `"sha256:<hex>"` for a hex digest.
-pub fn tagged(hex: &str) -> String {
-    format!("sha256:{hex}")
+impl RunManifest {
+    pub fn to_json(&self) -> String {
+        super::record::to_json(self)
+    }
+
+    pub fn from_json(bytes: &[u8]) -> Result<RunManifest, super::error::Error> {
+        super::record::parse(bytes)
+    }
+
+    /// Starts the manifest of a run; everything not set is empty.
+    pub fn builder(
+        stage: StageName,
+        run_id: RunId,
+        code_ref: CodeRef,
+        started_at: Timestamp,
+    ) -> ManifestBuilder {
+        ManifestBuilder(RunManifest {
+            schema: MANIFEST_SCHEMA.into(),
+            run_dir: String::new(),
+            stage,
+            run_id,
+            parent_run_id: None,
+            status: RunStatus::Executed,
+            params_used: BTreeMap::new(),
+            overrides: BTreeMap::new(),
+            inputs: FileHashes::new(),
+            outputs: FileHashes::new(),
+            missing_outputs: Vec::new(),
+            stored_outputs: Vec::new(),
+            code_files: FileHashes::new(),
+            code_ref,
+            command: String::new(),
+            exit_code: 0,
+            started_at,
+            duration_seconds: 0.0,
+            metrics: BTreeMap::new(),
+            metrics_error: None,
+            log_bytes: 0,
+            log_truncated: false,
+            host: String::new(),
+            tool_version: env!("CARGO_PKG_VERSION").into(),
+            sweep_id: None,
+            imported_from: None,
+        })
+    }
+}
+
+/// Builds a manifest; the status follows from the exit code.
+pub struct ManifestBuilder(RunManifest);
+
+impl ManifestBuilder {
+    pub fn parent(mut self, parent: Option<RunId>) -> Self {
+        self.0.parent_run_id = parent;
+        self
+    }
+
+    pub fn params(
+        mut self,
+        used: BTreeMap<String, Value>,
+        overrides: BTreeMap<String, Value>,
+    ) -> Self {
+        self.0.params_used = used;
+        self.0.overrides = overrides;
+        self
+    }
+
+    /// What the run consumed: its inputs and code files, hashed before it ran.
+    pub fn consumed(mut self, inputs: FileHashes, code_files: FileHashes) -> Self {
+        self.0.inputs = inputs;
+        self.0.code_files = code_files;
+        self
+    }
+
+    /// What it produced: every output's digest, the declared ones that are missing,
+    /// and which outputs the record stores.
+    pub fn produced(
+        mut self,
+        outputs: FileHashes,
+        missing: Vec<String>,
+        stored: Vec<String>,
+    ) -> Self {
+        self.0.outputs = outputs;
+        self.0.missing_outputs = missing;
+        self.0.stored_outputs = stored;
+        self
+    }
+
+    pub fn command(mut self, command: String, exit_code: i32, duration_seconds: f64) -> Self {
+        self.0.command = command;
+        self.0.exit_code = exit_code;
+        self.0.status = RunStatus::of_exit_code(exit_code);
+        self.0.duration_seconds = (duration_seconds * 1000.0).round() / 1000.0;
+        self
+    }
+
+    /// The metrics read, or why they could not be.
+    pub fn metrics(mut self, metrics: Result<BTreeMap<String, Value>, String>) -> Self {
+        match metrics {
+            Ok(m) => self.0.metrics = m,
+            Err(e) => self.0.metrics_error = Some(e),
+        }
+        self
+    }
+
+    pub fn place(mut self, run_dir: String, host: String) -> Self {
+        self.0.run_dir = run_dir;
+        self.0.host = host;
+        self
+    }
+
+    pub fn log(mut self, bytes: u64, truncated: bool) -> Self {
+        self.0.log_bytes = bytes;
+        self.0.log_truncated = truncated;
+        self
+    }
+
+    pub fn sweep(mut self, sweep_id: Option<String>) -> Self {
+        self.0.sweep_id = sweep_id;
+        self
+    }
+
+    pub fn imported_from(mut self, source: String) -> Self {
+        self.0.imported_from = Some(source);
+        self
+    }
+
+    pub fn build(self) -> RunManifest {
+        self.0
+    }
 }
 
 #[cfg(test)]
-mod tests {
+pub mod tests {
     use super::*;
+    use crate::model::digest::Sha256;
 
     pub fn sample() -> RunManifest {
-        RunManifest {
-            schema: MANIFEST_SCHEMA.into(),
-            stage: "baseline".into(),
-            run_id: "20260308T142233Z-3f2a".into(),
-            parent_run_id: None,
-            status: RunStatus::Executed,
-            params_used: BTreeMap::from([("baseline.threshold".into(), Value::from(0.5))]),
-            overrides: BTreeMap::new(),
-            inputs: HashMap::from([("data/x.csv".into(), tagged("ab"))]),
-            outputs: HashMap::new(),
-            missing_outputs: vec![],
-            stored_outputs: vec![],
-            code_files: HashMap::new(),
-            code_ref: CodeRef {
+        RunManifest::builder(
+            StageName::new("baseline").unwrap(),
+            RunId::new("20260308T142233Z-3f2a").unwrap(),
+            CodeRef {
                 commit: None,
                 dirty: true,
-                tree: "4b825dc642cb6eb9a060e54bf8d69288fbee4904".into(),
+                tree: ObjectId::parse("4b825dc642cb6eb9a060e54bf8d69288fbee4904").unwrap(),
                 branch: None,
             },
-            command: "true".into(),
-            exit_code: 0,
-            started_at: "2026-03-08T14:22:33.120Z".into(),
-            duration_seconds: 0.25,
-            metrics: BTreeMap::new(),
-            metrics_error: None,
-            run_dir: "runs/20260308T142233Z-3f2a".into(),
-            log_bytes: 0,
-            log_truncated: false,
-            host: "h".into(),
-            tool_version: "0.1.0".into(),
-            sweep_id: None,
-            imported_from: None,
-        }
+            Timestamp::parse("2026-03-08T14:22:33.120Z").unwrap(),
+        )
+        .params(
+            BTreeMap::from([("baseline.threshold".into(), Value::from(0.5))]),
+            BTreeMap::new(),
+        )
+        .consumed(
+            FileHashes::from([("data/x.csv".into(), Sha256::of(b"x"))]),
+            FileHashes::new(),
+        )
+        .command("true".into(), 0, 0.25)
+        .place("runs/20260308T142233Z-3f2a".into(), "h".into())
+        .build()
     }
 
     #[test]
@@ -183,8 +301,27 @@ mod tests {
             assert!(v.get(field).is_some(), "missing {field}");
         }
         assert_eq!(v["status"], "executed");
+        assert_eq!(v["started_at"], "2026-03-08T14:22:33.120Z");
+        assert!(v["inputs"]["data/x.csv"]
+            .as_str()
+            .unwrap()
+            .starts_with("sha256:"));
         assert_eq!(RunManifest::from_json(text.as_bytes()).unwrap(), m);
         let bad = text.replace(MANIFEST_SCHEMA, "workbench/manifest/v9");
         assert!(RunManifest::from_json(bad.as_bytes()).is_err());
+        let failed = RunManifest::builder(
+            m.stage.clone(),
+            m.run_id.clone(),
+            m.code_ref.clone(),
+            m.started_at,
+        )
+        .command("false".into(), 3, 0.0)
+        .metrics(Err("metrics.json: cannot read".into()))
+        .build();
+        assert_eq!(failed.status, RunStatus::Failed);
+        assert_eq!(
+            failed.metrics_error.as_deref(),
+            Some("metrics.json: cannot read")
+        );
     }
 }

@@ -1,17 +1,21 @@
-//! The contracts and pure rules of git-workbench: configuration, run ids, manifests,
-//! params, states, staleness and note events. Nothing here touches git, the clock or
-//! the file system, so every rule is unit-tested as a plain function.
+//! The contracts and pure rules of git-workbench: identifiers, configuration,
+//! records (manifest, review, approval, feedback, conflict, note events), params,
+//! states and the rules that govern them. Nothing here touches git, the clock or the
+//! file system, so every rule is unit-tested as a plain function.
 
 pub mod card;
 pub mod config;
 pub mod decision;
 pub mod digest;
+pub mod error;
 pub mod event;
+pub mod ids;
 pub mod manifest;
 pub mod narrative;
 pub mod params;
+pub mod record;
 pub mod review;
-pub mod run_id;
+pub mod run_spec;
 pub mod staleness;
 pub mod state;
 pub mod sweep;
@@ -19,3 +23,6 @@ pub mod table;
 pub mod table_diff;
 pub mod table_merge;
 pub mod time;
+
+pub use error::Error;
+pub use ids::{ObjectId, RunId, StageName};

@@ -11,6 +11,7 @@
 //! comparing are pure functions here; what is checked against git lives in `narrative/`.
 
 use super::decision::ApprovalRecord;
+use super::ids::{RunId, StageName};
 use super::manifest::{display_value, RunManifest};
 use std::fmt;
 
@@ -72,8 +73,8 @@ pub struct Block {
     /// 1-based line numbers of the begin and end markers.
     pub begin_line: usize,
     pub end_line: usize,
-    pub stage: String,
-    pub run: String,
+    pub stage: StageName,
+    pub run: RunId,
     pub options: BlockOptions,
     /// The lines between the markers, joined with `\n`.
     pub content: String,
@@ -149,7 +150,7 @@ fn attr<'a>(attrs: &'a [(String, Option<String>)], key: &str) -> Option<&'a Opti
 pub fn parse(text: &str, syntax: Syntax) -> Parsed {
     let mut parsed = Parsed::default();
     // (begin line, stage, run, options, content lines)
-    let mut open: Option<(usize, String, String, BlockOptions, Vec<&str>)> = None;
+    let mut open: Option<(usize, Option<(StageName, RunId)>, BlockOptions, Vec<&str>)> = None;
     for (i, line) in text.lines().enumerate() {
         let n = i + 1;
         let Some(body) = syntax.marker_body(line) else {
@@ -167,27 +168,17 @@ pub fn parse(text: &str, syntax: Syntax) -> Parsed {
                         message: format!("a block begins inside the block that begins on line {b} (blocks cannot nest)"),
                     });
                     // The next end marker closes the broken block.
-                    open = Some((
-                        *b,
-                        String::new(),
-                        String::new(),
-                        BlockOptions::default(),
-                        Vec::new(),
-                    ));
+                    open = Some((*b, None, BlockOptions::default(), Vec::new()));
                     continue;
                 }
                 match parse_begin(rest, n) {
-                    Ok((stage, run, options)) => open = Some((n, stage, run, options, Vec::new())),
+                    Ok((stage, run, options)) => {
+                        open = Some((n, Some((stage, run)), options, Vec::new()))
+                    }
                     Err(e) => {
                         parsed.errors.push(e);
                         // Skip to its end marker so one bad begin is one error.
-                        open = Some((
-                            n,
-                            String::new(),
-                            String::new(),
-                            BlockOptions::default(),
-                            Vec::new(),
-                        ));
+                        open = Some((n, None, BlockOptions::default(), Vec::new()));
                     }
                 }
             }
@@ -196,14 +187,14 @@ pub fn parse(text: &str, syntax: Syntax) -> Parsed {
                     line: n,
                     message: "an end marker without a begin marker".to_string(),
                 }),
-                Some((begin_line, stage, run, options, content)) => {
+                Some((begin_line, ids, options, content)) => {
                     if !rest.trim().is_empty() {
                         parsed.errors.push(SyntaxError {
                             line: n,
                             message: "the end marker takes no attributes".into(),
                         });
                     }
-                    if !stage.is_empty() {
+                    if let Some((stage, run)) = ids {
                         parsed.blocks.push(Block {
                             begin_line,
                             end_line: n,
@@ -245,7 +236,7 @@ pub fn parse(text: &str, syntax: Syntax) -> Parsed {
     parsed
 }
 
-fn parse_begin(rest: &str, line: usize) -> Result<(String, String, BlockOptions), SyntaxError> {
+fn parse_begin(rest: &str, line: usize) -> Result<(StageName, RunId, BlockOptions), SyntaxError> {
     let a = parse_attrs(rest, line, &["stage", "run", "metrics", "table", "figures"])?;
     let need = |k: &str| match attr(&a, k) {
         Some(Some(v)) => Ok(v.clone()),
@@ -256,18 +247,18 @@ fn parse_begin(rest: &str, line: usize) -> Result<(String, String, BlockOptions)
     };
     let stage = need("stage")?;
     let run = need("run")?;
-    if !super::run_id::is_valid_stage_name(&stage) {
+    let Ok(stage) = StageName::new(stage.as_str()) else {
         return Err(SyntaxError {
             line,
             message: format!("'{stage}' is not a valid stage name"),
         });
-    }
-    if !super::run_id::is_run_id(&run) {
+    };
+    let Ok(run) = RunId::new(run.as_str()) else {
         return Err(SyntaxError {
             line,
             message: format!("'{run}' is not a full run id"),
         });
-    }
+    };
     let flag = |k: &str| -> Result<bool, SyntaxError> {
         match attr(&a, k) {
             None => Ok(false),
@@ -345,12 +336,12 @@ pub fn render(
         }
     }
     lines.push(String::new());
-    let day = approval.timestamp.get(..10).unwrap_or(&approval.timestamp);
     lines.push(format!(
-        "_Approved by {} on {day} (run {}, {})._",
+        "_Approved by {} on {} (run {}, {})._",
         approval.approved_by,
+        approval.timestamp.date(),
         approval.run_id,
-        &approval.artifact_digest[..approval.artifact_digest.len().min(19)]
+        &approval.artifact_digest.to_string()[..19]
     ));
     match syntax {
         Syntax::Html => lines.join("\n"),

@@ -5,6 +5,7 @@
 //! ancestors; `*` matches within one dotted segment. So `train` and `train.*` both
 //! select every key under `train`.
 
+use super::error::Error;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
@@ -62,7 +63,7 @@ fn segment_matches(pattern: &str, s: &str) -> bool {
 }
 
 /// Selects the declared keys; each pattern must select at least one key.
-pub fn select(all: &FlatParams, patterns: &[String]) -> Result<FlatParams, String> {
+pub fn select(all: &FlatParams, patterns: &[String]) -> Result<FlatParams, Error> {
     let mut out = FlatParams::new();
     for p in patterns {
         let mut hit = false;
@@ -71,20 +72,20 @@ pub fn select(all: &FlatParams, patterns: &[String]) -> Result<FlatParams, Strin
             out.insert(k.clone(), v.clone());
         }
         if !hit {
-            return Err(p.clone());
+            return Err(Error::ParamsKey(p.clone()));
         }
     }
     Ok(out)
 }
 
 /// Parses one `-p key=value`; the value is JSON when it parses as JSON, else a string.
-pub fn parse_override(s: &str) -> Result<(String, Value), String> {
+pub fn parse_override(s: &str) -> Result<(String, Value), Error> {
     let Some((k, v)) = s.split_once('=') else {
-        return Err(format!("'{s}' is not key=value"));
+        return Err(Error::Override(format!("'{s}' is not key=value")));
     };
     let k = k.trim();
     if k.is_empty() || k.split('.').any(str::is_empty) {
-        return Err(format!("'{s}' has an empty key"));
+        return Err(Error::Override(format!("'{s}' has an empty key")));
     }
     let value = serde_json::from_str(v).unwrap_or_else(|_| Value::String(v.to_string()));
     Ok((k.to_string(), value))
@@ -96,14 +97,14 @@ pub fn apply_overrides(
     selected: &mut FlatParams,
     file_keys: Option<(&FlatParams, &[String])>,
     overrides: &[(String, Value)],
-) -> Result<(), String> {
+) -> Result<(), Error> {
     for (k, v) in overrides {
         if let Some((all, patterns)) = file_keys {
             let known = all.contains_key(k)
                 || all.keys().any(|a| a.starts_with(&format!("{k}.")))
                 || patterns.iter().any(|p| selects(p, k));
             if !known {
-                return Err(k.clone());
+                return Err(Error::OverrideKey(k.clone()));
             }
             // An override of a section replaces every key below it.
             selected.retain(|key, _| !key.starts_with(&format!("{k}.")));
@@ -160,7 +161,7 @@ mod tests {
         assert_eq!(select(&f, &["*".into()]).unwrap().len(), 6);
         assert_eq!(
             select(&f, &["train.momentum".into()]),
-            Err("train.momentum".into())
+            Err(Error::ParamsKey("train.momentum".into()))
         );
         assert!(!selects("train.lr", "train.lrx"));
         assert!(selects("b*", "baseline.window"));
@@ -195,7 +196,7 @@ mod tests {
                 Some((&all, &pats)),
                 &[("baselin.threshold".into(), json!(1))]
             ),
-            Err("baselin.threshold".into())
+            Err(Error::OverrideKey("baselin.threshold".into()))
         );
         let mut free = FlatParams::new();
         apply_overrides(&mut free, None, &[("x".into(), json!({"y": 1}))]).unwrap();

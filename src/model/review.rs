@@ -2,6 +2,9 @@
 //! the verdict they imply. Verdict rule (DESIGN.md §2): any blocking issue → fail;
 //! else any warning → pass_with_warnings; else pass.
 
+use super::ids::{RunId, StageName};
+use super::record::Record;
+use super::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
 pub const REVIEW_SCHEMA: &str = "workbench/review/v1";
@@ -75,10 +78,12 @@ impl AgentCheck {
 }
 
 /// Parses a `--checks` file: a JSON list of `{name, pass, note?, blocking?}`.
-pub fn parse_agent_checks(text: &str) -> Result<Vec<AgentCheck>, String> {
-    let checks: Vec<AgentCheck> = serde_json::from_str(text).map_err(|e| e.to_string())?;
+pub fn parse_agent_checks(text: &str) -> Result<Vec<AgentCheck>, super::error::Error> {
+    use super::error::Error::AgentChecks;
+    let checks: Vec<AgentCheck> =
+        serde_json::from_str(text).map_err(|e| AgentChecks(e.to_string()))?;
     if let Some(c) = checks.iter().find(|c| c.name.trim().is_empty()) {
-        return Err(format!("a check has an empty name ({c:?})"));
+        return Err(AgentChecks(format!("a check has an empty name ({c:?})")));
     }
     Ok(checks)
 }
@@ -86,15 +91,23 @@ pub fn parse_agent_checks(text: &str) -> Result<Vec<AgentCheck>, String> {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReviewRecord {
     pub schema: String,
-    pub run_id: String,
-    pub stage: String,
+    pub run_id: RunId,
+    pub stage: StageName,
     pub verdict: Verdict,
     pub checks: Vec<CheckResult>,
     pub warnings: Vec<String>,
     pub blocking_issues: Vec<String>,
     pub recommendation: String,
-    pub reviewed_at: String,
+    pub reviewed_at: Timestamp,
     pub reviewed_by: String,
+}
+
+impl Record for ReviewRecord {
+    const FILE: &'static str = "review.json";
+    const SCHEMA: &'static str = REVIEW_SCHEMA;
+    fn schema(&self) -> &str {
+        &self.schema
+    }
 }
 
 fn describe(c: &CheckResult) -> String {
@@ -107,10 +120,10 @@ fn describe(c: &CheckResult) -> String {
 impl ReviewRecord {
     /// Builds the record from check results, applying the verdict rule.
     pub fn new(
-        stage: &str,
-        run_id: &str,
+        stage: &StageName,
+        run_id: &RunId,
         checks: Vec<CheckResult>,
-        reviewed_at: String,
+        reviewed_at: Timestamp,
         reviewed_by: String,
     ) -> ReviewRecord {
         let blocking_issues: Vec<String> = checks
@@ -141,8 +154,8 @@ impl ReviewRecord {
         };
         ReviewRecord {
             schema: REVIEW_SCHEMA.to_string(),
-            run_id: run_id.to_string(),
-            stage: stage.to_string(),
+            run_id: run_id.clone(),
+            stage: stage.clone(),
             verdict,
             checks,
             warnings,
@@ -154,9 +167,7 @@ impl ReviewRecord {
     }
 
     pub fn to_json(&self) -> String {
-        let mut s = serde_json::to_string_pretty(self).expect("review serializes");
-        s.push('\n');
-        s
+        super::record::to_json(self)
     }
 }
 
@@ -170,7 +181,19 @@ mod tests {
 
     #[test]
     fn verdict_rule() {
-        let r = |checks| ReviewRecord::new("s", "R", checks, "t".into(), "a".into());
+        let (stage, run) = (
+            StageName::new("s").unwrap(),
+            RunId::new("20260308T142233Z-1e2a").unwrap(),
+        );
+        let r = |checks| {
+            ReviewRecord::new(
+                &stage,
+                &run,
+                checks,
+                Timestamp::from_unix_millis(0),
+                "a".into(),
+            )
+        };
         assert_eq!(r(vec![check(true, true)]).verdict, Verdict::Pass);
         assert_eq!(
             r(vec![check(true, true), check(false, false)]).verdict,
@@ -199,6 +222,7 @@ mod tests {
         assert!(
             parse_agent_checks(r#"[{"name": "x", "pass": true, "colour": 1}]"#)
                 .unwrap_err()
+                .to_string()
                 .contains("colour")
         );
         assert!(parse_agent_checks("not json").is_err());

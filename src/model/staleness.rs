@@ -1,7 +1,9 @@
 //! Why a stage is stale: the latest run's manifest compared with the current state of
 //! its dependencies, params, code files, command and outputs.
 
-use super::manifest::{HashMap, RunManifest, RunStatus};
+use super::digest::{FileHashes, Sha256};
+use super::ids::RunId;
+use super::manifest::{RunManifest, RunStatus};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -10,12 +12,12 @@ use std::fmt;
 /// What the working tree holds now, computed the same way `run` computes a manifest.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CurrentState {
-    pub inputs: HashMap,
+    pub inputs: FileHashes,
     pub params: BTreeMap<String, Value>,
-    pub code_files: HashMap,
+    pub code_files: FileHashes,
     pub command: String,
     /// Current hash of each output the latest run recorded; `None` when gone.
-    pub outputs: BTreeMap<String, Option<String>>,
+    pub outputs: BTreeMap<String, Option<Sha256>>,
 }
 
 /// One reason a stage needs a run.
@@ -28,7 +30,7 @@ pub enum StaleReason {
         message: String,
     },
     LatestFailed {
-        run_id: String,
+        run_id: RunId,
         exit_code: i32,
     },
     DepChanged {
@@ -143,43 +145,44 @@ pub fn stale_reasons(m: &RunManifest, now: &CurrentState) -> Vec<StaleReason> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::manifest::{tagged, CodeRef, MANIFEST_SCHEMA};
+    use crate::model::ids::{ObjectId, StageName};
+    use crate::model::manifest::CodeRef;
+    use crate::model::time::Timestamp;
     use serde_json::json;
 
+    fn tagged(s: &str) -> Sha256 {
+        Sha256::of(s.as_bytes())
+    }
+
+    const RUN: &str = "20260308T142233Z-1e2a";
+
     fn manifest() -> RunManifest {
-        RunManifest {
-            schema: MANIFEST_SCHEMA.into(),
-            stage: "s".into(),
-            run_id: "R".into(),
-            parent_run_id: None,
-            status: RunStatus::Executed,
-            params_used: BTreeMap::from([("a.lr".into(), json!(0.1))]),
-            overrides: BTreeMap::new(),
-            inputs: HashMap::from([("d.csv".into(), tagged("11"))]),
-            outputs: HashMap::from([("o.csv".into(), tagged("22"))]),
-            missing_outputs: vec![],
-            stored_outputs: vec![],
-            code_files: HashMap::from([("s.py".into(), tagged("33"))]),
-            code_ref: CodeRef {
+        RunManifest::builder(
+            StageName::new("s").unwrap(),
+            RunId::new(RUN).unwrap(),
+            CodeRef {
                 commit: None,
                 dirty: false,
-                tree: "t".into(),
+                tree: ObjectId::parse("4b825dc642cb6eb9a060e54bf8d69288fbee4904").unwrap(),
                 branch: None,
             },
-            command: "python s.py".into(),
-            exit_code: 0,
-            started_at: "x".into(),
-            duration_seconds: 0.0,
-            metrics: BTreeMap::new(),
-            metrics_error: None,
-            run_dir: "runs/R".into(),
-            log_bytes: 0,
-            log_truncated: false,
-            host: "h".into(),
-            tool_version: "v".into(),
-            sweep_id: None,
-            imported_from: None,
-        }
+            Timestamp::from_unix_millis(0),
+        )
+        .params(
+            BTreeMap::from([("a.lr".into(), json!(0.1))]),
+            BTreeMap::new(),
+        )
+        .consumed(
+            FileHashes::from([("d.csv".into(), tagged("11"))]),
+            FileHashes::from([("s.py".into(), tagged("33"))]),
+        )
+        .produced(
+            FileHashes::from([("o.csv".into(), tagged("22"))]),
+            vec![],
+            vec![],
+        )
+        .command("python s.py".into(), 0, 0.0)
+        .build()
     }
 
     fn fresh(m: &RunManifest) -> CurrentState {
@@ -234,6 +237,7 @@ mod tests {
         let mut m = manifest();
         m.status = RunStatus::Failed;
         m.exit_code = 127;
+        assert_eq!(m.run_id, RUN);
         let mut now = fresh(&m);
         now.inputs.clear();
         now.params.clear();
@@ -241,7 +245,7 @@ mod tests {
         assert_eq!(
             r[0],
             StaleReason::LatestFailed {
-                run_id: "R".into(),
+                run_id: RunId::new(RUN).unwrap(),
                 exit_code: 127
             }
         );

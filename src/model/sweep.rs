@@ -1,6 +1,7 @@
 //! Sweeps: `-p key=a,b,c` and `-p key=range(start,stop,step)` value lists (Hydra's
 //! syntax) and their cartesian product, one combination per run.
 
+use super::error::Error;
 use serde_json::Value;
 
 /// The most combinations one sweep may have, so a typo in a range cannot start a
@@ -20,7 +21,11 @@ fn scalar(s: &str) -> Value {
 
 /// Parses `KEY=a,b,c` or `KEY=range(start,stop[,step])`. Values are JSON when they
 /// parse as JSON (numbers, booleans), text otherwise.
-pub fn parse_axis(spec: &str) -> Result<Axis, String> {
+pub fn parse_axis(spec: &str) -> Result<Axis, Error> {
+    parse_axis_text(spec).map_err(Error::Sweep)
+}
+
+fn parse_axis_text(spec: &str) -> Result<Axis, String> {
     let Some((key, list)) = spec.split_once('=') else {
         return Err(format!("'{spec}' is not key=values"));
     };
@@ -101,7 +106,11 @@ fn range(key: &str, args: &str) -> Result<Vec<Value>, String> {
 }
 
 /// Every combination, the first axis varying slowest; a key given twice is an error.
-pub fn combinations(axes: &[Axis]) -> Result<Vec<Vec<(String, Value)>>, String> {
+pub fn combinations(axes: &[Axis]) -> Result<Vec<Vec<(String, Value)>>, Error> {
+    combinations_text(axes).map_err(Error::Sweep)
+}
+
+fn combinations_text(axes: &[Axis]) -> Result<Vec<Vec<(String, Value)>>, String> {
     for (i, a) in axes.iter().enumerate() {
         if axes[..i].iter().any(|b| b.key == a.key) {
             return Err(format!("-p {} is given twice", a.key));
@@ -167,7 +176,7 @@ mod tests {
             ("x=range(5,1)", "is empty"),
             ("x=range(0,1e9)", "more than 10000 values"),
         ] {
-            let e = parse_axis(spec).unwrap_err();
+            let e = parse_axis(spec).unwrap_err().to_string();
             assert!(e.contains(needle), "{spec}: {e}");
         }
     }
@@ -181,11 +190,17 @@ mod tests {
         assert_eq!(c[1], [("a".into(), json!(1)), ("b".into(), json!("y"))]);
         assert_eq!(c[5], [("a".into(), json!(2)), ("b".into(), json!("z"))]);
         let twice = [parse_axis("a=1").unwrap(), parse_axis("a=2").unwrap()];
-        assert!(combinations(&twice).unwrap_err().contains("given twice"));
+        assert!(combinations(&twice)
+            .unwrap_err()
+            .to_string()
+            .contains("given twice"));
         let big = [
             parse_axis("a=range(200)").unwrap(),
             parse_axis("b=range(200)").unwrap(),
         ];
-        assert!(combinations(&big).unwrap_err().contains("more than"));
+        assert!(combinations(&big)
+            .unwrap_err()
+            .to_string()
+            .contains("more than"));
     }
 }

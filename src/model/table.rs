@@ -106,7 +106,7 @@ pub struct Table {
 pub struct RunRow<'a> {
     pub run_id: &'a str,
     pub stage: &'a str,
-    pub started_at: &'a str,
+    pub started_at: super::time::Timestamp,
     pub state: &'a str,
     pub params: &'a std::collections::BTreeMap<String, Value>,
     pub metrics: &'a std::collections::BTreeMap<String, Value>,
@@ -117,7 +117,7 @@ impl<'a> RunRow<'a> {
         RunRow {
             run_id: &m.run_id,
             stage: &m.stage,
-            started_at: &m.started_at,
+            started_at: m.started_at,
             state,
             params: &m.params_used,
             metrics: &m.metrics,
@@ -172,7 +172,11 @@ impl Table {
 
     /// The index of a column named exactly, or by its short name (`lr` for
     /// `params.lr`, `precision` for `metrics.precision`) when that is unambiguous.
-    pub fn column(&self, name: &str) -> Result<usize, String> {
+    pub fn column(&self, name: &str) -> Result<usize, super::error::Error> {
+        self.column_text(name).map_err(super::error::Error::Column)
+    }
+
+    fn column_text(&self, name: &str) -> Result<usize, String> {
         if let Some(i) = self.columns.iter().position(|c| c == name) {
             return Ok(i);
         }
@@ -248,12 +252,17 @@ pub struct Condition {
     pub value: Cell,
 }
 
-pub fn parse_condition(s: &str) -> Result<Condition, String> {
+pub fn parse_condition(s: &str) -> Result<Condition, super::error::Error> {
     for op in [">=", "<=", "!=", "==", ">", "<", "="] {
         if let Some(i) = s.find(op) {
             let column = s[..i].trim();
             let value = s[i + op.len()..].trim();
-            if column.is_empty() || value.is_empty() {
+            // `f1>>0.5`, `f1=>1`, `a<=` are typos, not a comparison with a text value.
+            if column.is_empty()
+                || value.is_empty()
+                || value.starts_with(['<', '>', '=', '!'])
+                || column.ends_with(['<', '>', '=', '!'])
+            {
                 break;
             }
             let op: &'static str = if op == "==" { "=" } else { op };
@@ -264,9 +273,7 @@ pub fn parse_condition(s: &str) -> Result<Condition, String> {
             });
         }
     }
-    Err(format!(
-        "'{s}' is not a condition like 'precision>0.5' or 'stage=train'"
-    ))
+    Err(super::error::Error::Condition(s.to_string()))
 }
 
 impl Condition {
@@ -365,6 +372,11 @@ mod tests {
             .holds(&Cell::Number(0.5)));
         assert!(parse_condition("nonsense").is_err());
         assert!(parse_condition(">3").is_err());
+        for typo in ["f1>>0.5", "f1=>1", "f1<<2", "f1>=", "f1!!=3", "a==>1"] {
+            assert!(parse_condition(typo).is_err(), "{typo}");
+        }
+        assert!(parse_condition("f1>=0.5").is_ok());
+        assert!(parse_condition("stage!=train").is_ok());
     }
 
     #[test]

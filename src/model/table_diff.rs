@@ -2,6 +2,7 @@
 //! or changed, with every changed cell as old → new and, for numbers, the absolute
 //! and relative change and whether it is better or worse.
 
+use super::error::Error;
 use super::table::{Cell, Direction};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -18,22 +19,22 @@ pub struct Keyed {
 
 /// Parses CSV text (the csv crate: quoted commas and newlines are fine); ragged rows
 /// and non-UTF-8 input are errors naming the line.
-pub fn parse_csv(name: &str, bytes: &[u8]) -> Result<Keyed, String> {
-    let text =
-        std::str::from_utf8(bytes).map_err(|_| format!("{name} is not UTF-8 text (binary?)"))?;
+pub fn parse_csv(name: &str, bytes: &[u8]) -> Result<Keyed, Error> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| Error::Table(format!("{name} is not UTF-8 text (binary?)")))?;
     let mut r = csv::ReaderBuilder::new()
         .flexible(false)
         .from_reader(text.as_bytes());
     let columns: Vec<String> = r
         .headers()
-        .map_err(|e| format!("{name}: {e}"))?
+        .map_err(|e| Error::Table(format!("{name}: {e}")))?
         .iter()
         .map(str::to_string)
         .collect();
     let mut rows = Vec::new();
     let mut lines = Vec::new();
     for rec in r.records() {
-        let rec = rec.map_err(|e| format!("{name}: {e}"))?;
+        let rec = rec.map_err(|e| Error::Table(format!("{name}: {e}")))?;
         lines.push(rec.position().map_or(0, |p| p.line()));
         rows.push(rec);
     }
@@ -132,15 +133,15 @@ pub struct RowChange {
     pub cells: Vec<CellChange>,
 }
 
-pub fn index(k: &Keyed, key_col: usize, side: &str) -> Result<HashMap<String, usize>, String> {
+pub fn index(k: &Keyed, key_col: usize, side: &str) -> Result<HashMap<String, usize>, Error> {
     let mut seen: HashMap<String, usize> = HashMap::new();
     for (i, row) in k.rows.iter().enumerate() {
         let key = row[key_col].to_string();
         if let Some(first) = seen.insert(key.clone(), i) {
-            return Err(format!(
+            return Err(Error::Table(format!(
                 "{side}: key '{key}' appears twice, on lines {} and {}",
                 k.lines[first], k.lines[i]
-            ));
+            )));
         }
     }
     Ok(seen)
@@ -152,17 +153,17 @@ pub fn diff(
     new: &Keyed,
     key: &str,
     directions: &BTreeMap<String, Direction>,
-) -> Result<Vec<RowChange>, String> {
+) -> Result<Vec<RowChange>, Error> {
     let ko = old
         .columns
         .iter()
         .position(|c| c == key)
-        .ok_or(format!("the old table has no key column '{key}'"))?;
+        .ok_or_else(|| Error::Table(format!("the old table has no key column '{key}'")))?;
     let kn = new
         .columns
         .iter()
         .position(|c| c == key)
-        .ok_or(format!("the new table has no key column '{key}'"))?;
+        .ok_or_else(|| Error::Table(format!("the new table has no key column '{key}'")))?;
     let io = index(old, ko, "old")?;
     let inew = index(new, kn, "new")?;
     let columns = union_columns(&old.columns, &new.columns);
@@ -356,16 +357,21 @@ mod tests {
     #[test]
     fn bad_tables_are_named() {
         let dup = k("run_id,x\na,1\nb,2\na,3\n");
-        let e = diff(&dup, &dup, "run_id", &BTreeMap::new()).unwrap_err();
+        let e = diff(&dup, &dup, "run_id", &BTreeMap::new())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("'a' appears twice, on lines 2 and 4"), "{e}");
         assert!(parse_csv("r.csv", b"a,b\n1,2,3\n")
             .unwrap_err()
+            .to_string()
             .contains("r.csv"));
         assert!(parse_csv("bin.csv", &[0xff, 0xfe, 0])
             .unwrap_err()
+            .to_string()
             .contains("not UTF-8"));
         assert!(diff(&k("a\n1\n"), &k("a\n1\n"), "run_id", &BTreeMap::new())
             .unwrap_err()
+            .to_string()
             .contains("no key column"));
     }
 }

@@ -3,6 +3,7 @@
 //! sides changed differently, or a row one side changed and the other deleted, is a
 //! true conflict, written between conflict markers with both versions.
 
+use super::error::Error;
 use super::table::BASE_COLUMNS;
 use super::table_diff::{index, union_columns, Keyed};
 use std::collections::HashMap;
@@ -32,7 +33,7 @@ struct Side<'a> {
 }
 
 impl<'a> Side<'a> {
-    fn new(table: &'a Keyed, columns: &[String], key: &str, name: &str) -> Result<Self, String> {
+    fn new(table: &'a Keyed, columns: &[String], key: &str, name: &str) -> Result<Self, Error> {
         let rows = if table.columns.is_empty() {
             HashMap::new() // an empty file: no common ancestor, or a new table
         } else {
@@ -40,7 +41,7 @@ impl<'a> Side<'a> {
                 .columns
                 .iter()
                 .position(|c| c == key)
-                .ok_or(format!("{name} has no key column '{key}'"))?;
+                .ok_or_else(|| Error::Table(format!("{name} has no key column '{key}'")))?;
             index(table, k, name)?
         };
         Ok(Side {
@@ -117,13 +118,13 @@ pub fn merge(
     theirs: &Keyed,
     key: &str,
     marker: usize,
-) -> Result<Merged, String> {
+) -> Result<Merged, Error> {
     let columns = merged_columns(ours, theirs);
     let n = columns.len();
     let key_col = columns
         .iter()
         .position(|c| c == key)
-        .ok_or(format!("neither side has the key column '{key}'"))?;
+        .ok_or_else(|| Error::Table(format!("neither side has the key column '{key}'")))?;
     let o = Side::new(base, &columns, key, "the common ancestor")?;
     let a = Side::new(ours, &columns, key, "ours")?;
     let b = Side::new(theirs, &columns, key, "theirs")?;
@@ -315,7 +316,9 @@ mod tests {
     #[test]
     fn duplicate_keys_are_named() {
         let dup = k("run_id,x\na,1\na,2\n");
-        let e = merge(&k(""), &dup, &k("run_id,x\n"), "run_id", 7).unwrap_err();
+        let e = merge(&k(""), &dup, &k("run_id,x\n"), "run_id", 7)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("'a' appears twice"), "{e}");
     }
 }

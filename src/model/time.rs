@@ -1,5 +1,9 @@
-//! UTC calendar arithmetic for run ids and timestamps, so that no date crate is needed
-//! for the two fixed formats we write.
+//! UTC time for run ids and records: calendar arithmetic for the two fixed formats we
+//! write (so no date crate is needed), and `Timestamp`, the one type records hold a
+//! time in. Times are compared as instants, never as strings.
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt;
 
 /// Calendar date and time of day in UTC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +65,23 @@ impl UtcDateTime {
             + i64::from(self.millis)
     }
 
+    /// Reads exactly `YYYY-MM-DDTHH:MM:SSZ` or `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+    pub fn parse_rfc3339(s: &str) -> Option<UtcDateTime> {
+        let b = s.as_bytes();
+        let shape = |pattern: &[u8]| {
+            b.len() == pattern.len()
+                && b.iter().zip(pattern).all(|(c, p)| match p {
+                    b'9' => c.is_ascii_digit(),
+                    other => c == other,
+                })
+        };
+        if shape(b"9999-99-99T99:99:99Z") || shape(b"9999-99-99T99:99:99.999Z") {
+            UtcDateTime::parse(s)
+        } else {
+            None
+        }
+    }
+
     /// Reads `YYYY-MM-DDTHH:MM:SS[.mmm]Z` and the compact `YYYYMMDDTHHMMSSZ`.
     pub fn parse(s: &str) -> Option<UtcDateTime> {
         let digits: String = s.chars().filter(char::is_ascii_digit).collect();
@@ -82,8 +103,64 @@ impl UtcDateTime {
             && (1..=31).contains(&t.day)
             && t.hour < 24
             && t.minute < 60
-            && t.second < 61;
+            && t.second < 60
+            // 31 February and the like do not survive the round trip
+            && UtcDateTime::from_unix_millis(t.unix_millis()) == t;
         valid.then_some(t)
+    }
+}
+
+/// An instant, to the millisecond, written in records as RFC 3339 in UTC
+/// (`2026-03-08T14:22:33.120Z`). Ordered by time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(i64);
+
+impl Timestamp {
+    pub const fn from_unix_millis(ms: i64) -> Timestamp {
+        Timestamp(ms)
+    }
+
+    pub fn unix_millis(self) -> i64 {
+        self.0
+    }
+
+    pub fn parse(s: &str) -> Result<Timestamp, super::error::Error> {
+        UtcDateTime::parse_rfc3339(s)
+            .map(|t| Timestamp(t.unix_millis()))
+            .ok_or_else(|| super::error::Error::Timestamp {
+                text: s.to_string(),
+            })
+    }
+
+    /// `YYYY-MM-DD`.
+    pub fn date(self) -> String {
+        self.to_string()[..10].to_string()
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&UtcDateTime::from_unix_millis(self.0).rfc3339())
+    }
+}
+
+impl std::str::FromStr for Timestamp {
+    type Err = super::error::Error;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Timestamp::parse(s)
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Timestamp::parse(&s).map_err(serde::de::Error::custom)
     }
 }
 
@@ -128,6 +205,35 @@ mod tests {
         assert_eq!(UtcDateTime::parse("20261128T054128Z"), Some(t));
         assert_eq!(UtcDateTime::parse("2026-13-01T00:00:00Z"), None);
         assert_eq!(UtcDateTime::parse("yesterday"), None);
+    }
+
+    #[test]
+    fn timestamps_order_as_instants_and_parse_strictly() {
+        let a = Timestamp::parse("2026-03-08T14:22:33.120Z").unwrap();
+        let b = Timestamp::parse("2026-03-08T14:22:33Z").unwrap();
+        assert!(b < a, "compared as times, not as text");
+        assert_eq!(b.to_string(), "2026-03-08T14:22:33.000Z");
+        assert_eq!(a.date(), "2026-03-08");
+        assert_eq!(
+            serde_json::to_string(&a).unwrap(),
+            "\"2026-03-08T14:22:33.120Z\""
+        );
+        // "9" sorts after "1" as text, yet 09:00 is earlier than 10:00
+        let nine = Timestamp::parse("2026-03-08T09:00:00Z").unwrap();
+        let ten = Timestamp::parse("2026-03-08T10:00:00Z").unwrap();
+        assert!(nine < ten);
+        for bad in [
+            "2026-03-08 14:22:33Z",
+            "2026-03-08T14:22:33",
+            "2026-02-30T00:00:00Z",
+            "2026-03-08T14:22:33.1Z",
+            "20260308T142233Z",
+            "2026-03-08T24:00:00Z",
+            "",
+        ] {
+            assert!(Timestamp::parse(bad).is_err(), "{bad}");
+            assert!(serde_json::from_str::<Timestamp>(&format!("\"{bad}\"")).is_err());
+        }
     }
 
     #[test]

@@ -2,8 +2,9 @@
 //! `GIT_INDEX_FILE`, so plain `commit`, `commit -a` and `commit <paths>` all work),
 //! a blob at a revision, the staged changes, and the `workbench-narrative` attribute.
 
-use super::Store;
-use crate::error::{Error, Result};
+use super::error::{Error, Result};
+use super::{id, Store};
+use crate::model::ObjectId;
 use git2::{AttrCheckFlags, AttrValue, Delta, DiffOptions};
 use std::path::Path;
 
@@ -103,7 +104,7 @@ impl Store {
             .repo
             .revparse_single(rev)
             .and_then(|o| o.peel_to_tree())
-            .map_err(|e| Error::input(format!("cannot resolve '{rev}': {}", e.message())))?;
+            .map_err(|e| bad_revision(rev, e))?;
         let mut out = Vec::new();
         tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
             if entry.kind() == Some(git2::ObjectType::Blob) {
@@ -121,7 +122,7 @@ impl Store {
             .repo
             .revparse_single(rev)
             .and_then(|o| o.peel_to_tree())
-            .map_err(|e| Error::input(format!("cannot resolve '{rev}': {}", e.message())))?;
+            .map_err(|e| bad_revision(rev, e))?;
         match tree.get_path(Path::new(path)) {
             Ok(e) => self
                 .repo
@@ -196,7 +197,10 @@ impl Store {
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .spawn()
-            .map_err(|e| Error::input(format!("cannot run git check-attr: {e}")))?;
+            .map_err(|e| Error::Tool {
+                what: "cannot run git check-attr".into(),
+                message: e.to_string(),
+            })?;
         let mut input = Vec::new();
         for p in &paths {
             input.extend_from_slice(p.as_bytes());
@@ -204,15 +208,16 @@ impl Store {
         }
         let mut stdin = child.stdin.take().expect("piped stdin");
         let writer = std::thread::spawn(move || std::io::Write::write_all(&mut stdin, &input));
-        let out = child
-            .wait_with_output()
-            .map_err(|e| Error::input(format!("git check-attr failed: {e}")))?;
+        let out = child.wait_with_output().map_err(|e| Error::Tool {
+            what: "git check-attr failed".into(),
+            message: e.to_string(),
+        })?;
         let _ = writer.join();
         if !out.status.success() {
-            return Err(Error::input(format!(
-                "git check-attr --source={rev} failed: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            )));
+            return Err(Error::Tool {
+                what: format!("git check-attr --source={rev} failed"),
+                message: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            });
         }
         // Output: path NUL attribute NUL value NUL, repeated.
         let fields: Vec<&[u8]> = out.stdout.split(|b| *b == 0).collect();
@@ -225,18 +230,18 @@ impl Store {
 }
 
 impl Store {
-    /// The full id of the commit `rev` names.
-    pub fn resolve_commit(&self, rev: &str) -> Result<String> {
+    /// The commit `rev` names.
+    pub fn resolve_commit(&self, rev: &str) -> Result<ObjectId> {
         self.repo
             .revparse_single(rev)
             .and_then(|o| o.peel_to_commit())
-            .map(|c| c.id().to_string())
-            .map_err(|e| Error::input(format!("cannot resolve '{rev}': {}", e.message())))
+            .map(|c| id(c.id()))
+            .map_err(|e| bad_revision(rev, e))
     }
 
     /// Commits reachable from `tip` but not from `base` (merges included), oldest first;
     /// just `tip` without a base.
-    pub fn commits_in_range(&self, base: Option<&str>, tip: &str) -> Result<Vec<String>> {
+    pub fn commits_in_range(&self, base: Option<&str>, tip: &str) -> Result<Vec<ObjectId>> {
         let tip_id = self.resolve_commit(tip)?;
         let Some(base) = base else {
             return Ok(vec![tip_id]);
@@ -247,26 +252,35 @@ impl Store {
             .revwalk()
             .map_err(Error::git("cannot walk the history"))?;
         walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)
-            .and_then(|_| walk.push(git2::Oid::from_str(&tip_id)?))
-            .and_then(|_| walk.hide(git2::Oid::from_str(&base_id)?))
+            .and_then(|_| walk.push(super::oid(tip_id)))
+            .and_then(|_| walk.hide(super::oid(base_id)))
             .map_err(Error::git(format!("cannot walk {base}..{tip}")))?;
-        walk.map(|r| {
-            r.map(|o| o.to_string())
-                .map_err(Error::git("cannot walk the history"))
-        })
-        .collect()
+        walk.map(|r| r.map(id).map_err(Error::git("cannot walk the history")))
+            .collect()
     }
 }
 
 /// A file found on the first-parent history: the commit that has it, and its content.
-pub type FoundBlob = (String, Vec<u8>);
+pub type FoundBlob = (ObjectId, Vec<u8>);
+
+fn bad_revision(rev: &str, e: git2::Error) -> Error {
+    if e.code() == git2::ErrorCode::UnbornBranch {
+        return Error::UnbornBranch {
+            what: format!("cannot resolve '{rev}'"),
+        };
+    }
+    Error::BadRevision {
+        rev: rev.to_string(),
+        message: e.message().to_string(),
+    }
+}
 
 impl Store {
     fn tree_of(&self, rev: &str) -> Result<git2::Tree<'_>> {
         self.repo
             .revparse_single(rev)
             .and_then(|o| o.peel_to_tree())
-            .map_err(|e| Error::input(format!("cannot resolve '{rev}': {}", e.message())))
+            .map_err(|e| bad_revision(rev, e))
     }
 
     /// The names of the directories directly under `dir` in the tree of `rev`.
@@ -297,7 +311,7 @@ impl Store {
             .repo
             .revparse_single(rev)
             .and_then(|o| o.peel_to_commit())
-            .map_err(|e| Error::input(format!("cannot resolve '{rev}': {}", e.message())))?;
+            .map_err(|e| bad_revision(rev, e))?;
         let mut found: Vec<Option<FoundBlob>> = vec![None; wanted.len()];
         let mut open: Vec<usize> = (0..wanted.len()).collect();
         while !open.is_empty() {
@@ -313,7 +327,7 @@ impl Store {
                 match tree.get_path(&Path::new(dir).join(file)) {
                     Ok(e) => match self.repo.find_blob(e.id()) {
                         Ok(b) => {
-                            found[i] = Some((commit.id().to_string(), b.content().to_vec()));
+                            found[i] = Some((id(commit.id()), b.content().to_vec()));
                             false
                         }
                         Err(_) => true,

@@ -1,17 +1,28 @@
 //! The git configuration `init` writes: notes rewriting and remote fetch refspecs.
 
+use super::error::{Error, Result};
 use super::refs::{fetch_refspecs, NOTES_REF};
-use super::Store;
-use crate::error::{Error, Result};
+use super::{id, Store};
+use crate::model::ObjectId;
+
+/// What `init` did to one configuration key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ConfigAction {
+    Added,
+    /// Replaced `previous`.
+    Set,
+    Unchanged,
+}
 
 /// One configuration change `init` made or found already in place.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ConfigChange {
     pub key: String,
     pub value: String,
-    /// `"added"`, `"set"` (replacing `previous`) or `"unchanged"`.
-    pub action: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: ConfigAction,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous: Option<String>,
 }
 
@@ -130,7 +141,11 @@ fn ensure_multivar(cfg: &mut git2::Config, key: &str, value: &str) -> Result<Con
     Ok(ConfigChange {
         key: key.to_string(),
         value: value.to_string(),
-        action: if present { "unchanged" } else { "added" },
+        action: if present {
+            ConfigAction::Unchanged
+        } else {
+            ConfigAction::Added
+        },
         previous: None,
     })
 }
@@ -146,11 +161,11 @@ fn ensure_single(cfg: &mut git2::Config, key: &str, value: &str) -> Result<Confi
         key: key.to_string(),
         value: value.to_string(),
         action: if unchanged {
-            "unchanged"
+            ConfigAction::Unchanged
         } else if previous.is_some() {
-            "set"
+            ConfigAction::Set
         } else {
-            "added"
+            ConfigAction::Added
         },
         previous: previous.filter(|_| !unchanged),
     })
@@ -165,7 +180,7 @@ impl Store {
     }
 
     /// Stages every file (honouring .gitignore) and commits on HEAD. For `demo`.
-    pub fn commit_all(&self, message: &str) -> Result<git2::Oid> {
+    pub fn commit_all(&self, message: &str) -> Result<ObjectId> {
         let ctx = || "cannot commit the example files".to_string();
         let mut index = self.repo.index().map_err(Error::git(ctx()))?;
         index
@@ -177,10 +192,13 @@ impl Store {
             .and_then(|t| self.repo.find_tree(t))
             .map_err(Error::git(ctx()))?;
         let sig = self.signature()?;
-        let parent = self.head().and_then(|(c, _)| self.repo.find_commit(c).ok());
+        let parent = self
+            .head()
+            .and_then(|(c, _)| self.repo.find_commit(super::oid(c)).ok());
         let parents: Vec<&git2::Commit> = parent.iter().collect();
         self.repo
             .commit(Some("HEAD"), &sig, &sig, message, &tree, &parents)
+            .map(id)
             .map_err(Error::git(ctx()))
     }
 }
@@ -210,10 +228,7 @@ impl Store {
             get("GIT_AUTHOR_EMAIL", "user.email"),
         ) {
             (Some(n), Some(e)) => Ok((n, e)),
-            _ => Err(Error::input(
-                "no git identity configured: decisions are recorded under user.name and user.email",
-            )
-            .hint("git config user.name \"Your Name\" && git config user.email you@example.com")),
+            _ => Err(Error::NoIdentity),
         }
     }
 
@@ -223,12 +238,15 @@ impl Store {
         let format = self
             .config_string("gpg.format")
             .unwrap_or_else(|| "openpgp".to_string());
-        let key = self.config_string("user.signingKey").ok_or_else(|| {
-            Error::input("signing was requested but no signing key is configured (user.signingKey)")
-                .hint(
-                    "git config user.signingKey ~/.ssh/id_ed25519.pub && git config gpg.format ssh",
-                )
-        })?;
+        let key = self
+            .config_string("user.signingKey")
+            .ok_or_else(|| Error::Signing {
+                message: "signing was requested but no signing key is configured (user.signingKey)"
+                    .into(),
+                hint:
+                    "git config user.signingKey ~/.ssh/id_ed25519.pub && git config gpg.format ssh"
+                        .into(),
+            })?;
         let program = match format.as_str() {
             "ssh" => self
                 .config_string("gpg.ssh.program")

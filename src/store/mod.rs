@@ -1,31 +1,53 @@
 //! The only module that touches git. Rules it keeps:
-//! * objects are written first and refs moved last, with compare-and-swap, so a crash
-//!   or a concurrent writer never leaves a half-written record;
+//! * objects are written first and refs moved last, through the one compare-and-swap
+//!   primitive (`cas`), so a crash or a concurrent writer never leaves a half-written
+//!   record;
 //! * every workbench ref gets a reflog;
-//! * "not found" is an `Option`, everything else a typed `Error` naming the object.
+//! * "not found" is an `Option`, everything else a typed `Error` naming the object;
+//! * records read from git are parsed through `model::record`, and libgit2's types
+//!   stay in here: callers see `ObjectId`.
 
+mod cas;
 pub mod content;
+mod error;
+pub mod gitcli;
 mod gitconfig;
 mod notes;
+mod notes_tree;
 pub mod refs;
 mod remote;
 mod runs;
 mod snapshot;
 mod transitions;
 
-pub use gitconfig::ConfigChange;
+pub use error::{Error, GitCause, RemoteProblem, Result};
+#[cfg(test)]
+pub use git2::ErrorCode as GitCode;
+pub use gitconfig::{ConfigAction, ConfigChange};
 pub use remote::{MergeReport, PushResult};
 pub use runs::{NewRun, RecordFile, RunRef, Transition};
 pub use snapshot::Snapshot;
-pub use transitions::NewTransition;
+pub use transitions::{NewTransition, Signer, CONFLICT_FILE};
 
-use crate::error::{Error, Result};
-use git2::{ErrorCode, Repository};
+use crate::model::ObjectId;
+use git2::{ErrorCode, Oid, Repository};
 use std::path::{Path, PathBuf};
 
 /// A git repository opened for workbench records.
 pub struct Store {
     repo: Repository,
+}
+
+/// libgit2's id of an `ObjectId`.
+pub(crate) fn oid(id: ObjectId) -> Oid {
+    Oid::from_bytes(id.as_bytes()).expect("20 bytes")
+}
+
+/// The `ObjectId` of a libgit2 id.
+pub(crate) fn id(o: Oid) -> ObjectId {
+    let mut b = [0u8; 20];
+    b.copy_from_slice(&o.as_bytes()[..20]);
+    ObjectId::from_bytes(b)
 }
 
 impl Store {
@@ -61,11 +83,10 @@ impl Store {
     pub fn workdir(&self, command: &str) -> Result<PathBuf> {
         match self.repo.workdir() {
             Some(w) => Ok(w.to_path_buf()),
-            None => Err(Error::input(format!(
-                "'{command}' needs a working tree, but {} is a bare repository",
-                self.repo.path().display()
-            ))
-            .hint("run it in a clone with a working tree")),
+            None => Err(Error::Bare {
+                command: command.to_string(),
+                path: self.repo.path().to_path_buf(),
+            }),
         }
     }
 
@@ -78,12 +99,17 @@ impl Store {
         self.repo.commondir()
     }
 
+    /// Where workbench keeps caches and temporary files: `<common dir>/workbench`.
+    pub fn private_dir(&self) -> PathBuf {
+        self.common_dir().join("workbench")
+    }
+
     pub fn is_bare(&self) -> bool {
         self.repo.is_bare()
     }
 
     /// The commit HEAD points at and the branch name, if any.
-    pub fn head(&self) -> Option<(git2::Oid, Option<String>)> {
+    pub fn head(&self) -> Option<(ObjectId, Option<String>)> {
         let head = self.repo.head().ok()?;
         let oid = head.peel_to_commit().ok()?.id();
         let branch = if head.is_branch() {
@@ -91,7 +117,7 @@ impl Store {
         } else {
             None
         };
-        Some((oid, branch))
+        Some((id(oid), branch))
     }
 
     /// The identity records are written under: git's env variables, then `user.*`.
@@ -106,39 +132,48 @@ impl Store {
         let name = get("GIT_COMMITTER_NAME", "user.name").unwrap_or_else(|| "git-workbench".into());
         let email = get("GIT_COMMITTER_EMAIL", "user.email")
             .unwrap_or_else(|| "git-workbench@localhost".into());
-        git2::Signature::now(&name, &email).map_err(Error::git("invalid committer identity"))
+        git2::Signature::now(&name, &email).map_err(|source| Error::BadIdentity {
+            identity: format!("{name} <{email}>"),
+            source,
+        })
     }
 
-    fn empty_tree(&self) -> Result<git2::Oid> {
+    fn empty_tree(&self) -> Result<Oid> {
         self.repo
             .treebuilder(None)
             .and_then(|b| b.write())
             .map_err(Error::git("cannot write the empty tree"))
+    }
+
+    fn find_commit(&self, commit: Oid, what: impl FnOnce() -> String) -> Result<git2::Commit<'_>> {
+        self.repo.find_commit(commit).map_err(|source| Error::Git {
+            context: what(),
+            source,
+        })
     }
 }
 
 fn open_error(e: git2::Error, path: &Path) -> Error {
     let msg = e.message();
     if msg.contains("extensions.refstorage") {
-        return Error::input(format!(
-            "the repository at {} uses the reftable ref format, which git-workbench cannot read yet",
-            path.display()
-        ))
-        .hint("use a repository with the default 'files' ref format (git init --ref-format=files)");
+        return Error::Unsupported {
+            path: path.to_path_buf(),
+            what: "the reftable ref format",
+            hint:
+                "use a repository with the default 'files' ref format (git init --ref-format=files)",
+        };
     }
     if msg.contains("objectformat") || msg.contains("object format") {
-        return Error::input(format!(
-            "the repository at {} uses SHA-256 object ids, which git-workbench cannot read yet",
-            path.display()
-        ))
-        .hint("use a SHA-1 repository (git init --object-format=sha1)");
+        return Error::Unsupported {
+            path: path.to_path_buf(),
+            what: "SHA-256 object ids",
+            hint: "use a SHA-1 repository (git init --object-format=sha1)",
+        };
     }
     if e.code() == ErrorCode::NotFound {
-        return Error::input(format!(
-            "not a git repository (or any parent up to the file system root): {}",
-            path.display()
-        ))
-        .hint("run 'git init' first, or cd into a repository");
+        return Error::NotARepository {
+            path: path.to_path_buf(),
+        };
     }
     Error::Git {
         context: format!("cannot open the repository at {}", path.display()),
@@ -146,115 +181,47 @@ fn open_error(e: git2::Error, path: &Path) -> Error {
     }
 }
 
-impl Store {
-    /// Creates `name` only if it does not exist, atomically. libgit2's own create-only
-    /// mode (`force = false`) checks for the ref *before* taking its lock, so two
-    /// racing creators can both succeed and one write is lost; comparing against the
-    /// zero id happens under the lock. A ref that exists fails with `Modified`.
-    fn create_ref_exclusive(
-        &self,
-        name: &str,
-        oid: git2::Oid,
-        msg: &str,
-    ) -> Result<(), git2::Error> {
-        self.repo
-            .reference_matching(name, oid, true, git2::Oid::ZERO_SHA1, msg)
-            .map(|_| ())
+#[cfg(test)]
+pub(crate) mod testing {
+    //! Temporary repositories for the store's unit tests.
+    use super::*;
+
+    /// A fresh repository with one commit on `main`.
+    pub fn temp_store() -> (tempfile::TempDir, Store) {
+        let d = tempfile::tempdir().unwrap();
+        let store = Store::init(d.path()).unwrap();
+        {
+            let mut cfg = store.repo.config().unwrap();
+            cfg.set_str("user.name", "Test").unwrap();
+            cfg.set_str("user.email", "test@example.com").unwrap();
+        }
+        std::fs::write(d.path().join("file.txt"), "hello\n").unwrap();
+        store.commit_all("initial").unwrap();
+        (d, store)
     }
-}
 
-/// A ref lock older than this was left by a writer that died (kill -9, power loss):
-/// workbench and git hold a ref's lock for milliseconds, and git itself gives up
-/// waiting for one after 100 ms (`core.filesRefLockTimeout`).
-const STALE_LOCK: std::time::Duration = std::time::Duration::from_secs(5);
-
-impl Store {
-    /// Removes `<ref>.lock` when it is stale, so one killed writer does not block every
-    /// later one. Removal is serialised by an advisory lock (released by the kernel
-    /// even on kill -9) and re-checks the same file under it, so two cleaners cannot
-    /// remove a fresh lock a third writer took in between. True when a lock was removed.
-    fn clear_stale_lock(&self, refname: &str) -> bool {
-        let lock = self.common_dir().join(format!("{refname}.lock"));
-        let stale = |m: &std::fs::Metadata| {
-            m.modified()
-                .ok()
-                .and_then(|t| t.elapsed().ok())
-                .is_some_and(|age| age >= STALE_LOCK)
-        };
-        let Ok(first) = std::fs::metadata(&lock) else {
-            return false;
-        };
-        if !stale(&first) {
-            return false;
-        }
-        let dir = self.common_dir().join("workbench");
-        let _ = std::fs::create_dir_all(&dir);
-        let Ok(guard) = std::fs::File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(dir.join("lock-cleanup"))
-        else {
-            return false;
-        };
-        if guard.lock().is_err() {
-            return false;
-        }
-        let removed = match std::fs::metadata(&lock) {
-            Ok(now) if stale(&now) && same_file(&first, &now) => {
-                std::fs::remove_file(&lock).is_ok()
-            }
-            _ => false,
-        };
-        let _ = guard.unlock();
-        removed
+    /// A bare repository next to `store`'s, added to it as remote `origin`.
+    pub fn with_remote(d: &Path, store: &Store) -> PathBuf {
+        let bare = d.join("origin.git");
+        Repository::init_bare(&bare).unwrap();
+        store.repo.remote("origin", bare.to_str().unwrap()).unwrap();
+        bare
     }
-}
 
-#[cfg(unix)]
-fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    a.dev() == b.dev() && a.ino() == b.ino()
-}
-
-#[cfg(not(unix))]
-fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
-    a.modified().ok() == b.modified().ok() && a.len() == b.len()
-}
-
-impl Store {
-    /// In a compare-and-swap loop: after a lost race on `refname`, clears a stale lock
-    /// or waits a little, and gives the error back when it was not a race.
-    fn wait_to_retry(
-        &self,
-        e: git2::Error,
-        refname: &str,
-        attempt: u32,
-    ) -> Result<(), git2::Error> {
-        if !is_contention(&e) {
-            return Err(e);
+    /// A second clone of `bare`, as a teammate has it.
+    pub fn clone_of(bare: &Path, dir: &Path) -> Store {
+        let repo = Repository::clone(bare.to_str().unwrap(), dir).unwrap();
+        {
+            let mut cfg = repo.config().unwrap();
+            cfg.set_str("user.name", "Mate").unwrap();
+            cfg.set_str("user.email", "mate@example.com").unwrap();
         }
-        if !self.clear_stale_lock(refname) {
-            backoff(attempt);
-        }
-        Ok(())
+        Store { repo }
     }
-}
 
-/// True for errors a compare-and-swap loop should retry.
-fn is_contention(e: &git2::Error) -> bool {
-    matches!(
-        e.code(),
-        ErrorCode::Locked | ErrorCode::Modified | ErrorCode::Exists
-    ) || e.message().contains("lock")
-}
-
-/// Sleeps a little longer on each attempt, with jitter so writers spread out.
-fn backoff(attempt: u32) {
-    use std::hash::{BuildHasher, RandomState};
-    let jitter = RandomState::new().hash_one(attempt) % 1000;
-    let cap_us = 500u64 << attempt.min(6);
-    std::thread::sleep(std::time::Duration::from_micros(
-        cap_us / 2 + jitter * cap_us / 2000,
-    ));
+    impl Store {
+        pub fn raw(&self) -> &Repository {
+            &self.repo
+        }
+    }
 }

@@ -1,5 +1,7 @@
 //! Names of the refs git-workbench writes, in one place.
 
+use crate::model::{RunId, StageName};
+
 /// Prefix of run records: `refs/workbench/runs/<stage>/<run-id>`.
 pub const RUNS_PREFIX: &str = "refs/workbench/runs/";
 /// Index of each stage's current approved run: `refs/workbench/approved/<stage>`.
@@ -16,11 +18,12 @@ pub fn run_ref(stage: &str, run_id: &str) -> String {
     format!("{RUNS_PREFIX}{stage}/{run_id}")
 }
 
-/// Splits a run ref into `(stage, run_id)`.
-pub fn parse_run_ref(name: &str) -> Option<(&str, &str)> {
+/// Splits a run ref into its stage and run id; a ref whose parts are not a valid
+/// stage name and run id is not a run ref.
+pub fn parse_run_ref(name: &str) -> Option<(StageName, RunId)> {
     let rest = name.strip_prefix(RUNS_PREFIX)?;
     let (stage, id) = rest.split_once('/')?;
-    (!id.contains('/')).then_some((stage, id))
+    Some((StageName::new(stage).ok()?, RunId::new(id).ok()?))
 }
 
 /// Fetch refspecs `init` adds for a remote: tracking namespaces only, never a
@@ -40,8 +43,17 @@ mod tests {
     fn run_refs_round_trip() {
         let r = run_ref("train", "20260308T142233Z-3f2a");
         assert_eq!(r, "refs/workbench/runs/train/20260308T142233Z-3f2a");
-        assert_eq!(parse_run_ref(&r), Some(("train", "20260308T142233Z-3f2a")));
+        let (stage, id) = parse_run_ref(&r).unwrap();
+        assert_eq!(
+            (stage.as_str(), id.as_str()),
+            ("train", "20260308T142233Z-3f2a")
+        );
         assert_eq!(parse_run_ref("refs/workbench/runs/x"), None);
         assert_eq!(parse_run_ref("refs/heads/main"), None);
+        assert_eq!(
+            parse_run_ref("refs/workbench/runs/a/b/20260308T142233Z-3f2a"),
+            None
+        );
+        assert_eq!(parse_run_ref("refs/workbench/runs/train/notarunid"), None);
     }
 }

@@ -3,37 +3,49 @@
 //! `manifest.json`, `log.txt`, the stored output files under `outputs/`, and the
 //! `snapshot` tree of the working state the run executed on.
 
+use super::cas::{Cas, RefUpdate};
+use super::error::{Error, Result};
 use super::refs::{parse_run_ref, run_ref, RUNS_PREFIX};
-use super::Store;
-use crate::error::{Error, Result};
-use crate::model::event::{event_of_message, record_message};
-use crate::model::manifest::RunManifest;
+use super::{id, oid, Store};
+use crate::model::event::{record_message, Trailers};
+use crate::model::manifest::{RunManifest, RunStatus};
+use crate::model::record::Record;
 use crate::model::state::RunEvent;
+use crate::model::{ObjectId, RunId, StageName};
 use git2::{FileMode, Oid};
 use std::path::{Path, PathBuf};
 
 /// A run ref as listed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunRef {
-    pub stage: String,
-    pub run_id: String,
+    pub stage: StageName,
+    pub run_id: RunId,
     /// The newest record commit of the run.
-    pub tip: Oid,
+    pub tip: ObjectId,
 }
 
 impl RunRef {
     pub fn ref_name(&self) -> String {
         run_ref(&self.stage, &self.run_id)
     }
+
+    /// The same run, its tip moved to `tip`.
+    pub fn at(&self, tip: ObjectId) -> RunRef {
+        RunRef {
+            tip,
+            ..self.clone()
+        }
+    }
 }
 
 /// One state transition: a commit on a run ref.
 #[derive(Debug, Clone)]
 pub struct Transition {
-    pub commit: Oid,
+    pub commit: ObjectId,
     pub event: Option<RunEvent>,
     pub summary: String,
     pub author: String,
+    /// Commit time, seconds since the epoch.
     pub time: i64,
 }
 
@@ -44,7 +56,7 @@ pub struct NewRun<'a> {
     pub log: &'a [u8],
     /// Outputs to store: repository-relative path and file on disk.
     pub outputs: Vec<(String, PathBuf)>,
-    pub snapshot_tree: Oid,
+    pub snapshot_tree: ObjectId,
 }
 
 impl Store {
@@ -54,8 +66,9 @@ impl Store {
     /// `refs/workbench/runs/` directly, as git does: libgit2 would parse and index
     /// every packed ref of the repository first, which dominated `status` with ten
     /// thousand runs. Loose refs win over packed ones. Anything unusual (a symbolic
-    /// ref, `GIT_NAMESPACE`) falls back to libgit2's listing.
-    pub fn list_runs(&self, stage: Option<&str>) -> Result<Vec<RunRef>> {
+    /// ref, `GIT_NAMESPACE`) falls back to libgit2's listing. Refs whose names are not
+    /// a valid stage and run id are not runs and are left out.
+    pub fn list_runs(&self, stage: Option<&StageName>) -> Result<Vec<RunRef>> {
         let prefix = match stage {
             Some(s) => format!("{RUNS_PREFIX}{s}/"),
             None => RUNS_PREFIX.to_string(),
@@ -84,11 +97,11 @@ impl Store {
             let (Ok(name), Some(tip)) = (r.name(), r.target()) else {
                 continue;
             };
-            if let Some((st, id)) = parse_run_ref(name) {
+            if let Some((stage, run_id)) = parse_run_ref(name) {
                 out.push(RunRef {
-                    stage: st.to_string(),
-                    run_id: id.to_string(),
-                    tip,
+                    stage,
+                    run_id,
+                    tip: id(tip),
                 });
             }
         }
@@ -96,29 +109,26 @@ impl Store {
     }
 
     /// The run ref of `stage`/`run_id`, if it exists.
-    pub fn find_run(&self, stage: &str, run_id: &str) -> Result<Option<RunRef>> {
-        match self.repo.refname_to_id(&run_ref(stage, run_id)) {
+    pub fn find_run(&self, stage: &StageName, run_id: &RunId) -> Result<Option<RunRef>> {
+        let name = run_ref(stage, run_id);
+        match self.repo.refname_to_id(&name) {
             Ok(tip) => Ok(Some(RunRef {
-                stage: stage.to_string(),
-                run_id: run_id.to_string(),
-                tip,
+                stage: stage.clone(),
+                run_id: run_id.clone(),
+                tip: id(tip),
             })),
             Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
-            Err(e) => Err(Error::Git {
-                context: format!("cannot read {}", run_ref(stage, run_id)),
-                source: e,
-            }),
+            Err(e) => Err(Error::git(format!("cannot read {name}"))(e)),
         }
     }
 
     /// A file of a record commit's tree, if present.
-    pub fn record_file(&self, commit: Oid, path: &str) -> Result<Option<Vec<u8>>> {
+    pub fn record_file(&self, commit: ObjectId, path: &str) -> Result<Option<Vec<u8>>> {
         let tree = self
-            .repo
-            .find_commit(commit)
-            .and_then(|c| c.tree())
+            .find_commit(oid(commit), || format!("cannot read run record {commit}"))?
+            .tree()
             .map_err(Error::git(format!("cannot read run record {commit}")))?;
-        let entry = match tree.get_path(std::path::Path::new(path)) {
+        let entry = match tree.get_path(Path::new(path)) {
             Ok(e) => e,
             Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(None),
             Err(e) => return Err(Error::git(format!("cannot read {path} of {commit}"))(e)),
@@ -129,28 +139,38 @@ impl Store {
         Ok(Some(blob.content().to_vec()))
     }
 
-    /// The manifest of a record commit.
-    pub fn read_manifest(&self, commit: Oid) -> Result<RunManifest> {
-        let bytes = self
-            .record_file(commit, "manifest.json")?
-            .ok_or_else(|| Error::input(format!("run record {commit} has no manifest.json")))?;
-        RunManifest::from_json(&bytes)
-            .map_err(|e| Error::input(format!("manifest.json of run record {commit}: {e}")))
+    /// A record of a record commit, checked against its schema, if present.
+    pub fn read_record<R: Record>(&self, commit: ObjectId) -> Result<Option<R>> {
+        match self.record_file(commit, R::FILE)? {
+            None => Ok(None),
+            Some(bytes) => crate::model::record::parse(&bytes)
+                .map(Some)
+                .map_err(Error::record(format!("run record {commit}"))),
+        }
     }
 
-    /// The transitions of a run, oldest first.
-    pub fn history(&self, tip: Oid) -> Result<Vec<Transition>> {
+    /// The manifest of a record commit.
+    pub fn read_manifest(&self, commit: ObjectId) -> Result<RunManifest> {
+        self.read_record(commit)?.ok_or_else(|| Error::Record {
+            object: format!("run record {commit}"),
+            source: crate::model::Error::Record {
+                file: RunManifest::FILE,
+                why: "missing".to_string(),
+            },
+        })
+    }
+
+    /// The transitions of a run, oldest first (first parents: a conflict merge's
+    /// other side is kept in its record, not listed here).
+    pub fn history(&self, tip: ObjectId) -> Result<Vec<Transition>> {
         let mut out = Vec::new();
-        let mut next = Some(tip);
-        while let Some(oid) = next {
-            let c = self
-                .repo
-                .find_commit(oid)
-                .map_err(Error::git(format!("cannot read run record {oid}")))?;
+        let mut next = Some(oid(tip));
+        while let Some(o) = next {
+            let c = self.find_commit(o, || format!("cannot read run record {o}"))?;
             let message = c.message().unwrap_or_default();
             out.push(Transition {
-                commit: oid,
-                event: event_of_message(message),
+                commit: id(o),
+                event: Trailers::parse(message).event,
                 summary: c.summary().ok().flatten().unwrap_or("").to_string(),
                 author: format!(
                     "{} <{}>",
@@ -165,18 +185,20 @@ impl Store {
         Ok(out)
     }
 
+    /// The trailers of a record commit: its event, stage and run.
+    pub fn trailers(&self, commit: ObjectId) -> Result<Trailers> {
+        let c = self.find_commit(oid(commit), || format!("cannot read run record {commit}"))?;
+        Ok(Trailers::parse(c.message().unwrap_or_default()))
+    }
+
     /// The newest event of a run.
-    pub fn latest_event(&self, tip: Oid) -> Result<Option<RunEvent>> {
-        let c = self
-            .repo
-            .find_commit(tip)
-            .map_err(Error::git(format!("cannot read run record {tip}")))?;
-        Ok(event_of_message(c.message().unwrap_or_default()))
+    pub fn latest_event(&self, tip: ObjectId) -> Result<Option<RunEvent>> {
+        Ok(self.trailers(tip)?.event)
     }
 
     /// Writes the first record of a run and creates its ref (create-only, with a
     /// reflog). Returns the record commit.
-    pub fn create_run(&self, new: &NewRun) -> Result<Oid> {
+    pub fn create_run(&self, new: &NewRun) -> Result<ObjectId> {
         let m = new.manifest;
         let ctx = || format!("cannot write the record of run {}", m.run_id);
         let repo = &self.repo;
@@ -185,12 +207,12 @@ impl Store {
             .map_err(Error::git(ctx()))?;
         let log_blob = repo.blob(new.log).map_err(Error::git(ctx()))?;
         let mut root = repo.treebuilder(None).map_err(Error::git(ctx()))?;
-        for (name, oid, mode) in [
+        for (name, o, mode) in [
             ("manifest.json", manifest_blob, FileMode::Blob),
             ("log.txt", log_blob, FileMode::Blob),
-            ("snapshot", new.snapshot_tree, FileMode::Tree),
+            ("snapshot", oid(new.snapshot_tree), FileMode::Tree),
         ] {
-            root.insert(name, oid, mode.into())
+            root.insert(name, o, mode.into())
                 .map_err(Error::git(ctx()))?;
         }
         if !new.outputs.is_empty() {
@@ -214,8 +236,8 @@ impl Store {
         let tree_id = root.write().map_err(Error::git(ctx()))?;
         let tree = repo.find_tree(tree_id).map_err(Error::git(ctx()))?;
         let event = match m.status {
-            crate::model::manifest::RunStatus::Executed => RunEvent::Executed,
-            crate::model::manifest::RunStatus::Failed => RunEvent::Failed,
+            RunStatus::Executed => RunEvent::Executed,
+            RunStatus::Failed => RunEvent::Failed,
         };
         let summary = format!("command: {}\nexit code: {}", m.command, m.exit_code);
         let message = record_message(event, &m.stage, &m.run_id, &summary);
@@ -224,24 +246,16 @@ impl Store {
             .commit(None, &sig, &sig, &message, &tree, &[])
             .map_err(Error::git(ctx()))?;
         let name = run_ref(&m.stage, &m.run_id);
-        repo.reference_ensure_log(&name)
-            .map_err(Error::git(format!("cannot create the reflog of {name}")))?;
-        match self.create_ref_exclusive(&name, commit, &format!("workbench: {event}")) {
-            Ok(()) => Ok(commit),
-            Err(e)
-                if matches!(
-                    e.code(),
-                    git2::ErrorCode::Exists | git2::ErrorCode::Modified
-                ) =>
-            {
-                Err(Error::refused(format!(
-                    "{name} already exists; run ids must be unique"
-                )))
-            }
-            Err(e) => Err(Error::Git {
-                context: format!("cannot create {name}"),
-                source: e,
+        match self.compare_and_swap(
+            &[RefUpdate::new(&name, None, commit)],
+            &format!("workbench: {event}"),
+        ) {
+            Ok(()) => Ok(id(commit)),
+            Err(Cas::Moved { .. } | Cas::Locked { .. }) => Err(Error::Exists {
+                refname: name,
+                why: "run ids must be unique",
             }),
+            Err(Cas::Failed(e)) => Err(e),
         }
     }
 }
@@ -286,11 +300,11 @@ fn read_files_backend(common: &Path, prefix: &str) -> Option<Vec<RunRef>> {
         found
             .into_iter()
             .filter_map(|(name, tip)| {
-                let (stage, id) = parse_run_ref(&name)?;
+                let (stage, run_id) = parse_run_ref(&name)?;
                 Some(RunRef {
-                    stage: stage.to_string(),
-                    run_id: id.to_string(),
-                    tip,
+                    stage,
+                    run_id,
+                    tip: id(tip),
                 })
             })
             .collect(),
@@ -341,12 +355,11 @@ pub struct RecordFile {
 
 impl Store {
     /// Every file under `dir` (`outputs`, `snapshot`) of a record commit.
-    pub fn record_files(&self, commit: Oid, dir: &str) -> Result<Vec<RecordFile>> {
+    pub fn record_files(&self, commit: ObjectId, dir: &str) -> Result<Vec<RecordFile>> {
         let ctx = || format!("cannot read {dir}/ of run record {commit}");
         let tree = self
-            .repo
-            .find_commit(commit)
-            .and_then(|c| c.tree())
+            .find_commit(oid(commit), ctx)?
+            .tree()
             .map_err(Error::git(ctx()))?;
         let sub = match tree.get_path(std::path::Path::new(dir)) {
             Ok(e) => self.repo.find_tree(e.id()).map_err(Error::git(ctx()))?,

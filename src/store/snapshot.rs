@@ -2,17 +2,18 @@
 //! file as it is on disk, uncommitted edits included. It is built on an in-memory copy
 //! of the index and never written back, so the user's index is untouched.
 
-use super::Store;
-use crate::error::{Error, Result};
-use git2::{Oid, Status, StatusOptions};
+use super::error::{Error, Result};
+use super::{id, Store};
+use crate::model::ObjectId;
+use git2::{Status, StatusOptions};
 use std::path::Path;
 
 /// The code state a run executed on.
 #[derive(Debug, Clone)]
 pub struct Snapshot {
-    pub head: Option<Oid>,
+    pub head: Option<ObjectId>,
     pub branch: Option<String>,
-    pub tree: Oid,
+    pub tree: ObjectId,
     /// The working state differs from HEAD's tree.
     pub dirty: bool,
 }
@@ -24,8 +25,7 @@ impl Store {
         let workdir = self.workdir("run")?;
         let mut index = self.repo.index().map_err(Error::git(ctx()))?;
         if index.has_conflicts() {
-            return Err(Error::input("the index has unresolved merge conflicts")
-                .hint("resolve them (git status) before running a stage"));
+            return Err(Error::IndexConflicts);
         }
         let mut opts = StatusOptions::new();
         opts.include_untracked(false)
@@ -54,9 +54,10 @@ impl Store {
         let head = self.head();
         let head_tree = head
             .as_ref()
-            .and_then(|(c, _)| self.repo.find_commit(*c).ok())
+            .and_then(|(c, _)| self.repo.find_commit(super::oid(*c)).ok())
             .map(|c| c.tree_id());
         let dirty = head_tree != Some(tree);
+        let tree = id(tree);
         let (head, branch) = match head {
             Some((c, b)) => (Some(c), b),
             None => (None, None),

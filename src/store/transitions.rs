@@ -1,18 +1,20 @@
 //! State transitions: one new commit on a run's ref per transition, moved with
-//! compare-and-swap so two concurrent transitions of one run never both succeed.
-//! An approval also moves `refs/workbench/approved/<stage>`, the index of each
-//! stage's current approved run, under the same locks.
+//! compare-and-swap from the tip the caller read, so two concurrent transitions of one
+//! run never both succeed. An approval also moves `refs/workbench/approved/<stage>`,
+//! the index of each stage's current approved run, in the same swap.
 
+use super::cas::{Cas, RefUpdate};
+use super::error::{Error, Result};
 use super::refs::{approved_ref, run_ref};
 use super::runs::RunRef;
-use super::Store;
-use crate::error::{Error, Result};
+use super::{id, oid, Store};
 use crate::model::event::record_message;
 use crate::model::state::RunEvent;
-use git2::{ErrorCode, FileMode, Oid};
+use crate::model::{ObjectId, StageName};
+use git2::FileMode;
 
 /// Turns a commit buffer into an armored signature.
-pub type Signer<'a> = dyn Fn(&[u8]) -> Result<String> + 'a;
+pub type Signer<'a> = dyn Fn(&[u8]) -> std::result::Result<String, crate::exec::Error> + 'a;
 
 /// A transition to write.
 pub struct NewTransition<'a> {
@@ -25,36 +27,69 @@ pub struct NewTransition<'a> {
     pub author: Option<(String, String)>,
     /// Produces an armored signature for a commit buffer, when the commit is signed.
     pub signer: Option<&'a Signer<'a>>,
-    /// For approvals: the stage's approved-run index and the value it must have now.
-    pub approved_index: Option<Option<Oid>>,
+    /// For approvals: the value the stage's approved-run index must have now.
+    pub approved_index: Option<Option<ObjectId>>,
 }
 
-/// The file a conflict merge commit adds to a run record (see `remote.rs`).
+/// The file a conflict merge commit adds to a run record (see `remote`).
 pub const CONFLICT_FILE: &str = "conflict.json";
 
 fn concurrent(run: &RunRef) -> Error {
-    Error::refused(format!(
-        "run {} of stage {} changed while this transition was being written; nothing was recorded",
-        run.run_id, run.stage
-    ))
-    .hint(format!(
-        "see its current state with 'git workbench show {}'",
-        run.run_id
-    ))
+    Error::Concurrent {
+        message: format!(
+            "run {} of stage {} changed while this transition was being written; nothing was recorded",
+            run.run_id, run.stage
+        ),
+        hint: format!(
+            "see its current state with 'git workbench show {}'",
+            run.run_id
+        ),
+    }
 }
 
 impl Store {
     /// Writes a transition commit on top of the run's current tip and moves the ref(s).
-    pub fn append_transition(&self, t: &NewTransition) -> Result<Oid> {
-        let repo = &self.repo;
+    pub fn append_transition(&self, t: &NewTransition) -> Result<ObjectId> {
+        let commit = self.transition_commit(t)?;
         let name = run_ref(&t.run.stage, &t.run.run_id);
+        let reflog = format!("workbench: {}", t.event);
+        let mut updates = vec![RefUpdate::new(&name, Some(oid(t.run.tip)), commit)];
+        if let Some(expected) = t.approved_index {
+            updates.push(RefUpdate::new(
+                approved_ref(&t.run.stage),
+                expected.map(oid),
+                commit,
+            ));
+        }
+        // A lock left by a killed writer would otherwise refuse every later decision.
+        for u in &updates {
+            self.clear_stale_lock(&u.name);
+        }
+        match self.compare_and_swap(&updates, &reflog) {
+            Ok(()) => Ok(id(commit)),
+            Err(Cas::Moved { name: moved }) if moved != name => Err(Error::Concurrent {
+                message: format!(
+                    "another run of stage {} was approved while this approval was being written; nothing was recorded",
+                    t.run.stage
+                ),
+                hint: format!("see 'git workbench status {}'", t.run.stage),
+            }),
+            Err(Cas::Moved { .. } | Cas::Locked { .. }) => Err(concurrent(t.run)),
+            Err(Cas::Failed(e)) => Err(e),
+        }
+    }
+
+    /// The commit of a transition: the run's tree with the new files, signed when a
+    /// signer is given. Only objects are written here.
+    fn transition_commit(&self, t: &NewTransition) -> Result<git2::Oid> {
+        let repo = &self.repo;
         let ctx = || {
             format!(
                 "cannot write the {} record of run {}",
                 t.event, t.run.run_id
             )
         };
-        let tip = repo.find_commit(t.run.tip).map_err(Error::git(ctx()))?;
+        let tip = self.find_commit(oid(t.run.tip), ctx)?;
         let base = tip.tree().map_err(Error::git(ctx()))?;
         let mut builder = repo.treebuilder(Some(&base)).map_err(Error::git(ctx()))?;
         if base.get_name(CONFLICT_FILE).is_some() {
@@ -83,110 +118,59 @@ impl Store {
             .map_err(Error::git(ctx()))?;
         let committer = self.signature()?;
         let author = match &t.author {
-            Some((n, e)) => git2::Signature::now(n, e).map_err(Error::git("invalid identity"))?,
+            Some((n, e)) => git2::Signature::now(n, e).map_err(|source| Error::BadIdentity {
+                identity: format!("{n} <{e}>"),
+                source,
+            })?,
             None => committer.clone(),
         };
         let message = record_message(t.event, &t.run.stage, &t.run.run_id, &t.summary);
-        let commit = match t.signer {
+        match t.signer {
             None => repo
                 .commit(None, &author, &committer, &message, &tree, &[&tip])
-                .map_err(Error::git(ctx()))?,
+                .map_err(Error::git(ctx())),
             Some(sign) => {
                 let buf = repo
                     .commit_create_buffer(&author, &committer, &message, &tree, &[&tip])
                     .map_err(Error::git(ctx()))?;
                 let armor = sign(&buf)?;
-                let text = std::str::from_utf8(&buf)
-                    .map_err(|_| Error::input("the commit to sign is not UTF-8"))?;
+                let text = std::str::from_utf8(&buf).map_err(|_| Error::Signing {
+                    message: "the commit to sign is not UTF-8".into(),
+                    hint: "check the identity and message for invalid bytes".into(),
+                })?;
                 repo.commit_signed(text, &armor, None)
-                    .map_err(Error::git(ctx()))?
-            }
-        };
-        let reflog = format!("workbench: {}", t.event);
-        // A lock left by a killed writer would otherwise refuse every later decision.
-        self.clear_stale_lock(&name);
-        if t.approved_index.is_some() {
-            self.clear_stale_lock(&approved_ref(&t.run.stage));
-        }
-        repo.reference_ensure_log(&name)
-            .map_err(Error::git(format!("cannot create the reflog of {name}")))?;
-        match t.approved_index {
-            None => match repo.reference_matching(&name, commit, true, t.run.tip, &reflog) {
-                Ok(_) => Ok(commit),
-                Err(e)
-                    if matches!(
-                        e.code(),
-                        ErrorCode::Modified | ErrorCode::Locked | ErrorCode::NotFound
-                    ) =>
-                {
-                    Err(concurrent(t.run))
-                }
-                Err(e) => Err(Error::git(format!("cannot move {name}"))(e)),
-            },
-            Some(expected) => {
-                let index = approved_ref(&t.run.stage);
-                repo.reference_ensure_log(&index)
-                    .map_err(Error::git(format!("cannot create the reflog of {index}")))?;
-                let mut tx = repo.transaction().map_err(Error::git(ctx()))?;
-                for r in [&name, &index] {
-                    match tx.lock_ref(r) {
-                        Ok(()) => {}
-                        Err(e) if e.code() == ErrorCode::Locked => return Err(concurrent(t.run)),
-                        Err(e) => return Err(Error::git(format!("cannot lock {r}"))(e)),
-                    }
-                }
-                // Compare while both locks are held.
-                let run_now = repo.refname_to_id(&name).ok();
-                let index_now = repo.refname_to_id(&index).ok();
-                if run_now != Some(t.run.tip) {
-                    return Err(concurrent(t.run));
-                }
-                if index_now != expected {
-                    return Err(Error::refused(format!(
-                        "another run of stage {} was approved while this approval was being written; nothing was recorded",
-                        t.run.stage
-                    ))
-                    .hint(format!("see 'git workbench status {}'", t.run.stage)));
-                }
-                tx.set_target(&name, commit, None, &reflog)
-                    .and_then(|_| tx.set_target(&index, commit, None, &reflog))
-                    .and_then(|_| tx.commit())
-                    .map_err(Error::git(ctx()))?;
-                Ok(commit)
+                    .map_err(Error::git(ctx()))
             }
         }
     }
 
     /// The stage's current approved run, from `refs/workbench/approved/<stage>`.
     /// The index is trusted only when it points at the tip of the run it names.
-    pub fn approved_run(&self, stage: &str) -> Result<Option<RunRef>> {
+    pub fn approved_run(&self, stage: &StageName) -> Result<Option<RunRef>> {
         let Ok(target) = self.repo.refname_to_id(&approved_ref(stage)) else {
             return Ok(None);
         };
         let Ok(commit) = self.repo.find_commit(target) else {
             return Ok(None);
         };
-        let message = commit.message().unwrap_or_default();
-        let run_id = message
-            .lines()
-            .rev()
-            .find_map(|l| l.strip_prefix("Workbench-Run: "))
-            .map(str::trim);
-        let Some(run_id) = run_id else {
+        let trailers = crate::model::event::Trailers::parse(commit.message().unwrap_or_default());
+        let Some(run_id) = trailers.run else {
             return Ok(None);
         };
-        Ok(self.find_run(stage, run_id)?.filter(|r| r.tip == target))
+        Ok(self
+            .find_run(stage, &run_id)?
+            .filter(|r| r.tip == id(target)))
     }
 
     /// The raw value of the approved-run index of a stage.
-    pub fn approved_index(&self, stage: &str) -> Option<Oid> {
-        self.repo.refname_to_id(&approved_ref(stage)).ok()
+    pub fn approved_index(&self, stage: &StageName) -> Option<ObjectId> {
+        self.repo.refname_to_id(&approved_ref(stage)).ok().map(id)
     }
 
     /// The armored signature and signed payload of a record commit, if signed.
-    pub fn commit_signature(&self, commit: Oid) -> Option<(Vec<u8>, Vec<u8>)> {
+    pub fn commit_signature(&self, commit: ObjectId) -> Option<(Vec<u8>, Vec<u8>)> {
         self.repo
-            .extract_signature(&commit, None)
+            .extract_signature(&oid(commit), None)
             .ok()
             .map(|(sig, payload)| (sig.to_vec(), payload.to_vec()))
     }

@@ -1,0 +1,227 @@
+//! Merging a remote's run refs: create, fast-forward, or keep both histories of a run
+//! two clones moved differently as a `conflict` merge commit.
+
+use super::super::cas::{Cas, RefUpdate};
+use super::super::error::{Error, Result};
+use super::super::refs::{parse_run_ref, run_ref, RUNS_PREFIX};
+use super::super::transitions::CONFLICT_FILE;
+use super::super::{id, Store};
+use super::{tracking_runs, MergeReport};
+use crate::model::decision::{ConflictRecord, ConflictSide, CONFLICT_SCHEMA};
+use crate::model::event::{record_message, Trailers};
+use crate::model::state::RunEvent;
+use crate::model::{RunId, StageName};
+use git2::{FileMode, Oid};
+
+/// What one run's merge did.
+enum Merged {
+    Created,
+    FastForwarded,
+    Unchanged,
+    Conflict,
+}
+
+impl Store {
+    pub(super) fn merge_runs(&self, remote: &str, report: &mut MergeReport) -> Result<()> {
+        let prefix = tracking_runs(remote);
+        for (name, theirs) in self.refs_under(&prefix)? {
+            let local = format!("{RUNS_PREFIX}{}", &name[prefix.len()..]);
+            // A tracking ref that is not a valid stage and run id names no run.
+            let Some((stage, run_id)) = parse_run_ref(&local) else {
+                continue;
+            };
+            match self.merge_run(&stage, &run_id, theirs, remote)? {
+                Merged::Created => report.created += 1,
+                Merged::FastForwarded => report.fast_forwarded += 1,
+                Merged::Unchanged => report.unchanged += 1,
+                Merged::Conflict => report.conflicts.push(format!("{stage}/{run_id}")),
+            }
+        }
+        Ok(())
+    }
+
+    fn merge_run(
+        &self,
+        stage: &StageName,
+        run_id: &RunId,
+        theirs: Oid,
+        remote: &str,
+    ) -> Result<Merged> {
+        let name = run_ref(stage, run_id);
+        let msg = format!("workbench: merged from {remote}");
+        let what = format!("it was not merged from {remote}");
+        self.retry(&name, &what, || {
+            let ours = self.repo.refname_to_id(&name).ok();
+            let (new, merged) = match ours {
+                None => (theirs, Merged::Created),
+                Some(o) if o == theirs || self.descends(o, theirs) => {
+                    return Ok(Ok(Merged::Unchanged))
+                }
+                Some(o) if self.descends(theirs, o) => (theirs, Merged::FastForwarded),
+                Some(o) => (
+                    self.conflict_commit(stage, run_id, o, theirs, remote)?,
+                    Merged::Conflict,
+                ),
+            };
+            match self.compare_and_swap(&[RefUpdate::new(&name, ours, new)], &msg) {
+                Ok(()) => Ok(Ok(merged)),
+                Err(Cas::Failed(e)) => Err(e),
+                Err(lost) => Ok(Err(lost)),
+            }
+        })
+    }
+
+    /// A merge commit of two diverged run histories: files both sides agree on stay;
+    /// the others go under `ours/` and `theirs/`, decisions (approval, feedback) leave
+    /// the top level, and `conflict.json` says what each side last did.
+    fn conflict_commit(
+        &self,
+        stage: &StageName,
+        run_id: &RunId,
+        ours: Oid,
+        theirs: Oid,
+        remote: &str,
+    ) -> Result<Oid> {
+        let ctx = || format!("cannot merge the diverged histories of run {run_id}");
+        let repo = &self.repo;
+        let (oc, tc) = (self.find_commit(ours, ctx)?, self.find_commit(theirs, ctx)?);
+        let (ot, tt) = (
+            oc.tree().map_err(Error::git(ctx()))?,
+            tc.tree().map_err(Error::git(ctx()))?,
+        );
+        let mut top = repo.treebuilder(Some(&ot)).map_err(Error::git(ctx()))?;
+        let mut ours_dir = repo.treebuilder(None).map_err(Error::git(ctx()))?;
+        let mut theirs_dir = repo.treebuilder(None).map_err(Error::git(ctx()))?;
+        let mut names: Vec<String> = Vec::new();
+        for t in [&ot, &tt] {
+            for e in t.iter() {
+                if let Ok(n) = e.name() {
+                    if !names.iter().any(|x| x == n) {
+                        names.push(n.to_string());
+                    }
+                }
+            }
+        }
+        for n in &names {
+            let (a, b) = (ot.get_name(n), tt.get_name(n));
+            if a.as_ref().map(|e| e.id()) == b.as_ref().map(|e| e.id()) {
+                continue;
+            }
+            if let Some(e) = &a {
+                ours_dir
+                    .insert(n, e.id(), e.filemode())
+                    .map_err(Error::git(ctx()))?;
+            }
+            if let Some(e) = &b {
+                theirs_dir
+                    .insert(n, e.id(), e.filemode())
+                    .map_err(Error::git(ctx()))?;
+                if a.is_none() && !is_decision(n) {
+                    top.insert(n, e.id(), e.filemode())
+                        .map_err(Error::git(ctx()))?;
+                }
+            }
+            if is_decision(n) && top.get(n).ok().flatten().is_some() {
+                top.remove(n).map_err(Error::git(ctx()))?;
+            }
+        }
+        let event = |c: &git2::Commit| {
+            Trailers::parse(c.message().unwrap_or_default())
+                .event
+                .map_or("unknown", RunEvent::as_str)
+                .to_string()
+        };
+        let conflict = ConflictRecord {
+            schema: CONFLICT_SCHEMA.into(),
+            stage: stage.clone(),
+            run_id: run_id.clone(),
+            remote: remote.to_string(),
+            ours: ConflictSide {
+                commit: id(ours),
+                event: event(&oc),
+            },
+            theirs: ConflictSide {
+                commit: id(theirs),
+                event: event(&tc),
+            },
+        };
+        let blob = repo
+            .blob(crate::model::record::to_json(&conflict).as_bytes())
+            .map_err(Error::git(ctx()))?;
+        top.insert(CONFLICT_FILE, blob, FileMode::Blob.into())
+            .map_err(Error::git(ctx()))?;
+        for (dir, b) in [("ours", ours_dir), ("theirs", theirs_dir)] {
+            if !b.is_empty() {
+                let id = b.write().map_err(Error::git(ctx()))?;
+                top.insert(dir, id, FileMode::Tree.into())
+                    .map_err(Error::git(ctx()))?;
+            }
+        }
+        let tree = repo
+            .find_tree(top.write().map_err(Error::git(ctx()))?)
+            .map_err(Error::git(ctx()))?;
+        let summary = format!(
+            "diverged: ours {} ({ours}), theirs from {remote} {} ({theirs}); a new decision resolves it",
+            conflict.ours.event, conflict.theirs.event
+        );
+        let message = record_message(RunEvent::Conflict, stage, run_id, &summary);
+        let sig = self.signature()?;
+        repo.commit(None, &sig, &sig, &message, &tree, &[&oc, &tc])
+            .map_err(Error::git(ctx()))
+    }
+}
+
+fn is_decision(name: &str) -> bool {
+    matches!(name, "approval.json" | "feedback.json")
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::decision::ConflictRecord;
+    use crate::model::state::RunEvent;
+    use crate::store::remote::tests::{a_run, decide, team};
+
+    #[test]
+    fn new_behind_and_diverged_runs() {
+        let t = team();
+        let run = a_run(&t.ours, "20260308T142233Z-0001");
+        t.ours.push_records("origin").unwrap();
+        t.theirs.fetch_records("origin").unwrap();
+        let r = t.theirs.merge_records("origin").unwrap();
+        assert_eq!((r.created, r.unchanged), (1, 0));
+        let r = t.theirs.merge_records("origin").unwrap();
+        assert_eq!((r.created, r.unchanged), (0, 1), "idempotent");
+
+        // ours moves on: theirs fast-forwards
+        let reviewed = decide(&t.ours, &run, RunEvent::Reviewed);
+        t.ours.push_records("origin").unwrap();
+        t.theirs.fetch_records("origin").unwrap();
+        assert_eq!(t.theirs.merge_records("origin").unwrap().fast_forwarded, 1);
+
+        // both decide differently: a conflict commit with both parents
+        let theirs_run = t.theirs.find_run(&run.stage, &run.run_id).unwrap().unwrap();
+        decide(&t.theirs, &theirs_run, RunEvent::Rejected);
+        decide(&t.ours, &reviewed, RunEvent::Approved);
+        t.theirs.push_records("origin").unwrap();
+        t.ours.fetch_records("origin").unwrap();
+        let r = t.ours.merge_records("origin").unwrap();
+        assert_eq!(r.conflicts, [format!("train/{}", run.run_id)]);
+        let merged = t.ours.find_run(&run.stage, &run.run_id).unwrap().unwrap();
+        assert_eq!(
+            t.ours.latest_event(merged.tip).unwrap(),
+            Some(RunEvent::Conflict)
+        );
+        let c: ConflictRecord = t.ours.read_record(merged.tip).unwrap().unwrap();
+        assert_eq!(c.schema, "workbench/conflict/v1");
+        assert_eq!(
+            (c.ours.event.as_str(), c.theirs.event.as_str()),
+            ("approved", "rejected")
+        );
+        let commit = t
+            .ours
+            .raw()
+            .find_commit(crate::store::oid(merged.tip))
+            .unwrap();
+        assert_eq!(commit.parent_count(), 2);
+    }
+}

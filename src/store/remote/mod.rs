@@ -1,0 +1,184 @@
+//! Sharing records between clones. Transport is the system `git` (`transport`), so
+//! every credential helper and ssh setting works; merging is done here, with the same
+//! rules as local writes: objects first, refs moved with compare-and-swap, nothing
+//! ever overwritten.
+//!
+//! * Run refs (`merge_runs`): a missing one is created, a behind one fast-forwarded,
+//!   and two that diverged (two clones made different transitions) get a merge commit
+//!   keeping both histories, whose event is `conflict` until a human decides again.
+//! * The notes index (`merge_notes`): a set union of JSON lines per annotated commit
+//!   (git's `cat_sort_uniq`), malformed lines dropped with a warning, never the good
+//!   ones.
+//! * The approved-run index (`merge_approved`): taken from the remote when it names a
+//!   run whose local tip it matches and the local index is missing, stale, or an
+//!   older approval.
+
+mod merge_approved;
+mod merge_notes;
+mod merge_runs;
+mod transport;
+
+pub use transport::PushResult;
+
+use super::error::Result;
+use super::Store;
+
+/// What merging a remote's records changed locally.
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MergeReport {
+    pub created: usize,
+    pub fast_forwarded: usize,
+    pub unchanged: usize,
+    /// Runs whose histories diverged: `stage/run-id`.
+    pub conflicts: Vec<String>,
+    pub notes_lines_added: usize,
+    /// Malformed note lines skipped: `note on <commit> from <remote>, line N: ...`.
+    pub bad_note_lines: Vec<String>,
+    /// Stages whose approved-run index moved.
+    pub approved_updated: Vec<String>,
+}
+
+impl MergeReport {
+    /// Adds what a later merge (after a push was retried) changed.
+    pub fn absorb(&mut self, r: MergeReport) {
+        self.created += r.created;
+        self.fast_forwarded += r.fast_forwarded;
+        self.unchanged += r.unchanged;
+        self.conflicts.extend(r.conflicts);
+        self.notes_lines_added += r.notes_lines_added;
+        self.bad_note_lines.extend(r.bad_note_lines);
+        self.approved_updated.extend(r.approved_updated);
+    }
+}
+
+fn tracking_runs(remote: &str) -> String {
+    format!("refs/workbench/remotes/{remote}/runs/")
+}
+
+fn tracking_approved(remote: &str) -> String {
+    format!("refs/workbench/remotes/{remote}/approved/")
+}
+
+fn tracking_notes(remote: &str) -> String {
+    format!("refs/notes/remotes/{remote}/workbench")
+}
+
+impl Store {
+    /// Merges the tracking refs of `remote` into the local records.
+    pub fn merge_records(&self, remote: &str) -> Result<MergeReport> {
+        let mut report = MergeReport::default();
+        self.merge_runs(remote, &mut report)?;
+        self.merge_notes(remote, &mut report)?;
+        self.merge_approved(remote, &mut report)?;
+        Ok(report)
+    }
+
+    /// Every ref under `prefix` with its target.
+    fn refs_under(&self, prefix: &str) -> Result<Vec<(String, git2::Oid)>> {
+        let mut out = Vec::new();
+        let refs = self
+            .repo
+            .references_glob(&format!("{prefix}*"))
+            .map_err(super::Error::git(format!("cannot list {prefix}*")))?;
+        for r in refs.flatten() {
+            if let (Ok(name), Some(oid)) = (r.name(), r.target()) {
+                out.push((name.to_string(), oid));
+            }
+        }
+        Ok(out)
+    }
+
+    fn descends(&self, commit: git2::Oid, ancestor: git2::Oid) -> bool {
+        self.repo
+            .graph_descendant_of(commit, ancestor)
+            .unwrap_or(false)
+    }
+}
+
+#[cfg(test)]
+pub(super) mod tests {
+    //! Two clones and a bare remote, built with libgit2 and driven through the store.
+    use crate::model::manifest::RunManifest;
+    use crate::model::{RunId, StageName};
+    use crate::store::testing::{clone_of, temp_store, with_remote};
+    use crate::store::{NewRun, NewTransition, RunRef, Store};
+
+    pub struct Team {
+        pub dir: tempfile::TempDir,
+        pub ours: Store,
+        pub theirs: Store,
+    }
+
+    /// `ours` with a remote `origin` that `theirs` is a clone of, after one push.
+    pub fn team() -> Team {
+        let (dir, ours) = temp_store();
+        let bare = with_remote(dir.path(), &ours);
+        ours.push_branch_for_tests();
+        let theirs = clone_of(&bare, &dir.path().join("theirs"));
+        Team { dir, ours, theirs }
+    }
+
+    pub fn stage() -> StageName {
+        StageName::new("train").unwrap()
+    }
+
+    /// A recorded run in `store`.
+    pub fn a_run(store: &Store, id: &str) -> RunRef {
+        let snapshot = store.snapshot().unwrap();
+        let m = RunManifest::builder(
+            stage(),
+            RunId::new(id).unwrap(),
+            crate::model::manifest::CodeRef {
+                commit: snapshot.head,
+                dirty: false,
+                tree: snapshot.tree,
+                branch: None,
+            },
+            crate::model::time::Timestamp::from_unix_millis(0),
+        )
+        .command("true".into(), 0, 0.0)
+        .build();
+        let tip = store
+            .create_run(&NewRun {
+                manifest: &m,
+                log: b"",
+                outputs: vec![],
+                snapshot_tree: snapshot.tree,
+            })
+            .unwrap();
+        RunRef {
+            stage: stage(),
+            run_id: m.run_id,
+            tip,
+        }
+    }
+
+    /// A transition of `run` recorded with `file`.
+    pub fn decide(store: &Store, run: &RunRef, event: crate::model::state::RunEvent) -> RunRef {
+        let tip = store
+            .append_transition(&NewTransition {
+                run,
+                event,
+                files: vec![("decision.txt", event.as_str().as_bytes().to_vec())],
+                summary: String::new(),
+                author: None,
+                signer: None,
+                approved_index: None,
+            })
+            .unwrap();
+        run.at(tip)
+    }
+
+    impl Store {
+        fn push_branch_for_tests(&self) {
+            let status = std::process::Command::new("git")
+                .arg("--git-dir")
+                .arg(self.repo.path())
+                .args(["push", "-q", "origin", "HEAD:refs/heads/main"])
+                .status()
+                .unwrap();
+            assert!(status.success());
+        }
+    }
+}
