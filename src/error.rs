@@ -235,9 +235,9 @@ fn classify_exec(e: &exec::Error) -> (ErrorKind, Option<String>) {
                 "outputs must stay inside the working tree; remove the symlink or change the path",
             ),
         ),
-        X::SignerMissing { .. } => (
+        X::ProgramMissing { .. } => (
             Input,
-            hint("install it, or set gpg.program / gpg.ssh.program"),
+            hint("install it, or configure another (gpg.program, gpg.ssh.program, GIT_EDITOR, core.editor)"),
         ),
         X::Sign { .. } => (Input, hint("check user.signingKey and gpg.format")),
         X::SigningSetup { hint: h, .. } => (Input, hint(h.clone())),

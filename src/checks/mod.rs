@@ -6,7 +6,8 @@ pub mod figures;
 
 use crate::model::card::is_figure;
 use crate::model::config::ReviewSpec;
-use crate::model::manifest::{HashMap, RunManifest};
+use crate::model::digest::{FileHashes, Sha256};
+use crate::model::manifest::RunManifest;
 use crate::model::review::CheckResult;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -21,7 +22,7 @@ pub struct Inputs<'a> {
     /// The previous run of the stage, for the cross-run comparison.
     pub previous: Option<&'a RunManifest>,
     /// Current hash of each manifest output on disk; `None` when missing.
-    pub on_disk: &'a BTreeMap<String, Option<String>>,
+    pub on_disk: &'a BTreeMap<String, Option<Sha256>>,
     /// Scan results of the CSV outputs (path → stats or error).
     pub csv: &'a BTreeMap<String, Result<csv_scan::CsvStats, String>>,
 }
@@ -236,9 +237,12 @@ pub fn run_builtin(i: &Inputs) -> Vec<CheckResult> {
 }
 
 /// Output hashes as `path → Some(hash)` for files that exist.
-pub fn on_disk(manifest_outputs: &HashMap, hashed: &HashMap) -> BTreeMap<String, Option<String>> {
+pub fn on_disk(
+    manifest_outputs: &FileHashes,
+    hashed: &FileHashes,
+) -> BTreeMap<String, Option<Sha256>> {
     manifest_outputs
         .keys()
-        .map(|p| (p.clone(), hashed.get(p).cloned()))
+        .map(|p| (p.clone(), hashed.get(p).copied()))
         .collect()
 }

@@ -20,9 +20,9 @@ pub enum Error {
         path: String,
         resolved: PathBuf,
     },
-    /// A signing program that cannot be started.
-    #[error("cannot run '{program}' to sign: {source}")]
-    SignerMissing {
+    /// A program (a signer, an editor) that cannot be started.
+    #[error("cannot run '{program}': {source}")]
+    ProgramMissing {
         program: String,
         #[source]
         source: std::io::Error,

@@ -2,7 +2,7 @@
 
 use super::error::{Error, Result};
 use super::statcache::{now_ns, Stamp, StatCache};
-use sha2::{Digest, Sha256};
+use sha2::Digest as _;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -10,12 +10,12 @@ use std::sync::Mutex;
 
 const BUF: usize = 1 << 20;
 
-pub use crate::model::digest::{sha256_hex, to_hex};
+use crate::model::digest::Sha256;
 
 /// sha256 of a file, read in 1 MiB blocks.
-pub fn sha256_file(path: &Path) -> std::io::Result<String> {
+pub fn sha256_file(path: &Path) -> std::io::Result<Sha256> {
     let mut f = std::fs::File::open(path)?;
-    let mut h = Sha256::new();
+    let mut h = sha2::Sha256::new();
     let mut buf = vec![0u8; BUF];
     loop {
         let n = f.read(&mut buf)?;
@@ -24,28 +24,31 @@ pub fn sha256_file(path: &Path) -> std::io::Result<String> {
         }
         h.update(&buf[..n]);
     }
-    Ok(to_hex(&h.finalize()))
+    Ok(Sha256::from_bytes(h.finalize().into()))
 }
 
 /// A digest, the time it was taken (`i128::MIN`: not cacheable) and the stat data.
-type Hashed = (String, i128, Stamp);
+type Hashed = (Sha256, i128, Stamp);
 
-/// Hashes `rels` (relative to `root`) and returns `(rel, hex)` in input order.
+/// Hashes `rels` (relative to `root`) and returns `(rel, digest)` in input order.
 /// Cached digests are used when the stat data matches; the rest are read on up to
 /// `available_parallelism` threads.
 pub fn hash_files(
     root: &Path,
     rels: &[String],
     cache: &mut StatCache,
-) -> Result<Vec<(String, String)>> {
-    let mut results: Vec<Option<String>> = vec![None; rels.len()];
+) -> Result<Vec<(String, Sha256)>> {
+    let mut results: Vec<Option<Sha256>> = vec![None; rels.len()];
     let mut todo: Vec<(usize, PathBuf, Stamp)> = Vec::new();
     for (i, rel) in rels.iter().enumerate() {
         let abs = root.join(rel);
         let meta = std::fs::metadata(&abs).map_err(Error::io(&abs))?;
         let stamp = Stamp::of(&meta);
-        match cache.lookup(&abs, &stamp) {
-            Some(hex) => results[i] = Some(hex),
+        match cache
+            .lookup(&abs, &stamp)
+            .and_then(|hex| Sha256::parse_hex(&hex).ok())
+        {
+            Some(d) => results[i] = Some(d),
             None => todo.push((i, abs, stamp)),
         }
     }
@@ -86,11 +89,11 @@ pub fn hash_files(
         });
     }
     for (i, r) in done.into_inner().expect("hash results lock") {
-        let (hex, at, stamp) = r?;
+        let (digest, at, stamp) = r?;
         if at != i128::MIN {
-            cache.insert(root.join(&rels[i]), stamp, at, hex.clone());
+            cache.insert(root.join(&rels[i]), stamp, at, digest.hex());
         }
-        results[i] = Some(hex);
+        results[i] = Some(digest);
     }
     Ok(rels
         .iter()
@@ -106,7 +109,7 @@ mod tests {
     #[test]
     fn known_digests() {
         assert_eq!(
-            sha256_hex(b"abc"),
+            Sha256::of(b"abc").hex(),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
         let d = tempfile::tempdir().unwrap();
@@ -118,7 +121,7 @@ mod tests {
         let got = hash_files(d.path(), &names, &mut cache).unwrap();
         for (i, (n, hex)) in got.iter().enumerate() {
             assert_eq!(n, &names[i]);
-            assert_eq!(hex, &sha256_hex("x".repeat(i).as_bytes()));
+            assert_eq!(hex, &Sha256::of("x".repeat(i).as_bytes()));
         }
     }
 }

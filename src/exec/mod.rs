@@ -3,6 +3,7 @@
 
 pub mod clock;
 pub mod command;
+pub mod editor;
 mod error;
 pub mod hash;
 pub mod paths;

@@ -46,7 +46,7 @@ pub fn sign(cfg: &SigningConfig, payload: &[u8]) -> Result<String> {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|source| Error::SignerMissing {
+        .map_err(|source| Error::ProgramMissing {
             program: cfg.program.clone(),
             source,
         })?;

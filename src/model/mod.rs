@@ -3,6 +3,7 @@
 //! states and the rules that govern them. Nothing here touches git, the clock or the
 //! file system, so every rule is unit-tested as a plain function.
 
+pub mod approval;
 pub mod card;
 pub mod config;
 pub mod decision;
@@ -11,7 +12,9 @@ pub mod error;
 pub mod event;
 pub mod ids;
 pub mod manifest;
+pub mod mirror;
 pub mod narrative;
+pub mod next;
 pub mod params;
 pub mod record;
 pub mod review;

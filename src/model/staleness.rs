@@ -4,7 +4,7 @@
 use super::digest::{FileHashes, Sha256};
 use super::ids::RunId;
 use super::manifest::{RunManifest, RunStatus};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -21,8 +21,8 @@ pub struct CurrentState {
 }
 
 /// One reason a stage needs a run.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum StaleReason {
     NeverRun,
     /// The stage's current state cannot be computed (missing params key, bad glob...).

@@ -53,9 +53,10 @@ impl fmt::Display for RunEvent {
     }
 }
 
-/// The state of a stage as `status` reports it.
+/// The state of a stage as `status` reports it. JSON spells it in lower case, like
+/// every state; tables show it in capitals (`label`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[serde(rename_all = "lowercase")]
 pub enum StageState {
     Stale,
     Executed,
@@ -69,13 +70,18 @@ pub enum StageState {
 impl StageState {
     pub fn as_str(self) -> &'static str {
         match self {
-            StageState::Stale => "STALE",
-            StageState::Executed => "EXECUTED",
-            StageState::Reviewed => "REVIEWED",
-            StageState::Approved => "APPROVED",
-            StageState::Rejected => "REJECTED",
-            StageState::Conflict => "CONFLICT",
+            StageState::Stale => "stale",
+            StageState::Executed => "executed",
+            StageState::Reviewed => "reviewed",
+            StageState::Approved => "approved",
+            StageState::Rejected => "rejected",
+            StageState::Conflict => "conflict",
         }
+    }
+
+    /// The state as `status` tables show it: `STALE`, `EXECUTED`, ...
+    pub fn label(self) -> String {
+        self.as_str().to_ascii_uppercase()
     }
 
     /// The stage state implied by its latest run's newest event, when nothing
@@ -94,12 +100,12 @@ impl StageState {
 
 impl fmt::Display for StageState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.write_str(&self.label())
     }
 }
 
 /// The state of one run: the event of the newest commit on its ref.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RunState {
     Executed,
@@ -121,6 +127,15 @@ impl RunState {
             RunEvent::Conflict => RunState::Conflict,
         }
     }
+
+    pub const ALL: [RunState; 6] = [
+        RunState::Executed,
+        RunState::Failed,
+        RunState::Reviewed,
+        RunState::Approved,
+        RunState::Rejected,
+        RunState::Conflict,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -328,7 +343,10 @@ mod tests {
             StageState::from_latest_event(RunEvent::Executed),
             StageState::Executed
         );
-        assert_eq!(serde_json::to_value(StageState::Stale).unwrap(), "STALE");
+        assert_eq!(serde_json::to_value(StageState::Stale).unwrap(), "stale");
         assert_eq!(StageState::Approved.to_string(), "APPROVED");
+        for s in RunState::ALL {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
     }
 }

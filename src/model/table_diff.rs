@@ -4,7 +4,7 @@
 
 use super::error::Error;
 use super::table::{Cell, Direction};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
 /// A table read from CSV as text (cells are parsed only where they differ), with the
@@ -72,7 +72,7 @@ pub fn union_columns(a: &[String], b: &[String]) -> Vec<String> {
     columns
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Change {
     Added,
@@ -80,21 +80,30 @@ pub enum Change {
     Changed,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// Whether a metric's change is for the better, by the metric's direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Trend {
+    Better,
+    Worse,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CellChange {
     pub column: String,
     pub old: String,
     pub new: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delta: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub relative: Option<f64>,
-    /// `better` or `worse`, when the column is a metric with a direction.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub verdict: Option<&'static str>,
+    /// When the column is a metric with a direction.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<Trend>,
     /// For text of several words: a word diff, `[-removed-]{+added+}` around the
     /// changed words (git's `--word-diff=plain` notation).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text_diff: Option<String>,
 }
 
@@ -126,7 +135,8 @@ pub fn word_diff(old: &str, new: &str) -> Option<String> {
     Some(out.replace("-][-", "").replace("+}{+", ""))
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RowChange {
     pub key: String,
     pub change: Change,
@@ -207,8 +217,10 @@ pub fn diff(
                         col.strip_prefix("metrics.").and_then(|m| directions.get(m)),
                     ) {
                         (Some(d), Some(dir)) if d != 0.0 => Some(match (d > 0.0, dir) {
-                            (true, Direction::Maximize) | (false, Direction::Minimize) => "better",
-                            _ => "worse",
+                            (true, Direction::Maximize) | (false, Direction::Minimize) => {
+                                Trend::Better
+                            }
+                            _ => Trend::Worse,
                         }),
                         _ => None,
                     };
@@ -337,7 +349,7 @@ mod tests {
         assert_eq!(b[0].column, "metrics.loss");
         assert_eq!(b[0].delta, Some(-0.2), "rounded to the operands' places");
         assert!((b[0].relative.unwrap() + 0.2).abs() < 1e-12);
-        assert_eq!(b[0].verdict, Some("better"));
+        assert_eq!(b[0].verdict, Some(Trend::Better));
         assert_eq!(b[1].column, "extra", "a new column shows as added cells");
     }
 

@@ -7,11 +7,12 @@ use crate::model::decision::ApprovalRecord;
 use crate::model::manifest::RunManifest;
 use crate::model::narrative::{self, normalize, Block, Syntax};
 use crate::model::state::RunState;
+use crate::model::{RunId, StageName};
 use crate::store::Store;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Error,
@@ -19,17 +20,18 @@ pub enum Severity {
 }
 
 /// One problem in a narrative file.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Problem {
     pub file: String,
     pub line: usize,
-    pub stage: Option<String>,
-    pub run: Option<String>,
+    pub stage: Option<StageName>,
+    pub run: Option<RunId>,
     pub severity: Severity,
     pub reason: String,
     pub fix: String,
     /// A short unified diff from the approved rendering to the file's content.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub diff: Option<String>,
 }
 
@@ -37,7 +39,7 @@ pub struct Problem {
 #[derive(Clone)]
 enum RunInfo {
     Missing,
-    OtherStage(String),
+    OtherStage(StageName),
     NotApproved(RunState),
     Approved(Box<(ApprovalRecord, RunManifest)>),
 }
@@ -47,25 +49,23 @@ pub struct Checker<'a> {
     store: &'a Store,
     /// Outdated blocks are errors instead of warnings (`workbench.strictNarrative`).
     pub strict: bool,
-    runs: HashMap<(String, String), RunInfo>,
-    approved: HashMap<String, Option<String>>,
-    all_runs: Option<Vec<(String, String)>>,
+    runs: HashMap<(StageName, RunId), RunInfo>,
+    approved: HashMap<StageName, Option<RunId>>,
+    all_runs: Option<Vec<(StageName, RunId)>>,
 }
 
 /// The current approval record and manifest of an approved run.
 pub fn approved_records(
     store: &Store,
-    stage: &str,
-    run_id: &str,
+    stage: &StageName,
+    run_id: &RunId,
 ) -> Result<Option<(ApprovalRecord, RunManifest)>> {
     let Some(run) = store.find_run(stage, run_id)? else {
         return Ok(None);
     };
-    let Some(bytes) = store.record_file(run.tip, "approval.json")? else {
+    let Some(approval) = store.read_record::<ApprovalRecord>(run.tip)? else {
         return Ok(None);
     };
-    let approval: ApprovalRecord = serde_json::from_slice(&bytes)
-        .map_err(|e| crate::Error::input(format!("approval.json of run {run_id}: {e}")))?;
     Ok(Some((approval, store.read_manifest(run.tip)?)))
 }
 
@@ -80,8 +80,8 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn run_info(&mut self, stage: &str, run: &str) -> Result<RunInfo> {
-        let key = (stage.to_string(), run.to_string());
+    fn run_info(&mut self, stage: &StageName, run: &RunId) -> Result<RunInfo> {
+        let key = (stage.clone(), run.clone());
         if let Some(i) = self.runs.get(&key) {
             return Ok(i.clone());
         }
@@ -117,12 +117,12 @@ impl<'a> Checker<'a> {
         Ok(info)
     }
 
-    fn approved_run(&mut self, stage: &str) -> Result<Option<String>> {
+    fn approved_run(&mut self, stage: &StageName) -> Result<Option<RunId>> {
         if let Some(a) = self.approved.get(stage) {
             return Ok(a.clone());
         }
         let a = self.store.approved_run(stage)?.map(|r| r.run_id);
-        self.approved.insert(stage.to_string(), a.clone());
+        self.approved.insert(stage.clone(), a.clone());
         Ok(a)
     }
 

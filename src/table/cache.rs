@@ -3,21 +3,24 @@
 //! tip id, so an entry is valid exactly while the run's ref points at that commit;
 //! `compare` then reads only new or moved runs from the object database.
 
+use crate::model::state::RunState;
+use crate::model::time::Timestamp;
+use crate::model::{ObjectId, RunId, StageName};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;
 use std::path::PathBuf;
 
-const HEADER: &str = "workbench-table-cache v2";
+const HEADER: &str = "workbench-table-cache v3";
 
 /// What the table needs of a run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RowFields {
-    pub run_id: String,
-    pub stage: String,
-    pub started_at: String,
-    pub state: String,
+    pub run_id: RunId,
+    pub stage: StageName,
+    pub started_at: Timestamp,
+    pub state: RunState,
     pub params: BTreeMap<String, Value>,
     pub metrics: BTreeMap<String, Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -29,9 +32,9 @@ pub struct TableCache {
     /// The cache file's text; entries point into it.
     text: String,
     /// Tip → the byte range of its JSON in `text`.
-    entries: HashMap<git2::Oid, (usize, usize)>,
-    used: HashSet<git2::Oid>,
-    new: Vec<(git2::Oid, String)>,
+    entries: HashMap<ObjectId, (usize, usize)>,
+    used: HashSet<ObjectId>,
+    new: Vec<(ObjectId, String)>,
 }
 
 impl TableCache {
@@ -43,7 +46,7 @@ impl TableCache {
             for l in body.split_inclusive('\n') {
                 let line = l.trim_end_matches('\n');
                 if let Some((tip, json)) = line.split_once('\t') {
-                    if let Ok(oid) = git2::Oid::from_str(tip) {
+                    if let Ok(oid) = ObjectId::parse(tip) {
                         let start = at + tip.len() + 1;
                         entries.insert(oid, (start, start + json.len()));
                     }
@@ -60,14 +63,14 @@ impl TableCache {
         }
     }
 
-    pub fn get(&mut self, tip: git2::Oid) -> Option<RowFields> {
+    pub fn get(&mut self, tip: ObjectId) -> Option<RowFields> {
         let &(start, end) = self.entries.get(&tip)?;
         let fields = serde_json::from_str(&self.text[start..end]).ok()?;
         self.used.insert(tip);
         Some(fields)
     }
 
-    pub fn put(&mut self, tip: git2::Oid, fields: &RowFields) {
+    pub fn put(&mut self, tip: ObjectId, fields: &RowFields) {
         let json = serde_json::to_string(fields).expect("row fields serialize");
         self.new.push((tip, json));
     }

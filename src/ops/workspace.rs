@@ -1,15 +1,20 @@
-//! A repository together with its stage configuration, and the computations `run`
-//! and `status` share: params now, code files, and the current state of a stage.
+//! A repository together with its stage configuration, and the computations the use
+//! cases share: params now, code files, hashing of declared paths, the current state
+//! of a stage, and the working-tree mirror.
 
 use crate::error::{Error, Result};
 use crate::exec::hash::hash_files;
 use crate::exec::paths::expand;
 use crate::exec::statcache::StatCache;
 use crate::model::config::{self, Config, Stage};
-use crate::model::manifest::{tagged, HashMap, RunManifest};
+use crate::model::digest::{FileHashes, Sha256};
+use crate::model::manifest::RunManifest;
+use crate::model::mirror::{MIRROR_DIR, MIRROR_FILES};
 use crate::model::params::{self, FlatParams};
 use crate::model::staleness::CurrentState;
-use crate::store::Store;
+use crate::model::table::Direction;
+use crate::model::StageName;
+use crate::store::{RunRef, Store};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -36,10 +41,8 @@ pub fn stage_paths(stage: &Stage, paths: &[String]) -> Vec<String> {
 
 /// Which way each metric improves, from every stage's `directions` (empty without a
 /// readable configuration: directions only decorate tables).
-pub fn metric_directions(
-    root: Option<&Path>,
-) -> std::collections::BTreeMap<String, crate::model::table::Direction> {
-    let mut out = std::collections::BTreeMap::new();
+pub fn metric_directions(root: Option<&Path>) -> BTreeMap<String, Direction> {
+    let mut out = BTreeMap::new();
     if let Some(Ok((cfg, _))) = root.map(load_config) {
         for s in &cfg.stages {
             out.extend(s.directions.iter().map(|(k, v)| (k.clone(), *v)));
@@ -49,6 +52,7 @@ pub fn metric_directions(
 }
 
 /// Where the configuration lives, if anywhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConfigSource {
     Workbench,
     Pyproject,
@@ -143,13 +147,13 @@ impl Workspace {
     }
 
     pub fn stat_cache(&self) -> StatCache {
-        StatCache::load(self.store.common_dir().join("workbench").join("stat-cache"))
+        StatCache::load(self.store.private_dir().join("stat-cache"))
     }
 
     /// Directory for temporary files of in-flight runs. Files a killed run left
     /// behind are removed once they are a day old.
     pub fn tmp_dir(&self) -> Result<PathBuf> {
-        let d = self.store.common_dir().join("workbench").join("tmp");
+        let d = self.store.private_dir().join("tmp");
         std::fs::create_dir_all(&d).map_err(Error::io(&d))?;
         let day = std::time::Duration::from_secs(24 * 3600);
         for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
@@ -202,8 +206,8 @@ impl Workspace {
         Ok(flat)
     }
 
-    /// The declared params of a stage as the params file has them now, plus
-    /// `-p` overrides; also returns the file's full key set for validation.
+    /// The declared params of a stage as the params file has them now, plus `-p`
+    /// overrides.
     pub fn params_now(
         &self,
         stage: &Stage,
@@ -215,7 +219,11 @@ impl Workspace {
             return Ok(p);
         };
         let all = self.params_file(stage, &spec.file)?;
-        let mut selected = params::select(&all, &spec.keys).map_err(|key| {
+        let mut selected = params::select(&all, &spec.keys).map_err(|e| {
+            let key = match e {
+                crate::model::Error::ParamsKey(k) => k,
+                other => other.to_string(),
+            };
             Error::input(format!(
                 "params file '{}' has no key '{key}' (declared by stage '{}')",
                 spec.file, stage.name
@@ -226,7 +234,11 @@ impl Workspace {
             ))
         })?;
         params::apply_overrides(&mut selected, Some((&all, &spec.keys)), overrides).map_err(
-            |key| {
+            |e| {
+                let key = match e {
+                    crate::model::Error::OverrideKey(k) => k,
+                    other => other.to_string(),
+                };
                 Error::input(format!(
                     "-p {key}: params file '{}' has no such key and stage '{}' does not declare it",
                     spec.file, stage.name
@@ -263,13 +275,10 @@ impl Workspace {
         &self,
         patterns: &[String],
         cache: &mut StatCache,
-    ) -> Result<(HashMap, Vec<String>)> {
+    ) -> Result<(FileHashes, Vec<String>)> {
         let e = expand(&self.root, patterns)?;
         let hashed = hash_files(&self.root, &e.files, cache)?;
-        Ok((
-            hashed.into_iter().map(|(p, h)| (p, tagged(&h))).collect(),
-            e.missing,
-        ))
+        Ok((hashed.into_iter().collect(), e.missing))
     }
 
     /// The outputs of a run that are on disk now.
@@ -281,12 +290,19 @@ impl Workspace {
             .collect()
     }
 
-    /// Current `"sha256:<hex>"` of each output of a run that is on disk now.
-    pub fn output_hashes(&self, m: &RunManifest, cache: &mut StatCache) -> Result<HashMap> {
+    /// The digest of each output of a run as it is on disk now (`None`: missing).
+    pub fn outputs_on_disk(
+        &self,
+        m: &RunManifest,
+        cache: &mut StatCache,
+    ) -> Result<BTreeMap<String, Option<Sha256>>> {
         let present = self.present_outputs(m);
-        Ok(hash_files(&self.root, &present, cache)?
+        let now: FileHashes = hash_files(&self.root, &present, cache)?
             .into_iter()
-            .map(|(p, h)| (p, tagged(&h)))
+            .collect();
+        Ok(m.outputs
+            .keys()
+            .map(|p| (p.clone(), now.get(p).copied()))
             .collect())
     }
 
@@ -300,13 +316,10 @@ impl Workspace {
         let (inputs, _) = self.hash_patterns(&stage_paths(stage, &stage.deps), cache)?;
         let (code_files, _) = self.hash_patterns(&self.code_patterns(stage, &stage.cmd), cache)?;
         let params = self.params_now(stage, &[])?;
-        let mut outputs = BTreeMap::new();
-        if let Some(m) = latest {
-            let now = self.output_hashes(m, cache)?;
-            for path in m.outputs.keys() {
-                outputs.insert(path.clone(), now.get(path).cloned());
-            }
-        }
+        let outputs = match latest {
+            Some(m) => self.outputs_on_disk(m, cache)?,
+            None => BTreeMap::new(),
+        };
         Ok(CurrentState {
             inputs,
             params,
@@ -318,17 +331,13 @@ impl Workspace {
 
     /// Writes the working-tree mirror of a run, `review/<stage>/`: every contract
     /// file its newest record holds, and no stale file of an earlier run.
-    pub fn write_mirror(&self, run: &crate::store::RunRef) -> Result<()> {
-        let dir = self.root.join(MIRROR_DIR).join(&run.stage);
+    pub fn write_mirror(&self, run: &RunRef) -> Result<()> {
+        let dir = self.root.join(MIRROR_DIR).join(run.stage.as_str());
         std::fs::create_dir_all(&dir).map_err(Error::io(&dir))?;
         for name in MIRROR_FILES {
             let path = dir.join(name);
             match self.store.record_file(run.tip, name)? {
-                Some(bytes) => {
-                    let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(Error::io(&dir))?;
-                    std::io::Write::write_all(&mut tmp, &bytes).map_err(Error::io(&path))?;
-                    tmp.persist(&path).map_err(|e| Error::io(&path)(e.error))?;
-                }
+                Some(bytes) => write_atomic(&dir, &path, &bytes)?,
                 None => match std::fs::remove_file(&path) {
                     Ok(()) => {}
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -340,12 +349,15 @@ impl Workspace {
     }
 }
 
-/// The working-tree mirror's directory and files (the seed's layout).
-pub const MIRROR_DIR: &str = "review";
-pub const MIRROR_FILES: [&str; 5] = [
-    "manifest.json",
-    "review.json",
-    "approval.json",
-    "feedback.json",
-    "card.md",
-];
+/// Replaces `path` (in `dir`) with `bytes` through a temporary file and a rename.
+pub fn write_atomic(dir: &Path, path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(Error::io(dir))?;
+    std::io::Write::write_all(&mut tmp, bytes).map_err(Error::io(path))?;
+    tmp.persist(path).map_err(|e| Error::io(path)(e.error))?;
+    Ok(())
+}
+
+/// Validates a stage name given on the command line.
+pub fn stage_name(s: &str) -> Result<StageName> {
+    Ok(StageName::new(s)?)
+}

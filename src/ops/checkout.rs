@@ -1,0 +1,185 @@
+//! `checkout RUN`: restore a run's stored outputs (and its code snapshot) from the
+//! record, every byte checked against the manifest's sha256 before anything is
+//! written; files with other content are replaced only when forced.
+
+use super::resolve::resolve_run;
+use crate::error::{Error, Result};
+use crate::model::digest::Sha256;
+use crate::model::RunId;
+use crate::store::Store;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+pub struct CheckoutRequest {
+    pub run: String,
+    /// Restore into this directory instead of the run directory.
+    pub to: Option<PathBuf>,
+    /// Also restore the working-tree snapshot into `<destination>/code/`.
+    pub code: bool,
+    /// Overwrite files whose content differs.
+    pub force: bool,
+}
+
+/// What happens to one file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FileAction {
+    New,
+    Unchanged,
+    Replaced,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Restored {
+    pub path: String,
+    pub to: PathBuf,
+    pub action: FileAction,
+}
+
+/// An output the record has only the hash of.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotStored {
+    pub path: String,
+    pub sha256: Sha256,
+    /// The file at its destination has exactly these bytes.
+    pub present: bool,
+}
+
+/// `checkout --json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckoutReport {
+    pub run_id: RunId,
+    pub files: Vec<Restored>,
+    pub not_stored: Vec<NotStored>,
+}
+
+struct Planned {
+    rel: String,
+    dest: PathBuf,
+    bytes: Vec<u8>,
+    executable: bool,
+    action: FileAction,
+}
+
+pub fn checkout(store: &Store, req: &CheckoutRequest) -> Result<CheckoutReport> {
+    let run = resolve_run(store, &req.run)?;
+    let m = store.read_manifest(run.tip)?;
+    let root = match &req.to {
+        Some(d) => d.clone(),
+        None => store.workdir("checkout")?,
+    };
+    let run_dir = m.run_dir.trim_end_matches('/').to_string();
+    // Where an output goes: its own path in the repository; with --to, relative to the
+    // run directory when it lies below it.
+    let dest_of = |rel: &str| -> PathBuf {
+        match (&req.to, rel.strip_prefix(&format!("{run_dir}/"))) {
+            (Some(_), Some(inner)) => root.join(inner),
+            (None, Some(_)) => root.join(rel),
+            (Some(_), None) => root.join(rel),
+            // Never over the working file of the same name: into the run directory.
+            (None, None) => root.join(&run_dir).join(rel),
+        }
+    };
+    let mut plan = Vec::new();
+    for f in store.record_files(run.tip, "outputs")? {
+        let want = m.outputs.get(&f.path).ok_or_else(|| {
+            Error::input(format!(
+                "the record of run {} stores {} but its manifest does not list it",
+                run.run_id, f.path
+            ))
+        })?;
+        let got = Sha256::of(&f.bytes);
+        if &got != want {
+            return Err(Error::input(format!(
+                "the stored {} of run {} does not match its manifest ({got}, expected {want}); nothing was written",
+                f.path, run.run_id
+            )));
+        }
+        let dest = dest_of(&f.path);
+        plan.push(planned(f.path, dest, f.bytes, f.executable)?);
+    }
+    if req.code {
+        let code_root = dest_of("code");
+        for f in store.record_files(run.tip, "snapshot")? {
+            let dest = code_root.join(&f.path);
+            plan.push(planned(
+                format!("code/{}", f.path),
+                dest,
+                f.bytes,
+                f.executable,
+            )?);
+        }
+    }
+    let differing: Vec<&Planned> = plan
+        .iter()
+        .filter(|p| p.action == FileAction::Replaced)
+        .collect();
+    if !differing.is_empty() && !req.force {
+        return Err(Error::refused(format!(
+            "{} file(s) exist with other content, e.g. {}; nothing was written",
+            differing.len(),
+            differing[0].dest.display()
+        ))
+        .hint("restore elsewhere with --to DIR, or overwrite with --force"));
+    }
+    for p in plan.iter().filter(|p| p.action != FileAction::Unchanged) {
+        write_file(&p.dest, &p.bytes, p.executable)?;
+    }
+    let not_stored = m
+        .outputs
+        .iter()
+        .filter(|(k, _)| !plan.iter().any(|p| &p.rel == *k))
+        .map(|(k, h)| NotStored {
+            path: k.clone(),
+            sha256: *h,
+            present: std::fs::read(dest_of(k)).is_ok_and(|b| Sha256::of(&b) == *h),
+        })
+        .collect();
+    Ok(CheckoutReport {
+        run_id: run.run_id,
+        files: plan
+            .into_iter()
+            .map(|p| Restored {
+                path: p.rel,
+                to: p.dest,
+                action: p.action,
+            })
+            .collect(),
+        not_stored,
+    })
+}
+
+fn planned(rel: String, dest: PathBuf, bytes: Vec<u8>, executable: bool) -> Result<Planned> {
+    let action = match std::fs::read(&dest) {
+        Ok(b) if b == bytes => FileAction::Unchanged,
+        Ok(_) => FileAction::Replaced,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => FileAction::New,
+        Err(e) => return Err(Error::io(&dest)(e)),
+    };
+    Ok(Planned {
+        rel,
+        dest,
+        bytes,
+        executable,
+        action,
+    })
+}
+
+fn write_file(dest: &Path, bytes: &[u8], executable: bool) -> Result<()> {
+    let dir = dest.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(Error::io(dir))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(Error::io(dir))?;
+    std::io::Write::write_all(&mut tmp, bytes).map_err(Error::io(dest))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = if executable { 0o755 } else { 0o644 };
+        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(mode))
+            .map_err(Error::io(dest))?;
+    }
+    tmp.persist(dest).map_err(|e| Error::io(dest)(e.error))?;
+    Ok(())
+}

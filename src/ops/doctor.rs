@@ -1,0 +1,317 @@
+//! `doctor`: checks the set-up and explains each problem with the command that fixes
+//! it. Each check is its own function; a failed check makes the report not ok.
+
+use super::records::mirror_records;
+use crate::error::Result;
+use crate::model::mirror::{mirror_problems, mirrored_run, MIRROR_DIR, MIRROR_FILES};
+use crate::store::refs::{fetch_refspecs, NOTES_REF};
+use crate::store::Store;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// How a check came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckStatus {
+    Ok,
+    Warn,
+    Fail,
+}
+
+impl CheckStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckStatus::Ok => "ok",
+            CheckStatus::Warn => "warn",
+            CheckStatus::Fail => "fail",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Check {
+    pub check: String,
+    pub status: CheckStatus,
+    pub detail: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+}
+
+/// `doctor --json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DoctorReport {
+    pub ok: bool,
+    pub checks: Vec<Check>,
+}
+
+fn check(name: &str, status: CheckStatus, detail: String, fix: Option<&str>) -> Check {
+    Check {
+        check: name.to_string(),
+        status,
+        detail,
+        fix: fix.map(str::to_string),
+    }
+}
+
+fn ok(name: &str, detail: String) -> Check {
+    check(name, CheckStatus::Ok, detail, None)
+}
+
+pub fn doctor() -> Result<DoctorReport> {
+    let mut checks = Vec::new();
+    let store = match Store::discover() {
+        Ok(s) => s,
+        Err(e) => {
+            // Not a repository, or a format libgit2 cannot read (reftable, SHA-256).
+            let e = crate::Error::from(e);
+            checks.push(check(
+                "repository",
+                CheckStatus::Fail,
+                e.to_string(),
+                e.hint_text().as_deref(),
+            ));
+            return Ok(report(checks));
+        }
+    };
+    checks.push(ok("repository", store.common_dir().display().to_string()));
+    if let Some(root) = store.maybe_workdir() {
+        checks.push(configuration(root));
+    }
+    checks.push(notes_rewriting(&store));
+    checks.push(drivers(&store));
+    for remote in store.remote_names() {
+        checks.extend(remote_checks(&store, &remote));
+    }
+    if let Some(root) = store.maybe_workdir() {
+        checks.push(hook(root));
+        checks.extend(mirror(&store, root)?);
+    }
+    checks.push(identity(&store));
+    if store.config_bool("workbench.signApprovals") == Some(true) {
+        checks.push(signing(&store));
+    }
+    checks.push(orphans(&store));
+    Ok(report(checks))
+}
+
+fn report(checks: Vec<Check>) -> DoctorReport {
+    DoctorReport {
+        ok: !checks.iter().any(|c| c.status == CheckStatus::Fail),
+        checks,
+    }
+}
+
+fn configuration(root: &Path) -> Check {
+    match super::workspace::load_config(root) {
+        Ok((c, file)) => ok("configuration", format!("{file}: {} stage(s)", c.stages.len())),
+        Err(e) => check(
+            "configuration",
+            CheckStatus::Fail,
+            e.to_string(),
+            Some("fix the file as the error says (docs/config.md), or 'git workbench init' for a skeleton"),
+        ),
+    }
+}
+
+fn notes_rewriting(store: &Store) -> Check {
+    let name = "notes survive rebase and amend";
+    if store
+        .config_values("notes.rewriteRef")
+        .iter()
+        .any(|v| v == NOTES_REF)
+    {
+        ok(name, format!("notes.rewriteRef has {NOTES_REF}"))
+    } else {
+        check(
+            name,
+            CheckStatus::Warn,
+            format!("notes.rewriteRef lacks {NOTES_REF}: rebase and amend drop the index lines"),
+            Some("git workbench init"),
+        )
+    }
+}
+
+fn drivers(store: &Store) -> Check {
+    let configured = store
+        .config_string("diff.workbench-table.command")
+        .is_some()
+        && store
+            .config_string("merge.workbench-table.driver")
+            .is_some();
+    if configured {
+        ok("table drivers", "diff and merge drivers configured".into())
+    } else {
+        check(
+            "table drivers",
+            CheckStatus::Warn,
+            "the workbench-table diff/merge drivers are not configured".into(),
+            Some("git workbench init"),
+        )
+    }
+}
+
+fn remote_checks(store: &Store, remote: &str) -> [Check; 2] {
+    let have = store.config_values(&format!("remote.{remote}.fetch"));
+    let missing: Vec<String> = fetch_refspecs(remote)
+        .into_iter()
+        .filter(|s| !have.contains(s))
+        .collect();
+    let refspecs = if missing.is_empty() {
+        ok(
+            "fetch refspecs",
+            format!("remote {remote} fetches the records"),
+        )
+    } else {
+        check(
+            "fetch refspecs",
+            CheckStatus::Warn,
+            format!("remote {remote} lacks {}", missing.join(", ")),
+            Some("git workbench init"),
+        )
+    };
+    let pushed = match store.in_step_with(remote) {
+        Ok(true) => ok(
+            "records pushed",
+            format!("records equal what was last fetched from {remote}"),
+        ),
+        Ok(false) => check(
+            "records pushed",
+            CheckStatus::Warn,
+            format!("records differ from what was last fetched from {remote} (unpushed runs or decisions, or a fetch is due)"),
+            Some("git workbench sync"),
+        ),
+        Err(e) => check("records pushed", CheckStatus::Warn, e.to_string(), None),
+    };
+    [refspecs, pushed]
+}
+
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(program).is_file()))
+}
+
+fn hook(root: &Path) -> Check {
+    let installed = crate::store::gitcli::pre_commit_hook_path(root)
+        .ok()
+        .and_then(|p| std::fs::read_to_string(p).ok())
+        .is_some_and(|t| t.contains(crate::hooks::BEGIN));
+    let attrs = std::fs::read_to_string(root.join(".gitattributes")).unwrap_or_default();
+    let name = "pre-commit hook";
+    match (installed, attrs.contains("workbench-narrative")) {
+        (true, _) if on_path("git-workbench") => {
+            ok(name, "installed; git-workbench is on PATH".into())
+        }
+        (true, _) => check(
+            name,
+            CheckStatus::Fail,
+            "installed, but git-workbench is not on PATH, so commits cannot be checked".into(),
+            Some("put git-workbench on PATH (e.g. cargo install --path .), or git workbench hooks uninstall"),
+        ),
+        (false, true) => check(
+            name,
+            CheckStatus::Warn,
+            ".gitattributes marks narratives but the hook is not installed".into(),
+            Some("git workbench hooks install"),
+        ),
+        (false, false) => ok(name, "no narratives marked; not needed".into()),
+    }
+}
+
+/// The working-tree mirror `review/<stage>/` against the records: it should show the
+/// stage's latest run, and every file it holds must be one the records hold.
+fn mirror(store: &Store, root: &Path) -> Result<Option<Check>> {
+    let Ok(entries) = std::fs::read_dir(root.join(MIRROR_DIR)) else {
+        return Ok(None);
+    };
+    let mut problems = Vec::new();
+    let mut seen = 0;
+    for e in entries.flatten() {
+        let stage = e.file_name().to_string_lossy().into_owned();
+        let Ok(bytes) = std::fs::read(e.path().join("manifest.json")) else {
+            continue;
+        };
+        seen += 1;
+        let m = match mirrored_run(&bytes) {
+            Ok(m) => m,
+            Err(p) => {
+                problems.push(format!("{MIRROR_DIR}/{stage}/: {p}"));
+                continue;
+            }
+        };
+        let files: BTreeMap<&'static str, Vec<u8>> = MIRROR_FILES
+            .into_iter()
+            .filter_map(|n| std::fs::read(e.path().join(n)).ok().map(|b| (n, b)))
+            .collect();
+        let latest = store.list_runs(Some(&m.stage))?.pop().map(|r| r.run_id);
+        let records = mirror_records(store, &m, latest)?;
+        for p in mirror_problems(&stage, &m.run_id, &files, records.as_ref()) {
+            problems.push(format!("{MIRROR_DIR}/{stage}/: {p}"));
+        }
+    }
+    if seen == 0 {
+        return Ok(None);
+    }
+    Ok(Some(if problems.is_empty() {
+        ok(
+            "review mirror",
+            format!("{seen} stage(s) mirror their latest run"),
+        )
+    } else {
+        check(
+            "review mirror",
+            CheckStatus::Warn,
+            problems.join("; "),
+            Some("fetch the records (git workbench fetch), restore hand edits (git checkout -- review/), or let the next transition rewrite it; 'git workbench verify' checks the committed mirror"),
+        )
+    }))
+}
+
+fn identity(store: &Store) -> Check {
+    match store.decision_identity() {
+        Ok((n, e)) => ok("identity", format!("decisions are recorded as {n} <{e}>")),
+        Err(_) => check(
+            "identity",
+            CheckStatus::Fail,
+            "no user.name/user.email: approvals and rejections would be refused".into(),
+            Some("git config user.name 'Your Name' && git config user.email you@example.com"),
+        ),
+    }
+}
+
+fn signing(store: &Store) -> Check {
+    match store.config_string("user.signingKey") {
+        Some(k) => ok("signing", format!("approvals are signed with {k}")),
+        None => check(
+            "signing",
+            CheckStatus::Fail,
+            "workbench.signApprovals is on but user.signingKey is not set".into(),
+            Some("git config user.signingKey <key> (and gpg.format ssh for an ssh key)"),
+        ),
+    }
+}
+
+fn orphans(store: &Store) -> Check {
+    match store.orphaned_notes() {
+        Ok(o) if o.is_empty() => ok(
+            "notes index",
+            "every annotated commit is on a branch".into(),
+        ),
+        Ok(o) => {
+            let lines: usize = o.iter().map(|(_, n)| n).sum();
+            check(
+                "notes index",
+                CheckStatus::Warn,
+                format!(
+                    "{lines} index line(s) on {} commit(s) no branch reaches (a squash merge or a deleted branch), e.g. {}; the runs themselves are safe in their refs",
+                    o.len(),
+                    o[0].0
+                ),
+                Some("git workbench notes-repair (moves them to the commits that landed them)"),
+            )
+        }
+        Err(e) => check("notes index", CheckStatus::Warn, e.to_string(), None),
+    }
+}

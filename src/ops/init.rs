@@ -1,0 +1,67 @@
+//! `init`: a configuration skeleton, notes rewriting, fetch refspecs, the table
+//! drivers and (optionally) the hook. Idempotent: running it again changes nothing
+//! and says so.
+
+use super::hooks::{install, HooksReport};
+use super::workspace::{find_config, ConfigSource, CONFIG_FILE, PYPROJECT_FILE};
+use crate::error::{Error, Result};
+use crate::store::{gitcli, ConfigChange, Store};
+use serde::{Deserialize, Serialize};
+
+pub const SKELETON: &str = r#"# git-workbench configuration (format: docs/config.md in the git-workbench repository).
+# Declare one [stages.NAME] table per stage; `git workbench run NAME` runs it and
+# records the run in git under refs/workbench/runs/NAME/<run-id>.
+
+# tier = 3                    # ceremony: 2 light, 3 the full review/approval loop, 4 team rules
+# run_dir = "runs/{run_id}"   # per-run folder, created for each run, exported as WORKBENCH_RUN_DIR
+# max_stored_size = "10MiB"   # outputs up to this size are stored in the run record; larger are hashed
+
+# [stages.baseline]
+# cmd = "python scripts/baseline.py"                       # run through `sh -c` at the repository root
+# deps = ["data/raw/incidents.csv"]                        # input files, directories or globs
+# outs = ["runs/{run_id}/alerts.csv"]                      # outputs; {run_id} and {stage} are replaced
+# metrics = "runs/{run_id}/metrics.json"                   # a JSON object of metrics
+# params = { file = "params.yaml", keys = ["baseline.*"] } # dotted keys to record (YAML, JSON or TOML)
+# code = ["src/*.py"]                                      # code files; scripts named in cmd count too
+"#;
+
+/// `init --json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InitReport {
+    /// `workbench.toml`, `pyproject.toml`, or null in a bare repository.
+    pub config_file: Option<String>,
+    pub config_created: bool,
+    pub git_config: Vec<ConfigChange>,
+    pub hook: Option<HooksReport>,
+}
+
+pub fn init(store: &Store, hooks: bool) -> Result<InitReport> {
+    let mut config_file = None;
+    let mut config_created = false;
+    if let Some(root) = store.maybe_workdir() {
+        config_file = Some(match find_config(root)? {
+            ConfigSource::Workbench => CONFIG_FILE,
+            ConfigSource::Pyproject => PYPROJECT_FILE,
+            ConfigSource::None => {
+                let p = root.join(CONFIG_FILE);
+                std::fs::write(&p, SKELETON).map_err(Error::io(&p))?;
+                config_created = true;
+                CONFIG_FILE
+            }
+        });
+    }
+    let mut git_config = store.configure_notes()?;
+    git_config.extend(store.configure_remotes()?);
+    git_config.extend(store.configure_drivers(gitcli::git_trusts_exit_codes())?);
+    let hook = match (hooks, store.maybe_workdir()) {
+        (true, Some(_)) => Some(install(store)?),
+        _ => None,
+    };
+    Ok(InitReport {
+        config_file: config_file.map(str::to_string),
+        config_created,
+        git_config,
+        hook,
+    })
+}

@@ -1,0 +1,331 @@
+//! `narrative new | sync | check` and the check the pre-commit hook and `verify` run:
+//! putting approved results into narrative files, and checking that nothing else got
+//! in.
+
+use crate::error::{Error, Result};
+use crate::model::narrative::{self, BlockOptions, Syntax};
+use crate::model::{RunId, StageName};
+use crate::narrative::{approved_records, Checker, Problem, Severity};
+use crate::store::Store;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// Which content a check reads.
+#[derive(Debug, Clone, Copy)]
+pub enum Source<'a> {
+    Worktree,
+    Staged,
+    Rev(&'a str),
+}
+
+/// `narrative check --json`, `hook pre-commit --json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckReport {
+    pub files: Vec<String>,
+    pub problems: Vec<Problem>,
+    pub errors: usize,
+}
+
+/// Whether outdated blocks are errors (`workbench.strictNarrative`).
+pub fn strict_narrative(store: &Store) -> bool {
+    store
+        .config_bool("workbench.strictNarrative")
+        .unwrap_or(false)
+}
+
+fn worktree_narratives(store: &Store) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for p in store.worktree_paths()? {
+        if store.is_narrative_worktree(&p)? {
+            out.push(p);
+        }
+    }
+    Ok(out)
+}
+
+/// Checks the narrative files of `source` (all of them, or `only`).
+pub fn check(store: &Store, source: Source, only: &[String]) -> Result<CheckReport> {
+    let files: Vec<String> = match source {
+        Source::Worktree => worktree_narratives(store)?,
+        Source::Staged => {
+            // Named files are checked whether or not they changed (pre-commit's
+            // --all-files passes every file); otherwise the staged changes.
+            let candidates = if only.is_empty() {
+                store.staged_paths()?
+            } else {
+                only.to_vec()
+            };
+            let mut v = Vec::new();
+            for p in candidates {
+                if store.is_narrative_staged(&p)? {
+                    v.push(p);
+                }
+            }
+            v
+        }
+        Source::Rev(rev) => store.narrative_paths_at(rev)?,
+    };
+    let files: Vec<String> = if only.is_empty() {
+        files
+    } else {
+        files.into_iter().filter(|f| only.contains(f)).collect()
+    };
+    let mut checker = Checker::new(store, strict_narrative(store));
+    let mut problems = Vec::new();
+    for f in &files {
+        let bytes = match source {
+            Source::Worktree => {
+                let path = store.workdir("narrative check")?.join(f);
+                match std::fs::read(&path) {
+                    Ok(b) => Some(b),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                    Err(e) => return Err(Error::io(&path)(e)),
+                }
+            }
+            Source::Staged => store.staged_blob(f)?,
+            Source::Rev(rev) => store.blob_at(rev, f)?,
+        };
+        if let Some(b) = bytes {
+            problems.extend(checker.check(f, &b)?);
+        }
+    }
+    let errors = problems
+        .iter()
+        .filter(|p| p.severity == Severity::Error)
+        .count();
+    Ok(CheckReport {
+        files,
+        problems,
+        errors,
+    })
+}
+
+/// The repository-relative path of a file argument.
+pub fn repo_path(root: &Path, p: &Path) -> Result<String> {
+    let abs = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        std::env::current_dir().map_err(Error::io(p))?.join(p)
+    };
+    let canon_root = root.canonicalize().map_err(Error::io(root))?;
+    let parent = abs.parent().unwrap_or(&abs);
+    let canon = parent
+        .canonicalize()
+        .map(|d| d.join(abs.file_name().unwrap_or_default()))
+        .map_err(Error::io(&abs))?;
+    canon
+        .strip_prefix(&canon_root)
+        .map(|r| crate::exec::paths::relative(Path::new(""), r))
+        .map_err(|_| Error::input(format!("{} is outside the repository", p.display())))
+}
+
+pub struct NewRequest {
+    pub stage: StageName,
+    pub file: PathBuf,
+    pub options: BlockOptions,
+}
+
+/// `narrative new --json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewReport {
+    pub file: String,
+    pub stage: StageName,
+    pub run_id: RunId,
+    pub warnings: Vec<String>,
+}
+
+/// Inserts a block for the stage's approved run at its slot, or at the end.
+pub fn new_block(store: &Store, req: &NewRequest) -> Result<NewReport> {
+    let root = store.workdir("narrative new")?;
+    let file = repo_path(&root, &req.file)?;
+    let run = store.approved_run(&req.stage)?.ok_or_else(|| {
+        Error::refused(format!("stage '{}' has no approved run", req.stage))
+            .hint("only approved results may enter a narrative; see 'git workbench next'")
+    })?;
+    let (approval, manifest) = approved_records(store, &req.stage, &run.run_id)?
+        .ok_or_else(|| Error::input(format!("run {} has no approval record", run.run_id)))?;
+    let syntax = Syntax::for_path(&file);
+    let content = narrative::render(&approval, &manifest, &req.options, syntax);
+    let block = format!(
+        "{}\n{content}\n{}",
+        narrative::begin_marker(&req.stage, &run.run_id, &req.options, syntax),
+        narrative::end_marker(syntax)
+    );
+    let path = root.join(&file);
+    let text = match std::fs::read(&path) {
+        Ok(b) => {
+            String::from_utf8(b).map_err(|_| Error::input(format!("{file} is not UTF-8 text")))?
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(Error::io(&path)(e)),
+    };
+    let parsed = narrative::parse(&text, syntax);
+    let new_text = match parsed.slots.iter().find(|s| s.stage == req.stage.as_str()) {
+        Some(slot) => {
+            text.lines()
+                .enumerate()
+                .map(|(i, l)| {
+                    if i + 1 == slot.line {
+                        block.clone()
+                    } else {
+                        l.to_string()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+                + "\n"
+        }
+        None => {
+            let mut t = text.clone();
+            if !t.is_empty() && !t.ends_with('\n') {
+                t.push('\n');
+            }
+            if !t.is_empty() {
+                t.push('\n');
+            }
+            t.push_str(&block);
+            t.push('\n');
+            t
+        }
+    };
+    std::fs::write(&path, new_text).map_err(Error::io(&path))?;
+    let mut warnings = Vec::new();
+    if !store.is_narrative_worktree(&file)? {
+        warnings.push(format!(
+            "{file} is not marked as a narrative: add '{file} workbench-narrative' to .gitattributes so commits are checked"
+        ));
+    }
+    Ok(NewReport {
+        file,
+        stage: req.stage.clone(),
+        run_id: run.run_id,
+        warnings,
+    })
+}
+
+pub struct SyncRequest {
+    /// Narrative files (default: every file marked workbench-narrative).
+    pub files: Vec<PathBuf>,
+    /// Move blocks whose stage has a newer approved run to that run.
+    pub advance: bool,
+}
+
+/// `narrative sync --json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyncReport {
+    pub files: Vec<String>,
+    pub changed: Vec<String>,
+    pub problems: Vec<Problem>,
+}
+
+impl SyncReport {
+    pub fn errors(&self) -> usize {
+        self.problems
+            .iter()
+            .filter(|p| p.severity == Severity::Error)
+            .count()
+    }
+}
+
+/// Re-renders every block from its approval.
+pub fn sync(store: &Store, req: &SyncRequest) -> Result<SyncReport> {
+    let root = store.workdir("narrative sync")?;
+    let files = if req.files.is_empty() {
+        worktree_narratives(store)?
+    } else {
+        req.files
+            .iter()
+            .map(|f| repo_path(&root, f))
+            .collect::<Result<_>>()?
+    };
+    let mut report = SyncReport {
+        files: files.clone(),
+        changed: Vec::new(),
+        problems: Vec::new(),
+    };
+    for file in &files {
+        if sync_file(store, &root, file, req.advance, &mut report.problems)? {
+            report.changed.push(file.clone());
+        }
+    }
+    Ok(report)
+}
+
+/// Re-renders the blocks of one file; true when the file changed.
+fn sync_file(
+    store: &Store,
+    root: &Path,
+    file: &str,
+    advance: bool,
+    problems: &mut Vec<Problem>,
+) -> Result<bool> {
+    let path = root.join(file);
+    let bytes = std::fs::read(&path).map_err(Error::io(&path))?;
+    let Ok(mut text) = String::from_utf8(bytes) else {
+        return Err(Error::input(format!("{file} is not UTF-8 text")));
+    };
+    let syntax = Syntax::for_path(file);
+    let parsed = narrative::parse(&text, syntax);
+    if let Some(e) = parsed.errors.first() {
+        return Err(Error::input(format!("{file}:{e}"))
+            .hint("fix the block markers first (docs/narrative.md)"));
+    }
+    let original = text.clone();
+    let problem =
+        |b: &narrative::Block, run: &RunId, severity, reason: String, fix: String| Problem {
+            file: file.to_string(),
+            line: b.begin_line,
+            stage: Some(b.stage.clone()),
+            run: Some(run.clone()),
+            severity,
+            reason,
+            fix,
+            diff: None,
+        };
+    // Blocks are replaced from the last to the first so line numbers stay valid.
+    for b in parsed.blocks.iter().rev() {
+        let mut run = b.run.clone();
+        if let Some(newer) = store.approved_run(&b.stage)? {
+            if newer.run_id > run {
+                if advance {
+                    run = newer.run_id;
+                } else {
+                    problems.push(problem(
+                        b,
+                        &b.run,
+                        Severity::Warning,
+                        format!(
+                            "outdated: stage {} has a newer approved run, {}",
+                            b.stage, newer.run_id
+                        ),
+                        format!("git workbench narrative sync --advance {file}"),
+                    ));
+                }
+            }
+        }
+        match approved_records(store, &b.stage, &run)? {
+            Some((approval, manifest)) => {
+                let content = narrative::render(&approval, &manifest, &b.options, syntax);
+                text = narrative::replace_block(&text, b, &run, &content, syntax);
+            }
+            None => problems.push(problem(
+                b,
+                &run,
+                Severity::Error,
+                format!(
+                    "run {run} of stage {} is not approved; the block was left as it is",
+                    b.stage
+                ),
+                "approve the run, or point the block at an approved run".to_string(),
+            )),
+        }
+    }
+    if text == original {
+        return Ok(false);
+    }
+    std::fs::write(&path, &text).map_err(Error::io(&path))?;
+    Ok(true)
+}

@@ -1,0 +1,146 @@
+//! What the transition use cases share: a run's state, the state machine's guard, and
+//! recording an event in the notes index and the working-tree mirror after the
+//! record itself is written.
+
+use super::workspace::Workspace;
+use crate::error::{Error, Result};
+use crate::exec::clock;
+use crate::model::event::{NoteEvent, NOTE_EVENT_SCHEMA};
+use crate::model::manifest::{RunManifest, RunStatus};
+use crate::model::mirror::{MirrorRecords, MIRROR_FILES};
+use crate::model::state::{transition, Action, RunEvent, RunState};
+use crate::model::ObjectId;
+use crate::model::RunId;
+use crate::store::{NewRun, RunRef, Store};
+use std::collections::BTreeMap;
+
+/// The state of a run, from the event of its newest record.
+pub fn state_of(store: &Store, run: &RunRef) -> Result<RunState> {
+    match store.latest_event(run.tip)? {
+        Some(e) => Ok(RunState::of(e)),
+        None => Err(Error::input(format!(
+            "run {} has a record without a Workbench-Event trailer",
+            run.run_id
+        ))),
+    }
+}
+
+/// Refuses an action the state machine does not allow (exit 1, naming legal moves).
+pub fn guard(store: &Store, run: &RunRef, action: Action) -> Result<RunState> {
+    let state = state_of(store, run)?;
+    transition(state, action).map_err(|r| refusal(run, state, action, &r.to_string()))?;
+    Ok(state)
+}
+
+/// The refusal of `action` on `run`, with the hint that moves it on.
+pub fn refusal(run: &RunRef, state: RunState, action: Action, why: &str) -> Error {
+    let hint = match action {
+        Action::Approve | Action::Card
+            if state == RunState::Executed || state == RunState::Failed =>
+        {
+            format!("review it first: git workbench review {}", run.run_id)
+        }
+        _ if state == RunState::Rejected || state == RunState::Approved => {
+            format!("run the stage again: git workbench run {}", run.stage)
+        }
+        _ => format!("see 'git workbench show {}'", run.run_id),
+    };
+    Error::refused(format!("run {} of stage {}: {why}", run.run_id, run.stage)).hint(hint)
+}
+
+/// A text record of the run's newest commit, if present.
+pub fn read_text(store: &Store, run: &RunRef, name: &str) -> Result<Option<String>> {
+    Ok(store
+        .record_file(run.tip, name)?
+        .map(|b| String::from_utf8_lossy(&b).into_owned()))
+}
+
+/// Appends the event's line to the notes index on the run's code commit. The record
+/// is already written, so a failure is only a warning: the index can be rebuilt.
+fn note_event(
+    store: &Store,
+    m: &RunManifest,
+    run: &RunRef,
+    event: RunEvent,
+    exit_code: Option<i32>,
+) -> Option<String> {
+    let code = m.code_ref.commit?;
+    let line = NoteEvent {
+        at: clock::now(),
+        event,
+        exit_code,
+        record: run.tip,
+        ref_name: run.ref_name(),
+        run_id: run.run_id.clone(),
+        schema: NOTE_EVENT_SCHEMA.into(),
+        stage: run.stage.clone(),
+    }
+    .to_line();
+    let msg = format!("workbench: {event} {} {}", run.stage, run.run_id);
+    store
+        .append_note_line(code, &line, &msg)
+        .err()
+        .map(|e| format!("recorded, but the notes index line was not written: {e}"))
+}
+
+/// After a transition: the notes index line and the working-tree mirror. Returns the
+/// moved run and the warnings.
+pub fn after_transition(
+    ws: &Workspace,
+    m: &RunManifest,
+    run: &RunRef,
+    event: RunEvent,
+    record: ObjectId,
+) -> Result<(RunRef, Vec<String>)> {
+    let moved = run.at(record);
+    let warnings = note_event(&ws.store, m, &moved, event, None)
+        .into_iter()
+        .collect();
+    ws.write_mirror(&moved)?;
+    Ok((moved, warnings))
+}
+
+/// Writes a new run's record and its notes-index line; the run it created and the
+/// warnings.
+pub fn record_new_run(store: &Store, new: &NewRun) -> Result<(RunRef, Vec<String>)> {
+    let m = new.manifest;
+    let record = store.create_run(new)?;
+    let event = match m.status {
+        RunStatus::Executed => RunEvent::Executed,
+        RunStatus::Failed => RunEvent::Failed,
+    };
+    let run = RunRef {
+        stage: m.stage.clone(),
+        run_id: m.run_id.clone(),
+        tip: record,
+    };
+    let warnings = note_event(store, m, &run, event, Some(m.exit_code))
+        .into_iter()
+        .collect();
+    Ok((run, warnings))
+}
+
+/// What the records hold for the run a mirror shows (`None`: no such run here).
+pub fn mirror_records(
+    store: &Store,
+    m: &RunManifest,
+    latest: Option<RunId>,
+) -> Result<Option<MirrorRecords>> {
+    let Some(run) = store.find_run(&m.stage, &m.run_id)? else {
+        return Ok(None);
+    };
+    let chain = store.history(run.tip)?;
+    let mut versions = BTreeMap::new();
+    for name in MIRROR_FILES {
+        let mut v = Vec::new();
+        for t in &chain {
+            if let Some(b) = store.record_file(t.commit, name)? {
+                if !v.contains(&b) {
+                    v.push(b);
+                }
+            }
+        }
+        versions.insert(name, v);
+    }
+    Ok(Some(MirrorRecords { versions, latest }))
+}

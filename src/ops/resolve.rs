@@ -1,0 +1,65 @@
+//! Resolving a `RUN` argument (full id, unique prefix, `STAGE/PREFIX`,
+//! `STAGE@latest`, `STAGE@approved`) to a run ref.
+
+use crate::error::{Error, Result};
+use crate::model::run_spec::{match_prefix, PrefixMatch, RunSpec};
+use crate::model::StageName;
+use crate::store::{RunRef, Store};
+
+pub fn resolve_run(store: &Store, spec: &str) -> Result<RunRef> {
+    match RunSpec::parse(spec)? {
+        RunSpec::Latest(stage) => store
+            .list_runs(Some(&stage))?
+            .pop()
+            .ok_or_else(|| no_runs(&stage)),
+        RunSpec::Approved(stage) => {
+            if store.list_runs(Some(&stage))?.is_empty() {
+                return Err(no_runs(&stage));
+            }
+            store.approved_run(&stage)?.ok_or_else(|| {
+                Error::input(format!("stage '{stage}' has no approved run"))
+                    .hint(format!("see 'git workbench log {stage}'"))
+            })
+        }
+        RunSpec::Id { stage, prefix } => {
+            let runs = store.list_runs(stage.as_ref())?;
+            let pairs: Vec<(&str, &str)> = runs
+                .iter()
+                .map(|r| (r.stage.as_str(), r.run_id.as_str()))
+                .collect();
+            match match_prefix(&pairs, stage.as_deref(), &prefix) {
+                PrefixMatch::One(&(s, id)) => Ok(runs
+                    .iter()
+                    .find(|r| r.stage == s && r.run_id == id)
+                    .expect("matched run is listed")
+                    .clone()),
+                PrefixMatch::None => Err(Error::input(format!("no run matches '{spec}'"))
+                    .hint("list runs with 'git workbench log'")),
+                PrefixMatch::Ambiguous(hits) => Err(ambiguous(&prefix, &hits)),
+            }
+        }
+    }
+}
+
+fn ambiguous(prefix: &str, hits: &[&(&str, &str)]) -> Error {
+    let shown: Vec<String> = hits
+        .iter()
+        .take(10)
+        .map(|(s, id)| format!("{s}/{id}"))
+        .collect();
+    let more = if hits.len() > 10 {
+        format!(" and {} more", hits.len() - 10)
+    } else {
+        String::new()
+    };
+    Error::input(format!(
+        "run id prefix '{prefix}' is ambiguous: {}{more}",
+        shown.join(", ")
+    ))
+    .hint("give more characters of the run id")
+}
+
+fn no_runs(stage: &StageName) -> Error {
+    Error::input(format!("stage '{stage}' has no runs"))
+        .hint(format!("run it with 'git workbench run {stage}'"))
+}

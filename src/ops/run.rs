@@ -1,0 +1,481 @@
+//! `run`: execute a stage and record an immutable run. Inputs and code are hashed
+//! before the command runs, outputs after; the manifest is built by the one
+//! `ManifestBuilder`, the record written, the notes index and mirror updated.
+
+use super::records::{record_new_run, state_of};
+use super::workspace::{stage_paths, Workspace};
+use super::{Notice, Observer};
+use crate::error::{Error, Result};
+use crate::exec::clock;
+use crate::exec::command::{self, Echo, Interrupts, Invocation, Program};
+use crate::exec::hash::hash_files;
+use crate::exec::paths::{check_inside, expand};
+use crate::exec::statcache::StatCache;
+use crate::model::config::{expand as expand_placeholder, Stage};
+use crate::model::decision::FeedbackRecord;
+use crate::model::digest::FileHashes;
+use crate::model::manifest::{CodeRef, RunManifest, RunStatus};
+use crate::model::state::RunState;
+use crate::model::time::Timestamp;
+use crate::model::{ObjectId, RunId, StageName};
+use crate::store::{NewRun, RunRef, Snapshot};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct RunRequest {
+    pub stage: StageName,
+    /// `-p KEY=VALUE` overrides.
+    pub params: Vec<(String, Value)>,
+    pub no_stat_cache: bool,
+    /// The sweep this run belongs to.
+    pub sweep_id: Option<String>,
+    /// Run this argument vector instead of the stage's `cmd`.
+    pub command: Vec<String>,
+    /// Where the command's output goes besides the log.
+    pub echo: Echo,
+    /// Give the command no stdin.
+    pub no_stdin: bool,
+}
+
+impl RunRequest {
+    pub fn new(stage: StageName) -> RunRequest {
+        RunRequest {
+            stage,
+            params: Vec::new(),
+            no_stat_cache: false,
+            sweep_id: None,
+            command: Vec::new(),
+            echo: Echo::Terminal,
+            no_stdin: false,
+        }
+    }
+}
+
+/// A recorded run (`run --json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunReport {
+    pub run_id: RunId,
+    pub stage: StageName,
+    pub status: RunStatus,
+    pub exit_code: i32,
+    #[serde(rename = "ref")]
+    pub ref_name: String,
+    pub record: ObjectId,
+    pub duration_seconds: f64,
+    pub outputs: FileHashes,
+    pub missing_outputs: Vec<String>,
+    pub metrics: BTreeMap<String, Value>,
+    pub manifest: RunManifest,
+    pub warnings: Vec<String>,
+}
+
+/// How a run ended.
+#[derive(Debug)]
+pub enum RunOutcome {
+    Recorded(Box<RunReport>),
+    /// Interrupted: nothing was recorded.
+    Interrupted {
+        stage: StageName,
+        run_id: RunId,
+    },
+}
+
+/// Everything known before the command starts.
+struct Prepared {
+    stage: Stage,
+    params_used: BTreeMap<String, Value>,
+    inputs: FileHashes,
+    code_files: FileHashes,
+    program: Program,
+    command_text: String,
+    snapshot: Snapshot,
+    parent: Option<RunRef>,
+    run_id: RunId,
+    run_dir: String,
+    started_ms: i64,
+}
+
+pub fn run(
+    ws: &Workspace,
+    req: &RunRequest,
+    interrupts: &Interrupts,
+    observer: &dyn Observer,
+) -> Result<RunOutcome> {
+    let mut cache = if req.no_stat_cache {
+        StatCache::disabled()
+    } else {
+        ws.stat_cache()
+    };
+    let p = prepare(ws, req, &mut cache, observer)?;
+    observer.notice(Notice::RunStarted {
+        stage: &p.stage.name,
+        run_id: &p.run_id,
+    });
+    let log_file = ws.tmp_dir()?.join(format!("{}.log", p.run_id));
+    let outcome = command::run(
+        Invocation {
+            program: p.program.clone(),
+            cwd: &ws.root,
+            env: environment(&p, req),
+            echo: req.echo,
+            no_stdin: req.no_stdin,
+            log_file: log_file.clone(),
+        },
+        interrupts,
+    );
+    let log = std::fs::read(&log_file).unwrap_or_default();
+    let _ = std::fs::remove_file(&log_file);
+    let outcome = outcome?;
+    if outcome.interrupted {
+        let _ = std::fs::remove_dir(ws.root.join(&p.run_dir)); // only if still empty
+        observer.notice(Notice::Interrupted {
+            stage: &p.stage.name,
+            run_id: &p.run_id,
+        });
+        return Ok(RunOutcome::Interrupted {
+            stage: p.stage.name,
+            run_id: p.run_id,
+        });
+    }
+    let duration = outcome.duration.as_secs_f64();
+    let report = record(ws, req, p, outcome.exit_code, duration, log, &mut cache)?;
+    cache.save();
+    Ok(RunOutcome::Recorded(Box::new(report)))
+}
+
+fn prepare(
+    ws: &Workspace,
+    req: &RunRequest,
+    cache: &mut StatCache,
+    observer: &dyn Observer,
+) -> Result<Prepared> {
+    let stage = ws.stage(&req.stage)?.clone();
+    let params_used = ws.params_now(&stage, &req.params)?;
+    // Inputs are hashed before the command runs: the record says what it consumed.
+    let started_ms = clock::now_millis();
+    let (inputs, missing_deps) = ws.hash_patterns(&stage_paths(&stage, &stage.deps), cache)?;
+    if let Some(dep) = missing_deps.first() {
+        return Err(Error::input(format!(
+            "dependency '{dep}' of stage '{}' does not exist",
+            stage.name
+        ))
+        .hint(format!(
+            "create it, run the stage that produces it, or fix stages.{}.deps in {}",
+            stage.name, ws.config_file
+        )));
+    }
+    for o in stage.outs.iter().chain(stage.metrics.iter()) {
+        if !o.contains(['*', '?', '[']) {
+            let literal = o.replace("{run_id}", "x").replace("{stage}", &stage.name);
+            check_inside(&ws.root, &literal, "output")?;
+        }
+    }
+    let (program, command_text) = if req.command.is_empty() {
+        (Program::Shell(stage.cmd.clone()), stage.cmd.clone())
+    } else {
+        (Program::Argv(req.command.clone()), shell_join(&req.command))
+    };
+    let (code_files, _) = ws.hash_patterns(&ws.code_patterns(&stage, &command_text), cache)?;
+    let snapshot = ws.store.snapshot()?;
+    let parent = ws.store.list_runs(Some(&stage.name))?.pop();
+    if let Some(par) = &parent {
+        if let Some(fb) = rejection_of(ws, par)? {
+            observer.notice(Notice::PreviousRejected {
+                run_id: &par.run_id,
+                feedback: &fb,
+            });
+        }
+    }
+    let (run_id, run_dir) = reserve_run_id(ws, &stage, started_ms)?;
+    Ok(Prepared {
+        stage,
+        params_used,
+        inputs,
+        code_files,
+        program,
+        command_text,
+        snapshot,
+        parent,
+        run_id,
+        run_dir,
+        started_ms,
+    })
+}
+
+/// The feedback of `run` when a human rejected it.
+fn rejection_of(ws: &Workspace, run: &RunRef) -> Result<Option<FeedbackRecord>> {
+    if state_of(&ws.store, run)? != RunState::Rejected {
+        return Ok(None);
+    }
+    Ok(ws.store.read_record(run.tip)?)
+}
+
+fn environment(p: &Prepared, req: &RunRequest) -> Vec<(String, String)> {
+    let mut env = vec![
+        ("WORKBENCH_RUN_ID".to_string(), p.run_id.to_string()),
+        ("WORKBENCH_STAGE".to_string(), p.stage.name.to_string()),
+        ("WORKBENCH_RUN_DIR".to_string(), p.run_dir.clone()),
+        (
+            "WORKBENCH_PARAMS".to_string(),
+            serde_json::to_string(&p.params_used).expect("params serialize"),
+        ),
+    ];
+    if let Some(id) = &req.sweep_id {
+        env.push(("WORKBENCH_SWEEP_ID".to_string(), id.clone()));
+    }
+    if std::env::var_os("PYTHONUNBUFFERED").is_none() {
+        env.push(("PYTHONUNBUFFERED".to_string(), "1".to_string()));
+    }
+    env
+}
+
+/// Hashes the outputs found after the command and writes the record.
+fn record(
+    ws: &Workspace,
+    req: &RunRequest,
+    p: Prepared,
+    exit_code: i32,
+    duration: f64,
+    log: Vec<u8>,
+    cache: &mut StatCache,
+) -> Result<RunReport> {
+    let stage = &p.stage;
+    let expand_run = |pattern: &str| expand_placeholder(pattern, &stage.name, &p.run_id);
+    let metrics_path = stage.metrics.as_deref().map(expand_run);
+    let mut patterns: Vec<String> = stage.outs.iter().map(|o| expand_run(o)).collect();
+    patterns.extend(metrics_path.iter().cloned());
+    let expanded = expand(&ws.root, &patterns)?;
+    for f in &expanded.files {
+        check_inside(&ws.root, f, "output")?;
+    }
+    let (outputs, stored) = hash_outputs(&ws.root, &expanded.files, stage.max_stored_size, cache)?;
+    let metrics = match &metrics_path {
+        None => Ok(BTreeMap::new()),
+        Some(m) => read_metrics(&ws.root.join(m)).map_err(|e| format!("{m}: {e}")),
+    };
+    let log_bytes = log.len() as u64;
+    let (log, log_truncated) = cut_log(log, stage.max_stored_size);
+    let manifest = RunManifest::builder(
+        stage.name.clone(),
+        p.run_id.clone(),
+        code_ref(&p.snapshot),
+        Timestamp::from_unix_millis(p.started_ms),
+    )
+    .parent(p.parent.map(|r| r.run_id))
+    .params(p.params_used, req.params.iter().cloned().collect())
+    .consumed(p.inputs, p.code_files)
+    .produced(
+        outputs,
+        expanded.missing.clone(),
+        stored.iter().map(|(r, _)| r.clone()).collect(),
+    )
+    .command(p.command_text, exit_code, duration)
+    .metrics(metrics)
+    .place(p.run_dir, clock::hostname())
+    .log(log_bytes, log_truncated)
+    .sweep(req.sweep_id.clone())
+    .build();
+    let (run, mut warnings) = record_new_run(
+        &ws.store,
+        &NewRun {
+            manifest: &manifest,
+            log: &log,
+            outputs: stored,
+            snapshot_tree: p.snapshot.tree,
+        },
+    )?;
+    if let Err(e) = ws.write_mirror(&run) {
+        warnings.push(format!(
+            "run recorded, but the review/ mirror was not written: {e}"
+        ));
+    }
+    warnings.extend(
+        manifest
+            .missing_outputs
+            .iter()
+            .map(|m| format!("declared output '{m}' was not produced")),
+    );
+    if let Some(e) = &manifest.metrics_error {
+        warnings.push(format!("metrics not read: {e}"));
+    }
+    Ok(RunReport {
+        run_id: run.run_id.clone(),
+        stage: run.stage.clone(),
+        status: manifest.status,
+        exit_code,
+        ref_name: run.ref_name(),
+        record: run.tip,
+        duration_seconds: manifest.duration_seconds,
+        outputs: manifest.outputs.clone(),
+        missing_outputs: manifest.missing_outputs.clone(),
+        metrics: manifest.metrics.clone(),
+        manifest,
+        warnings,
+    })
+}
+
+/// The code state of a snapshot.
+pub fn code_ref(s: &Snapshot) -> CodeRef {
+    CodeRef {
+        commit: s.head,
+        dirty: s.dirty,
+        tree: s.tree,
+        branch: s.branch.clone(),
+    }
+}
+
+/// Hashes output files (through the stat cache) and picks those small enough to
+/// store in the record: `(digests, [(path, file)])`.
+pub fn hash_outputs(
+    root: &Path,
+    files: &[String],
+    max_stored: u64,
+    cache: &mut StatCache,
+) -> Result<(FileHashes, Vec<(String, PathBuf)>)> {
+    let hashed: FileHashes = hash_files(root, files, cache)?.into_iter().collect();
+    let mut stored = Vec::new();
+    for f in files {
+        let abs = root.join(f);
+        if std::fs::metadata(&abs).map_err(Error::io(&abs))?.len() <= max_stored {
+            stored.push((f.clone(), abs));
+        }
+    }
+    Ok((hashed, stored))
+}
+
+/// Reserves a fresh run id by creating its run directory exclusively.
+fn reserve_run_id(ws: &Workspace, stage: &Stage, started_ms: i64) -> Result<(RunId, String)> {
+    for attempt in 0..64u64 {
+        let id = RunId::generate(started_ms, clock::random_u16(attempt));
+        if ws.store.find_run(&stage.name, &id)?.is_some() {
+            continue;
+        }
+        let rel = expand_placeholder(&ws.config.run_dir, &stage.name, &id);
+        let dir = ws.root.join(&rel);
+        if let Some(parent) = dir.parent() {
+            std::fs::create_dir_all(parent).map_err(Error::io(parent))?;
+        }
+        check_inside(&ws.root, &rel, "run directory")?;
+        match std::fs::create_dir(&dir) {
+            Ok(()) => return Ok((id, rel)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(Error::io(&dir)(e)),
+        }
+    }
+    Err(Error::input("cannot find a free run id after 64 attempts"))
+}
+
+/// Reads a metrics JSON file, accepting Python's NaN/Infinity tokens.
+pub fn read_metrics(path: &Path) -> std::result::Result<BTreeMap<String, Value>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))?;
+    let v: Value = serde_json::from_str(&quote_non_finite(&text)).map_err(|e| e.to_string())?;
+    if !v.is_object() {
+        return Err("metrics file must hold a JSON object".into());
+    }
+    Ok(crate::model::params::flatten(&v))
+}
+
+/// Turns bare `NaN`, `Infinity` and `-Infinity` (outside strings) into strings.
+fn quote_non_finite(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut in_str = false;
+    let mut escaped = false;
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        if in_str {
+            out.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_str = false;
+            }
+            rest = &rest[c.len_utf8()..];
+            continue;
+        }
+        if c == '"' {
+            in_str = true;
+        }
+        if let Some(tok) = ["-Infinity", "Infinity", "NaN"]
+            .iter()
+            .find(|t| rest.starts_with(**t))
+        {
+            out.push('"');
+            out.push_str(tok);
+            out.push('"');
+            rest = &rest[tok.len()..];
+            continue;
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
+/// Keeps at most `limit` bytes of a log: the end, behind a marker line.
+fn cut_log(mut log: Vec<u8>, limit: u64) -> (Vec<u8>, bool) {
+    let limit = limit as usize;
+    if log.len() <= limit {
+        return (log, false);
+    }
+    let dropped = log.len() - limit;
+    let mut out =
+        format!("[git-workbench: log truncated, first {dropped} bytes dropped]\n").into_bytes();
+    out.extend_from_slice(&log.split_off(dropped));
+    (out, true)
+}
+
+/// Quotes an argument vector the way a POSIX shell reads it back.
+pub fn shell_join(argv: &[String]) -> String {
+    argv.iter()
+        .map(|a| {
+            if !a.is_empty()
+                && a.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c))
+            {
+                a.clone()
+            } else {
+                format!("'{}'", a.replace('\'', "'\\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn non_finite_tokens_become_strings() {
+        assert_eq!(
+            quote_non_finite(r#"{"a": NaN, "b": -Infinity, "c": "NaN", "d": Infinity}"#),
+            r#"{"a": "NaN", "b": "-Infinity", "c": "NaN", "d": "Infinity"}"#
+        );
+        assert_eq!(quote_non_finite(r#"{"e\"NaN": 1}"#), r#"{"e\"NaN": 1}"#);
+    }
+
+    #[test]
+    fn logs_keep_their_end() {
+        let (l, t) = cut_log(b"0123456789".to_vec(), 4);
+        assert!(t);
+        assert!(l.ends_with(b"6789"));
+        assert!(String::from_utf8_lossy(&l).contains("first 6 bytes dropped"));
+        assert_eq!(cut_log(b"abc".to_vec(), 4), (b"abc".to_vec(), false));
+    }
+
+    #[test]
+    fn shell_join_quotes() {
+        assert_eq!(
+            shell_join(&["echo".into(), "a b".into(), "it's".into()]),
+            "echo 'a b' 'it'\\''s'"
+        );
+        assert_eq!(shell_join(&["true".into()]), "true");
+    }
+}

@@ -1,0 +1,85 @@
+//! `show RUN`: a run's record and its chain of transitions, read from the run ref
+//! (never from the working-tree mirror).
+
+use super::records::state_of;
+use super::resolve::resolve_run;
+use crate::error::Result;
+use crate::model::decision::{ApprovalRecord, FeedbackRecord};
+use crate::model::event::NoteEvent;
+use crate::model::manifest::RunManifest;
+use crate::model::review::ReviewRecord;
+use crate::model::state::{RunEvent, RunState};
+use crate::model::{ObjectId, RunId, StageName};
+use crate::store::Store;
+use serde::{Deserialize, Serialize};
+
+/// One commit on the run ref.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransitionInfo {
+    /// `null` for a commit without a `Workbench-Event` trailer.
+    pub event: Option<RunEvent>,
+    pub commit: ObjectId,
+    pub author: String,
+    /// Commit time, seconds since the epoch.
+    pub time: i64,
+}
+
+/// `show --json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShowReport {
+    pub run_id: RunId,
+    pub stage: StageName,
+    #[serde(rename = "ref")]
+    pub ref_name: String,
+    pub record: ObjectId,
+    pub state: RunState,
+    pub latest_event: Option<RunEvent>,
+    pub manifest: RunManifest,
+    pub review: Option<ReviewRecord>,
+    pub approval: Option<ApprovalRecord>,
+    pub feedback: Option<FeedbackRecord>,
+    pub signed: bool,
+    pub transitions: Vec<TransitionInfo>,
+    /// This run's lines of the notes index on its code commit.
+    pub notes: Vec<NoteEvent>,
+}
+
+pub fn show(store: &Store, spec: &str) -> Result<ShowReport> {
+    let run = resolve_run(store, spec)?;
+    let manifest = store.read_manifest(run.tip)?;
+    let transitions: Vec<TransitionInfo> = store
+        .history(run.tip)?
+        .into_iter()
+        .map(|t| TransitionInfo {
+            event: t.event,
+            commit: t.commit,
+            author: t.author,
+            time: t.time,
+        })
+        .collect();
+    let notes = match manifest.code_ref.commit {
+        Some(c) => store
+            .note_events(c)?
+            .into_iter()
+            .filter(|e| e.run_id == run.run_id && e.stage == run.stage)
+            .collect(),
+        None => Vec::new(),
+    };
+    Ok(ShowReport {
+        state: state_of(store, &run)?,
+        latest_event: transitions.last().and_then(|t| t.event),
+        review: store.read_record(run.tip)?,
+        approval: store.read_record(run.tip)?,
+        feedback: store.read_record(run.tip)?,
+        signed: store.commit_signature(run.tip).is_some(),
+        ref_name: run.ref_name(),
+        record: run.tip,
+        run_id: run.run_id,
+        stage: run.stage,
+        manifest,
+        transitions,
+        notes,
+    })
+}

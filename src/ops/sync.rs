@@ -1,0 +1,94 @@
+//! `fetch`, `push` and `sync`: records shared through an ordinary remote. Fetch brings
+//! the remote's records into tracking refs and merges them; push publishes with
+//! compare-and-swap, and when the remote moved, fetches, merges and tries again.
+
+use super::{Notice, Observer};
+use crate::error::{Error, Result};
+use crate::store::{MergeReport, PushResult, Store};
+use serde::{Deserialize, Serialize};
+
+/// Attempts of the push when the remote keeps moving.
+const PUSH_ATTEMPTS: u32 = 6;
+
+/// `fetch --json`, `push --json`, `sync --json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyncReport {
+    pub remote: String,
+    pub merged: MergeReport,
+    /// Refs the push updated (`null` for `fetch`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pushed_refs: Option<usize>,
+}
+
+/// The remote asked for, or the only one, or `origin`.
+pub fn remote_of(store: &Store, asked: Option<String>) -> Result<String> {
+    match asked {
+        Some(r) => Ok(r),
+        None => Ok(store.default_remote()?),
+    }
+}
+
+fn fetch_and_merge(store: &Store, remote: &str) -> Result<MergeReport> {
+    store.fetch_records(remote)?;
+    Ok(store.merge_records(remote)?)
+}
+
+pub fn fetch(store: &Store, remote: Option<String>) -> Result<SyncReport> {
+    let remote = remote_of(store, remote)?;
+    let merged = fetch_and_merge(store, &remote)?;
+    Ok(SyncReport {
+        remote,
+        merged,
+        pushed_refs: None,
+    })
+}
+
+pub fn push(store: &Store, remote: Option<String>, observer: &dyn Observer) -> Result<SyncReport> {
+    let remote = remote_of(store, remote)?;
+    let mut merged = MergeReport::default();
+    let pushed = push_with_retry(store, &remote, &mut merged, observer)?;
+    Ok(SyncReport {
+        remote,
+        merged,
+        pushed_refs: Some(pushed),
+    })
+}
+
+pub fn sync(store: &Store, remote: Option<String>, observer: &dyn Observer) -> Result<SyncReport> {
+    let remote = remote_of(store, remote)?;
+    let mut merged = fetch_and_merge(store, &remote)?;
+    let pushed = push_with_retry(store, &remote, &mut merged, observer)?;
+    Ok(SyncReport {
+        remote,
+        merged,
+        pushed_refs: Some(pushed),
+    })
+}
+
+/// Pushes with compare-and-swap; when the remote moved, fetches, merges and tries
+/// again with growing pauses.
+fn push_with_retry(
+    store: &Store,
+    remote: &str,
+    merged: &mut MergeReport,
+    observer: &dyn Observer,
+) -> Result<usize> {
+    for attempt in 0..PUSH_ATTEMPTS {
+        if attempt == 0 && store.in_step_with(remote)? {
+            return Ok(0); // the remote holds exactly these records: nothing to push
+        }
+        match store.push_records(remote)? {
+            PushResult::Done { updated } => return Ok(updated),
+            PushResult::Stale => {
+                observer.notice(Notice::PushRetry { remote });
+                std::thread::sleep(std::time::Duration::from_millis(50u64 << attempt));
+                merged.absorb(fetch_and_merge(store, remote)?);
+            }
+        }
+    }
+    Err(Error::refused(format!(
+        "{remote} kept moving through {PUSH_ATTEMPTS} attempts; nothing was overwritten"
+    ))
+    .hint("run 'git workbench sync' again"))
+}

@@ -1,0 +1,352 @@
+//! `verify`: the CI and pull-request check, three independent checks over a range of
+//! commits:
+//! 1. every narrative file at every commit is checked as the hook does (catching
+//!    `--no-verify`, web edits and anything pushed by other means);
+//! 2. the `review/` mirror committed at the tip must agree with the run records
+//!    (`model::mirror`, shared with `doctor`);
+//! 3. every approval the tip's narratives rely on must match its manifest's bytes,
+//!    the outputs on disk must still be those bytes, and with `workbench.requireSigned`
+//!    it must be signed by a key allowed at the base of the range.
+
+use super::narrative::{check, Source};
+use super::records::mirror_records;
+use crate::error::{Error, Result};
+use crate::exec::hash::sha256_file;
+use crate::model::decision::{artifact_digest, ApprovalRecord, SignatureStatus};
+use crate::model::manifest::RunManifest;
+use crate::model::mirror::{
+    mirror_problems, mirrored_run, MirrorProblem, MIRROR_DIR, MIRROR_FILES,
+};
+use crate::model::narrative::{self, normalize, Syntax};
+use crate::model::time::Timestamp;
+use crate::model::{ObjectId, RunId, StageName};
+use crate::narrative::{approved_records, Problem, Severity};
+use crate::store::Store;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+pub struct VerifyRequest {
+    /// `BASE..HEAD`: every commit reachable from HEAD and not from BASE.
+    pub range: Option<String>,
+    /// Require every relied-on approval to be signed by an allowed key.
+    pub require_signed: bool,
+}
+
+/// A problem found at a commit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Found {
+    pub commit: ObjectId,
+    pub file: String,
+    pub line: usize,
+    pub stage: Option<StageName>,
+    pub run: Option<RunId>,
+    pub severity: Severity,
+    pub reason: String,
+    pub fix: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diff: Option<String>,
+}
+
+impl Found {
+    fn at(commit: ObjectId, p: Problem) -> Found {
+        Found {
+            commit,
+            file: p.file,
+            line: p.line,
+            stage: p.stage,
+            run: p.run,
+            severity: p.severity,
+            reason: p.reason,
+            fix: p.fix,
+            diff: p.diff,
+        }
+    }
+
+    /// The problem as the narrative checks report it.
+    pub fn problem(&self) -> Problem {
+        Problem {
+            file: self.file.clone(),
+            line: self.line,
+            stage: self.stage.clone(),
+            run: self.run.clone(),
+            severity: self.severity,
+            reason: self.reason.clone(),
+            fix: self.fix.clone(),
+            diff: self.diff.clone(),
+        }
+    }
+}
+
+/// A block at the tip, with the approval behind it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BlockInfo {
+    pub file: String,
+    pub line: usize,
+    pub stage: StageName,
+    pub run: RunId,
+    pub approved_by: Option<String>,
+    pub approved_at: Option<Timestamp>,
+    pub interpretation_edited: Option<bool>,
+    pub signed: Option<bool>,
+    /// The block is new or changed since the base of the range.
+    pub changed: bool,
+}
+
+/// `verify --json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyReport {
+    pub commits: Vec<ObjectId>,
+    pub blocks: Vec<BlockInfo>,
+    pub problems: Vec<Found>,
+    pub errors: usize,
+    pub ok: bool,
+}
+
+pub fn verify(store: &Store, req: &VerifyRequest) -> Result<VerifyReport> {
+    let (base, tip) = match &req.range {
+        Some(r) => match r.split_once("..") {
+            Some((b, t)) if !b.is_empty() && !t.is_empty() => (Some(b.to_string()), t.to_string()),
+            _ => return Err(Error::input(format!("--range '{r}' is not BASE..HEAD"))),
+        },
+        None => (None, "HEAD".to_string()),
+    };
+    let commits = store.commits_in_range(base.as_deref(), &tip)?;
+    let tip_id = store.resolve_commit(&tip)?;
+    let mut problems = narratives_in_range(store, &commits)?;
+    problems.extend(mirror_at(store, tip_id)?);
+    let require_signed = req.require_signed
+        || store
+            .config_bool("workbench.requireSigned")
+            .unwrap_or(false);
+    let allowed = if require_signed {
+        Some(allowed_signers(
+            store,
+            base.as_deref().unwrap_or(&tip_id.to_string()),
+        )?)
+    } else {
+        None
+    };
+    let (blocks, found) = approvals_at(store, base.as_deref(), tip_id, allowed.as_ref())?;
+    problems.extend(found);
+    let errors = problems
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .count();
+    Ok(VerifyReport {
+        commits,
+        blocks,
+        problems,
+        errors,
+        ok: errors == 0,
+    })
+}
+
+/// 1. Every narrative file at every commit of the range.
+fn narratives_in_range(store: &Store, commits: &[ObjectId]) -> Result<Vec<Found>> {
+    let mut found = Vec::new();
+    for c in commits {
+        let rev = c.to_string();
+        let report = check(store, Source::Rev(&rev), &[])?;
+        found.extend(report.problems.into_iter().map(|p| Found::at(*c, p)));
+    }
+    Ok(found)
+}
+
+fn problem(
+    file: &str,
+    stage: Option<&StageName>,
+    run: Option<&RunId>,
+    reason: String,
+    fix: &str,
+) -> Problem {
+    Problem {
+        file: file.to_string(),
+        line: 0,
+        stage: stage.cloned(),
+        run: run.cloned(),
+        severity: Severity::Error,
+        reason,
+        fix: fix.to_string(),
+        diff: None,
+    }
+}
+
+/// 2. The mirror committed at the tip against the run records.
+fn mirror_at(store: &Store, tip: ObjectId) -> Result<Vec<Found>> {
+    let rev = tip.to_string();
+    let mut found = Vec::new();
+    for path in store.paths_at(&rev)? {
+        let Some(rest) = path.strip_prefix(&format!("{MIRROR_DIR}/")) else {
+            continue;
+        };
+        let Some((stage, "manifest.json")) = rest.split_once('/') else {
+            continue;
+        };
+        let Some(bytes) = store.blob_at(&rev, &path)? else {
+            continue;
+        };
+        let stage_name = StageName::new(stage).ok();
+        let m = match mirrored_run(&bytes) {
+            Ok(m) => m,
+            Err(p) => {
+                found.push(mirror_found(tip, &path, stage_name.as_ref(), None, p));
+                continue;
+            }
+        };
+        let mut files = BTreeMap::new();
+        for name in MIRROR_FILES {
+            if let Some(b) = store.blob_at(&rev, &format!("{MIRROR_DIR}/{stage}/{name}"))? {
+                files.insert(name, b);
+            }
+        }
+        let records = mirror_records(store, &m, None)?;
+        for p in mirror_problems(stage, &m.run_id, &files, records.as_ref()) {
+            let file = match &p {
+                MirrorProblem::Differs { file, .. } => file.clone(),
+                _ => path.clone(),
+            };
+            found.push(mirror_found(tip, &file, Some(&m.stage), Some(&m.run_id), p));
+        }
+    }
+    Ok(found)
+}
+
+fn mirror_found(
+    tip: ObjectId,
+    file: &str,
+    stage: Option<&StageName>,
+    run: Option<&RunId>,
+    p: MirrorProblem,
+) -> Found {
+    let fix = match p {
+        MirrorProblem::NotAManifest => {
+            "git workbench show STAGE@latest, then re-run the transition"
+        }
+        MirrorProblem::UnknownRun { .. } => "fetch the workbench refs, or restore the mirror",
+        _ => "never edit the mirror by hand; the next transition rewrites it",
+    };
+    Found::at(tip, problem(file, stage, run, p.to_string(), fix))
+}
+
+/// Blocks of the narrative files at `rev`.
+fn blocks_at(store: &Store, rev: &str) -> Result<Vec<(String, narrative::Block)>> {
+    let mut out = Vec::new();
+    for f in store.narrative_paths_at(rev)? {
+        if let Some(bytes) = store.blob_at(rev, &f)? {
+            if let Ok(text) = std::str::from_utf8(&bytes) {
+                for b in narrative::parse(text, Syntax::for_path(&f)).blocks {
+                    out.push((f.clone(), b));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// 3. The approvals the tip's narrative blocks rely on.
+fn approvals_at(
+    store: &Store,
+    base: Option<&str>,
+    tip: ObjectId,
+    allowed: Option<&tempfile::NamedTempFile>,
+) -> Result<(Vec<BlockInfo>, Vec<Found>)> {
+    let base_blocks = match base {
+        Some(b) => blocks_at(store, b)?,
+        None => Vec::new(),
+    };
+    let mut blocks = Vec::new();
+    let mut found = Vec::new();
+    for (file, b) in blocks_at(store, &tip.to_string())? {
+        let changed = base.is_some()
+            && !base_blocks.iter().any(|(f, o)| {
+                f == &file
+                    && o.stage == b.stage
+                    && o.run == b.run
+                    && normalize(&o.content) == normalize(&b.content)
+            });
+        let mut info = BlockInfo {
+            file: file.clone(),
+            line: b.begin_line,
+            stage: b.stage.clone(),
+            run: b.run.clone(),
+            approved_by: None,
+            approved_at: None,
+            interpretation_edited: None,
+            signed: None,
+            changed,
+        };
+        if let Some((approval, manifest)) = approved_records(store, &b.stage, &b.run)? {
+            let mut p = approval_problems(store, &approval, &manifest, &file, allowed, &mut info)?;
+            found.extend(p.drain(..).map(|p| Found::at(tip, p)));
+        }
+        blocks.push(info);
+    }
+    Ok((blocks, found))
+}
+
+/// What is wrong with one relied-on approval: digest, signature, bytes on disk.
+fn approval_problems(
+    store: &Store,
+    approval: &ApprovalRecord,
+    manifest: &RunManifest,
+    file: &str,
+    allowed: Option<&tempfile::NamedTempFile>,
+    info: &mut BlockInfo,
+) -> Result<Vec<Problem>> {
+    let mut out = Vec::new();
+    let (stage, run_id) = (Some(&approval.stage), Some(&approval.run_id));
+    let digest = artifact_digest(&manifest.outputs);
+    if approval.artifact_digest != digest || approval.artifacts_approved != manifest.outputs {
+        out.push(problem(file, stage, run_id, format!("the approval of run {} does not match its manifest's output bytes (digest {} vs {digest})", approval.run_id, approval.artifact_digest), "the records were altered; investigate before trusting this run"));
+    }
+    let run = store
+        .find_run(&info.stage, &info.run)?
+        .expect("an approved run exists");
+    let signed = store.commit_signature(run.tip).is_some();
+    info.approved_by = Some(approval.approved_by.clone());
+    info.approved_at = Some(approval.timestamp);
+    info.interpretation_edited = Some(approval.interpretation_edited);
+    info.signed = Some(signed);
+    if let Some(allowed) = allowed {
+        let (status, detail) = store.verify_commit(run.tip, allowed.path());
+        if status != SignatureStatus::Good {
+            out.push(problem(file, stage, run_id, format!("the approval of run {} is {} ({detail}); workbench.requireSigned needs a signature by an allowed key", approval.run_id, status.as_str()), "approve again with --sign using a key in the base's allowed-signers file"));
+        }
+    }
+    // Outputs still on disk must be the approved bytes.
+    if let Some(dir) = store.maybe_workdir() {
+        for (path, hash) in &manifest.outputs {
+            let p = dir.join(path);
+            if p.is_file() && sha256_file(&p).map_err(Error::io(&p))? != *hash {
+                out.push(problem(
+                    file,
+                    stage,
+                    run_id,
+                    format!("approved output {path} changed on disk after the approval"),
+                    "run the stage again and have the new run approved",
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The allowed-signers file as of `rev`, in a temporary file for git to read.
+fn allowed_signers(store: &Store, rev: &str) -> Result<tempfile::NamedTempFile> {
+    let path = store
+        .config_string("workbench.allowedSignersFile")
+        .unwrap_or_else(|| ".workbench/allowed_signers".to_string());
+    let bytes = store.blob_at(rev, &path)?.ok_or_else(|| {
+        Error::input(format!(
+            "workbench.requireSigned is set but {path} does not exist at {rev}"
+        ))
+        .hint("commit the allowed-signers file on the base branch first")
+    })?;
+    let mut tmp = tempfile::NamedTempFile::new()
+        .map_err(Error::io(std::path::Path::new("temporary file")))?;
+    std::io::Write::write_all(&mut tmp, &bytes).map_err(Error::io(tmp.path()))?;
+    Ok(tmp)
+}
