@@ -1,14 +1,9 @@
-//! `git workbench card RUN`: present a reviewed run for a human decision.
+//! `git workbench card`.
 
-use super::records::{after_transition, guard, read_record, read_text};
-use super::{resolve_run, Out};
-use crate::error::{Error, Result};
-use crate::model::card::render_card;
-use crate::model::review::ReviewRecord;
-use crate::model::state::{Action, RunEvent};
-use crate::store::NewTransition;
-use crate::workspace::Workspace;
-use serde_json::json;
+use super::Out;
+use crate::error::Result;
+use crate::ops::card::{card, CardReport, CardRequest, Draft};
+use crate::ops::Workspace;
 use std::path::PathBuf;
 
 /// Write the run's card: what ran, key outputs, the self-review summary, the AI
@@ -30,56 +25,28 @@ pub struct Args {
 
 pub fn cmd_card(out: &Out, args: Args) -> Result<u8> {
     let ws = Workspace::open("card")?;
-    let run = resolve_run(&ws.store, &args.run)?;
-    guard(&ws.store, &run, Action::Card)?;
-    let m = ws.store.read_manifest(run.tip)?;
-    let review: ReviewRecord = read_record(&ws.store, &run, "review.json")?
-        .ok_or_else(|| Error::refused(format!("run {} has no review", run.run_id)))?;
-    let given = match (&args.interpretation, &args.message) {
-        (Some(path), _) => Some(std::fs::read_to_string(path).map_err(Error::io(path))?),
-        (None, Some(text)) => Some(text.clone()),
-        (None, None) => None,
+    let draft = match (args.interpretation, args.message) {
+        (Some(path), _) => Draft::File(path),
+        (None, Some(text)) => Draft::Text(text),
+        (None, None) => Draft::Keep,
     };
-    // Re-carding without a new draft keeps the earlier one.
-    let draft = match given {
-        Some(t) => Some(t),
-        None => read_text(&ws.store, &run, "interpretation.md")?,
-    };
-    let card = render_card(
-        &m,
-        &review,
-        draft.as_deref(),
-        args.recommendation.as_deref(),
-    );
-    let mut files = vec![("card.md", card.clone().into_bytes())];
-    if let Some(d) = &draft {
-        files.push(("interpretation.md", d.clone().into_bytes()));
-    }
-    let record = ws.store.append_transition(&NewTransition {
-        run: &run,
-        event: RunEvent::Carded,
-        files,
-        summary: String::new(),
-        author: None,
-        signer: None,
-        approved_index: None,
-    })?;
-    let moved = after_transition(out, &ws, &m, &run, RunEvent::Carded, record)?;
-    let path = format!("review/{}/card.md", run.stage);
-    if out.json {
-        out.json_value(&json!({
-            "run_id": run.run_id,
-            "stage": run.stage,
-            "record": moved.tip.to_string(),
-            "card_path": path,
-            "card": card,
-        }));
-    } else {
-        out.print(&card);
-        out.note(&format!(
-            "\nwritten to {path}; a human decides with 'git workbench approve {}' or 'git workbench reject {} --issue ...'",
-            run.run_id, run.run_id
-        ));
-    }
+    let report = card(
+        &ws,
+        &CardRequest {
+            run: args.run,
+            draft,
+            recommendation: args.recommendation,
+        },
+    )?;
+    super::render::report(out, &report, &report.warnings, || human(out, &report))?;
     Ok(0)
+}
+
+fn human(out: &Out, r: &CardReport) -> Result<()> {
+    out.print(&r.card)?;
+    out.note(&format!(
+        "\nwritten to {}; a human decides with 'git workbench approve {}' or 'git workbench reject {} --issue ...'",
+        r.card_path, r.run_id, r.run_id
+    ));
+    Ok(())
 }

@@ -1,10 +1,8 @@
-//! `git workbench hash`: the hashing `run` uses, as a `sha256sum`-compatible command.
+//! `git workbench hash`.
 
 use super::Out;
 use crate::error::{Error, Result};
-use crate::exec::hash::hash_files;
-use crate::exec::statcache::StatCache;
-use crate::store::Store;
+use crate::ops::hash::hash;
 
 /// Print the sha256 of files, like `sha256sum`, hashing on every core and using the
 /// repository's stat cache for files that did not change.
@@ -20,31 +18,19 @@ pub struct Args {
 
 pub fn cmd_hash(out: &Out, args: Args) -> Result<u8> {
     let cwd = std::env::current_dir().map_err(Error::io(std::path::Path::new(".")))?;
-    let mut cache = match (args.no_stat_cache, Store::discover()) {
-        (false, Ok(store)) => {
-            StatCache::load(store.common_dir().join("workbench").join("stat-cache"))
-        }
-        _ => StatCache::disabled(),
-    };
-    for f in &args.files {
-        if !cwd.join(f).is_file() {
-            return Err(Error::input(format!("'{f}' is not a file")));
-        }
-    }
-    let hashed = hash_files(&cwd, &args.files, &mut cache)?;
-    cache.save();
+    let hashed = hash(&cwd, &args.files, args.no_stat_cache)?;
     if out.json {
         let map: serde_json::Map<String, serde_json::Value> = hashed
             .into_iter()
-            .map(|(p, h)| (p, serde_json::Value::String(format!("sha256:{h}"))))
+            .map(|(p, h)| (p, serde_json::Value::String(h.to_string())))
             .collect();
-        out.json_value(&serde_json::Value::Object(map));
+        out.json(&map)?;
     } else {
         let mut text = String::new();
         for (p, h) in hashed {
-            text.push_str(&format!("{h}  {p}\n"));
+            text.push_str(&format!("{}  {p}\n", h.hex()));
         }
-        out.print(&text);
+        out.print(&text)?;
     }
     Ok(0)
 }

@@ -1,9 +1,8 @@
-//! `git workbench hook pre-commit`: the check git runs before every commit. It reads
-//! the staged content only, and never writes to the index or the working tree.
+//! `git workbench hook pre-commit`.
 
-use super::narrative::{check_files, report, strict_narrative, Source};
 use super::Out;
 use crate::error::Result;
+use crate::ops::hooks::pre_commit;
 use crate::store::Store;
 
 /// Entry points for git hooks.
@@ -28,9 +27,8 @@ pub fn cmd_hook(out: &Out, args: Args) -> Result<u8> {
     match args.hook {
         Hook::PreCommit { files } => {
             let store = Store::discover()?;
-            let (files, problems) =
-                check_files(&store, &Source::Staged, &files, strict_narrative(&store))?;
-            let code = report(out, &files, &problems, "git-workbench pre-commit");
+            let r = pre_commit(&store, &files)?;
+            let code = super::render::check_report(out, &r, "git-workbench pre-commit")?;
             if code != 0 && !out.json {
                 eprintln!("hint: sync the blocks from their approvals (git workbench narrative sync), stage, and commit again");
             }

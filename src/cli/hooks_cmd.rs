@@ -2,9 +2,8 @@
 
 use super::Out;
 use crate::error::Result;
-use crate::hooks::{hook_path, install, uninstall, Installed};
+use crate::ops::hooks::{install, uninstall};
 use crate::store::Store;
-use serde_json::json;
 
 /// Install or remove the pre-commit hook that checks narrative files.
 #[derive(clap::Args, Debug)]
@@ -23,29 +22,18 @@ pub enum Action {
 
 pub fn cmd_hooks(out: &Out, args: Args) -> Result<u8> {
     let store = Store::discover()?;
-    let root = store.workdir("hooks")?;
-    let path = hook_path(&root)?;
-    let what = match args.action {
-        Action::Install => match install(&path)? {
-            Installed::Created => "created",
-            Installed::Added => "added to",
-            Installed::Unchanged => "already in",
-        },
-        Action::Uninstall => {
-            if uninstall(&path)? {
-                "removed from"
-            } else {
-                "not in"
-            }
-        }
+    let r = match args.action {
+        Action::Install => install(&store)?,
+        Action::Uninstall => uninstall(&store)?,
     };
     if out.json {
-        out.json_value(&json!({"hook": path, "action": what}));
+        out.json(&r)?;
     } else {
         out.line(&format!(
-            "git-workbench pre-commit check {what} {}",
-            path.display()
-        ));
+            "git-workbench pre-commit check {} {}",
+            r.action.as_str(),
+            r.hook.display()
+        ))?;
     }
     Ok(0)
 }

@@ -57,13 +57,13 @@ pub fn cmd_install_man(out: &Out, args: Args) -> Result<u8> {
         written.push(path);
     }
     if out.json {
-        out.json_value(&serde_json::json!({"dir": dir, "pages": written}));
+        out.json(&serde_json::json!({"dir": dir, "pages": written}))?;
     } else {
         out.line(&format!(
             "wrote {} man pages to {} (try: man git-workbench, or git workbench --help)",
             written.len(),
             dir.display()
-        ));
+        ))?;
     }
     Ok(0)
 }

@@ -1,5 +1,7 @@
-//! Argument parsing, one file per subcommand, and all printing. Commands return an
-//! exit code or an `Error`; `main` maps errors to `error:`/`hint:` lines.
+//! Argument parsing and rendering, one file per subcommand: each parses its arguments,
+//! calls one use case in `ops`, and renders the report (human text or `--json`)
+//! through `Out`. Shared renderings live in `render`, progress in `notices`. No
+//! command module imports another.
 
 mod approve;
 mod card;
@@ -10,7 +12,6 @@ mod demo;
 mod diff;
 mod doctor;
 mod driver;
-mod fetch;
 mod hash;
 mod hook;
 mod hooks_cmd;
@@ -21,10 +22,10 @@ mod log;
 mod narrative;
 mod next;
 mod notes_repair;
+mod notices;
 mod output;
-mod push;
-mod records;
 mod reject;
+mod render;
 mod review;
 mod run;
 mod show;
@@ -34,11 +35,11 @@ mod sync;
 mod verify;
 mod verify_approvals;
 
-use crate::error::{Error, Result};
-use crate::model::run_id::{match_prefix, PrefixMatch, RunSpec};
-use crate::store::{RunRef, Store};
+pub use output::{ErrorBody, ErrorReport, Out};
+
+use crate::error::{ErrorKind, Result};
+use crate::model::StageName;
 use clap::{Parser, Subcommand};
-pub use output::Out;
 
 /// Record every analysis run in git, and let only human-approved results reach the report.
 #[derive(Parser, Debug)]
@@ -78,9 +79,9 @@ pub enum Commands {
     Narrative(narrative::Args),
     Hook(hook::Args),
     Hooks(hooks_cmd::Args),
-    Fetch(fetch::Args),
-    Push(push::Args),
-    Sync(sync::Args),
+    Fetch(sync::FetchArgs),
+    Push(sync::PushArgs),
+    Sync(sync::SyncArgs),
     Verify(verify::Args),
     VerifyApprovals(verify_approvals::Args),
     Doctor(doctor::Args),
@@ -95,48 +96,10 @@ pub enum Commands {
 pub fn main_entry() -> u8 {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
-        Err(e) => {
-            let _ = e.print();
-            return match e.kind() {
-                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => 0,
-                _ => 2,
-            };
-        }
+        Err(e) => return usage_error(&e),
     };
     let out = Out::new(cli.json);
-    let result = match cli.command {
-        Commands::Init(a) => init::cmd_init(&out, a),
-        Commands::Run(a) => run::cmd_run(&out, a),
-        Commands::Sweep(a) => sweep::cmd_sweep(&out, a),
-        Commands::Import(a) => import::cmd_import(&out, a),
-        Commands::Status(a) => status::cmd_status(&out, a),
-        Commands::Show(a) => show::cmd_show(&out, a),
-        Commands::Log(a) => log::cmd_log(&out, a),
-        Commands::Review(a) => review::cmd_review(&out, a),
-        Commands::Card(a) => card::cmd_card(&out, a),
-        Commands::Approve(a) => approve::cmd_approve(&out, a),
-        Commands::Reject(a) => reject::cmd_reject(&out, a),
-        Commands::Next(a) => next::cmd_next(&out, a),
-        Commands::Checkout(a) => checkout::cmd_checkout(&out, a),
-        Commands::Compare(a) => compare::cmd_compare(&out, a),
-        Commands::Diff(a) => diff::cmd_diff(&out, a),
-        Commands::Driver(a) => driver::cmd_driver(&out, a),
-        Commands::Narrative(a) => narrative::cmd_narrative(&out, a),
-        Commands::Hook(a) => hook::cmd_hook(&out, a),
-        Commands::Hooks(a) => hooks_cmd::cmd_hooks(&out, a),
-        Commands::Fetch(a) => fetch::cmd_fetch(&out, a),
-        Commands::Push(a) => push::cmd_push(&out, a),
-        Commands::Sync(a) => sync::cmd_sync(&out, a),
-        Commands::Verify(a) => verify::cmd_verify(&out, a),
-        Commands::VerifyApprovals(a) => verify_approvals::cmd_verify_approvals(&out, a),
-        Commands::Doctor(a) => doctor::cmd_doctor(&out, a),
-        Commands::NotesRepair(a) => notes_repair::cmd_notes_repair(&out, a),
-        Commands::Demo(a) => demo::cmd_demo(&out, a),
-        Commands::InstallMan(a) => install_man::cmd_install_man(&out, a),
-        Commands::Completions(a) => completions::cmd_completions(&out, a),
-        Commands::Hash(a) => hash::cmd_hash(&out, a),
-    };
-    match result {
+    match dispatch(&out, cli.command) {
         Ok(code) => code,
         Err(e) => {
             out.error(&e);
@@ -145,92 +108,68 @@ pub fn main_entry() -> u8 {
     }
 }
 
-/// Resolves a `RUN` argument to a run ref.
-pub fn resolve_run(store: &Store, spec: &str) -> Result<RunRef> {
-    let parsed = RunSpec::parse(spec).map_err(|e| Error::input(format!("run '{spec}': {e}")))?;
-    match parsed {
-        RunSpec::Latest(stage) => store
-            .list_runs(Some(&stage))?
-            .pop()
-            .ok_or_else(|| no_runs(&stage)),
-        RunSpec::Approved(stage) => {
-            let runs = store.list_runs(Some(&stage))?;
-            if runs.is_empty() {
-                return Err(no_runs(&stage));
-            }
-            if let Some(r) = store.approved_run(&stage)? {
-                return Ok(r);
-            }
-            Err(Error::input(format!("stage '{stage}' has no approved run"))
-                .hint(format!("see 'git workbench log {stage}'")))
-        }
-        RunSpec::Id { stage, prefix } => {
-            let runs = store.list_runs(stage.as_deref())?;
-            let pairs: Vec<(String, String)> = runs
-                .iter()
-                .map(|r| (r.stage.clone(), r.run_id.clone()))
-                .collect();
-            match match_prefix(&pairs, stage.as_deref(), &prefix) {
-                PrefixMatch::One(hit) => Ok(runs
-                    .into_iter()
-                    .find(|r| r.stage == hit.0 && r.run_id == hit.1)
-                    .expect("matched run is listed")),
-                PrefixMatch::None => Err(Error::input(format!("no run matches '{spec}'"))
-                    .hint("list runs with 'git workbench log'")),
-                PrefixMatch::Ambiguous(hits) => {
-                    let shown: Vec<String> = hits
-                        .iter()
-                        .take(10)
-                        .map(|(s, id)| format!("{s}/{id}"))
-                        .collect();
-                    let more = if hits.len() > 10 {
-                        format!(" and {} more", hits.len() - 10)
-                    } else {
-                        String::new()
-                    };
-                    Err(Error::input(format!(
-                        "run id prefix '{prefix}' is ambiguous: {}{more}",
-                        shown.join(", ")
-                    ))
-                    .hint("give more characters of the run id"))
-                }
-            }
-        }
+/// A clap error: help and version exit 0, everything else is bad usage (exit 2), as a
+/// JSON error too when `--json` was given.
+fn usage_error(e: &clap::Error) -> u8 {
+    use clap::error::ErrorKind as K;
+    let _ = e.print();
+    if matches!(e.kind(), K::DisplayHelp | K::DisplayVersion) {
+        return 0;
+    }
+    if std::env::args().any(|a| a == "--json") {
+        let body = ErrorReport {
+            error: ErrorBody {
+                kind: ErrorKind::Input,
+                message: e.kind().as_str().unwrap_or("invalid arguments").to_string(),
+                hint: Some("see --help".into()),
+            },
+        };
+        let _ = Out::new(true).json(&body);
+    }
+    2
+}
+
+fn dispatch(out: &Out, command: Commands) -> Result<u8> {
+    match command {
+        Commands::Init(a) => init::cmd_init(out, a),
+        Commands::Run(a) => run::cmd_run(out, a),
+        Commands::Sweep(a) => sweep::cmd_sweep(out, a),
+        Commands::Import(a) => import::cmd_import(out, a),
+        Commands::Status(a) => status::cmd_status(out, a),
+        Commands::Show(a) => show::cmd_show(out, a),
+        Commands::Log(a) => log::cmd_log(out, a),
+        Commands::Review(a) => review::cmd_review(out, a),
+        Commands::Card(a) => card::cmd_card(out, a),
+        Commands::Approve(a) => approve::cmd_approve(out, a),
+        Commands::Reject(a) => reject::cmd_reject(out, a),
+        Commands::Next(a) => next::cmd_next(out, a),
+        Commands::Checkout(a) => checkout::cmd_checkout(out, a),
+        Commands::Compare(a) => compare::cmd_compare(out, a),
+        Commands::Diff(a) => diff::cmd_diff(out, a),
+        Commands::Driver(a) => driver::cmd_driver(out, a),
+        Commands::Narrative(a) => narrative::cmd_narrative(out, a),
+        Commands::Hook(a) => hook::cmd_hook(out, a),
+        Commands::Hooks(a) => hooks_cmd::cmd_hooks(out, a),
+        Commands::Fetch(a) => sync::cmd_fetch(out, a),
+        Commands::Push(a) => sync::cmd_push(out, a),
+        Commands::Sync(a) => sync::cmd_sync(out, a),
+        Commands::Verify(a) => verify::cmd_verify(out, a),
+        Commands::VerifyApprovals(a) => verify_approvals::cmd_verify_approvals(out, a),
+        Commands::Doctor(a) => doctor::cmd_doctor(out, a),
+        Commands::NotesRepair(a) => notes_repair::cmd_notes_repair(out, a),
+        Commands::Demo(a) => demo::cmd_demo(out, a),
+        Commands::InstallMan(a) => install_man::cmd_install_man(out, a),
+        Commands::Completions(a) => completions::cmd_completions(out, a),
+        Commands::Hash(a) => hash::cmd_hash(out, a),
     }
 }
 
-/// Quotes an argument vector the way a POSIX shell reads it back.
-pub fn shell_join(argv: &[String]) -> String {
-    argv.iter()
-        .map(|a| {
-            if !a.is_empty()
-                && a.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c))
-            {
-                a.clone()
-            } else {
-                format!("'{}'", a.replace('\'', "'\\''"))
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+/// clap's parser of stage-name arguments: the one validator, `StageName::new`.
+pub fn stage_arg(s: &str) -> std::result::Result<StageName, String> {
+    StageName::new(s).map_err(|e| e.to_string())
 }
 
-fn no_runs(stage: &str) -> Error {
-    Error::input(format!("stage '{stage}' has no runs"))
-        .hint(format!("run it with 'git workbench run {stage}'"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn shell_join_quotes() {
-        assert_eq!(
-            shell_join(&["echo".into(), "a b".into(), "it's".into()]),
-            "echo 'a b' 'it'\\''s'"
-        );
-        assert_eq!(shell_join(&["true".into()]), "true");
-    }
+/// clap's parser of `KEY=VALUE` arguments.
+pub fn override_arg(s: &str) -> std::result::Result<(String, serde_json::Value), String> {
+    crate::model::params::parse_override(s).map_err(|e| e.to_string())
 }

@@ -1,8 +1,11 @@
-//! Printing: JSON or human text, tables that respect `NO_COLOR` and non-terminals,
-//! `error:`/`hint:` lines, and a broken pipe that ends the process quietly with 0.
+//! The one writer every command prints through: JSON or human text on stdout, notes,
+//! warnings and `error:`/`hint:` lines on stderr, tables that respect `NO_COLOR` and
+//! non-terminals. A closed stdout is `Error::BrokenPipe`, which `main` ends quietly
+//! with exit 0.
 
-use crate::error::Error;
+use crate::error::{Error, ErrorKind, Result};
 use comfy_table::{presets, ContentArrangement, Table};
+use serde::Serialize;
 use std::io::{IsTerminal, Write};
 
 pub struct Out {
@@ -18,18 +21,23 @@ impl Out {
         Out { json, color, tty }
     }
 
-    /// Writes text to stdout; a closed pipe ends the process with exit code 0.
-    pub fn print(&self, text: &str) {
+    /// Writes text to stdout.
+    pub fn print(&self, text: &str) -> Result<()> {
         let mut so = std::io::stdout().lock();
-        if let Err(e) = so.write_all(text.as_bytes()).and_then(|_| so.flush()) {
-            if e.kind() == std::io::ErrorKind::BrokenPipe {
-                std::process::exit(0);
-            }
-        }
+        so.write_all(text.as_bytes())
+            .and_then(|_| so.flush())
+            .map_err(Error::io(std::path::Path::new("stdout")))
     }
 
-    pub fn line(&self, text: &str) {
-        self.print(&format!("{text}\n"));
+    pub fn line(&self, text: &str) -> Result<()> {
+        self.print(&format!("{text}\n"))
+    }
+
+    /// A report as the command's one JSON document.
+    pub fn json<T: Serialize + ?Sized>(&self, value: &T) -> Result<()> {
+        let mut s = serde_json::to_string_pretty(value).expect("reports serialize");
+        s.push('\n');
+        self.print(&s)
     }
 
     /// Progress and notes for humans: stderr, never in `--json` stdout.
@@ -41,26 +49,33 @@ impl Out {
         let _ = writeln!(std::io::stderr(), "warning: {text}");
     }
 
-    pub fn json_value(&self, v: &serde_json::Value) {
-        let mut s = serde_json::to_string_pretty(v).expect("json serializes");
-        s.push('\n');
-        self.print(&s);
+    pub fn warnings(&self, all: &[String]) {
+        for w in all {
+            self.warn(w);
+        }
     }
 
+    /// An error: `error:` and `hint:` lines on stderr and, with `--json`, also
+    /// `{"error": {"kind", "message", "hint"}}` on stdout. A broken pipe says nothing.
     pub fn error(&self, e: &Error) {
+        if e.kind() == ErrorKind::BrokenPipe {
+            return;
+        }
         let mut err = std::io::stderr().lock();
+        // Every message already names its cause (libgit2's, the file system's).
         let _ = writeln!(err, "error: {e}");
-        let mut source = std::error::Error::source(e);
-        // Git and I/O errors already include their cause in the message.
-        if matches!(e, Error::Git { .. } | Error::Io { .. }) {
-            source = None;
-        }
-        while let Some(s) = source {
-            let _ = writeln!(err, "caused by: {s}");
-            source = s.source();
-        }
-        if let Some(h) = e.hint_text() {
+        let hint = e.hint_text();
+        if let Some(h) = &hint {
             let _ = writeln!(err, "hint: {h}");
+        }
+        if self.json {
+            let _ = self.json(&ErrorReport {
+                error: ErrorBody {
+                    kind: e.kind(),
+                    message: e.to_string(),
+                    hint,
+                },
+            });
         }
     }
 
@@ -90,23 +105,37 @@ impl Out {
         if !self.tty {
             return None;
         }
-        let t = Table::new();
-        t.width().map(usize::from).filter(|w| *w >= 20)
+        Table::new().width().map(usize::from).filter(|w| *w >= 20)
     }
 
-    /// Colours a state name when colour is on.
+    /// A state name, coloured when colour is on.
     pub fn state_cell(&self, state: &str) -> comfy_table::Cell {
         let cell = comfy_table::Cell::new(state);
         if !self.color {
             return cell;
         }
         use comfy_table::Color;
-        match state {
+        match state.to_ascii_uppercase().as_str() {
             "STALE" => cell.fg(Color::Yellow),
             "EXECUTED" | "REVIEWED" => cell.fg(Color::Cyan),
             "APPROVED" => cell.fg(Color::Green),
-            "REJECTED" | "FAILED" => cell.fg(Color::Red),
+            "REJECTED" | "FAILED" | "CONFLICT" => cell.fg(Color::Red),
             _ => cell,
         }
     }
+}
+
+/// An error with `--json`: `{"error": {"kind", "message", "hint"}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorReport {
+    pub error: ErrorBody,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorBody {
+    pub kind: ErrorKind,
+    pub message: String,
+    pub hint: Option<String>,
 }

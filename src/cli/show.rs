@@ -1,10 +1,10 @@
-//! `git workbench show RUN`: a run's record and its chain of transitions, read from
-//! the run ref (never from the working-tree mirror).
+//! `git workbench show`.
 
-use super::{resolve_run, Out};
+use super::Out;
 use crate::error::Result;
+use crate::model::time::Timestamp;
+use crate::ops::show::{show, ShowReport};
 use crate::store::Store;
-use serde_json::json;
 
 /// Show a run: manifest, transitions and note lines.
 ///
@@ -17,186 +17,130 @@ pub struct Args {
 
 pub fn cmd_show(out: &Out, args: Args) -> Result<u8> {
     let store = Store::discover()?;
-    let run = resolve_run(&store, &args.run)?;
-    let manifest = store.read_manifest(run.tip)?;
-    let history = store.history(run.tip)?;
-    let notes = match manifest.code_ref.commit.as_deref().map(git2::Oid::from_str) {
-        Some(Ok(c)) => store
-            .note_lines(c)?
-            .into_iter()
-            .filter(|l| l.contains(&format!("\"run_id\":\"{}\"", run.run_id)))
-            .collect(),
-        _ => Vec::new(),
-    };
-    let state = history.last().and_then(|t| t.event);
-    let review: Option<crate::model::review::ReviewRecord> =
-        super::records::read_record(&store, &run, "review.json")?;
-    let approval: Option<crate::model::decision::ApprovalRecord> =
-        super::records::read_record(&store, &run, "approval.json")?;
-    let feedback: Option<crate::model::decision::FeedbackRecord> =
-        super::records::read_record(&store, &run, "feedback.json")?;
-    let signed = store.commit_signature(run.tip).is_some();
+    let report = show(&store, &args.run)?;
     if out.json {
-        let transitions: Vec<_> = history
-            .iter()
-            .map(|t| {
-                json!({
-                    "event": t.event,
-                    "commit": t.commit.to_string(),
-                    "author": t.author,
-                    "time": t.time,
-                })
-            })
-            .collect();
-        let notes: Vec<serde_json::Value> = notes
-            .iter()
-            .filter_map(|l| serde_json::from_str(l).ok())
-            .collect();
-        out.json_value(&json!({
-            "run_id": run.run_id,
-            "stage": run.stage,
-            "ref": run.ref_name(),
-            "record": run.tip.to_string(),
-            "state": state,
-            "manifest": manifest,
-            "review": review,
-            "approval": approval,
-            "feedback": feedback,
-            "signed": signed,
-            "transitions": transitions,
-            "notes": notes,
-        }));
-        return Ok(0);
+        out.json(&report)?;
+    } else {
+        let mut text = header(&report);
+        text.push_str(&sections(&report));
+        text.push_str(&decisions(&report));
+        text.push_str(&transitions(&report));
+        out.print(&text)?;
     }
-    let m = &manifest;
-    let mut text = String::new();
-    let state_word = state.map_or("unknown".to_string(), |s| s.to_string());
-    text.push_str(&format!(
-        "run {} of stage {} ({state_word})\n",
-        m.run_id, m.stage
-    ));
-    text.push_str(&format!("ref:        {}\n", run.ref_name()));
-    text.push_str(&format!("record:     {}\n", run.tip));
-    text.push_str(&format!("command:    {}\n", m.command));
-    text.push_str(&format!(
-        "status:     {} (exit {})\n",
+    Ok(0)
+}
+
+fn header(r: &ShowReport) -> String {
+    let m = &r.manifest;
+    let state = r.latest_event.map_or("unknown", |e| e.as_str());
+    let commit = m
+        .code_ref
+        .commit
+        .map_or("(no commit)".to_string(), |c| c.to_string());
+    let dirty = if m.code_ref.dirty {
+        " + uncommitted changes"
+    } else {
+        ""
+    };
+    format!(
+        "run {} of stage {} ({state})\n\
+         ref:        {}\n\
+         record:     {}\n\
+         command:    {}\n\
+         status:     {} (exit {})\n\
+         started:    {}  ({:.3} s)\n\
+         code:       {commit}{dirty}  snapshot {}\n\
+         parent:     {}\n\
+         host:       {}  (git-workbench {})\n",
+        m.run_id,
+        m.stage,
+        r.ref_name,
+        r.record,
+        m.command,
         m.status.as_str(),
-        m.exit_code
-    ));
-    text.push_str(&format!(
-        "started:    {}  ({:.3} s)\n",
-        m.started_at, m.duration_seconds
-    ));
-    let commit = m.code_ref.commit.as_deref().unwrap_or("(no commit)");
-    text.push_str(&format!(
-        "code:       {commit}{}  snapshot {}\n",
-        if m.code_ref.dirty {
-            " + uncommitted changes"
+        m.exit_code,
+        m.started_at,
+        m.duration_seconds,
+        m.code_ref.tree,
+        m.parent_run_id.as_ref().map_or("-", |p| p.as_str()),
+        m.host,
+        m.tool_version
+    )
+}
+
+fn section(text: &mut String, title: &str, rows: Vec<(String, String)>) {
+    if rows.is_empty() {
+        return;
+    }
+    text.push_str(&format!("\n{title}:\n"));
+    let w = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    for (k, v) in rows {
+        text.push_str(&format!("  {k:w$}  {v}\n"));
+    }
+}
+
+fn sections(r: &ShowReport) -> String {
+    let m = &r.manifest;
+    let mut text = String::new();
+    let params = m.params_used.iter().map(|(k, v)| {
+        let o = if m.overrides.contains_key(k) {
+            "  (-p)"
         } else {
             ""
-        },
-        m.code_ref.tree
-    ));
-    text.push_str(&format!(
-        "parent:     {}\n",
-        m.parent_run_id.as_deref().unwrap_or("-")
-    ));
-    text.push_str(&format!(
-        "host:       {}  (git-workbench {})\n",
-        m.host, m.tool_version
-    ));
-    let section = |text: &mut String, title: &str, rows: Vec<(String, String)>| {
-        if rows.is_empty() {
-            return;
-        }
-        text.push_str(&format!("\n{title}:\n"));
-        let w = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
-        for (k, v) in rows {
-            text.push_str(&format!("  {k:w$}  {v}\n"));
-        }
+        };
+        (k.clone(), format!("{v}{o}"))
+    });
+    section(&mut text, "params", params.collect());
+    let metrics = m.metrics.iter().map(|(k, v)| (k.clone(), v.to_string()));
+    section(&mut text, "metrics", metrics.collect());
+    let digests = |h: &crate::model::digest::FileHashes| -> Vec<(String, String)> {
+        h.iter().map(|(k, v)| (k.clone(), v.to_string())).collect()
     };
-    section(
-        &mut text,
-        "params",
-        m.params_used
-            .iter()
-            .map(|(k, v)| {
-                let o = if m.overrides.contains_key(k) {
-                    "  (-p)"
-                } else {
-                    ""
-                };
-                (k.clone(), format!("{v}{o}"))
-            })
-            .collect(),
-    );
-    section(
-        &mut text,
-        "metrics",
-        m.metrics
-            .iter()
-            .map(|(k, v)| (k.clone(), v.to_string()))
-            .collect(),
-    );
-    section(
-        &mut text,
-        "inputs",
-        m.inputs
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect(),
-    );
-    section(
-        &mut text,
-        "code files",
-        m.code_files
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect(),
-    );
-    section(
-        &mut text,
-        "outputs",
-        m.outputs
-            .iter()
-            .map(|(k, v)| {
-                let s = if m.stored_outputs.contains(k) {
-                    ""
-                } else {
-                    "  (hashed only)"
-                };
-                (k.clone(), format!("{v}{s}"))
-            })
-            .chain(
-                m.missing_outputs
-                    .iter()
-                    .map(|k| (k.clone(), "MISSING (declared, not produced)".into())),
-            )
-            .collect(),
-    );
+    section(&mut text, "inputs", digests(&m.inputs));
+    section(&mut text, "code files", digests(&m.code_files));
+    let outputs = m
+        .outputs
+        .iter()
+        .map(|(k, v)| {
+            let s = if m.stored_outputs.contains(k) {
+                ""
+            } else {
+                "  (hashed only)"
+            };
+            (k.clone(), format!("{v}{s}"))
+        })
+        .chain(
+            m.missing_outputs
+                .iter()
+                .map(|k| (k.clone(), "MISSING (declared, not produced)".into())),
+        );
+    section(&mut text, "outputs", outputs.collect());
     if let Some(e) = &m.metrics_error {
         text.push_str(&format!("\nmetrics error: {e}\n"));
     }
-    if let Some(r) = &review {
+    text
+}
+
+fn decisions(r: &ShowReport) -> String {
+    let mut text = String::new();
+    if let Some(rv) = &r.review {
         text.push_str(&format!(
             "\nreview:     {} ({} checks, {} blocking, {} warnings)\n",
-            r.verdict.as_str(),
-            r.checks.len(),
-            r.blocking_issues.len(),
-            r.warnings.len()
+            rv.verdict.as_str(),
+            rv.checks.len(),
+            rv.blocking_issues.len(),
+            rv.warnings.len()
         ));
-        for b in r.blocking_issues.iter().chain(&r.warnings) {
+        for b in rv.blocking_issues.iter().chain(&rv.warnings) {
             text.push_str(&format!("  - {b}\n"));
         }
     }
-    if let Some(a) = &approval {
+    if let Some(a) = &r.approval {
+        let signed = if r.signed { " (signed)" } else { "" };
         text.push_str(&format!(
-            "\napproved:   by {} at {}{}\n",
-            a.approved_by,
-            a.timestamp,
-            if signed { " (signed)" } else { "" }
+            "\napproved:   by {} at {}{signed}\n  digest    {}\n",
+            a.approved_by, a.timestamp, a.artifact_digest
         ));
-        text.push_str(&format!("  digest    {}\n", a.artifact_digest));
         if let Some(s) = &a.supersedes {
             text.push_str(&format!("  supersedes {s}\n"));
         }
@@ -212,7 +156,7 @@ pub fn cmd_show(out: &Out, args: Args) -> Result<u8> {
             }
         }
     }
-    if let Some(f) = &feedback {
+    if let Some(f) = &r.feedback {
         text.push_str(&format!(
             "\nrejected:   by {}: {}\n",
             f.rejected_by, f.issue
@@ -224,17 +168,19 @@ pub fn cmd_show(out: &Out, args: Args) -> Result<u8> {
             text.push_str(&format!("  suggested: {}\n", f.suggested_args()));
         }
     }
-    text.push_str("\ntransitions:\n");
-    for t in &history {
-        let ev = t.event.map_or("?".to_string(), |e| e.to_string());
+    text
+}
+
+fn transitions(r: &ShowReport) -> String {
+    let mut text = String::from("\ntransitions:\n");
+    for t in &r.transitions {
         text.push_str(&format!(
             "  {:9} {}  {}  {}\n",
-            ev,
-            crate::model::time::UtcDateTime::from_unix_millis(t.time * 1000).rfc3339(),
-            &t.commit.to_string()[..12],
+            t.event.map_or("?", |e| e.as_str()),
+            Timestamp::from_unix_millis(t.time * 1000),
+            t.commit.short(),
             t.author
         ));
     }
-    out.print(&text);
-    Ok(0)
+    text
 }

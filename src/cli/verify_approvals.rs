@@ -1,13 +1,9 @@
-//! `git workbench verify-approvals`: checks every approval's signature against an
-//! allowed-signers file, the way `git verify-commit` does.
+//! `git workbench verify-approvals`.
 
-use super::records::state_of;
 use super::Out;
-use crate::error::{Error, Result};
-use crate::exec::sign::{verify_commit, SignatureStatus};
-use crate::model::state::RunState;
+use crate::error::Result;
+use crate::ops::verify_approvals::verify_approvals;
 use crate::store::Store;
-use serde_json::json;
 use std::path::PathBuf;
 
 /// Verify the signatures of all approvals: reports unsigned approvals, bad
@@ -23,62 +19,27 @@ pub struct Args {
 
 pub fn cmd_verify_approvals(out: &Out, args: Args) -> Result<u8> {
     let store = Store::discover()?;
-    let root = store.workdir("verify-approvals")?;
-    let file = args
-        .allowed_signers
-        .or_else(|| {
-            store
-                .config_string("workbench.allowedSignersFile")
-                .map(PathBuf::from)
-        })
-        .unwrap_or_else(|| PathBuf::from(".workbench/allowed_signers"));
-    let file = if file.is_absolute() {
-        file
-    } else {
-        root.join(file)
-    };
-    if !file.is_file() {
-        return Err(Error::input(format!(
-            "allowed-signers file {} does not exist",
-            file.display()
-        ))
-        .hint("one line per signer: 'alice@example.com namespaces=\"git\" ssh-ed25519 AAAA...'"));
-    }
-    let mut rows = Vec::new();
-    for run in store.list_runs(None)? {
-        if state_of(&store, &run)? != RunState::Approved {
-            continue;
-        }
-        let signed = store.commit_signature(run.tip).is_some();
-        let (status, detail) = verify_commit(&root, &run.tip.to_string(), &file, signed);
-        rows.push((run, status, detail));
-    }
-    let bad = rows
-        .iter()
-        .filter(|(_, s, _)| *s != SignatureStatus::Good)
-        .count();
+    let r = verify_approvals(&store, args.allowed_signers)?;
     if out.json {
-        let list: Vec<_> = rows
-            .iter()
-            .map(|(r, s, d)| {
-                json!({"run_id": r.run_id, "stage": r.stage, "record": r.tip.to_string(), "status": s, "detail": d})
-            })
-            .collect();
-        out.json_value(&json!({"allowed_signers": file, "approvals": list, "problems": bad}));
-    } else if rows.is_empty() {
-        out.line("no approvals recorded");
+        out.json(&r)?;
+    } else if r.approvals.is_empty() {
+        out.line("no approvals recorded")?;
     } else {
         let mut t = out.table(&["RUN", "STAGE", "SIGNATURE", "DETAIL"]);
-        for (r, s, d) in &rows {
-            let word = serde_json::to_value(s)
-                .expect("status")
-                .as_str()
-                .unwrap_or("")
-                .to_string();
-            t.add_row(vec![r.run_id.clone(), r.stage.clone(), word, d.clone()]);
+        for a in &r.approvals {
+            t.add_row(vec![
+                a.run_id.to_string(),
+                a.stage.to_string(),
+                a.status.as_str().to_string(),
+                a.detail.clone(),
+            ]);
         }
-        out.line(&t.to_string());
-        out.line(&format!("{} approvals, {bad} not verified", rows.len()));
+        out.line(&t.to_string())?;
+        out.line(&format!(
+            "{} approvals, {} not verified",
+            r.approvals.len(),
+            r.problems
+        ))?;
     }
-    Ok(if bad > 0 { 1 } else { 0 })
+    Ok(u8::from(r.problems > 0))
 }

@@ -119,8 +119,17 @@ mod tests {
         use RunState::*;
         use Verdict::*;
         type Want = Result<bool, &'static str>;
+        type OnDisk = BTreeMap<String, Option<Sha256>>;
+        type Row<'a> = (
+            RunState,
+            Option<Verdict>,
+            bool,
+            Option<&'a RunId>,
+            &'a OnDisk,
+            Want,
+        );
         #[rustfmt::skip]
-        let table: Vec<(RunState, Option<Verdict>, bool, Option<&RunId>, &BTreeMap<String, Option<Sha256>>, Want)> = vec![
+        let table: Vec<Row> = vec![
             (Reviewed, Some(Pass), false, None, &same, Ok(false)),
             (Reviewed, Some(PassWithWarnings), false, None, &same, Ok(false)),
             (Reviewed, Some(Fail), false, None, &same, Err("failed")),

@@ -4,7 +4,7 @@
 /// A value or record the model refuses.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Error {
-    #[error("'{name}' is not a valid stage name: {why}")]
+    #[error("'{name}' is not a stage name: {why}")]
     StageName { name: String, why: &'static str },
     #[error("'{text}' is not a run id (the form is YYYYMMDDTHHMMSSZ-xxxx)")]
     RunId { text: String },

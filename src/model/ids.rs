@@ -286,7 +286,7 @@ mod tests {
         let e = StageName::new("bad..name").unwrap_err().to_string();
         assert_eq!(
             e,
-            "'bad..name' is not a valid stage name: it may not contain '..'"
+            "'bad..name' is not a stage name: it may not contain '..'"
         );
         assert!(StageName::new("x".repeat(101)).is_err());
     }

@@ -147,10 +147,19 @@ fn attr<'a>(attrs: &'a [(String, Option<String>)], key: &str) -> Option<&'a Opti
 }
 
 /// Parses every block and slot of a file; structural problems are collected, not fatal.
+/// A block being read: begin line, its stage and run (`None`: a broken begin
+/// marker, skipped to its end), options and content lines.
+type OpenBlock<'a> = (
+    usize,
+    Option<(StageName, RunId)>,
+    BlockOptions,
+    Vec<&'a str>,
+);
+
 pub fn parse(text: &str, syntax: Syntax) -> Parsed {
     let mut parsed = Parsed::default();
     // (begin line, stage, run, options, content lines)
-    let mut open: Option<(usize, Option<(StageName, RunId)>, BlockOptions, Vec<&str>)> = None;
+    let mut open: Option<OpenBlock> = None;
     for (i, line) in text.lines().enumerate() {
         let n = i + 1;
         let Some(body) = syntax.marker_body(line) else {

@@ -180,8 +180,9 @@ mod tests {
         let reasons = [StaleReason::NeverRun];
         use RunState as R;
         use StageState as S;
+        type Row<'a> = (S, Option<R>, bool, bool, Option<(Who, NextKind, &'a str)>);
         #[rustfmt::skip]
-        let table: Vec<(S, Option<R>, bool, bool, Option<(Who, NextKind, &str)>)> = vec![
+        let table: Vec<Row> = vec![
             // stage state, latest run state, failed review?, carded?, expected
             (S::Stale, None, false, false, Some((Who::Agent, NextKind::Run, "git workbench run train"))),
             (S::Stale, Some(R::Failed), false, false, Some((Who::Agent, NextKind::Run, "git workbench run train"))),
@@ -204,8 +205,11 @@ mod tests {
                 latest: run_state.map(|s| (&run, s)),
                 reasons: &reasons,
                 feedback: (run_state == Some(R::Rejected)).then_some(&fb),
-                review: (run_state == Some(R::Reviewed))
-                    .then(|| if fail { &failed } else { &passed }),
+                review: (run_state == Some(R::Reviewed)).then_some(if fail {
+                    &failed
+                } else {
+                    &passed
+                }),
                 carded,
             };
             let got = next_item(&facts);

@@ -194,7 +194,7 @@ mod tests {
             outputs: m
                 .outputs
                 .iter()
-                .map(|(k, v)| (k.clone(), Some(v.clone())))
+                .map(|(k, v)| (k.clone(), Some(*v)))
                 .collect(),
         }
     }

@@ -249,29 +249,3 @@ impl<'a> Checker<'a> {
         Ok(None)
     }
 }
-
-/// Formats problems for a terminal: `file:line: stage/run: reason`, the fix, the diff.
-pub fn format_problems(problems: &[Problem]) -> String {
-    let mut s = String::new();
-    for p in problems {
-        let what = match (&p.stage, &p.run) {
-            (Some(st), Some(r)) => format!(" {st}/{r}:"),
-            _ => String::new(),
-        };
-        let sev = match p.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        };
-        s.push_str(&format!(
-            "{}:{}: {sev}:{what} {}\n",
-            p.file, p.line, p.reason
-        ));
-        s.push_str(&format!("  fix: {}\n", p.fix));
-        if let Some(d) = &p.diff {
-            for l in d.lines() {
-                s.push_str(&format!("  {l}\n"));
-            }
-        }
-    }
-    s
-}

@@ -8,7 +8,6 @@ use crate::checks::{self, csv_scan, is_table};
 use crate::error::{Error, Result};
 use crate::exec::clock;
 use crate::exec::hash::hash_files;
-use crate::model::config::ReviewSpec;
 use crate::model::digest::FileHashes;
 use crate::model::review::{parse_agent_checks, ReviewRecord, Verdict};
 use crate::model::state::{Action, RunEvent};
@@ -51,9 +50,7 @@ pub fn review(ws: &Workspace, req: &ReviewRequest) -> Result<ReviewReport> {
     };
     let m = ws.store.read_manifest(run.tip)?;
     let stage = ws.config.stage(&run.stage);
-    let spec = stage
-        .map(|s| s.review.clone())
-        .unwrap_or_else(ReviewSpec::default);
+    let spec = stage.map(|s| s.review.clone()).unwrap_or_default();
     let metrics_declared = stage.map_or(!m.metrics.is_empty() || m.metrics_error.is_some(), |s| {
         s.metrics.is_some()
     });

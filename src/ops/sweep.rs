@@ -82,7 +82,12 @@ pub fn sweep(
     if req.jobs == 0 {
         return Err(Error::input("--jobs must be at least 1"));
     }
-    ws.stage(&req.stage)?;
+    if ws.config.stage(&req.stage).is_none() {
+        return Err(
+            Error::input(format!("no stage '{}' in the configuration", req.stage))
+                .hint("see the stages with 'git workbench status'"),
+        );
+    }
     let combos = combinations(&req.axes)?;
     let sweep_id = format!(
         "sweep-{}",

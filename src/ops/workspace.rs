@@ -13,7 +13,6 @@ use crate::model::mirror::{MIRROR_DIR, MIRROR_FILES};
 use crate::model::params::{self, FlatParams};
 use crate::model::staleness::CurrentState;
 use crate::model::table::Direction;
-use crate::model::StageName;
 use crate::store::{RunRef, Store};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -355,9 +354,4 @@ pub fn write_atomic(dir: &Path, path: &Path, bytes: &[u8]) -> Result<()> {
     std::io::Write::write_all(&mut tmp, bytes).map_err(Error::io(path))?;
     tmp.persist(path).map_err(|e| Error::io(path)(e.error))?;
     Ok(())
-}
-
-/// Validates a stage name given on the command line.
-pub fn stage_name(s: &str) -> Result<StageName> {
-    Ok(StageName::new(s)?)
 }

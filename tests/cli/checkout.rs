@@ -21,7 +21,7 @@ fn outputs_are_restored_and_verified_and_never_silently_overwritten() {
     assert_eq!(sha256sum(&out_csv), want);
     assert_eq!(
         repo.wb(&["--json", "status", "train"]).ok().json()["stages"][0]["state"],
-        "EXECUTED",
+        "executed",
         "restored outputs are the run's own bytes"
     );
     assert!(repo

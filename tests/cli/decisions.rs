@@ -48,7 +48,7 @@ fn the_whole_loop_with_mirror_notes_and_states() {
         assert!(names.contains(&n), "{n} missing from {names:?}");
     }
     let s = repo.wb(&["--json", "status", "train"]).ok().json();
-    assert_eq!(s["stages"][0]["state"], "REVIEWED");
+    assert_eq!(s["stages"][0]["state"], "reviewed");
 
     let card = repo
         .wb(&[
@@ -131,7 +131,7 @@ fn the_whole_loop_with_mirror_notes_and_states() {
     assert!(!repo.path("review/train/feedback.json").exists());
 
     let s = repo.wb(&["--json", "status", "train"]).ok().json();
-    assert_eq!(s["stages"][0]["state"], "APPROVED");
+    assert_eq!(s["stages"][0]["state"], "approved");
     assert_eq!(s["stages"][0]["approved_run"], id.as_str());
     assert_eq!(
         repo.wb(&["--json", "show", "train@approved"]).ok().json()["run_id"],
@@ -347,7 +347,7 @@ fn reject_feeds_the_next_run() {
         ]) + "\n"
     );
     let s = repo.wb(&["--json", "status", "train"]).ok().json();
-    assert_eq!(s["stages"][0]["state"], "REJECTED");
+    assert_eq!(s["stages"][0]["state"], "rejected");
     let next = repo.wb(&["--json", "next"]).ok().json();
     let item = &next["items"][0];
     assert_eq!(item["kind"], "rerun_after_rejection");

@@ -189,5 +189,5 @@ fn run_listing_agrees_with_git_for_loose_packed_and_mixed_refs() {
     assert_eq!(listed(&repo).len(), 5);
     let j = repo.wb(&["--json", "status"]).ok().json();
     assert_eq!(j["stages"][1]["stage"], "report");
-    assert_eq!(j["stages"][1]["state"], "EXECUTED");
+    assert_eq!(j["stages"][1]["state"], "executed");
 }

@@ -431,6 +431,6 @@ fn runs_in_a_linked_worktree_are_shared() {
     let j = repo.wb(&["--json", "show", &id]).ok().json();
     assert_eq!(j["run_id"], id.as_str());
     let status = repo.wb_in(&wt, &["--json", "status"]).ok().json();
-    assert_eq!(status["stages"][0]["state"], "EXECUTED");
+    assert_eq!(status["stages"][0]["state"], "executed");
     repo.fsck();
 }

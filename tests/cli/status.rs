@@ -33,12 +33,12 @@ fn never_run_then_executed() {
     let repo = train_repo();
     assert_eq!(
         reasons(&repo, "train"),
-        ("STALE".into(), vec!["never_run:".into()])
+        ("stale".into(), vec!["never_run:".into()])
     );
     let id = run_json(&repo, &["train"]);
     let j = repo.wb(&["--json", "status"]).ok().json();
     assert_eq!(j["stages"][0]["stage"], "train");
-    assert_eq!(j["stages"][0]["state"], "EXECUTED");
+    assert_eq!(j["stages"][0]["state"], "executed");
     assert_eq!(j["stages"][0]["latest_run"], id.as_str());
     assert!(j["stages"][0]["approved_run"].is_null());
     assert_eq!(j["stages"][1]["stage"], "report");
@@ -55,25 +55,25 @@ fn editing_a_dep_a_param_or_a_code_file_makes_it_stale() {
     repo.write("data/in.csv", "a,b\n1,3\n");
     assert_eq!(
         reasons(&repo, "train"),
-        ("STALE".into(), vec!["dep_changed:data/in.csv".into()])
+        ("stale".into(), vec!["dep_changed:data/in.csv".into()])
     );
     run_json(&repo, &["train"]);
-    assert_eq!(reasons(&repo, "train").0, "EXECUTED");
+    assert_eq!(reasons(&repo, "train").0, "executed");
 
     repo.write("params.yaml", "train:\n  lr: 0.2\n  depth: 3\nother: 1\n");
     assert_eq!(
         reasons(&repo, "train"),
-        ("STALE".into(), vec!["param_changed:train.lr".into()])
+        ("stale".into(), vec!["param_changed:train.lr".into()])
     );
     // a param the stage does not record does not matter
     run_json(&repo, &["train"]);
     repo.write("params.yaml", "train:\n  lr: 0.2\n  depth: 3\nother: 2\n");
-    assert_eq!(reasons(&repo, "train").0, "EXECUTED");
+    assert_eq!(reasons(&repo, "train").0, "executed");
 
     repo.write("scripts/train.sh", &format!("{}# tweak\n", crate::TRAIN_SH));
     assert_eq!(
         reasons(&repo, "train"),
-        ("STALE".into(), vec!["code_changed:scripts/train.sh".into()])
+        ("stale".into(), vec!["code_changed:scripts/train.sh".into()])
     );
     let text = repo.wb(&["status"]).ok().stdout;
     assert!(text.contains("code changed: scripts/train.sh"), "{text}");
@@ -86,7 +86,7 @@ fn failed_runs_overrides_and_missing_outputs_are_reasons() {
     let (state, why) = reasons(&repo, "train");
     assert_eq!(
         (state.as_str(), why),
-        ("STALE", vec!["param_changed:train.lr".to_string()])
+        ("stale", vec!["param_changed:train.lr".to_string()])
     );
     std::fs::remove_dir_all(repo.path(&format!("runs/{id}"))).unwrap();
     let (_, why) = reasons(&repo, "train");
@@ -98,7 +98,7 @@ fn failed_runs_overrides_and_missing_outputs_are_reasons() {
     let r = Repo::with("[stages.s]\ncmd = \"exit 4\"\n", &[]);
     assert_eq!(r.wb(&["run", "s"]).code, 4);
     let j = r.wb(&["--json", "status"]).ok().json();
-    assert_eq!(j["stages"][0]["state"], "STALE");
+    assert_eq!(j["stages"][0]["state"], "stale");
     assert_eq!(j["stages"][0]["reasons"][0]["kind"], "latest_failed");
     assert_eq!(j["stages"][0]["reasons"][0]["exit_code"], 4);
 }
@@ -131,9 +131,9 @@ fn status_trusts_the_stat_cache_for_unchanged_files() {
     std::fs::write(&path, cache.replace(line, &forged)).unwrap();
     assert_eq!(
         reasons(&repo, "train"),
-        ("STALE".into(), vec!["dep_changed:data/in.csv".into()])
+        ("stale".into(), vec!["dep_changed:data/in.csv".into()])
     );
     // a new mtime invalidates the entry: the file is read again and found unchanged
     touch("2021-01-01 00:00:00");
-    assert_eq!(reasons(&repo, "train").0, "EXECUTED");
+    assert_eq!(reasons(&repo, "train").0, "executed");
 }

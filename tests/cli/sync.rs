@@ -128,7 +128,7 @@ fn diverged_decisions_are_a_conflict_until_a_human_decides() {
     );
     // surfaced in status and next, refused for review
     let s = bob.wb(&["--json", "status", "train"]).ok().json();
-    assert_eq!(s["stages"][0]["state"], "CONFLICT", "{s}");
+    assert_eq!(s["stages"][0]["state"], "conflict", "{s}");
     assert!(bob.wb(&["status"]).ok().stdout.contains("CONFLICT"));
     let n = bob.wb(&["--json", "next"]).ok().json();
     assert_eq!(n["items"][0]["kind"], "resolve_conflict", "{n}");
@@ -138,7 +138,7 @@ fn diverged_decisions_are_a_conflict_until_a_human_decides() {
     ada.wb(&["fetch"]).ok();
     assert_eq!(
         ada.wb(&["--json", "status", "train"]).ok().json()["stages"][0]["state"],
-        "CONFLICT"
+        "conflict"
     );
     // a new human decision resolves it (ada has the outputs the approval binds to),
     // and travels
@@ -154,7 +154,7 @@ fn diverged_decisions_are_a_conflict_until_a_human_decides() {
     bob.wb(&["sync"]).ok();
     assert_eq!(
         ada.wb(&["--json", "status", "train"]).ok().json()["stages"][0]["state"],
-        "APPROVED"
+        "approved"
     );
     for r in [&ada, &bob] {
         let s = r.wb(&["--json", "status", "train"]).ok().json();
