@@ -165,6 +165,7 @@ fn classify_store(e: &store::Error) -> (ErrorKind, Option<String>) {
             hint("another writer kept it busy; run the command again"),
         ),
         S::Exists { .. } => (Refused, None),
+        S::Locked { .. } => classify_git(store::GitCause::Locked),
         S::Record { .. } => (
             Input,
             hint("the record is not what git-workbench writes (corrupt, edited or from a foreign clone); investigate before trusting it"),

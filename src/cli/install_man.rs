@@ -57,7 +57,10 @@ pub fn cmd_install_man(out: &Out, args: Args) -> Result<u8> {
         written.push(path);
     }
     if out.json {
-        out.json(&serde_json::json!({"dir": dir, "pages": written}))?;
+        out.json(&super::output::InstallManReport {
+            dir,
+            pages: written,
+        })?;
     } else {
         out.line(&format!(
             "wrote {} man pages to {} (try: man git-workbench, or git workbench --help)",

@@ -35,7 +35,7 @@ mod sync;
 mod verify;
 mod verify_approvals;
 
-pub use output::{ErrorBody, ErrorReport, Out};
+pub use output::{ErrorBody, ErrorReport, InstallManReport, Out};
 
 use crate::error::{ErrorKind, Result};
 use crate::model::StageName;

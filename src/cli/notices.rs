@@ -24,6 +24,52 @@ impl<'a> Notices<'a> {
         }
     }
 
+    fn sweep_started(
+        &self,
+        sweep_id: &str,
+        stage: &crate::model::StageName,
+        total: usize,
+        jobs: usize,
+    ) {
+        self.total.store(total, Ordering::SeqCst);
+        self.out.note(&format!(
+            "workbench: sweep {sweep_id}: {total} run(s) of stage {stage}, {jobs} at a time"
+        ));
+        if std::io::stderr().is_terminal() && !self.out.json {
+            let b = indicatif::ProgressBar::new(total as u64);
+            b.set_style(
+                indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {elapsed} {msg}")
+                    .expect("valid template"),
+            );
+            *self.bar.lock().expect("bar lock") = Some(b);
+        }
+    }
+
+    fn sweep_run(&self, r: &crate::ops::sweep::SweepRun) {
+        let line = format!(
+            "[{}/{}] {} {}: {}",
+            r.index + 1,
+            self.total.load(Ordering::SeqCst),
+            r.run_id.as_ref().map_or("(not recorded)", |id| id.as_str()),
+            shown(&r.params),
+            if r.exit_code == 0 {
+                "ok".to_string()
+            } else {
+                format!("failed, exit {}", r.exit_code)
+            }
+        );
+        match self.bar.lock().expect("bar lock").as_ref() {
+            Some(b) => {
+                b.inc(1);
+                if r.exit_code != 0 {
+                    b.println(&line);
+                }
+                b.set_message(shown(&r.params));
+            }
+            None => self.out.note(&line),
+        }
+    }
+
     /// Clears the progress bar, if one was drawn.
     pub fn finish(&self) {
         if let Some(b) = self.bar.lock().expect("bar lock").take() {
@@ -64,46 +110,8 @@ impl Observer for Notices<'_> {
                 stage,
                 total,
                 jobs,
-            } => {
-                self.total.store(total, Ordering::SeqCst);
-                out.note(&format!(
-                    "workbench: sweep {sweep_id}: {total} run(s) of stage {stage}, {jobs} at a time"
-                ));
-                if std::io::stderr().is_terminal() && !out.json {
-                    let b = indicatif::ProgressBar::new(total as u64);
-                    b.set_style(
-                        indicatif::ProgressStyle::with_template(
-                            "{bar:30} {pos}/{len} {elapsed} {msg}",
-                        )
-                        .expect("valid template"),
-                    );
-                    *self.bar.lock().expect("bar lock") = Some(b);
-                }
-            }
-            Notice::SweepRun(r) => {
-                let line = format!(
-                    "[{}/{}] {} {}: {}",
-                    r.index + 1,
-                    self.total.load(Ordering::SeqCst),
-                    r.run_id.as_ref().map_or("(not recorded)", |id| id.as_str()),
-                    shown(&r.params),
-                    if r.exit_code == 0 {
-                        "ok".to_string()
-                    } else {
-                        format!("failed, exit {}", r.exit_code)
-                    }
-                );
-                match self.bar.lock().expect("bar lock").as_ref() {
-                    Some(b) => {
-                        b.inc(1);
-                        if r.exit_code != 0 {
-                            b.println(&line);
-                        }
-                        b.set_message(shown(&r.params));
-                    }
-                    None => out.note(&line),
-                }
-            }
+            } => self.sweep_started(sweep_id, stage, total, jobs),
+            Notice::SweepRun(r) => self.sweep_run(r),
             Notice::PushRetry { remote } => out.note(&format!(
                 "workbench: {remote} moved since the fetch; fetching, merging and pushing again"
             )),

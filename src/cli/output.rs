@@ -139,3 +139,11 @@ pub struct ErrorBody {
     pub message: String,
     pub hint: Option<String>,
 }
+
+/// `install-man --json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstallManReport {
+    pub dir: std::path::PathBuf,
+    pub pages: Vec<std::path::PathBuf>,
+}

@@ -104,7 +104,7 @@ impl Store {
             .repo
             .revparse_single(rev)
             .and_then(|o| o.peel_to_tree())
-            .map_err(|e| bad_revision(rev, e))?;
+            .map_err(|e| self.bad_revision(rev, e))?;
         let mut out = Vec::new();
         tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
             if entry.kind() == Some(git2::ObjectType::Blob) {
@@ -122,7 +122,7 @@ impl Store {
             .repo
             .revparse_single(rev)
             .and_then(|o| o.peel_to_tree())
-            .map_err(|e| bad_revision(rev, e))?;
+            .map_err(|e| self.bad_revision(rev, e))?;
         match tree.get_path(Path::new(path)) {
             Ok(e) => self
                 .repo
@@ -137,10 +137,18 @@ impl Store {
     /// or by HEAD's, so a commit cannot unmark its own narrative by deleting the line.
     pub fn is_narrative_staged(&self, path: &str) -> Result<bool> {
         let p = Path::new(path);
-        for flags in [
-            AttrCheckFlags::INDEX_ONLY,
-            AttrCheckFlags::INDEX_ONLY | AttrCheckFlags::from_bits_retain(INCLUDE_HEAD),
-        ] {
+        // Before the first commit there is no HEAD whose attributes could count.
+        let unborn = self
+            .repo
+            .head()
+            .is_err_and(|h| h.code() == git2::ErrorCode::UnbornBranch);
+        let with_head = AttrCheckFlags::INDEX_ONLY | AttrCheckFlags::from_bits_retain(INCLUDE_HEAD);
+        let sources = if unborn {
+            vec![AttrCheckFlags::INDEX_ONLY]
+        } else {
+            vec![AttrCheckFlags::INDEX_ONLY, with_head]
+        };
+        for flags in sources {
             let v = self
                 .repo
                 .get_attr(p, NARRATIVE_ATTR, flags | AttrCheckFlags::NO_SYSTEM)
@@ -236,7 +244,7 @@ impl Store {
             .revparse_single(rev)
             .and_then(|o| o.peel_to_commit())
             .map(|c| id(c.id()))
-            .map_err(|e| bad_revision(rev, e))
+            .map_err(|e| self.bad_revision(rev, e))
     }
 
     /// Commits reachable from `tip` but not from `base` (merges included), oldest first;
@@ -263,15 +271,23 @@ impl Store {
 /// A file found on the first-parent history: the commit that has it, and its content.
 pub type FoundBlob = (ObjectId, Vec<u8>);
 
-fn bad_revision(rev: &str, e: git2::Error) -> Error {
-    if e.code() == git2::ErrorCode::UnbornBranch {
-        return Error::UnbornBranch {
-            what: format!("cannot resolve '{rev}'"),
-        };
-    }
-    Error::BadRevision {
-        rev: rev.to_string(),
-        message: e.message().to_string(),
+impl Store {
+    /// A revision that does not resolve; on a branch without commits, say so.
+    fn bad_revision(&self, rev: &str, e: git2::Error) -> Error {
+        let unborn = e.code() == git2::ErrorCode::UnbornBranch
+            || self
+                .repo
+                .head()
+                .is_err_and(|h| h.code() == git2::ErrorCode::UnbornBranch);
+        if unborn {
+            return Error::UnbornBranch {
+                what: format!("cannot resolve '{rev}'"),
+            };
+        }
+        Error::BadRevision {
+            rev: rev.to_string(),
+            message: e.message().to_string(),
+        }
     }
 }
 
@@ -280,7 +296,7 @@ impl Store {
         self.repo
             .revparse_single(rev)
             .and_then(|o| o.peel_to_tree())
-            .map_err(|e| bad_revision(rev, e))
+            .map_err(|e| self.bad_revision(rev, e))
     }
 
     /// The names of the directories directly under `dir` in the tree of `rev`.
@@ -311,7 +327,7 @@ impl Store {
             .repo
             .revparse_single(rev)
             .and_then(|o| o.peel_to_commit())
-            .map_err(|e| bad_revision(rev, e))?;
+            .map_err(|e| self.bad_revision(rev, e))?;
         let mut found: Vec<Option<FoundBlob>> = vec![None; wanted.len()];
         let mut open: Vec<usize> = (0..wanted.len()).collect();
         while !open.is_empty() {

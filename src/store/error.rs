@@ -48,6 +48,9 @@ pub enum Error {
         attempts: u32,
         what: String,
     },
+    /// Another writer holds the ref's lock file.
+    #[error("{refname} is locked by another writer ({refname}.lock exists)")]
+    Locked { refname: String },
     /// A ref that must not exist yet does.
     #[error("{refname} already exists; {why}")]
     Exists { refname: String, why: &'static str },

@@ -251,10 +251,11 @@ impl Store {
             &format!("workbench: {event}"),
         ) {
             Ok(()) => Ok(id(commit)),
-            Err(Cas::Moved { .. } | Cas::Locked { .. }) => Err(Error::Exists {
+            Err(Cas::Moved { .. }) => Err(Error::Exists {
                 refname: name,
                 why: "run ids must be unique",
             }),
+            Err(Cas::Locked { .. }) => Err(Error::Locked { refname: name }),
             Err(Cas::Failed(e)) => Err(e),
         }
     }

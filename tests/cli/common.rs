@@ -13,10 +13,32 @@ pub struct Repo {
     pub home: PathBuf,
 }
 
+/// The PATH tests run with: the caller's, without any directory that holds a
+/// `git-workbench` (an installed copy must not stand in for the binary under test).
+/// Tests that need it on PATH, as git's hooks and drivers do, add the built one
+/// (`path_with_binary`).
+pub fn test_path() -> std::ffi::OsString {
+    let dirs: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect())
+        .unwrap_or_default();
+    let kept = dirs
+        .into_iter()
+        .filter(|d| !d.join("git-workbench").exists());
+    std::env::join_paths(kept).unwrap_or_default()
+}
+
+/// `test_path()` with the built binary's directory first.
+pub fn path_with_binary() -> std::ffi::OsString {
+    let bin_dir = Path::new(BIN).parent().unwrap().to_path_buf();
+    let mut dirs = vec![bin_dir];
+    dirs.extend(std::env::split_paths(&test_path()));
+    std::env::join_paths(dirs).unwrap_or_default()
+}
+
 /// The fixed environment every command runs in.
 pub fn fixed_env(cmd: &mut Command, home: &Path) {
     cmd.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("PATH", test_path())
         .env("HOME", home)
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .env("GIT_CONFIG_GLOBAL", home.join("gitconfig"))
@@ -142,13 +164,10 @@ impl Repo {
     /// `git` with git-workbench on PATH, as an installed user has it (for hooks and
     /// drivers, which git runs as `git workbench ...`).
     pub fn git_wb(&self, args: &[&str]) -> Output {
-        let bin_dir = Path::new(BIN).parent().unwrap();
-        let path = format!(
-            "{}:{}",
-            bin_dir.display(),
-            std::env::var("PATH").unwrap_or_default()
-        );
-        self.cmd("git", args).env("PATH", path).output().unwrap()
+        self.cmd("git", args)
+            .env("PATH", path_with_binary())
+            .output()
+            .unwrap()
     }
 
     pub fn git_run(&self, args: &[&str]) -> Run {
@@ -204,6 +223,32 @@ impl Repo {
         ]);
         serde_json::from_str(&text).unwrap()
     }
+}
+
+/// A program of the test virtualenv (`.ci/deps` creates `target/test-venv`, or
+/// `WORKBENCH_TEST_VENV` names another), never one that happens to be on PATH. A
+/// missing one fails the test with the command that installs it.
+pub fn venv_tool(name: &str) -> PathBuf {
+    let venv = std::env::var_os("WORKBENCH_TEST_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-venv"));
+    let p = venv.join("bin").join(name);
+    assert!(
+        p.is_file(),
+        "{name} is not installed in {}: run .ci/deps (it creates the test virtualenv with hydra-core and pre-commit)",
+        venv.display()
+    );
+    p
+}
+
+/// A system program the tests need (`ssh-keygen`, `man`), or a failure saying how to
+/// install it.
+pub fn require_program(name: &str, package: &str) {
+    let found = std::env::split_paths(&test_path()).any(|d| d.join(name).is_file());
+    assert!(
+        found,
+        "{name} is not installed: apt-get install {package} (.ci/deps installs it)"
+    );
 }
 
 /// `sha256:<hex>` of a file, as the real `sha256sum` computes it.

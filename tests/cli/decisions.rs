@@ -545,14 +545,7 @@ fn concurrent_decisions_on_one_run_exactly_one_wins() {
 #[cfg(unix)]
 #[test]
 fn signed_approvals_verify_with_git_and_verify_approvals() {
-    if std::process::Command::new("ssh-keygen")
-        .arg("-?")
-        .output()
-        .is_err()
-    {
-        eprintln!("ssh-keygen not installed; .ci/run installs it");
-        return;
-    }
+    crate::common::require_program("ssh-keygen", "openssh-client");
     let repo = train_repo();
     let key = repo.home.join("id_ed25519");
     let other = repo.home.join("other_ed25519");

@@ -189,3 +189,131 @@ fn repositories_libgit2_cannot_open() {
         dir.wb(&["run", "x"]).fails(2, "SHA-256");
     }
 }
+
+#[test]
+fn closed_sets_and_filters_refuse_typos_naming_the_choices() {
+    let repo = train_repo();
+    crate::run_json(&repo, &["train"]);
+    let r = repo
+        .wb(&["compare", "--state", "exectued"])
+        .fails(2, "invalid value 'exectued'");
+    assert!(
+        r.stderr
+            .contains("executed, failed, reviewed, approved, rejected, conflict"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stdout.is_empty());
+    repo.wb(&["compare", "--where", "f1>>0.5"])
+        .fails(2, "is not a condition");
+    repo.wb(&["compare", "--format", "tabel"])
+        .fails(2, "possible values");
+    repo.wb(&["verify", "--format", "html"])
+        .fails(2, "possible values");
+    // a filter on a column that does not exist names the columns
+    repo.wb(&["compare", "--where", "nope>1"])
+        .fails(2, "no column 'nope'");
+}
+
+#[test]
+fn stage_names_are_validated_once_for_every_command() {
+    let repo = train_repo();
+    let before = repo.run_refs();
+    repo.write("old/20260301T101500Z-1a00/metrics.json", "{\"auc\": 0.7}");
+    for args in [
+        &["import", "runs", "old", "--stage", "bad..name"][..],
+        &["run", "bad..name"][..],
+        &["sweep", "a/b", "-p", "x=1"][..],
+        &["log", "x.lock"][..],
+        &["status", "a b"][..],
+    ] {
+        let r = repo.wb(args);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("is not a stage name"),
+            "{args:?}: {}",
+            r.stderr
+        );
+        assert!(
+            !r.stderr.contains("InvalidSpec"),
+            "no raw libgit2 error: {}",
+            r.stderr
+        );
+    }
+    assert_eq!(repo.run_refs(), before, "nothing recorded");
+}
+
+#[test]
+fn errors_with_json_are_also_a_json_object_on_stdout() {
+    let repo = train_repo();
+    let r = repo
+        .wb(&["--json", "show", "nope"])
+        .fails(2, "no run matches 'nope'");
+    let j: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(j["error"]["kind"], "input");
+    assert_eq!(j["error"]["message"], "no run matches 'nope'");
+    assert_eq!(j["error"]["hint"], "list runs with 'git workbench log'");
+    let id = crate::run_json(&repo, &["train"]);
+    let r = repo
+        .wb(&["--json", "approve", &id, "--yes"])
+        .fails(1, "no review");
+    let j: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(j["error"]["kind"], "refused");
+    // without --json, stdout stays empty
+    assert!(repo.wb(&["show", "nope"]).fails(2, "").stdout.is_empty());
+}
+
+#[test]
+fn libgit2_errors_users_can_reach_get_a_message_and_a_hint() {
+    // a branch without commits
+    let repo = Repo::bare_dir();
+    repo.git(&["init", "-q", "-b", "main"]);
+    let r = repo
+        .wb(&["verify"])
+        .fails(2, "the current branch has no commits yet");
+    assert!(
+        r.stderr.contains("hint: make a first commit"),
+        "{}",
+        r.stderr
+    );
+    // the first commit with the hook installed goes through
+    repo.wb(&["hooks", "install"]).ok();
+    repo.write(".gitattributes", "report.md workbench-narrative\n");
+    repo.write("report.md", "# Report\n");
+    repo.git(&["add", "-A"]);
+    let o = repo.git_wb(&["commit", "-q", "-m", "first"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // a lock another git process holds
+    std::fs::write(repo.path(".git/config.lock"), "").unwrap();
+    let r = repo.wb(&["init"]).fails(2, "config.lock");
+    assert!(
+        r.stderr
+            .contains("hint: another git process holds the lock"),
+        "{}",
+        r.stderr
+    );
+    std::fs::remove_file(repo.path(".git/config.lock")).unwrap();
+    repo.wb(&["init"]).ok();
+}
+
+#[test]
+fn a_closed_stdout_ends_quietly_with_exit_zero() {
+    let repo = train_repo();
+    for _ in 0..3 {
+        crate::run_json(&repo, &["train"]);
+    }
+    let mut child = repo
+        .cmd(crate::common::BIN, &["log"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the reader goes away before anything is written
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    assert!(
+        o.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

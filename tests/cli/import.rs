@@ -22,35 +22,25 @@ if __name__ == "__main__":
     main()
 "#;
 
-/// The Python with hydra-core that .ci/run provides; elsewhere the test is skipped
-/// when there is none.
-fn hydra_python() -> Option<std::path::PathBuf> {
-    let candidates = [
-        std::env::var_os("WORKBENCH_HYDRA_PYTHON").map(std::path::PathBuf::from),
-        Some(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/hydra-venv/bin/python")),
-    ];
-    let found = candidates.into_iter().flatten().find(|p| {
-        std::process::Command::new(p)
-            .args(["-c", "import hydra"])
-            .output()
-            .is_ok_and(|o| o.status.success())
-    });
-    if found.is_none() {
-        assert!(
-            std::env::var_os("CI").is_none()
-                && std::env::var_os("WORKBENCH_HYDRA_PYTHON").is_none(),
-            "CI must have hydra-core (.ci/run installs it)"
-        );
-        eprintln!("hydra-core is not installed; skipping");
-    }
-    found
+/// The Python of the test virtualenv, with hydra-core (`.ci/deps` installs it); the
+/// test fails, never skips, without it.
+fn hydra_python() -> std::path::PathBuf {
+    let python = crate::common::venv_tool("python");
+    let ok = std::process::Command::new(&python)
+        .args(["-c", "import hydra"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        ok,
+        "{} cannot import hydra: run .ci/deps (it installs hydra-core in the test virtualenv)",
+        python.display()
+    );
+    python
 }
 
 #[test]
 fn a_real_hydra_multirun_is_imported_once() {
-    let Some(python) = hydra_python() else {
-        return;
-    };
+    let python = hydra_python();
     let repo = Repo::with(
         "[stages.train]\ncmd = \"python app.py\"\n",
         &[

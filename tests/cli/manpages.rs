@@ -31,23 +31,13 @@ fn man_pages_cover_every_subcommand_and_git_finds_them() {
     let sync = std::fs::read_to_string(man1.join("git-workbench-sync.1")).unwrap();
     assert!(sync.contains("git workbench sync"), "{sync}");
     // `git workbench --help` becomes `git help workbench`, i.e. `man git-workbench`;
-    // with the pages on MANPATH, git shows ours (when man is installed).
-    if std::process::Command::new("man")
-        .arg("-w")
-        .arg("man")
-        .output()
-        .is_ok_and(|o| o.status.success())
+    // with the pages on MANPATH, git shows ours
+    crate::common::require_program("man", "man-db");
     {
         // git takes `workbench` for a command (git-workbench.1) only when it is on PATH
-        let bin_dir = std::path::Path::new(crate::common::BIN).parent().unwrap();
-        let path = format!(
-            "{}:{}",
-            bin_dir.display(),
-            std::env::var("PATH").unwrap_or_default()
-        );
         let o = repo
             .cmd("git", &["workbench", "--help"])
-            .env("PATH", path)
+            .env("PATH", crate::common::path_with_binary())
             .env("MANPATH", repo.root.join("share/man"))
             .env("MANPAGER", "cat")
             .env("PAGER", "cat")
