@@ -103,10 +103,11 @@ fn demo_walks_the_loop_in_a_new_repository() {
         .fails(2, "not empty");
     // --json keeps stdout a single document
     let dir2 = scratch.root.join("demo2");
-    let j = scratch
-        .wb(&["--json", "demo", dir2.to_str().unwrap()])
-        .ok()
-        .json();
+    let r = scratch.wb(&["--json", "demo", dir2.to_str().unwrap()]).ok();
+    let report: workbench::ops::demo::DemoReport =
+        serde_json::from_str(&r.stdout).expect("the demo report parses strictly");
+    assert!(report.steps.len() > 40);
+    let j = r.json();
     let refused: Vec<&serde_json::Value> = j["steps"]
         .as_array()
         .unwrap()

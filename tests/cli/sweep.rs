@@ -118,3 +118,68 @@ fn bad_sweeps_are_refused_before_anything_runs() {
         .fails(2, "sweep stopped: the run with typo=");
     repo.assert_nothing_recorded();
 }
+
+/// A sweep runs its combinations in this process: an interrupt reaches every running
+/// command at once, records none of them, and starts no more.
+#[cfg(unix)]
+#[test]
+fn an_interrupt_stops_every_running_combination_and_records_nothing_of_them() {
+    let repo = Repo::with(
+        "[stages.slow]\ncmd = \"mkdir -p $WORKBENCH_RUN_DIR && touch $WORKBENCH_RUN_DIR/started && sleep 30\"\nparams = { file = \"params.yaml\", keys = [\"x\"] }\n",
+        &[("params.yaml", "x: 0\n")],
+    );
+    let mut child = repo
+        .cmd(
+            crate::common::BIN,
+            &["--json", "sweep", "slow", "-p", "x=range(6)", "-j", "2"],
+        )
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let count = || {
+        std::fs::read_dir(repo.path("runs"))
+            .map(|d| {
+                d.flatten()
+                    .filter(|e| e.path().join("started").exists())
+                    .count()
+            })
+            .unwrap_or(0)
+    };
+    while count() < 2 {
+        assert!(
+            started.elapsed().as_secs() < 20,
+            "two combinations never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let k = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(k.success());
+    let o = child.wait_with_output().unwrap();
+    assert!(
+        started.elapsed().as_secs() < 25,
+        "the commands were stopped"
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let report: workbench::ops::sweep::SweepReport =
+        serde_json::from_slice(&o.stdout).expect("the report is still one JSON document");
+    assert!(report.interrupted);
+    assert_eq!(report.runs.len(), 2, "{report:?}");
+    assert!(report
+        .runs
+        .iter()
+        .all(|r| r.run_id.is_none() && r.exit_code == 130));
+    assert_eq!(report.not_started, 4);
+    assert_eq!(count(), 2, "no new combination started");
+    assert!(repo.run_refs().is_empty(), "nothing recorded");
+    repo.fsck();
+}
