@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The same work done by two builds, side by side in each hyperfine run: BEFORE (the
+# binary named by $WB_BEFORE, e.g. one built from an older commit) and the current
+# release build. Used to show a restructuring costs nothing:
+#   git worktree add /tmp/old <commit> && (cd /tmp/old && cargo build --release)
+#   WB_BEFORE=/tmp/old/target/release/git-workbench bash bench/before_after.sh
+source "$(dirname "$0")/common.sh"
+OLD="${WB_BEFORE:?set WB_BEFORE to the binary to compare with}"
+pair() { # name file cmd-args... : hyperfine of `true`-free before/after
+  local name=$1 file=$2; shift 2
+  hyperfine -N --warmup 5 --runs "${RUNS:-40}" --export-json "$RESULTS/$file.json" \
+    -n "before: $name" "$OLD $*" -n "after: $name" "$WB $*"
+  ratio "$RESULTS/$file.json"
+}
+# run: wrapper overhead on a `true` stage
+repo="$WORK/ba-run"; rm -rf "$repo" && mkdir -p "$repo" && cd "$repo"
+git init -q -b main && printf '[stages.noop]\ncmd = "true"\n' > workbench.toml
+git add -A && git commit -qm init && "$WB" init >/dev/null
+RUNS=100 pair 'run noop -- true' ba_run run noop -- true
+# the 50-stage, 10,000-run repository
+cd "$(synthetic_repo)"
+pair status ba_status status
+pair next ba_next next
+pair 'compare --format csv (warm)' ba_compare compare --format csv
+pair 'log -n 20' ba_log log -n 20
+pair 'show stage1@latest' ba_show show stage1@latest
+# sweep: 50 combinations of a `true` stage (the old sweep spawns a process each)
+repo="$WORK/ba-sweep"; rm -rf "$repo" && mkdir -p "$repo" && cd "$repo"
+git init -q -b main
+printf '[stages.noop]\ncmd = "true"\nparams = { file = "params.yaml", keys = ["x"] }\n' > workbench.toml
+printf 'x: 0\n' > params.yaml && printf 'runs/*/\n' > .gitignore
+git add -A && git commit -qm noop && "$WB" init >/dev/null
+RUNS=10 pair 'sweep of 50' ba_sweep sweep noop -p 'x=range(50)'
+RUNS=10 pair 'sweep of 50 -j 2' ba_sweep_j2 sweep noop -p 'x=range(50)' -j 2
