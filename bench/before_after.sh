@@ -6,17 +6,26 @@
 #   WB_BEFORE=/tmp/old/target/release/git-workbench bash bench/before_after.sh
 source "$(dirname "$0")/common.sh"
 OLD="${WB_BEFORE:?set WB_BEFORE to the binary to compare with}"
-pair() { # name file cmd-args... : hyperfine of `true`-free before/after
+pair() { # name file cmd-args...: the same command by both builds, alternating
   local name=$1 file=$2; shift 2
-  hyperfine -N --warmup 5 --runs "${RUNS:-40}" --export-json "$RESULTS/$file.json" \
+  local prep=()
+  [ -n "${PREPARE:-}" ] && prep=(--prepare "$PREPARE")
+  hyperfine -N --warmup 5 --runs "${RUNS:-40}" "${prep[@]}" --export-json "$RESULTS/$file.json" \
     -n "before: $name" "$OLD $*" -n "after: $name" "$WB $*"
   ratio "$RESULTS/$file.json"
 }
+# Commands that record runs get the same fresh repository before every timing, so
+# neither build pays for the records the other left.
+fresh() { # template dir: a --prepare that restores dir from template (the directory
+  # itself stays, as the commands run in it)
+  echo "find $2 -mindepth 1 -delete && cp -a $1/. $2/"
+}
 # run: wrapper overhead on a `true` stage
-repo="$WORK/ba-run"; rm -rf "$repo" && mkdir -p "$repo" && cd "$repo"
+tpl="$WORK/ba-run-template"; repo="$WORK/ba-run"; rm -rf "$tpl" && mkdir -p "$tpl" && cd "$tpl"
 git init -q -b main && printf '[stages.noop]\ncmd = "true"\n' > workbench.toml
 git add -A && git commit -qm init && "$WB" init >/dev/null
-RUNS=100 pair 'run noop -- true' ba_run run noop -- true
+cp -a "$tpl" "$repo" && cd "$repo"
+PREPARE=$(fresh "$tpl" "$repo") RUNS=100 pair 'run noop -- true' ba_run run noop -- true
 # the 50-stage, 10,000-run repository
 cd "$(synthetic_repo)"
 pair status ba_status status
@@ -25,10 +34,11 @@ pair 'compare --format csv (warm)' ba_compare compare --format csv
 pair 'log -n 20' ba_log log -n 20
 pair 'show stage1@latest' ba_show show stage1@latest
 # sweep: 50 combinations of a `true` stage (the old sweep spawns a process each)
-repo="$WORK/ba-sweep"; rm -rf "$repo" && mkdir -p "$repo" && cd "$repo"
+tpl="$WORK/ba-sweep-template"; repo="$WORK/ba-sweep"; rm -rf "$tpl" && mkdir -p "$tpl" && cd "$tpl"
 git init -q -b main
 printf '[stages.noop]\ncmd = "true"\nparams = { file = "params.yaml", keys = ["x"] }\n' > workbench.toml
 printf 'x: 0\n' > params.yaml && printf 'runs/*/\n' > .gitignore
 git add -A && git commit -qm noop && "$WB" init >/dev/null
-RUNS=10 pair 'sweep of 50' ba_sweep sweep noop -p 'x=range(50)'
-RUNS=10 pair 'sweep of 50 -j 2' ba_sweep_j2 sweep noop -p 'x=range(50)' -j 2
+cp -a "$tpl" "$repo" && cd "$repo"
+PREPARE=$(fresh "$tpl" "$repo") RUNS=10 pair 'sweep of 50' ba_sweep sweep noop -p 'x=range(50)'
+PREPARE=$(fresh "$tpl" "$repo") RUNS=10 pair 'sweep of 50 -j 2' ba_sweep_j2 sweep noop -p 'x=range(50)' -j 2

@@ -147,19 +147,38 @@ impl RunId {
 }
 string_id!(RunId);
 
-/// True when `s` has the shape of a run id (what `RunId::generate` writes).
+/// True when `s` has the shape of a run id (what `RunId::generate` writes) and names a
+/// real UTC second. Allocation-free: every run ref listed is checked with it.
 pub fn is_run_id(s: &str) -> bool {
     let b = s.as_bytes();
-    b.len() == 21
-        && b[..8].iter().all(u8::is_ascii_digit)
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    let shape = b.len() == 21
+        && digits(0..8)
         && b[8] == b'T'
-        && b[9..15].iter().all(u8::is_ascii_digit)
+        && digits(9..15)
         && b[15] == b'Z'
         && b[16] == b'-'
         && b[17..]
             .iter()
-            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
-        && UtcDateTime::parse(&s[..16]).is_some()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase());
+    if !shape {
+        return false;
+    }
+    let n = |i: usize, len: usize| {
+        b[i..i + len]
+            .iter()
+            .fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0'))
+    };
+    let (year, month, day) = (n(0, 4), n(4, 2), n(6, 2));
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    (1..=days).contains(&day) && n(9, 2) < 24 && n(11, 2) < 60 && n(13, 2) < 60
 }
 
 /// A git object id (SHA-1, as the repositories git-workbench opens use). The store
@@ -255,11 +274,15 @@ mod tests {
             .as_str()
             .starts_with("20260308T142233Z-"));
         assert!(RunId::new(a.to_string()).is_ok());
+        assert!(RunId::new("20240229T000000Z-0000").is_ok(), "a leap day");
+        assert!(RunId::new("21000229T000000Z-0000").is_err(), "not a leap year");
         assert!(RunId::generate(1_772_979_754_000, 0) > a);
         for bad in [
             "20260308T142233Z-3F2A",
             "20260308T142233Z",
             "20261308T142233Z-3f2a",
+            "20260230T142233Z-3f2a",
+            "20260308T242233Z-3f2a",
             "../../20260308T1422-x",
             "",
         ] {

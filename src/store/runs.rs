@@ -297,19 +297,35 @@ fn read_files_backend(common: &Path, prefix: &str) -> Option<Vec<RunRef>> {
     }
     let dir = common.join(prefix.trim_end_matches('/'));
     walk_loose(&dir, prefix.trim_end_matches('/'), &mut found)?;
-    Some(
-        found
-            .into_iter()
-            .filter_map(|(name, tip)| {
-                let (stage, run_id) = parse_run_ref(&name)?;
-                Some(RunRef {
-                    stage,
-                    run_id,
-                    tip: id(tip),
-                })
-            })
-            .collect(),
-    )
+    // Refs come sorted, so one stage's runs are adjacent: validate its name once.
+    let mut last: Option<StageName> = None;
+    let mut out = Vec::with_capacity(found.len());
+    for (name, tip) in found {
+        let Some((stage, run)) = name
+            .strip_prefix(RUNS_PREFIX)
+            .and_then(|rest| rest.split_once('/'))
+        else {
+            continue;
+        };
+        let stage = match &last {
+            Some(s) if s.as_str() == stage => s.clone(),
+            _ => match StageName::new(stage) {
+                Ok(s) => {
+                    last = Some(s.clone());
+                    s
+                }
+                Err(_) => continue,
+            },
+        };
+        if let Ok(run_id) = RunId::new(run) {
+            out.push(RunRef {
+                stage,
+                run_id,
+                tip: id(tip),
+            });
+        }
+    }
+    Some(out)
 }
 
 fn walk_loose(
