@@ -7,7 +7,7 @@
 //! | `input` | 2 | bad arguments, configuration, records or repository state |
 //! | `repository` | 2 | git or the repository failed underneath |
 //! | `io` | 2 | a file could not be read or written |
-//! | `broken_pipe` | 0 | stdout was closed (`| head`): end quietly |
+//! | `broken_pipe` | 0 | our stdout was closed (`| head`): end quietly |
 
 use crate::{exec, model, store};
 use std::path::{Path, PathBuf};
@@ -91,14 +91,9 @@ impl Error {
     }
 
     pub fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
-        move |source| {
-            if source.kind() == std::io::ErrorKind::BrokenPipe {
-                return Error::BrokenPipe;
-            }
-            Error::Io {
-                path: path.to_path_buf(),
-                source,
-            }
+        move |source| Error::Io {
+            path: path.to_path_buf(),
+            source,
         }
     }
 
@@ -124,9 +119,6 @@ impl Error {
             Error::Model(_) => (Input, None),
             Error::Store(e) => classify_store(e),
             Error::Exec(e) => classify_exec(e),
-            Error::Io { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe => {
-                (BrokenPipe, None)
-            }
             Error::Io { .. } => (Io, None),
             Error::BrokenPipe => (BrokenPipe, None),
         }
@@ -190,9 +182,6 @@ fn classify_store(e: &store::Error) -> (ErrorKind, Option<String>) {
         ),
         S::Signing { hint: h, .. } => (Input, hint(h.clone())),
         S::Exec(e) => classify_exec(e),
-        S::Io { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe => {
-            (BrokenPipe, None)
-        }
         S::Io { .. } => (Io, None),
     }
 }
@@ -222,9 +211,6 @@ fn classify_exec(e: &exec::Error) -> (ErrorKind, Option<String>) {
     use exec::Error as X;
     use ErrorKind::*;
     match e {
-        X::Io { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe => {
-            (BrokenPipe, None)
-        }
         X::Io { .. } => (Io, None),
         X::Glob { .. } => (
             Input,
@@ -272,9 +258,14 @@ mod tests {
                 store::Error::git_for_tests(store::GitCode::InvalidSpec).into(),
                 ErrorKind::Input,
             ),
+            (Error::BrokenPipe, ErrorKind::BrokenPipe),
+            // a closed pipe to a child (a signer that quit) is a failure, not the end
+            // of our own output
             (
-                Error::io(Path::new("-"))(std::io::Error::from(std::io::ErrorKind::BrokenPipe)),
-                ErrorKind::BrokenPipe,
+                Error::io(Path::new("ssh-keygen"))(std::io::Error::from(
+                    std::io::ErrorKind::BrokenPipe,
+                )),
+                ErrorKind::Io,
             ),
         ];
         for (e, kind) in cases {

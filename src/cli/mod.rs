@@ -120,7 +120,13 @@ fn usage_error(e: &clap::Error) -> u8 {
         let body = ErrorReport {
             error: ErrorBody {
                 kind: ErrorKind::Input,
-                message: e.kind().as_str().unwrap_or("invalid arguments").to_string(),
+                message: e
+                    .to_string()
+                    .lines()
+                    .next()
+                    .unwrap_or("invalid arguments")
+                    .trim_start_matches("error: ")
+                    .to_string(),
                 hint: Some("see --help".into()),
             },
         };

@@ -26,7 +26,11 @@ impl Out {
         let mut so = std::io::stdout().lock();
         so.write_all(text.as_bytes())
             .and_then(|_| so.flush())
-            .map_err(Error::io(std::path::Path::new("stdout")))
+            .map_err(|e| match e.kind() {
+                // Only our own stdout closing ends a command quietly.
+                std::io::ErrorKind::BrokenPipe => Error::BrokenPipe,
+                _ => Error::io(std::path::Path::new("stdout"))(e),
+            })
     }
 
     pub fn line(&self, text: &str) -> Result<()> {

@@ -50,17 +50,14 @@ pub fn sign(cfg: &SigningConfig, payload: &[u8]) -> Result<String> {
             program: cfg.program.clone(),
             source,
         })?;
-    child
-        .stdin
-        .take()
-        .expect("piped stdin")
-        .write_all(payload)
-        .map_err(Error::io(Path::new(&cfg.program)))?;
+    // A signer that quits early (no key) closes its stdin: that is its failure, told
+    // by its stderr below, not ours.
+    let written = child.stdin.take().expect("piped stdin").write_all(payload);
     let out = child
         .wait_with_output()
         .map_err(Error::io(Path::new(&cfg.program)))?;
     let armor = String::from_utf8_lossy(&out.stdout).into_owned();
-    if !out.status.success() || !armor.contains("-----BEGIN") {
+    if written.is_err() || !out.status.success() || !armor.contains("-----BEGIN") {
         let why = String::from_utf8_lossy(&out.stderr);
         let why = why
             .lines()

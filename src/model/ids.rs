@@ -129,7 +129,11 @@ impl RunId {
     /// The run id of a run started at `unix_millis`. The suffix holds the millisecond
     /// in its top ten bits and six bits of `random` below, so ids of runs started in
     /// the same second still sort by start time.
+    /// Times outside years 1970–9999 (an imported folder's odd name or date) are
+    /// clamped to them, so every generated id is one `RunId::new` accepts.
     pub fn generate(unix_millis: i64, random: u16) -> RunId {
+        const LAST: i64 = 253_402_300_798_999; // 9999-12-31T23:59:58.999Z
+        let unix_millis = unix_millis.clamp(0, LAST);
         let ms = unix_millis.rem_euclid(1000) as u16;
         RunId(format!(
             "{}-{:04x}",
@@ -275,8 +279,15 @@ mod tests {
             .starts_with("20260308T142233Z-"));
         assert!(RunId::new(a.to_string()).is_ok());
         assert!(RunId::new("20240229T000000Z-0000").is_ok(), "a leap day");
-        assert!(RunId::new("21000229T000000Z-0000").is_err(), "not a leap year");
+        assert!(
+            RunId::new("21000229T000000Z-0000").is_err(),
+            "not a leap year"
+        );
         assert!(RunId::generate(1_772_979_754_000, 0) > a);
+        for extreme in [i64::MIN, -1, i64::MAX, 253_402_300_800_000] {
+            let id = RunId::generate(extreme, 0xffff);
+            assert!(RunId::new(id.to_string()).is_ok(), "{id}");
+        }
         for bad in [
             "20260308T142233Z-3F2A",
             "20260308T142233Z",

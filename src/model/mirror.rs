@@ -3,7 +3,7 @@
 //! `doctor` (the files on disk) and `verify` (the files committed at the tip): every
 //! mirrored file must be byte for byte one the run's records hold.
 
-use super::ids::RunId;
+use super::ids::{RunId, StageName};
 use super::manifest::RunManifest;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -32,6 +32,8 @@ pub struct MirrorRecords {
 pub enum MirrorProblem {
     /// `manifest.json` is not a manifest.
     NotAManifest,
+    /// `review/<dir>/` holds the records of another stage's run.
+    WrongStage { dir: String, stage: StageName },
     /// The mirror names a run this clone has no record of.
     UnknownRun { run_id: RunId },
     /// The mirror shows another run than the stage's latest.
@@ -44,6 +46,10 @@ impl std::fmt::Display for MirrorProblem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             MirrorProblem::NotAManifest => write!(f, "the mirrored manifest does not parse"),
+            MirrorProblem::WrongStage { dir, stage } => write!(
+                f,
+                "{MIRROR_DIR}/{dir}/ holds a run of stage {stage}, not of {dir}"
+            ),
             MirrorProblem::UnknownRun { run_id } => write!(
                 f,
                 "the mirror names run {run_id} but the records have no such run"
@@ -64,15 +70,23 @@ pub fn mirrored_run(manifest: &[u8]) -> Result<RunManifest, MirrorProblem> {
     RunManifest::from_json(manifest).map_err(|_| MirrorProblem::NotAManifest)
 }
 
-/// Every problem of one stage's mirror: `files` are the mirrored files present,
-/// `records` what the records hold for the run its manifest names (`None`: no such
-/// run here).
+/// Every problem of the mirror in `review/<stage>/`: `manifest` is its manifest,
+/// `files` the mirrored files present, `records` what the records hold for the run the
+/// manifest names (`None`: no such run here).
 pub fn mirror_problems(
     stage: &str,
-    shown: &RunId,
+    manifest: &RunManifest,
     files: &BTreeMap<&'static str, Vec<u8>>,
     records: Option<&MirrorRecords>,
 ) -> Vec<MirrorProblem> {
+    // Another stage's approved records under this stage's name would pass as its own.
+    if manifest.stage.as_str() != stage {
+        return vec![MirrorProblem::WrongStage {
+            dir: stage.to_string(),
+            stage: manifest.stage.clone(),
+        }];
+    }
+    let shown = &manifest.run_id;
     let Some(records) = records else {
         return vec![MirrorProblem::UnknownRun {
             run_id: shown.clone(),
@@ -109,6 +123,20 @@ mod tests {
     #[test]
     fn the_whole_table() {
         let run = RunId::new("20260308T110000Z-0000").unwrap();
+        let manifest = |stage: &str| {
+            crate::model::manifest::RunManifest::builder(
+                StageName::new(stage).unwrap(),
+                run.clone(),
+                crate::model::manifest::CodeRef {
+                    commit: None,
+                    dirty: false,
+                    tree: crate::model::ObjectId::from_bytes([0; 20]),
+                    branch: None,
+                },
+                crate::model::time::Timestamp::from_unix_millis(0),
+            )
+            .build()
+        };
         let later = RunId::new("20260308T120000Z-0000").unwrap();
         let files = |card: &str| {
             BTreeMap::from([
@@ -144,16 +172,33 @@ mod tests {
             ("draft 2", None, vec!["unknown_run"]),
         ];
         for (card, rec, want) in table {
-            let got = kinds(mirror_problems("train", &run, &files(card), rec.as_ref()));
+            let got = kinds(mirror_problems(
+                "train",
+                &manifest("train"),
+                &files(card),
+                rec.as_ref(),
+            ));
             assert_eq!(got, want, "{card}");
         }
         // a file the records never held is reported even when the others agree
         let extra = BTreeMap::from([("approval.json", b"{}".to_vec())]);
-        let p = mirror_problems("train", &run, &extra, Some(&records(None)));
+        let p = mirror_problems("train", &manifest("train"), &extra, Some(&records(None)));
         assert_eq!(
             p[0].to_string(),
             format!("review/train/approval.json differs from the records of run {run}")
         );
         assert_eq!(mirrored_run(b"not json"), Err(MirrorProblem::NotAManifest));
+        // eval's directory holding train's approved run is refused whatever it holds
+        let p = mirror_problems(
+            "eval",
+            &manifest("train"),
+            &files("draft 2"),
+            Some(&records(None)),
+        );
+        assert_eq!(kinds(p.clone()), ["wrong_stage"]);
+        assert_eq!(
+            p[0].to_string(),
+            "review/eval/ holds a run of stage train, not of eval"
+        );
     }
 }

@@ -15,7 +15,7 @@ use crate::model::card::render_card;
 use crate::model::decision::{artifact_digest, ApprovalRecord, Decision, APPROVAL_SCHEMA};
 use crate::model::manifest::RunManifest;
 use crate::model::review::ReviewRecord;
-use crate::model::state::{Action, RunEvent};
+use crate::model::state::{transition, Action, RunEvent};
 use crate::model::{ObjectId, RunId, StageName};
 use crate::store::{NewTransition, RunRef};
 use serde::{Deserialize, Serialize};
@@ -27,6 +27,8 @@ pub struct ApprovalPlan {
     pub review: ReviewRecord,
     /// The stage's approved run this approval supersedes.
     pub supersedes: Option<RunId>,
+    /// The approved index as the rules saw it: the approval moves it only from there.
+    pub index: Option<ObjectId>,
     /// The approval overrides a failed review (`--force`).
     pub forced: bool,
     /// Who decides: `(name, email)`.
@@ -74,8 +76,13 @@ pub struct ApproveReport {
 pub fn plan(ws: &Workspace, spec: &str, force: bool) -> Result<ApprovalPlan> {
     let run = resolve_run(&ws.store, spec)?;
     let state = state_of(&ws.store, &run)?;
+    // The state machine first: refusing an approved run needs no output hashed.
+    transition(state, Action::Approve)
+        .map_err(|why| refusal(&run, state, Action::Approve, &why.to_string()))?;
     let manifest = ws.store.read_manifest(run.tip)?;
     let review: Option<ReviewRecord> = ws.store.read_record(run.tip)?;
+    // Read the index before judging it: if it moves after this, the swap refuses.
+    let index = ws.store.approved_index(&run.stage);
     let approved = ws.store.approved_run(&run.stage)?;
     let mut cache = ws.stat_cache();
     let on_disk = ws.outputs_on_disk(&manifest, &mut cache)?;
@@ -95,6 +102,7 @@ pub fn plan(ws: &Workspace, spec: &str, force: bool) -> Result<ApprovalPlan> {
         draft: read_text(&ws.store, &run, "interpretation.md")?,
         card: read_text(&ws.store, &run, "card.md")?,
         supersedes: approved.map(|r| r.run_id),
+        index,
         review: review.expect("the rules require a review"),
         forced,
         manifest,
@@ -227,7 +235,7 @@ pub fn record(ws: &Workspace, plan: ApprovalPlan, d: Decided) -> Result<ApproveR
         summary: format!("approved by {name} <{email}>"),
         author: Some((name, email)),
         signer: signer.as_ref().map(|s| s as &crate::store::Signer),
-        approved_index: Some(ws.store.approved_index(&plan.run.stage)),
+        approved_index: Some(plan.index),
     })?;
     let (moved, warnings) = after_transition(ws, m, &plan.run, RunEvent::Approved, record)?;
     Ok(ApproveReport {

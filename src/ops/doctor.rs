@@ -247,7 +247,7 @@ fn mirror(store: &Store, root: &Path) -> Result<Option<Check>> {
             .collect();
         let latest = store.list_runs(Some(&m.stage))?.pop().map(|r| r.run_id);
         let records = mirror_records(store, &m, latest)?;
-        for p in mirror_problems(&stage, &m.run_id, &files, records.as_ref()) {
+        for p in mirror_problems(&stage, &m, &files, records.as_ref()) {
             problems.push(format!("{MIRROR_DIR}/{stage}/: {p}"));
         }
     }

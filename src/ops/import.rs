@@ -128,6 +128,18 @@ fn no_jobs(req: &ImportRequest) -> Error {
     }
 }
 
+/// What was found of a job before its manifest is built.
+struct Found {
+    run_id: RunId,
+    started_ms: i64,
+    params: BTreeMap<String, Value>,
+    overrides: BTreeMap<String, Value>,
+    outputs: crate::model::digest::FileHashes,
+    stored: Vec<String>,
+    log_bytes: u64,
+    source: String,
+}
+
 /// One job being imported.
 struct JobImport<'a> {
     ws: &'a Workspace,
@@ -181,44 +193,17 @@ impl JobImport<'_> {
             Some(f) => std::fs::read(f).map_err(Error::io(f))?,
             None => Vec::new(),
         };
-        let metrics_file = self.job.dir.join(&self.req.metrics);
-        let metrics = if metrics_file.is_file() {
-            read_metrics(&metrics_file).map_err(|e| format!("{}: {e}", self.rel(&metrics_file)))
-        } else {
-            Ok(BTreeMap::new())
-        };
-        let manifest = RunManifest::builder(
-            self.req.stage.clone(),
-            run_id.clone(),
-            code_ref(self.snapshot),
-            Timestamp::from_unix_millis(started_ms),
-        )
-        .params(params, overrides.clone())
-        .produced(
+        let found = Found {
+            run_id,
+            started_ms,
+            params,
+            overrides,
             outputs,
-            Vec::new(),
-            stored.iter().map(|(r, _)| r.clone()).collect(),
-        )
-        .command(
-            format!(
-                "imported from {} {}",
-                if hydra { "Hydra job" } else { "run folder" },
-                self.rel(&self.job.dir)
-            ),
-            0,
-            0.0,
-        )
-        .metrics(metrics)
-        .place(self.rel(&self.job.dir), String::new())
-        .log(log.len() as u64, false)
-        .sweep(
-            self.job
-                .stamp
-                .as_ref()
-                .map(|(d, t)| format!("hydra-{d}T{t}")),
-        )
-        .imported_from(source)
-        .build();
+            stored: stored.iter().map(|(r, _)| r.clone()).collect(),
+            log_bytes: log.len() as u64,
+            source,
+        };
+        let manifest = self.manifest(found);
         let (_, warnings) = record_new_run(
             &self.ws.store,
             &NewRun {
@@ -230,12 +215,51 @@ impl JobImport<'_> {
         )?;
         report.warnings.extend(warnings);
         report.runs.push(Imported {
-            run_id: run_id.clone(),
+            run_id: manifest.run_id.clone(),
             run_dir: manifest.run_dir.clone(),
-            overrides,
+            overrides: manifest.overrides.clone(),
         });
-        report.imported.push(run_id);
+        report.imported.push(manifest.run_id);
         Ok(())
+    }
+
+    /// The manifest of an imported job, through the same builder as `run`'s.
+    fn manifest(&self, f: Found) -> RunManifest {
+        let hydra = self.req.layout == Layout::Hydra;
+        let metrics_file = self.job.dir.join(&self.req.metrics);
+        let metrics = if metrics_file.is_file() {
+            read_metrics(&metrics_file).map_err(|e| format!("{}: {e}", self.rel(&metrics_file)))
+        } else {
+            Ok(BTreeMap::new())
+        };
+        RunManifest::builder(
+            self.req.stage.clone(),
+            f.run_id,
+            code_ref(self.snapshot),
+            Timestamp::from_unix_millis(f.started_ms),
+        )
+        .params(f.params, f.overrides)
+        .produced(f.outputs, Vec::new(), f.stored)
+        .command(
+            format!(
+                "imported from {} {}",
+                if hydra { "Hydra job" } else { "run folder" },
+                self.rel(&self.job.dir)
+            ),
+            0,
+            0.0,
+        )
+        .metrics(metrics)
+        .place(self.rel(&self.job.dir), String::new())
+        .log(f.log_bytes, false)
+        .sweep(
+            self.job
+                .stamp
+                .as_ref()
+                .map(|(d, t)| format!("hydra-{d}T{t}")),
+        )
+        .imported_from(f.source)
+        .build()
     }
 
     /// The job's composed config, flattened, and the overrides its sweep set.
@@ -284,7 +308,10 @@ impl JobImport<'_> {
         if let Some((date, time)) = &job.stamp {
             let text = format!("{date}T{}Z", time.replace('-', ":"));
             if let Some(t) = UtcDateTime::parse(&text) {
-                return t.unix_millis() + job.number as i64; // keep jobs apart and in order
+                // keep jobs apart and in order
+                return t
+                    .unix_millis()
+                    .saturating_add(i64::try_from(job.number).unwrap_or(i64::MAX));
             }
         }
         if self.req.layout == Layout::Runs {

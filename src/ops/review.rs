@@ -49,50 +49,7 @@ pub fn review(ws: &Workspace, req: &ReviewRequest) -> Result<ReviewReport> {
         }
     };
     let m = ws.store.read_manifest(run.tip)?;
-    let stage = ws.config.stage(&run.stage);
-    let spec = stage.map(|s| s.review.clone()).unwrap_or_default();
-    let metrics_declared = stage.map_or(!m.metrics.is_empty() || m.metrics_error.is_some(), |s| {
-        s.metrics.is_some()
-    });
-    let previous = match &m.parent_run_id {
-        Some(p) => match ws.store.find_run(&run.stage, p)? {
-            Some(r) => Some(ws.store.read_manifest(r.tip)?),
-            None => None,
-        },
-        None => None,
-    };
-    // Hash the outputs on one core while the tables are scanned on the other.
-    let present = ws.present_outputs(&m);
-    let tables: Vec<String> = present.iter().filter(|p| is_table(p)).cloned().collect();
-    let mut cache = ws.stat_cache();
-    let root = &ws.root;
-    let (hashed, csv) = std::thread::scope(|s| {
-        let scans = s.spawn(|| {
-            tables
-                .iter()
-                .map(|t| {
-                    (
-                        t.clone(),
-                        csv_scan::scan_csv(&root.join(t), &spec.key_columns),
-                    )
-                })
-                .collect::<BTreeMap<_, _>>()
-        });
-        let hashed = hash_files(root, &present, &mut cache);
-        (hashed, scans.join().expect("csv scan thread"))
-    });
-    let hashed: FileHashes = hashed?.into_iter().collect();
-    cache.save();
-    let on_disk = checks::on_disk(&m.outputs, &hashed);
-    let mut results = checks::run_builtin(&checks::Inputs {
-        root: &ws.root,
-        manifest: &m,
-        spec: &spec,
-        metrics_declared,
-        previous: previous.as_ref(),
-        on_disk: &on_disk,
-        csv: &csv,
-    });
+    let mut results = builtin_checks(ws, &run, &m)?;
     results.extend(agent.into_iter().map(|c| c.into_result()));
     let reviewer = ws
         .store
@@ -118,4 +75,56 @@ pub fn review(ws: &Workspace, req: &ReviewRequest) -> Result<ReviewReport> {
         review,
         warnings,
     })
+}
+
+/// The built-in checks on a run's outputs as they are on disk now.
+fn builtin_checks(
+    ws: &Workspace,
+    run: &crate::store::RunRef,
+    m: &crate::model::manifest::RunManifest,
+) -> Result<Vec<crate::model::review::CheckResult>> {
+    let stage = ws.config.stage(&run.stage);
+    let spec = stage.map(|s| s.review.clone()).unwrap_or_default();
+    let metrics_declared = stage.map_or(!m.metrics.is_empty() || m.metrics_error.is_some(), |s| {
+        s.metrics.is_some()
+    });
+    let previous = match &m.parent_run_id {
+        Some(p) => match ws.store.find_run(&run.stage, p)? {
+            Some(r) => Some(ws.store.read_manifest(r.tip)?),
+            None => None,
+        },
+        None => None,
+    };
+    // Hash the outputs on one core while the tables are scanned on the other.
+    let present = ws.present_outputs(m);
+    let tables: Vec<String> = present.iter().filter(|p| is_table(p)).cloned().collect();
+    let mut cache = ws.stat_cache();
+    let root = &ws.root;
+    let (hashed, csv) = std::thread::scope(|s| {
+        let scans = s.spawn(|| {
+            tables
+                .iter()
+                .map(|t| {
+                    (
+                        t.clone(),
+                        csv_scan::scan_csv(&root.join(t), &spec.key_columns),
+                    )
+                })
+                .collect::<BTreeMap<_, _>>()
+        });
+        let hashed = hash_files(root, &present, &mut cache);
+        (hashed, scans.join().expect("csv scan thread"))
+    });
+    let hashed: FileHashes = hashed?.into_iter().collect();
+    cache.save();
+    let on_disk = checks::on_disk(&m.outputs, &hashed);
+    Ok(checks::run_builtin(&checks::Inputs {
+        root: &ws.root,
+        manifest: m,
+        spec: &spec,
+        metrics_declared,
+        previous: previous.as_ref(),
+        on_disk: &on_disk,
+        csv: &csv,
+    }))
 }

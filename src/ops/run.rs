@@ -98,6 +98,7 @@ struct Prepared {
     run_id: RunId,
     run_dir: String,
     started_ms: i64,
+    warnings: Vec<String>,
 }
 
 pub fn run(
@@ -183,12 +184,19 @@ fn prepare(
     let (code_files, _) = ws.hash_patterns(&ws.code_patterns(&stage, &command_text), cache)?;
     let snapshot = ws.store.snapshot()?;
     let parent = ws.store.list_runs(Some(&stage.name))?.pop();
+    let mut warnings = Vec::new();
     if let Some(par) = &parent {
-        if let Some(fb) = rejection_of(ws, par)? {
-            observer.notice(Notice::PreviousRejected {
+        // The feedback is only shown: one that does not parse is a warning.
+        match rejection_of(ws, par) {
+            Ok(Some(fb)) => observer.notice(Notice::PreviousRejected {
                 run_id: &par.run_id,
                 feedback: &fb,
-            });
+            }),
+            Ok(None) => {}
+            Err(e) => warnings.push(format!(
+                "the feedback of the previous run {} was not shown: {e}",
+                par.run_id
+            )),
         }
     }
     let (run_id, run_dir) = reserve_run_id(ws, &stage, started_ms)?;
@@ -204,6 +212,7 @@ fn prepare(
         run_id,
         run_dir,
         started_ms,
+        warnings,
     })
 }
 
@@ -280,7 +289,8 @@ fn record(
     .log(log_bytes, log_truncated)
     .sweep(req.sweep_id.clone())
     .build();
-    let (run, mut warnings) = record_new_run(
+    let mut warnings = p.warnings;
+    let (run, recorded) = record_new_run(
         &ws.store,
         &NewRun {
             manifest: &manifest,
@@ -289,6 +299,7 @@ fn record(
             snapshot_tree: p.snapshot.tree,
         },
     )?;
+    warnings.extend(recorded);
     if let Err(e) = ws.write_mirror(&run) {
         warnings.push(format!(
             "run recorded, but the review/ mirror was not written: {e}"

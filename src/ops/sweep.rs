@@ -6,7 +6,7 @@
 use super::run::{run, RunOutcome, RunRequest};
 use super::workspace::Workspace;
 use super::{Notice, Observer};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::exec::clock;
 use crate::exec::command::{Echo, Interrupts};
 use crate::model::sweep::{combinations, Axis};
@@ -117,10 +117,14 @@ pub fn sweep(
         }
     });
     if let Some((run, e)) = pool.refused.into_inner().expect("lock") {
-        return Err(Error::input(format!(
+        let stopped = Error::input(format!(
             "sweep stopped: the run with {} was refused: {e}",
             shown(&run.params)
-        )));
+        ));
+        return Err(match e.hint_text() {
+            Some(h) => stopped.hint(h),
+            None => stopped,
+        });
     }
     let mut runs = pool.results.into_inner().expect("lock");
     runs.sort_by_key(|r| r.index);
@@ -195,7 +199,8 @@ impl Pool<'_> {
             Ok(RunOutcome::Interrupted { .. }) => {
                 Some(self.outcome(i, None, 130, Some("interrupted; not recorded".into())))
             }
-            Err(e) if e.kind() == ErrorKind::Input => {
+            // Bad input or a broken repository would fail every combination alike.
+            Err(e) if e.exit_code() == 2 => {
                 self.stop.store(true, Ordering::SeqCst);
                 let run = self.outcome(i, None, 2, Some(e.to_string()));
                 self.refused.lock().expect("lock").get_or_insert((run, e));

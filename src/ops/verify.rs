@@ -203,7 +203,7 @@ fn mirror_at(store: &Store, tip: ObjectId) -> Result<Vec<Found>> {
             }
         }
         let records = mirror_records(store, &m, None)?;
-        for p in mirror_problems(stage, &m.run_id, &files, records.as_ref()) {
+        for p in mirror_problems(stage, &m, &files, records.as_ref()) {
             let file = match &p {
                 MirrorProblem::Differs { file, .. } => file.clone(),
                 _ => path.clone(),

@@ -627,3 +627,75 @@ fn signed_approvals_verify_with_git_and_verify_approvals() {
     assert_eq!(j["problems"], 2);
     repo.fsck();
 }
+
+/// A signer that quits at once (no key, a broken setup) fails the approval with its
+/// own words, exit 2, and nothing is recorded — never a silent success.
+#[cfg(unix)]
+#[test]
+fn a_signer_that_quits_fails_the_approval_and_records_nothing() {
+    let repo = train_repo();
+    let id = presented(&repo);
+    let signer = repo.home.join("broken-signer");
+    script(&signer, "#!/bin/sh\necho 'no such key' >&2\nexit 3\n");
+    repo.git(&["config", "gpg.format", "ssh"]);
+    repo.git(&["config", "gpg.ssh.program", signer.to_str().unwrap()]);
+    repo.git(&["config", "user.signingKey", "/nonexistent/key"]);
+    let before = repo.git(&["rev-parse", &format!("refs/workbench/runs/train/{id}")]);
+    let r = repo
+        .wb(&["approve", &id, "--yes", "--sign"])
+        .fails(2, "no such key");
+    assert!(r.stderr.contains("signing with"), "{}", r.stderr);
+    assert_eq!(
+        repo.git(&["rev-parse", &format!("refs/workbench/runs/train/{id}")]),
+        before
+    );
+    assert!(repo
+        .git_run(&[
+            "rev-parse",
+            "-q",
+            "--verify",
+            "refs/workbench/approved/train"
+        ])
+        .stdout
+        .is_empty());
+}
+
+/// The approval rules and the swap agree: if another run of the stage is approved
+/// while the human is still editing, the older approval is refused, not recorded
+/// over it.
+#[cfg(unix)]
+#[test]
+fn an_approval_made_while_another_is_being_edited_wins() {
+    let repo = train_repo();
+    let older = presented(&repo);
+    let newer = presented(&repo);
+    let editor = repo.home.join("editor");
+    script(
+        &editor,
+        &format!(
+            "#!/bin/sh\n{} approve {newer} --yes >/dev/null 2>&1 || exit 9\necho 'my words' > \"$1\"\n",
+            crate::common::BIN
+        ),
+    );
+    let r = repo
+        .cmd(crate::common::BIN, &["approve", &older, "--yes", "--edit"])
+        .env("GIT_EDITOR", &editor)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert_eq!(r.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("was approved while this approval was being written"),
+        "{err}"
+    );
+    let s = repo.wb(&["--json", "status", "train"]).ok().json();
+    assert_eq!(s["stages"][0]["approved_run"], newer.as_str());
+    repo.fsck();
+}
+
+#[cfg(unix)]
+fn script(path: &std::path::Path, text: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, text).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}

@@ -8,15 +8,26 @@ use serde::de::DeserializeOwned;
 use workbench::cli::{ErrorReport, InstallManReport};
 use workbench::ops;
 
-fn strict<T: DeserializeOwned>(r: Run) -> T {
-    serde_json::from_str(&r.stdout).unwrap_or_else(|e| {
+/// Parses stdout as `T`, and checks that `T` keeps every field at every depth: the
+/// records inside reports (manifest, approval, ...) accept fields a later version
+/// adds, so denying unknown fields alone would stop at the report's own level.
+fn strict<T: DeserializeOwned + serde::Serialize>(r: Run) -> T {
+    let parsed: T = serde_json::from_str(&r.stdout).unwrap_or_else(|e| {
         panic!(
             "stdout does not parse as {} ({e}):\n{}\nstderr:\n{}",
             std::any::type_name::<T>(),
             r.stdout,
             r.stderr
         )
-    })
+    });
+    let original: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(
+        serde_json::to_value(&parsed).unwrap(),
+        original,
+        "{} drops or changes a field of its own --json",
+        std::any::type_name::<T>()
+    );
+    parsed
 }
 
 fn json(repo: &Repo, args: &[&str]) -> Run {

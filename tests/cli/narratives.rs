@@ -505,3 +505,40 @@ fn init_hooks_installs_and_verify_walks_merges() {
         "the side commit and the merge both carry the tampered block: {j}"
     );
 }
+
+/// One stage's approved records committed under another stage's name in review/ would
+/// pass as that stage's; verify and doctor refuse them.
+#[test]
+fn a_mirror_under_another_stage_is_refused() {
+    let (repo, _) = reported();
+    for f in ["manifest.json", "review.json", "approval.json", "card.md"] {
+        repo.write(
+            &format!("review/report/{f}"),
+            &repo.read(&format!("review/train/{f}")),
+        );
+    }
+    repo.git(&["add", "-A"]);
+    commit_ok(&repo, &["commit", "-q", "-m", "report"]);
+    let r = repo.wb(&["verify"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("review/report/ holds a run of stage train, not of report"),
+        "{}",
+        r.stdout
+    );
+    // (doctor also fails the hook: the test PATH has no git-workbench)
+    let doctor = repo.wb(&["--json", "doctor"]).json();
+    let mirror = doctor["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == "review mirror")
+        .unwrap()
+        .clone();
+    assert_eq!(mirror["status"], "warn");
+    assert!(
+        mirror["detail"].as_str().unwrap().contains("not of report"),
+        "{mirror}"
+    );
+}

@@ -128,7 +128,7 @@ fn an_interrupt_stops_every_running_combination_and_records_nothing_of_them() {
         "[stages.slow]\ncmd = \"mkdir -p $WORKBENCH_RUN_DIR && touch $WORKBENCH_RUN_DIR/started && sleep 30\"\nparams = { file = \"params.yaml\", keys = [\"x\"] }\n",
         &[("params.yaml", "x: 0\n")],
     );
-    let mut child = repo
+    let child = repo
         .cmd(
             crate::common::BIN,
             &["--json", "sweep", "slow", "-p", "x=range(6)", "-j", "2"],

@@ -21,20 +21,16 @@ impl Store {
             };
             let index = approved_ref(&stage);
             let msg = format!("workbench: approved index from {remote}");
-            let what = format!("the approved index of {stage} was not merged");
-            let moved = self.retry(&index, &what, || {
-                let ours = self.repo.refname_to_id(&index).ok();
-                if ours == Some(theirs) || !self.approval_is_newer(&stage, theirs, ours)? {
-                    return Ok(Ok(false));
-                }
-                match self.compare_and_swap(&[RefUpdate::new(&index, ours, theirs)], &msg) {
-                    Ok(()) => Ok(Ok(true)),
-                    Err(Cas::Failed(e)) => Err(e),
-                    Err(lost) => Ok(Err(lost)),
-                }
-            })?;
-            if moved {
-                report.approved_updated.push(stage.to_string());
+            let ours = self.repo.refname_to_id(&index).ok();
+            if ours == Some(theirs) || !self.approval_is_newer(&stage, theirs, ours)? {
+                continue;
+            }
+            // One attempt: losing the race means a local approval moved the index just
+            // now, which is newer than anything fetched, so there is nothing to retry.
+            match self.compare_and_swap(&[RefUpdate::new(&index, ours, theirs)], &msg) {
+                Ok(()) => report.approved_updated.push(stage.to_string()),
+                Err(Cas::Failed(e)) => return Err(e),
+                Err(Cas::Moved { .. } | Cas::Locked { .. }) => {}
             }
         }
         Ok(())

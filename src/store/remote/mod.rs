@@ -40,15 +40,23 @@ pub struct MergeReport {
 }
 
 impl MergeReport {
-    /// Adds what a later merge (after a push was retried) changed.
+    /// Adds what a later merge (after a push was retried) changed; runs it found
+    /// unchanged and lines already reported are not counted twice.
     pub fn absorb(&mut self, r: MergeReport) {
         self.created += r.created;
         self.fast_forwarded += r.fast_forwarded;
-        self.unchanged += r.unchanged;
         self.conflicts.extend(r.conflicts);
         self.notes_lines_added += r.notes_lines_added;
-        self.bad_note_lines.extend(r.bad_note_lines);
-        self.approved_updated.extend(r.approved_updated);
+        for line in r.bad_note_lines {
+            if !self.bad_note_lines.contains(&line) {
+                self.bad_note_lines.push(line);
+            }
+        }
+        for stage in r.approved_updated {
+            if !self.approved_updated.contains(&stage) {
+                self.approved_updated.push(stage);
+            }
+        }
     }
 }
 
