@@ -162,6 +162,10 @@ fn classify_store(e: &store::Error) -> (ErrorKind, Option<String>) {
             Input,
             hint("the record is not what git-workbench writes (corrupt, edited or from a foreign clone); investigate before trusting it"),
         ),
+        S::Invalid(i) => (
+            Refused,
+            hint(format!("it is not trusted: nothing cites, checks out or merges it; see 'git workbench doctor', and delete the ref if it is not yours: git update-ref -d refs/workbench/runs/{}/{}", i.stage, i.run_id)),
+        ),
         S::InvalidRefName { .. } => (Input, hint(REF_NAME_RULES)),
         S::Tool { .. } => (Repository, hint("is git installed and on PATH?")),
         S::Transport { .. } => (

@@ -11,6 +11,7 @@ pub mod digest;
 pub mod error;
 pub mod event;
 pub mod ids;
+pub mod integrity;
 pub mod manifest;
 pub mod mirror;
 pub mod narrative;

@@ -30,8 +30,10 @@ pub fn remote_of(store: &Store, asked: Option<String>) -> Result<String> {
 }
 
 fn fetch_and_merge(store: &Store, remote: &str) -> Result<MergeReport> {
-    store.fetch_records(remote)?;
-    Ok(store.merge_records(remote)?)
+    let refused = store.fetch_records(remote)?;
+    let mut merged = store.merge_records(remote)?;
+    merged.refused = refused;
+    Ok(merged)
 }
 
 pub fn fetch(store: &Store, remote: Option<String>) -> Result<SyncReport> {

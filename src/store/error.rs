@@ -61,6 +61,10 @@ pub enum Error {
         #[source]
         source: crate::model::Error,
     },
+    /// A run record that breaks the rules every record must keep (forged, replayed,
+    /// torn or corrupt): `model::integrity`.
+    #[error("{0}")]
+    Invalid(crate::model::integrity::Invalid),
     /// A ref named by hostile or malformed data.
     #[error("'{name}' is not a valid ref name")]
     InvalidRefName { name: String },

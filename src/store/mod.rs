@@ -12,6 +12,7 @@ pub mod content;
 mod error;
 pub mod gitcli;
 mod gitconfig;
+mod integrity;
 mod notes;
 mod notes_tree;
 pub mod refs;
@@ -24,7 +25,8 @@ pub use error::{Error, GitCause, RemoteProblem, Result};
 #[cfg(test)]
 pub use git2::ErrorCode as GitCode;
 pub use gitconfig::{ConfigAction, ConfigChange};
-pub use remote::{MergeReport, PushResult};
+pub use integrity::TreeMemo;
+pub use remote::{MergeReport, PushResult, RefusedRecord};
 pub use runs::{NewRun, RecordFile, RunRef, Transition};
 pub use snapshot::Snapshot;
 pub use transitions::{NewTransition, Signer, CONFLICT_FILE};

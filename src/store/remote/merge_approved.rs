@@ -84,12 +84,12 @@ mod tests {
         let approve = |store: &crate::store::Store, run: &crate::store::RunRef, at: &str| {
             let approval = format!(
                 r#"{{"schema":"workbench/approval/v1","run_id":"{}","stage":"train","decision":"approved",
-                "approved_by":"A <a@x>","timestamp":"{at}","artifacts_approved":{{}},
+                "approved_by":"Test <test@example.com>","timestamp":"{at}","artifacts_approved":{{}},
                 "interpretation_approved":false,"interpretation_edited":false,
                 "approved_interpretation":"","note":null,"supersedes":null,
                 "artifact_digest":"sha256:{}","review_verdict":"pass","forced":false}}"#,
                 run.run_id,
-                "0".repeat(64)
+                crate::model::decision::artifact_digest(&Default::default()).hex()
             );
             let tip = store
                 .append_transition(&NewTransition {
@@ -97,7 +97,7 @@ mod tests {
                     event: RunEvent::Approved,
                     files: vec![("approval.json", approval.into_bytes())],
                     summary: String::new(),
-                    author: None,
+                    author: Some(("Test".into(), "test@example.com".into())),
                     signer: None,
                     approved_index: Some(store.approved_index(&run.stage)),
                 })

@@ -16,8 +16,10 @@
 mod merge_approved;
 mod merge_notes;
 mod merge_runs;
+mod quarantine;
 mod transport;
 
+pub use quarantine::RefusedRecord;
 pub use transport::PushResult;
 
 use super::error::Result;
@@ -37,6 +39,9 @@ pub struct MergeReport {
     pub bad_note_lines: Vec<String>,
     /// Stages whose approved-run index moved.
     pub approved_updated: Vec<String>,
+    /// Remote records the fetch refused (not valid records), each with its reason.
+    #[serde(default)]
+    pub refused: Vec<RefusedRecord>,
 }
 
 impl MergeReport {
@@ -50,6 +55,11 @@ impl MergeReport {
         for line in r.bad_note_lines {
             if !self.bad_note_lines.contains(&line) {
                 self.bad_note_lines.push(line);
+            }
+        }
+        for x in r.refused {
+            if !self.refused.contains(&x) {
+                self.refused.push(x);
             }
         }
         for stage in r.approved_updated {
@@ -162,15 +172,80 @@ pub(super) mod tests {
         }
     }
 
-    /// A transition of `run` recorded with `file`.
+    /// A transition of `run` with the record a real one carries, decided by
+    /// `Test <test@example.com>`.
     pub fn decide(store: &Store, run: &RunRef, event: crate::model::state::RunEvent) -> RunRef {
+        decide_as(store, run, event, "same")
+    }
+
+    /// A decision whose interpretation (or issue) is `text`.
+    pub fn decide_as(
+        store: &Store,
+        run: &RunRef,
+        event: crate::model::state::RunEvent,
+        text: &str,
+    ) -> RunRef {
+        use crate::model::decision::*;
+        use crate::model::review::{CheckResult, ReviewRecord, Verdict};
+        use crate::model::state::RunEvent;
+        use crate::model::time::Timestamp;
+        let who = "Test <test@example.com>".to_string();
+        let at = Timestamp::from_unix_millis(0);
+        let m = store.read_manifest(run.tip).unwrap();
+        let (file, bytes) = match event {
+            RunEvent::Reviewed => {
+                let check = CheckResult {
+                    name: "c".into(),
+                    pass: true,
+                    note: None,
+                    blocking: true,
+                    source: "builtin".into(),
+                };
+                let r = ReviewRecord::new(&run.stage, &run.run_id, vec![check], at, "agent".into());
+                ("review.json", r.to_json())
+            }
+            RunEvent::Approved => {
+                let a = ApprovalRecord {
+                    schema: APPROVAL_SCHEMA.into(),
+                    run_id: run.run_id.clone(),
+                    stage: run.stage.clone(),
+                    decision: Decision::Approved,
+                    approved_by: who.clone(),
+                    timestamp: at,
+                    artifacts_approved: m.outputs.clone(),
+                    interpretation_approved: true,
+                    interpretation_edited: false,
+                    approved_interpretation: text.into(),
+                    note: None,
+                    supersedes: None,
+                    artifact_digest: artifact_digest(&m.outputs),
+                    review_verdict: Verdict::Pass,
+                    forced: false,
+                };
+                ("approval.json", a.to_json())
+            }
+            RunEvent::Rejected => {
+                let f = FeedbackRecord {
+                    schema: FEEDBACK_SCHEMA.into(),
+                    run_id: run.run_id.clone(),
+                    stage: run.stage.clone(),
+                    issue: text.into(),
+                    suggested_params: Default::default(),
+                    acceptance_criteria: vec![],
+                    rejected_by: who.clone(),
+                    timestamp: at,
+                };
+                ("feedback.json", f.to_json())
+            }
+            other => panic!("decide({other})"),
+        };
         let tip = store
             .append_transition(&NewTransition {
                 run,
                 event,
-                files: vec![("decision.txt", event.as_str().as_bytes().to_vec())],
+                files: vec![(file, bytes.into_bytes())],
                 summary: String::new(),
-                author: None,
+                author: Some(("Test".into(), "test@example.com".into())),
                 signer: None,
                 approved_index: None,
             })

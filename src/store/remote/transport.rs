@@ -34,14 +34,14 @@ impl Store {
         }
     }
 
-    fn git_cmd(&self) -> Command {
+    pub(super) fn git_cmd(&self) -> Command {
         let mut c = Command::new("git");
         c.arg("--git-dir").arg(self.repo.path());
         c.env_remove("GIT_INDEX_FILE");
         c
     }
 
-    fn run_git(&self, what: &str, cmd: &mut Command) -> Result<std::process::Output> {
+    pub(super) fn run_git(&self, what: &str, cmd: &mut Command) -> Result<std::process::Output> {
         cmd.output().map_err(|e| Error::Tool {
             what: format!("cannot run git {what}"),
             message: e.to_string(),
@@ -50,7 +50,7 @@ impl Store {
 
     /// The remote's records as the tracking refs would hold them, by `git ls-remote`
     /// (an advertisement only: no negotiation, no connectivity check).
-    fn remote_state(&self, remote: &str) -> Result<BTreeMap<String, String>> {
+    pub(super) fn remote_state(&self, remote: &str) -> Result<BTreeMap<String, String>> {
         let o = self.run_git(
             "ls-remote",
             self.git_cmd()
@@ -85,7 +85,7 @@ impl Store {
     }
 
     /// The tracking refs of `remote` as they are here.
-    fn tracking_state(&self, remote: &str) -> Result<BTreeMap<String, String>> {
+    pub(super) fn tracking_state(&self, remote: &str) -> Result<BTreeMap<String, String>> {
         let mut out = BTreeMap::new();
         for prefix in [tracking_runs(remote), tracking_approved(remote)] {
             for (n, o) in self.refs_under(&prefix)? {
@@ -117,37 +117,6 @@ impl Store {
         Ok(local == tracking)
     }
 
-    /// Fetches the remote's run refs, approved index and notes into tracking refs;
-    /// skipped when the remote advertises exactly what the tracking refs hold.
-    pub fn fetch_records(&self, remote: &str) -> Result<()> {
-        self.check_remote(remote)?;
-        if self.remote_state(remote)? == self.tracking_state(remote)? {
-            return Ok(());
-        }
-        let o = self.run_git(
-            "fetch",
-            self.git_cmd()
-                .args([
-                    "fetch",
-                    "--quiet",
-                    "--prune",
-                    "--no-tags",
-                    "--no-write-fetch-head",
-                ])
-                .arg(remote)
-                .arg(format!("+{RUNS_PREFIX}*:{}*", tracking_runs(remote)))
-                .arg(format!(
-                    "+{APPROVED_PREFIX}*:{}*",
-                    tracking_approved(remote)
-                ))
-                .arg(format!("+{NOTES_REF}*:{}*", tracking_notes(remote))),
-        )?;
-        if !o.status.success() {
-            return Err(transport_error("fetch from", remote, &o.stderr));
-        }
-        Ok(())
-    }
-
     /// A remote given by name must exist; a URL or path is passed to git as it is.
     pub fn check_remote(&self, remote: &str) -> Result<()> {
         if self.repo.find_remote(remote).is_err() && !remote.contains(['/', ':']) {
@@ -169,12 +138,23 @@ impl Store {
         if !self.refs_under(RUNS_PREFIX)?.is_empty() {
             cmd.arg(format!("{RUNS_PREFIX}*:{RUNS_PREFIX}*"));
             specs += 1;
+            // The remote holds a refused record under these names: leave them be, so
+            // the rest of the push goes through.
+            for name in self.refused_local_refs(remote) {
+                if name.starts_with(RUNS_PREFIX) {
+                    cmd.arg(format!("^{name}"));
+                }
+            }
         }
         if self.repo.refname_to_id(NOTES_REF).is_ok() {
             cmd.arg(format!("{NOTES_REF}:{NOTES_REF}"));
             specs += 1;
         }
+        let refused = self.refused_local_refs(remote);
         for (name, _) in self.refs_under(APPROVED_PREFIX)? {
+            if refused.contains(&name) {
+                continue;
+            }
             let stage = &name[APPROVED_PREFIX.len()..];
             let expect = self
                 .repo
@@ -263,7 +243,7 @@ fn is_race(summary: &str) -> bool {
     .any(|r| summary.contains(r))
 }
 
-fn transport_error(what: &'static str, remote: &str, stderr: &[u8]) -> Error {
+pub(super) fn transport_error(what: &'static str, remote: &str, stderr: &[u8]) -> Error {
     let text = String::from_utf8_lossy(stderr);
     let first = text
         .lines()
