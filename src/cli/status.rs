@@ -33,7 +33,15 @@ fn human(out: &Out, r: &StatusReport, config_file: &str) -> Result<()> {
     }
     let mut t = out.table(&["STAGE", "STATE", "LATEST RUN", "APPROVED", "WHY"]);
     for row in &r.stages {
-        let why: Vec<String> = row.reasons.iter().map(|x| x.to_string()).collect();
+        let mut why: Vec<String> = row.reasons.iter().map(|x| x.to_string()).collect();
+        for c in &row.conflicts {
+            why.push(format!(
+                "run {c} is in conflict: two clones decided differently"
+            ));
+        }
+        for i in &row.invalid {
+            why.push(format!("INVALID RECORD: {i}"));
+        }
         t.add_row(vec![
             comfy_table::Cell::new(&row.stage),
             out.state_cell(&row.state.label()),

@@ -146,6 +146,13 @@ pub enum SignatureStatus {
     Unsigned,
     BadSignature,
     UnlistedSigner,
+    /// A good signature by an allowed key, but not the approver's.
+    WrongSigner,
+    /// The record the signature is on breaks the record rules (a replayed or
+    /// forged approval): its signature proves nothing about this run.
+    InvalidRecord,
+    /// Signed, but no allowed-signers file is configured to check it against.
+    Unverified,
 }
 
 impl SignatureStatus {
@@ -155,6 +162,9 @@ impl SignatureStatus {
             SignatureStatus::Unsigned => "unsigned",
             SignatureStatus::BadSignature => "bad_signature",
             SignatureStatus::UnlistedSigner => "unlisted_signer",
+            SignatureStatus::WrongSigner => "wrong_signer",
+            SignatureStatus::InvalidRecord => "invalid_record",
+            SignatureStatus::Unverified => "unverified",
         }
     }
 }

@@ -27,6 +27,8 @@ pub enum NextKind {
     Card,
     Decide,
     ResolveConflict,
+    /// A record of the stage breaks the record rules: a human investigates.
+    InvalidRecord,
 }
 
 /// One thing to do.
@@ -56,6 +58,10 @@ pub struct StageFacts<'a> {
     pub review: Option<&'a ReviewRecord>,
     /// Whether the latest run has a card.
     pub carded: bool,
+    /// Runs of the stage in conflict, newest first (the latest one included).
+    pub conflicts: &'a [RunId],
+    /// Records of the stage that break the record rules, with why.
+    pub invalid: &'a [String],
 }
 
 /// The next item for a stage, or `None` when it is approved and up to date.
@@ -74,6 +80,32 @@ pub fn next_item(f: &StageFacts) -> Option<NextItem> {
     };
     let decide =
         format!("git workbench approve {id}   or   git workbench reject {id} --issue \"...\"");
+    if !f.invalid.is_empty() {
+        return Some(NextItem {
+            run_id: None,
+            ..item(
+                Who::Human,
+                NextKind::InvalidRecord,
+                "git workbench doctor".to_string(),
+                f.invalid.to_vec(),
+            )
+        });
+    }
+    // A conflict on an older run is still a decision two clones disagree on.
+    if let Some(older) = f.conflicts.iter().find(|c| Some(*c) != run_id.as_ref()) {
+        return Some(NextItem {
+            run_id: Some(older.clone()),
+            ..item(
+                Who::Human,
+                NextKind::ResolveConflict,
+                format!("git workbench approve {older}   or   git workbench reject {older} --issue \"...\""),
+                vec![
+                    format!("two clones decided differently on run {older}, an older run of the stage (see 'git workbench log {stage}')"),
+                    format!("their versions: git workbench show {older}; the record's ours/ and theirs/ files"),
+                ],
+            )
+        });
+    }
     match (f.state, f.latest.map(|(_, s)| s)) {
         (_, Some(RunState::Conflict)) => Some(item(
             Who::Human,
@@ -211,6 +243,8 @@ mod tests {
                     &passed
                 }),
                 carded,
+                conflicts: &[],
+                invalid: &[],
             };
             let got = next_item(&facts);
             assert_eq!(
@@ -231,6 +265,8 @@ mod tests {
             feedback: Some(&fb),
             review: None,
             carded: false,
+            conflicts: &[],
+            invalid: &[],
         })
         .unwrap();
         assert_eq!(
@@ -243,6 +279,36 @@ mod tests {
         assert_eq!(
             serde_json::to_value(rerun.kind).unwrap(),
             "rerun_after_rejection"
+        );
+        // a conflict on an older run comes before the latest run's work
+        let older = RunId::new("20260308T100000Z-0000").unwrap();
+        let base = StageFacts {
+            stage: &stage,
+            state: S::Executed,
+            latest: Some((&run, R::Executed)),
+            reasons: &[],
+            feedback: None,
+            review: None,
+            carded: false,
+            conflicts: std::slice::from_ref(&older),
+            invalid: &[],
+        };
+        let i = next_item(&base).unwrap();
+        assert_eq!((i.who, i.kind), (Who::Human, NextKind::ResolveConflict));
+        assert_eq!(i.run_id.as_ref(), Some(&older));
+        assert!(i
+            .command
+            .starts_with("git workbench approve 20260308T100000Z-0000"));
+        // an invalid record before anything
+        let why = ["run x is not a valid record".to_string()];
+        let i = next_item(&StageFacts {
+            invalid: &why,
+            ..base
+        })
+        .unwrap();
+        assert_eq!(
+            (i.who, i.kind, i.command.as_str()),
+            (Who::Human, NextKind::InvalidRecord, "git workbench doctor")
         );
     }
 }

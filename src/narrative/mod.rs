@@ -41,6 +41,8 @@ enum RunInfo {
     Missing,
     OtherStage(StageName),
     NotApproved(RunState),
+    /// The record breaks the rules every record keeps (forged, replayed, corrupt).
+    Invalid(String),
     Approved(Box<(ApprovalRecord, RunManifest)>),
 }
 
@@ -86,16 +88,13 @@ impl<'a> Checker<'a> {
             return Ok(i.clone());
         }
         let info = match self.store.find_run(stage, run)? {
-            Some(r) => {
-                let state = match self.store.latest_event(r.tip)? {
-                    Some(e) => RunState::of(e),
-                    None => RunState::Executed,
-                };
-                match (state, approved_records(self.store, stage, run)?) {
+            Some(r) => match self.store.check_run(&r)? {
+                Err(invalid) => RunInfo::Invalid(invalid.to_string()),
+                Ok(checked) => match (checked.state, approved_records(self.store, stage, run)?) {
                     (RunState::Approved, Some(rec)) => RunInfo::Approved(Box::new(rec)),
                     (s, _) => RunInfo::NotApproved(s),
-                }
-            }
+                },
+            },
             None => {
                 if self.all_runs.is_none() {
                     self.all_runs = Some(
@@ -209,6 +208,14 @@ impl<'a> Checker<'a> {
                     Severity::Error,
                     format!("run {} of stage {} {why}", b.run, b.stage),
                     format!("only approved results may enter a narrative: git workbench approve {} or point the block at an approved run", b.run),
+                    None,
+                )));
+            }
+            RunInfo::Invalid(why) => {
+                return Ok(Some(problem(
+                    Severity::Error,
+                    why,
+                    format!("only valid records may enter a narrative: see 'git workbench doctor', and delete refs/workbench/runs/{}/{} if it is not yours", b.stage, b.run),
                     None,
                 )));
             }

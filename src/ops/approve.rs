@@ -83,7 +83,7 @@ pub fn plan(ws: &Workspace, spec: &str, force: bool) -> Result<ApprovalPlan> {
     let review: Option<ReviewRecord> = ws.store.read_record(run.tip)?;
     // Read the index before judging it: if it moves after this, the swap refuses.
     let index = ws.store.approved_index(&run.stage);
-    let approved = ws.store.approved_run(&run.stage)?;
+    let approved = super::resolve::approved_run(&ws.store, &run.stage)?;
     let mut cache = ws.stat_cache();
     let on_disk = ws.outputs_on_disk(&manifest, &mut cache)?;
     cache.save();
@@ -190,9 +190,10 @@ pub fn interpretation_from_editor(ws: &Workspace, plan: &ApprovalPlan) -> Result
     Ok((text, edited))
 }
 
-/// Whether approvals are signed: `--sign` or `workbench.signApprovals`.
+/// Whether approvals are signed: `--sign`, `workbench.signApprovals`, or tier 4.
 pub fn signs(ws: &Workspace, asked: bool) -> bool {
     asked
+        || ws.config.tier >= super::tier::TEAM
         || ws
             .store
             .config_bool("workbench.signApprovals")

@@ -66,6 +66,11 @@ struct Planned {
 
 pub fn checkout(store: &Store, req: &CheckoutRequest) -> Result<CheckoutReport> {
     let run = resolve_run(store, &req.run)?;
+    // Every tree path too: nothing of a record that could leave the destination is
+    // written, and nothing at all is written when any of it could.
+    store
+        .check_run_deep(&run, &mut crate::store::TreeMemo::default())?
+        .map_err(crate::store::Error::Invalid)?;
     let m = store.read_manifest(run.tip)?;
     let root = match &req.to {
         Some(d) => d.clone(),
@@ -113,6 +118,9 @@ pub fn checkout(store: &Store, req: &CheckoutRequest) -> Result<CheckoutReport> 
             )?);
         }
     }
+    for p in &plan {
+        contained(&root, &p.dest)?;
+    }
     let differing: Vec<&Planned> = plan
         .iter()
         .filter(|p| p.action == FileAction::Replaced)
@@ -150,6 +158,36 @@ pub fn checkout(store: &Store, req: &CheckoutRequest) -> Result<CheckoutReport> 
             .collect(),
         not_stored,
     })
+}
+
+/// Refuses a destination outside `root` or reached through a symbolic link (an
+/// existing directory on the way, or the file itself): a write there could land
+/// anywhere on disk.
+fn contained(root: &Path, dest: &Path) -> Result<()> {
+    let outside = |why: &str| {
+        Error::refused(format!("{} {why}; nothing was written", dest.display()))
+            .hint("check out into a plain directory with --to DIR")
+    };
+    let Ok(rel) = dest.strip_prefix(root) else {
+        return Err(outside("is outside the destination"));
+    };
+    let mut at = root.to_path_buf();
+    for part in rel.components() {
+        match part {
+            std::path::Component::Normal(p) => at.push(p),
+            _ => return Err(outside("climbs out of the destination")),
+        }
+        match std::fs::symlink_metadata(&at) {
+            Ok(m) if m.file_type().is_symlink() => {
+                return Err(outside(&format!(
+                    "would be written through the symbolic link {}",
+                    at.display()
+                )))
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 fn planned(rel: String, dest: PathBuf, bytes: Vec<u8>, executable: bool) -> Result<Planned> {

@@ -94,7 +94,88 @@ pub fn doctor() -> Result<DoctorReport> {
         checks.push(signing(&store));
     }
     checks.push(orphans(&store));
+    checks.extend(records(&store)?);
     Ok(report(checks))
+}
+
+/// Every run record judged by the record rules; locks killed writers left; the
+/// derived approved-run index and conflict markers brought up to date.
+fn records(store: &Store) -> Result<Vec<Check>> {
+    let mut out = Vec::new();
+    let runs = store.list_runs(None)?;
+    let mut invalid = Vec::new();
+    for r in &runs {
+        if let Err(i) = store.check_run(r)? {
+            invalid.push(i.to_string());
+        }
+    }
+    out.push(if invalid.is_empty() {
+        ok("records", format!("{} run record(s), all valid", runs.len()))
+    } else {
+        let shown: Vec<&str> = invalid.iter().take(5).map(String::as_str).collect();
+        check(
+            "records",
+            CheckStatus::Fail,
+            format!(
+                "{} of {} run record(s) break the record rules (forged, replayed or corrupt) and are not trusted: {}{}",
+                invalid.len(),
+                runs.len(),
+                shown.join("; "),
+                if invalid.len() > 5 { "; ..." } else { "" }
+            ),
+            Some("investigate (git log REF); delete a record that is not yours with 'git update-ref -d REF'"),
+        )
+    });
+    let (removed, fresh) = store.clear_stale_locks();
+    out.push(match (removed.is_empty(), fresh.is_empty()) {
+        (true, true) => ok("ref locks", "none held".into()),
+        (_, true) => ok(
+            "ref locks",
+            format!(
+                "removed {} stale lock(s) left by killed writers: {}",
+                removed.len(),
+                removed.join(", ")
+            ),
+        ),
+        _ => check(
+            "ref locks",
+            CheckStatus::Warn,
+            format!(
+                "held now (a writer is running, or one was killed under 5 s ago): {}",
+                fresh.join(", ")
+            ),
+            Some("run doctor again in a few seconds"),
+        ),
+    });
+    let mut stages: Vec<_> = runs.iter().map(|r| r.stage.clone()).collect();
+    stages.dedup();
+    let mut repaired = Vec::new();
+    for s in &stages {
+        if store.repair_approved_index(s)? {
+            repaired.push(s.to_string());
+        }
+    }
+    out.push(if repaired.is_empty() {
+        ok("approved index", "agrees with the run records".into())
+    } else {
+        ok(
+            "approved index",
+            format!(
+                "repaired for {} (it lagged the run records, e.g. after a killed approval)",
+                repaired.join(", ")
+            ),
+        )
+    });
+    let conflicts = store.rebuild_conflict_markers()?;
+    if conflicts > 0 {
+        out.push(check(
+            "conflicts",
+            CheckStatus::Warn,
+            format!("{conflicts} run(s) in conflict: two clones decided differently"),
+            Some("see 'git workbench next' and decide each with approve or reject"),
+        ));
+    }
+    Ok(out)
 }
 
 fn report(checks: Vec<Check>) -> DoctorReport {

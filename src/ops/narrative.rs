@@ -25,6 +25,13 @@ pub struct CheckReport {
     pub files: Vec<String>,
     pub problems: Vec<Problem>,
     pub errors: usize,
+    /// The ceremony tier the check applied (below 3, problems only warn).
+    #[serde(default = "default_tier")]
+    pub tier: u8,
+}
+
+fn default_tier() -> u8 {
+    crate::model::config::DEFAULT_TIER
 }
 
 /// Whether outdated blocks are errors (`workbench.strictNarrative`).
@@ -46,6 +53,23 @@ fn worktree_narratives(store: &Store) -> Result<Vec<String>> {
 
 /// Checks the narrative files of `source` (all of them, or `only`).
 pub fn check(store: &Store, source: Source, only: &[String]) -> Result<CheckReport> {
+    let tier = match source {
+        Source::Worktree => super::tier::worktree_tier(store),
+        Source::Staged => super::tier::staged_tier(store),
+        Source::Rev(rev) => {
+            super::tier::tier_at(store, rev).unwrap_or(crate::model::config::DEFAULT_TIER)
+        }
+    };
+    check_at_tier(store, source, only, tier)
+}
+
+/// `check` under a given tier: below tier 3 every problem is a warning.
+pub fn check_at_tier(
+    store: &Store,
+    source: Source,
+    only: &[String],
+    tier: u8,
+) -> Result<CheckReport> {
     let files: Vec<String> = match source {
         Source::Worktree => worktree_narratives(store)?,
         Source::Staged => {
@@ -90,6 +114,14 @@ pub fn check(store: &Store, source: Source, only: &[String]) -> Result<CheckRepo
             problems.extend(checker.check(f, &b)?);
         }
     }
+    if tier < super::tier::FULL_LOOP {
+        for p in &mut problems {
+            if p.severity == Severity::Error {
+                p.severity = Severity::Warning;
+                p.reason = format!("{} (tier {tier}: a warning, tier 3 blocks it)", p.reason);
+            }
+        }
+    }
     let errors = problems
         .iter()
         .filter(|p| p.severity == Severity::Error)
@@ -98,6 +130,7 @@ pub fn check(store: &Store, source: Source, only: &[String]) -> Result<CheckRepo
         files,
         problems,
         errors,
+        tier,
     })
 }
 
@@ -140,7 +173,7 @@ pub struct NewReport {
 pub fn new_block(store: &Store, req: &NewRequest) -> Result<NewReport> {
     let root = store.workdir("narrative new")?;
     let file = repo_path(&root, &req.file)?;
-    let run = store.approved_run(&req.stage)?.ok_or_else(|| {
+    let run = super::resolve::approved_run(store, &req.stage)?.ok_or_else(|| {
         Error::refused(format!("stage '{}' has no approved run", req.stage))
             .hint("only approved results may enter a narrative; see 'git workbench next'")
     })?;
@@ -288,7 +321,7 @@ fn sync_file(
     // Blocks are replaced from the last to the first so line numbers stay valid.
     for b in parsed.blocks.iter().rev() {
         let mut run = b.run.clone();
-        if let Some(newer) = store.approved_run(&b.stage)? {
+        if let Some(newer) = super::resolve::approved_run(store, &b.stage)? {
             if newer.run_id > run {
                 if advance {
                     run = newer.run_id;

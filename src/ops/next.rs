@@ -51,6 +51,8 @@ pub fn next(ws: &Workspace) -> Result<NextReport> {
             feedback: feedback.as_ref(),
             review: review.as_ref(),
             carded,
+            conflicts: &row.conflicts,
+            invalid: &row.invalid,
         };
         match next_item(&facts) {
             Some(item) => report.items.push(item),

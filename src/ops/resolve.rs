@@ -6,7 +6,26 @@ use crate::model::run_spec::{match_prefix, PrefixMatch, RunSpec};
 use crate::model::StageName;
 use crate::store::{RunRef, Store};
 
+/// The run `spec` names, its record judged valid (`model::integrity`): a forged,
+/// replayed or corrupt record is refused (exit 1) by every command that acts on one.
 pub fn resolve_run(store: &Store, spec: &str) -> Result<RunRef> {
+    let run = find_run(store, spec)?;
+    store.checked_run(&run)?;
+    Ok(run)
+}
+
+/// The stage's current approved run, its record judged valid.
+pub fn approved_run(store: &Store, stage: &StageName) -> Result<Option<RunRef>> {
+    match store.approved_run(stage)? {
+        Some(run) => {
+            store.checked_run(&run)?;
+            Ok(Some(run))
+        }
+        None => Ok(None),
+    }
+}
+
+fn find_run(store: &Store, spec: &str) -> Result<RunRef> {
     match RunSpec::parse(spec)? {
         RunSpec::Latest(stage) => store
             .list_runs(Some(&stage))?

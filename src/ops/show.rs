@@ -40,7 +40,12 @@ pub struct ShowReport {
     pub review: Option<ReviewRecord>,
     pub approval: Option<ApprovalRecord>,
     pub feedback: Option<FeedbackRecord>,
+    /// True only when the approval's signature verified against the allowed signers
+    /// and is the approver's (`signature`); never read from the record.
     pub signed: bool,
+    /// The approval's verified signature status (`null` when not approved).
+    pub signature: Option<crate::model::decision::SignatureStatus>,
+    pub signature_detail: Option<String>,
     pub transitions: Vec<TransitionInfo>,
     /// This run's lines of the notes index on its code commit.
     pub notes: Vec<NoteEvent>,
@@ -67,13 +72,30 @@ pub fn show(store: &Store, spec: &str) -> Result<ShowReport> {
             .collect(),
         None => Vec::new(),
     };
+    let approval: Option<crate::model::decision::ApprovalRecord> = store.read_record(run.tip)?;
+    let signature = match &approval {
+        Some(a) => {
+            let allowed = super::signatures::allowed_signers_file(store);
+            Some(super::signatures::approval_signature(
+                store,
+                &run,
+                a,
+                allowed.as_deref(),
+            )?)
+        }
+        None => None,
+    };
     Ok(ShowReport {
         state: state_of(store, &run)?,
         latest_event: transitions.last().and_then(|t| t.event),
         review: store.read_record(run.tip)?,
-        approval: store.read_record(run.tip)?,
+        approval,
         feedback: store.read_record(run.tip)?,
-        signed: store.commit_signature(run.tip).is_some(),
+        signed: signature
+            .as_ref()
+            .is_some_and(|(s, _)| *s == crate::model::decision::SignatureStatus::Good),
+        signature_detail: signature.as_ref().map(|(_, d)| d.clone()),
+        signature: signature.map(|(s, _)| s),
         ref_name: run.ref_name(),
         record: run.tip,
         run_id: run.run_id,

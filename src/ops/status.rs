@@ -19,6 +19,13 @@ pub struct StageRow {
     pub latest_event: Option<RunEvent>,
     pub approved_run: Option<RunId>,
     pub reasons: Vec<StaleReason>,
+    /// Runs of the stage in conflict (two clones decided differently), newest first.
+    #[serde(default)]
+    pub conflicts: Vec<RunId>,
+    /// Records of the stage that break the record rules, each with why: they are
+    /// shown for what they are and never trusted.
+    #[serde(default)]
+    pub invalid: Vec<String>,
     /// The latest run's ref, for the use cases that go on from a row.
     #[serde(skip)]
     pub latest: Option<RunRef>,
@@ -68,13 +75,33 @@ pub fn status(ws: &Workspace, only: &[StageName]) -> Result<StatusReport> {
             }
             _ => StageState::Stale,
         };
+        let mut invalid = Vec::new();
+        if let Some(r) = run {
+            if let Err(i) = ws.store.check_run(r)? {
+                invalid.push(i.to_string());
+            }
+        }
+        let approved = match ws.store.approved_run(&stage.name)? {
+            Some(a) if Some(&a) != run => match ws.store.check_run(&a)? {
+                Ok(_) => Some(a.run_id),
+                Err(i) => {
+                    invalid.push(i.to_string());
+                    None
+                }
+            },
+            Some(a) if invalid.is_empty() => Some(a.run_id),
+            _ => None,
+        };
+        let conflicts = ws.store.conflicted_runs(&stage.name)?;
         stages.push(StageRow {
             stage: stage.name.clone(),
             state,
             latest_run: run.map(|r| r.run_id.clone()),
             latest_event: event,
-            approved_run: ws.store.approved_run(&stage.name)?.map(|r| r.run_id),
+            approved_run: approved,
             reasons,
+            conflicts,
+            invalid,
             latest: run.cloned(),
         });
     }

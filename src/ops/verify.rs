@@ -8,7 +8,7 @@
 //!    the outputs on disk must still be those bytes, and with `workbench.requireSigned`
 //!    it must be signed by a key allowed at the base of the range.
 
-use super::narrative::{check, Source};
+use super::narrative::{check_at_tier, Source};
 use super::records::mirror_records;
 use crate::error::{Error, Result};
 use crate::exec::hash::sha256_file;
@@ -115,21 +115,35 @@ pub fn verify(store: &Store, req: &VerifyRequest) -> Result<VerifyReport> {
     };
     let commits = store.commits_in_range(base.as_deref(), &tip)?;
     let tip_id = store.resolve_commit(&tip)?;
-    let mut problems = narratives_in_range(store, &commits)?;
+    // The range cannot lower its own tier: the higher of the base's and the tip's.
+    let tier = [base.as_deref(), Some(tip.as_str())]
+        .into_iter()
+        .flatten()
+        .filter_map(|r| super::tier::tier_at(store, r))
+        .max()
+        .unwrap_or(crate::model::config::DEFAULT_TIER);
+    let mut problems = narratives_in_range(store, &commits, tier)?;
     problems.extend(mirror_at(store, tip_id)?);
     let require_signed = req.require_signed
+        || tier >= super::tier::TEAM
         || store
             .config_bool("workbench.requireSigned")
             .unwrap_or(false);
+    // The allowed signers as of the base: required when signatures are, else used
+    // when present so that what verify shows about signatures is verified.
+    let at = base.as_deref().unwrap_or(&tip_id.to_string()).to_string();
     let allowed = if require_signed {
-        Some(allowed_signers(
-            store,
-            base.as_deref().unwrap_or(&tip_id.to_string()),
-        )?)
+        Some(allowed_signers(store, &at)?)
     } else {
-        None
+        allowed_signers(store, &at).ok()
     };
-    let (blocks, found) = approvals_at(store, base.as_deref(), tip_id, allowed.as_ref())?;
+    let (blocks, found) = approvals_at(
+        store,
+        base.as_deref(),
+        tip_id,
+        allowed.as_ref(),
+        require_signed,
+    )?;
     problems.extend(found);
     let errors = problems
         .iter()
@@ -145,11 +159,11 @@ pub fn verify(store: &Store, req: &VerifyRequest) -> Result<VerifyReport> {
 }
 
 /// 1. Every narrative file at every commit of the range.
-fn narratives_in_range(store: &Store, commits: &[ObjectId]) -> Result<Vec<Found>> {
+fn narratives_in_range(store: &Store, commits: &[ObjectId], tier: u8) -> Result<Vec<Found>> {
     let mut found = Vec::new();
     for c in commits {
         let rev = c.to_string();
-        let report = check(store, Source::Rev(&rev), &[])?;
+        let report = check_at_tier(store, Source::Rev(&rev), &[], tier)?;
         found.extend(report.problems.into_iter().map(|p| Found::at(*c, p)));
     }
     Ok(found)
@@ -252,6 +266,7 @@ fn approvals_at(
     base: Option<&str>,
     tip: ObjectId,
     allowed: Option<&tempfile::NamedTempFile>,
+    require_signed: bool,
 ) -> Result<(Vec<BlockInfo>, Vec<Found>)> {
     let base_blocks = match base {
         Some(b) => blocks_at(store, b)?,
@@ -279,7 +294,15 @@ fn approvals_at(
             changed,
         };
         if let Some((approval, manifest)) = approved_records(store, &b.stage, &b.run)? {
-            let mut p = approval_problems(store, &approval, &manifest, &file, allowed, &mut info)?;
+            let mut p = approval_problems(
+                store,
+                &approval,
+                &manifest,
+                &file,
+                allowed,
+                require_signed,
+                &mut info,
+            )?;
             found.extend(p.drain(..).map(|p| Found::at(tip, p)));
         }
         blocks.push(info);
@@ -294,6 +317,7 @@ fn approval_problems(
     manifest: &RunManifest,
     file: &str,
     allowed: Option<&tempfile::NamedTempFile>,
+    require_signed: bool,
     info: &mut BlockInfo,
 ) -> Result<Vec<Problem>> {
     let mut out = Vec::new();
@@ -305,16 +329,18 @@ fn approval_problems(
     let run = store
         .find_run(&info.stage, &info.run)?
         .expect("an approved run exists");
-    let signed = store.commit_signature(run.tip).is_some();
+    let (status, detail) =
+        super::signatures::approval_signature(store, &run, approval, allowed.map(|a| a.path()))?;
     info.approved_by = Some(approval.approved_by.clone());
     info.approved_at = Some(approval.timestamp);
     info.interpretation_edited = Some(approval.interpretation_edited);
-    info.signed = Some(signed);
-    if let Some(allowed) = allowed {
-        let (status, detail) = store.verify_commit(run.tip, allowed.path());
-        if status != SignatureStatus::Good {
-            out.push(problem(file, stage, run_id, format!("the approval of run {} is {} ({detail}); workbench.requireSigned needs a signature by an allowed key", approval.run_id, status.as_str()), "approve again with --sign using a key in the base's allowed-signers file"));
-        }
+    // Verified, never read from the record: unknown without an allowed-signers file.
+    info.signed = match status {
+        SignatureStatus::Unverified => None,
+        s => Some(s == SignatureStatus::Good),
+    };
+    if require_signed && status != SignatureStatus::Good {
+        out.push(problem(file, stage, run_id, format!("the approval of run {} is {} ({detail}); signed approvals are required (workbench.requireSigned or tier 4) by an allowed key of the approver", approval.run_id, status.as_str()), "approve again with --sign using a key in the base's allowed-signers file"));
     }
     // Outputs still on disk must be the approved bytes.
     if let Some(dir) = store.maybe_workdir() {

@@ -59,7 +59,17 @@ pub fn verify_approvals(store: &Store, file: Option<PathBuf>) -> Result<VerifyAp
         if state_of(store, &run)? != RunState::Approved {
             continue;
         }
-        let (status, detail) = store.verify_commit(run.tip, &file);
+        let approval = store.read_record(run.tip)?;
+        let (status, detail) = match (store.check_run(&run)?, approval) {
+            (Err(invalid), _) => (SignatureStatus::InvalidRecord, invalid.to_string()),
+            (Ok(_), Some(a)) => {
+                super::signatures::approval_signature(store, &run, &a, Some(&file))?
+            }
+            (Ok(_), None) => (
+                SignatureStatus::InvalidRecord,
+                "no approval.json".to_string(),
+            ),
+        };
         approvals.push(ApprovalSignature {
             run_id: run.run_id,
             stage: run.stage,

@@ -203,6 +203,33 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Finds `.lock` files of workbench refs and the notes index left by killed
+    /// writers; removes the stale ones. Returns (removed, still fresh) ref names.
+    pub fn clear_stale_locks(&self) -> (Vec<String>, Vec<String>) {
+        let (mut removed, mut fresh) = (Vec::new(), Vec::new());
+        let mut todo = vec!["refs/workbench".to_string(), "refs/notes".to_string()];
+        while let Some(rel) = todo.pop() {
+            let Ok(entries) = std::fs::read_dir(self.common_dir().join(&rel)) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                let name = format!("{rel}/{}", e.file_name().to_string_lossy());
+                if e.file_type().is_ok_and(|t| t.is_dir()) {
+                    todo.push(name);
+                } else if let Some(refname) = name.strip_suffix(".lock") {
+                    if self.clear_stale_lock(refname) {
+                        removed.push(refname.to_string());
+                    } else {
+                        fresh.push(refname.to_string());
+                    }
+                }
+            }
+        }
+        (removed, fresh)
+    }
+}
+
 #[cfg(unix)]
 fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
     use std::os::unix::fs::MetadataExt;

@@ -57,3 +57,8 @@ mod tests {
         assert_eq!(parse_run_ref("refs/workbench/runs/train/notarunid"), None);
     }
 }
+
+/// Prefix of the conflict markers: `refs/workbench/conflicts/<stage>/<run-id>` points
+/// at a run's conflict record while it is the run's tip. Local and derived: written
+/// when a merge leaves a run in conflict, ignored (and removed) once the run moved on.
+pub const CONFLICTS_PREFIX: &str = "refs/workbench/conflicts/";

@@ -48,32 +48,45 @@ fn concurrent(run: &RunRef) -> Error {
 }
 
 impl Store {
-    /// Writes a transition commit on top of the run's current tip and moves the ref(s).
+    /// Writes a transition commit on top of the run's current tip and moves its ref:
+    /// that one update is the commit point of the decision.
+    ///
+    /// An approval first claims the stage's approved-run index, from the value the
+    /// rules judged to the new commit, so two concurrent approvals of one stage never
+    /// both go through; only then does it move the run ref. A writer killed between
+    /// the two leaves an index naming a commit that is no run's tip, which
+    /// `approved_run` never trusts: the decision is wholly not made.
     pub fn append_transition(&self, t: &NewTransition) -> Result<ObjectId> {
         let commit = self.transition_commit(t)?;
         let name = run_ref(&t.run.stage, &t.run.run_id);
         let reflog = format!("workbench: {}", t.event);
-        let mut updates = vec![RefUpdate::new(&name, Some(oid(t.run.tip)), commit)];
-        if let Some(expected) = t.approved_index {
-            updates.push(RefUpdate::new(
-                approved_ref(&t.run.stage),
-                expected.map(oid),
-                commit,
-            ));
-        }
         // A lock left by a killed writer would otherwise refuse every later decision.
-        for u in &updates {
-            self.clear_stale_lock(&u.name);
+        self.clear_stale_lock(&name);
+        if let Some(expected) = t.approved_index {
+            let index = approved_ref(&t.run.stage);
+            self.clear_stale_lock(&index);
+            match self.compare_and_swap(
+                &[RefUpdate::new(&index, expected.map(oid), commit)],
+                &reflog,
+            ) {
+                Ok(()) => {}
+                Err(Cas::Moved { .. } | Cas::Locked { .. }) => {
+                    return Err(Error::Concurrent {
+                        message: format!(
+                            "another run of stage {} was approved while this approval was being written; nothing was recorded",
+                            t.run.stage
+                        ),
+                        hint: format!("see 'git workbench status {}'", t.run.stage),
+                    })
+                }
+                Err(Cas::Failed(e)) => return Err(e),
+            }
         }
-        match self.compare_and_swap(&updates, &reflog) {
+        match self.compare_and_swap(
+            &[RefUpdate::new(&name, Some(oid(t.run.tip)), commit)],
+            &reflog,
+        ) {
             Ok(()) => Ok(id(commit)),
-            Err(Cas::Moved { name: moved }) if moved != name => Err(Error::Concurrent {
-                message: format!(
-                    "another run of stage {} was approved while this approval was being written; nothing was recorded",
-                    t.run.stage
-                ),
-                hint: format!("see 'git workbench status {}'", t.run.stage),
-            }),
             Err(Cas::Moved { .. } | Cas::Locked { .. }) => Err(concurrent(t.run)),
             Err(Cas::Failed(e)) => Err(e),
         }
@@ -144,22 +157,43 @@ impl Store {
         }
     }
 
-    /// The stage's current approved run, from `refs/workbench/approved/<stage>`.
-    /// The index is trusted only when it points at the tip of the run it names.
+    /// The stage's current approved run: the newest run (by run id) whose record's
+    /// newest event is `approved`. It is derived from the run refs alone, so it is
+    /// the same in every clone and after any crash; `refs/workbench/approved/<stage>`
+    /// is a pointer kept for people and tools, and the claim concurrent approvals
+    /// race on, never the truth. The scan reads the tips of the runs newer than the
+    /// approved one, newest first.
     pub fn approved_run(&self, stage: &StageName) -> Result<Option<RunRef>> {
-        let Ok(target) = self.repo.refname_to_id(&approved_ref(stage)) else {
-            return Ok(None);
+        for run in self.list_runs(Some(stage))?.into_iter().rev() {
+            if self.latest_event(run.tip)? == Some(crate::model::state::RunEvent::Approved) {
+                return Ok(Some(run));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Moves the approved-run index to the derived approved run when it is behind
+    /// or names no approved run (a killed approval, a merge that lost a race).
+    /// Returns true when it moved. One attempt: losing the race means another
+    /// writer just moved it.
+    pub fn repair_approved_index(&self, stage: &StageName) -> Result<bool> {
+        let index = self.approved_index(stage);
+        let Some(derived) = self.approved_run(stage)? else {
+            return Ok(false);
         };
-        let Ok(commit) = self.repo.find_commit(target) else {
-            return Ok(None);
-        };
-        let trailers = crate::model::event::Trailers::parse(commit.message().unwrap_or_default());
-        let Some(run_id) = trailers.run else {
-            return Ok(None);
-        };
-        Ok(self
-            .find_run(stage, &run_id)?
-            .filter(|r| r.tip == id(target)))
+        if index == Some(derived.tip) {
+            return Ok(false);
+        }
+        let name = approved_ref(stage);
+        self.clear_stale_lock(&name);
+        match self.compare_and_swap(
+            &[RefUpdate::new(&name, index.map(oid), oid(derived.tip))],
+            "workbench: approved index repaired",
+        ) {
+            Ok(()) => Ok(true),
+            Err(Cas::Failed(e)) => Err(e),
+            Err(_) => Ok(false),
+        }
     }
 
     /// The raw value of the approved-run index of a stage.

@@ -1,73 +1,35 @@
-//! Merging a remote's approved-run index: per stage, the remote's entry is taken when
-//! it is the current tip of the run it names here, and the local entry is missing,
-//! stale, or an older approval (approval times compared as instants).
+//! Merging a remote's approved-run index: the index is derived from the run refs
+//! (`Store::approved_run`), so after the runs merged each stage's entry is simply
+//! brought to the derived run.
 
-use super::super::cas::{Cas, RefUpdate};
 use super::super::error::Result;
-use super::super::refs::approved_ref;
-use super::super::{id, Store};
+use super::super::refs::APPROVED_PREFIX;
+use super::super::Store;
 use super::{tracking_approved, MergeReport};
-use crate::model::decision::ApprovalRecord;
-use crate::model::time::Timestamp;
 use crate::model::StageName;
-use git2::Oid;
 
 impl Store {
+    /// After run refs merged: each stage's approved-run index is moved to the
+    /// derived approved run (the newest approved run, the same in every clone), for
+    /// the stages the remote indexes and the ones whose index is behind here.
     pub(super) fn merge_approved(&self, remote: &str, report: &mut MergeReport) -> Result<()> {
         let prefix = tracking_approved(remote);
-        for (name, theirs) in self.refs_under(&prefix)? {
-            let Ok(stage) = StageName::new(&name[prefix.len()..]) else {
-                continue;
-            };
-            let index = approved_ref(&stage);
-            let msg = format!("workbench: approved index from {remote}");
-            let ours = self.repo.refname_to_id(&index).ok();
-            if ours == Some(theirs) || !self.approval_is_newer(&stage, theirs, ours)? {
-                continue;
+        let mut stages: std::collections::BTreeSet<StageName> = self
+            .refs_under(&prefix)?
+            .into_iter()
+            .filter_map(|(name, _)| StageName::new(&name[prefix.len()..]).ok())
+            .collect();
+        for (name, _) in self.refs_under(APPROVED_PREFIX)? {
+            if let Ok(s) = StageName::new(&name[APPROVED_PREFIX.len()..]) {
+                stages.insert(s);
             }
-            // One attempt: losing the race means a local approval moved the index just
-            // now, which is newer than anything fetched, so there is nothing to retry.
-            match self.compare_and_swap(&[RefUpdate::new(&index, ours, theirs)], &msg) {
-                Ok(()) => report.approved_updated.push(stage.to_string()),
-                Err(Cas::Failed(e)) => return Err(e),
-                Err(Cas::Moved { .. } | Cas::Locked { .. }) => {}
+        }
+        for stage in stages {
+            if self.repair_approved_index(&stage)? {
+                report.approved_updated.push(stage.to_string());
             }
         }
         Ok(())
-    }
-
-    /// True when `theirs` is a valid index entry here (the tip of the run it names)
-    /// and `ours` is missing, stale, or an older approval.
-    fn approval_is_newer(&self, stage: &StageName, theirs: Oid, ours: Option<Oid>) -> Result<bool> {
-        if !self.is_current_tip(stage, theirs)? {
-            return Ok(false);
-        }
-        Ok(match ours {
-            None => true,
-            Some(o) if !self.is_current_tip(stage, o)? => true,
-            Some(o) => self.approval_time(theirs) > self.approval_time(o),
-        })
-    }
-
-    /// True when `commit` is the current tip of the run its trailer names.
-    fn is_current_tip(&self, stage: &StageName, commit: Oid) -> Result<bool> {
-        let Ok(trailers) = self.trailers(id(commit)) else {
-            return Ok(false);
-        };
-        let Some(run_id) = trailers.run else {
-            return Ok(false);
-        };
-        Ok(self
-            .find_run(stage, &run_id)?
-            .is_some_and(|r| r.tip == id(commit)))
-    }
-
-    /// When the approval recorded at `commit` was made (`None`: no valid approval).
-    fn approval_time(&self, commit: Oid) -> Option<Timestamp> {
-        self.read_record::<ApprovalRecord>(id(commit))
-            .ok()
-            .flatten()
-            .map(|a| a.timestamp)
     }
 }
 

@@ -3,9 +3,9 @@
 
 use super::super::cas::{Cas, RefUpdate};
 use super::super::error::{Error, Result};
-use super::super::refs::{parse_run_ref, run_ref, RUNS_PREFIX};
+use super::super::refs::{parse_run_ref, run_ref, CONFLICTS_PREFIX, RUNS_PREFIX};
 use super::super::transitions::CONFLICT_FILE;
-use super::super::{id, Store};
+use super::super::{id, oid, Store};
 use super::{tracking_runs, MergeReport};
 use crate::model::decision::{ConflictRecord, ConflictSide, CONFLICT_SCHEMA};
 use crate::model::event::{record_message, Trailers};
@@ -22,6 +22,53 @@ enum Merged {
 }
 
 impl Store {
+    /// Leaves a conflict marker when `tip` records a conflict (best effort: the
+    /// marker is derived, and `doctor` rebuilds it).
+    fn mark_if_conflict(&self, stage: &StageName, run_id: &RunId, tip: Oid) {
+        if self.latest_event(id(tip)).ok().flatten() == Some(RunEvent::Conflict) {
+            let _ = self.repo.reference(
+                &format!("{CONFLICTS_PREFIX}{stage}/{run_id}"),
+                tip,
+                true,
+                "workbench: conflict",
+            );
+        }
+    }
+
+    /// The runs of `stage` whose record is in conflict now, newest first; markers of
+    /// runs that moved on are removed.
+    pub fn conflicted_runs(&self, stage: &StageName) -> Result<Vec<RunId>> {
+        let prefix = format!("{CONFLICTS_PREFIX}{stage}/");
+        let mut out = Vec::new();
+        for (name, target) in self.refs_under(&prefix)? {
+            let Ok(run_id) = RunId::new(&name[prefix.len()..]) else {
+                continue;
+            };
+            match self.find_run(stage, &run_id)? {
+                Some(r) if r.tip == id(target) => out.push(run_id),
+                _ => {
+                    if let Ok(mut r) = self.repo.find_reference(&name) {
+                        let _ = r.delete();
+                    }
+                }
+            }
+        }
+        out.reverse();
+        Ok(out)
+    }
+
+    /// Rebuilds every conflict marker from the run refs; the number of runs in conflict.
+    pub fn rebuild_conflict_markers(&self) -> Result<usize> {
+        let mut n = 0;
+        for r in self.list_runs(None)? {
+            if self.latest_event(r.tip)? == Some(RunEvent::Conflict) {
+                self.mark_if_conflict(&r.stage, &r.run_id, oid(r.tip));
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
     pub(super) fn merge_runs(&self, remote: &str, report: &mut MergeReport) -> Result<()> {
         let prefix = tracking_runs(remote);
         for (name, theirs) in self.refs_under(&prefix)? {
@@ -64,7 +111,10 @@ impl Store {
                 ),
             };
             match self.compare_and_swap(&[RefUpdate::new(&name, ours, new)], &msg) {
-                Ok(()) => Ok(Ok(merged)),
+                Ok(()) => {
+                    self.mark_if_conflict(stage, run_id, new);
+                    Ok(Ok(merged))
+                }
                 Err(Cas::Failed(e)) => Err(e),
                 Err(lost) => Ok(Err(lost)),
             }
