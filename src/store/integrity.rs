@@ -31,17 +31,7 @@ impl Store {
             let ctx = || format!("cannot read run record {o} of {}", run.ref_name());
             let c = self.find_commit(o, ctx)?;
             let tree = c.tree().map_err(Error::git(ctx()))?;
-            let mut files = BTreeMap::new();
-            for name in RULE_FILES {
-                let Some(e) = tree.get_name(name) else {
-                    continue;
-                };
-                if e.kind() != Some(ObjectType::Blob) {
-                    continue; // not a file: as if absent, and the rules say what is missing
-                }
-                let blob = self.repo.find_blob(e.id()).map_err(Error::git(ctx()))?;
-                files.insert(name.to_string(), blob.content().to_vec());
-            }
+            let files = self.rule_files(&tree).map_err(Error::git(ctx()))?;
             let parents: Vec<ObjectId> = c.parent_ids().map(id).collect();
             todo.extend(c.parent_ids());
             let author = c.author();
@@ -67,6 +57,25 @@ impl Store {
             tip: run.tip,
             commits,
         })
+    }
+
+    /// The `RULE_FILES` at the top of a record tree, by name.
+    pub(super) fn rule_files(
+        &self,
+        tree: &git2::Tree,
+    ) -> std::result::Result<BTreeMap<String, Vec<u8>>, git2::Error> {
+        let mut files = BTreeMap::new();
+        for name in RULE_FILES {
+            let Some(e) = tree.get_name(name) else {
+                continue;
+            };
+            if e.kind() != Some(ObjectType::Blob) {
+                continue; // not a file: as if absent, and the rules say what is missing
+            }
+            let blob = self.repo.find_blob(e.id())?;
+            files.insert(name.to_string(), blob.content().to_vec());
+        }
+        Ok(files)
     }
 
     /// Judges a run's record: its state when valid, else why it is not.

@@ -19,6 +19,8 @@ enum Merged {
     FastForwarded,
     Unchanged,
     Conflict,
+    /// Both clones made the same decision: merged into one, no conflict.
+    Identical,
 }
 
 impl Store {
@@ -81,6 +83,7 @@ impl Store {
                 Merged::Created => report.created += 1,
                 Merged::FastForwarded => report.fast_forwarded += 1,
                 Merged::Unchanged => report.unchanged += 1,
+                Merged::Identical => report.identical.push(format!("{stage}/{run_id}")),
                 Merged::Conflict => report.conflicts.push(format!("{stage}/{run_id}")),
             }
         }
@@ -105,6 +108,10 @@ impl Store {
                     return Ok(Ok(Merged::Unchanged))
                 }
                 Some(o) if self.descends(theirs, o) => (theirs, Merged::FastForwarded),
+                Some(o) if self.identical_decisions(o, theirs)? => (
+                    self.identical_merge(stage, run_id, o, theirs)?,
+                    Merged::Identical,
+                ),
                 Some(o) => (
                     self.conflict_commit(stage, run_id, o, theirs, remote)?,
                     Merged::Conflict,
@@ -119,6 +126,48 @@ impl Store {
                 Err(lost) => Ok(Err(lost)),
             }
         })
+    }
+
+    /// True when both tips record the same decision (`model::integrity::identical_decisions`).
+    fn identical_decisions(&self, a: Oid, b: Oid) -> Result<bool> {
+        let read = |o: Oid| -> Result<(
+            Option<RunEvent>,
+            std::collections::BTreeMap<String, Vec<u8>>,
+        )> {
+            let ctx = || format!("cannot read run record {o}");
+            let c = self.find_commit(o, ctx)?;
+            let tree = c.tree().map_err(Error::git(ctx()))?;
+            let files = self.rule_files(&tree).map_err(Error::git(ctx()))?;
+            Ok((
+                Trailers::parse(c.message().unwrap_or_default()).event,
+                files,
+            ))
+        };
+        let ((ea, fa), (eb, fb)) = (read(a)?, read(b)?);
+        Ok(ea == eb
+            && matches!(ea, Some(RunEvent::Approved | RunEvent::Rejected))
+            && crate::model::integrity::identical_decisions(&fa, &fb))
+    }
+
+    /// The merge of two identical decisions: both as parents, lower object id first,
+    /// with that one's tree, author, committer and times, so every clone that merges
+    /// the same two makes the same commit and they converge.
+    fn identical_merge(&self, stage: &StageName, run_id: &RunId, a: Oid, b: Oid) -> Result<Oid> {
+        let (lo, hi) = if a < b { (a, b) } else { (b, a) };
+        let ctx = || format!("cannot merge the identical decisions on run {run_id}");
+        let (lc, hc) = (self.find_commit(lo, ctx)?, self.find_commit(hi, ctx)?);
+        let event = Trailers::parse(lc.message().unwrap_or_default())
+            .event
+            .unwrap_or(RunEvent::Approved);
+        let summary = format!("identical {event} decisions from two clones: {lo} and {hi}");
+        let message = record_message(event, stage, run_id, &summary);
+        let tree = lc.tree().map_err(Error::git(ctx()))?;
+        let (author, committer) = (lc.author().to_owned(), lc.committer().to_owned());
+        let merged = self
+            .repo
+            .commit(None, &author, &committer, &message, &tree, &[&lc, &hc])
+            .map_err(Error::git(ctx()));
+        merged
     }
 
     /// A merge commit of two diverged run histories: files both sides agree on stay;
@@ -229,7 +278,7 @@ fn is_decision(name: &str) -> bool {
 mod tests {
     use crate::model::decision::ConflictRecord;
     use crate::model::state::RunEvent;
-    use crate::store::remote::tests::{a_run, decide, team};
+    use crate::store::remote::tests::{a_run, decide, decide_as, team};
 
     #[test]
     fn new_behind_and_diverged_runs() {
@@ -273,5 +322,78 @@ mod tests {
             .find_commit(crate::store::oid(merged.tip))
             .unwrap();
         assert_eq!(commit.parent_count(), 2);
+    }
+
+    #[test]
+    fn identical_decisions_merge_into_one_commit_in_every_clone() {
+        let t = team();
+        let run = a_run(&t.ours, "20260308T142233Z-0001");
+        let reviewed = decide(&t.ours, &run, RunEvent::Reviewed);
+        t.ours.push_records("origin").unwrap();
+        t.theirs.fetch_records("origin").unwrap();
+        t.theirs.merge_records("origin").unwrap();
+        // both approve the same bytes with the same interpretation, a second apart
+        decide_as(&t.ours, &reviewed, RunEvent::Approved, "same");
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        decide_as(&t.theirs, &reviewed, RunEvent::Approved, "same");
+        t.ours.push_records("origin").unwrap();
+        t.theirs.fetch_records("origin").unwrap();
+        let r = t.theirs.merge_records("origin").unwrap();
+        assert!(r.conflicts.is_empty(), "{r:?}");
+        assert_eq!(r.identical, [format!("train/{}", run.run_id)]);
+        let theirs = t.theirs.find_run(&run.stage, &run.run_id).unwrap().unwrap();
+        assert_eq!(
+            t.theirs.latest_event(theirs.tip).unwrap(),
+            Some(RunEvent::Approved)
+        );
+        t.theirs
+            .checked_run(&theirs)
+            .expect("the merge is a valid record");
+        assert_eq!(
+            t.theirs.approved_run(&run.stage).unwrap().unwrap().tip,
+            theirs.tip
+        );
+        t.theirs.push_records("origin").unwrap();
+        t.ours.fetch_records("origin").unwrap();
+        // from its side, ours makes the very same merge commit of the two approvals
+        let ours_tip = crate::store::oid(
+            t.ours
+                .find_run(&run.stage, &run.run_id)
+                .unwrap()
+                .unwrap()
+                .tip,
+        );
+        let merge = t
+            .theirs
+            .raw()
+            .find_commit(crate::store::oid(theirs.tip))
+            .unwrap();
+        let other = merge.parent_ids().find(|p| *p != ours_tip).unwrap();
+        let same = t
+            .ours
+            .identical_merge(&run.stage, &run.run_id, ours_tip, other)
+            .unwrap();
+        assert_eq!(crate::store::id(same), theirs.tip);
+        let r = t.ours.merge_records("origin").unwrap();
+        assert!(r.conflicts.is_empty(), "{r:?}");
+        let ours = t.ours.find_run(&run.stage, &run.run_id).unwrap().unwrap();
+        assert_eq!(ours.tip, theirs.tip, "both clones hold the same record");
+
+        // a different interpretation is a conflict
+        let run2 = a_run(&t.ours, "20260308T142233Z-0002");
+        let reviewed2 = decide(&t.ours, &run2, RunEvent::Reviewed);
+        t.ours.push_records("origin").unwrap();
+        t.theirs.fetch_records("origin").unwrap();
+        t.theirs.merge_records("origin").unwrap();
+        decide_as(&t.ours, &reviewed2, RunEvent::Approved, "one reading");
+        decide_as(&t.theirs, &reviewed2, RunEvent::Approved, "another reading");
+        t.ours.push_records("origin").unwrap();
+        t.theirs.fetch_records("origin").unwrap();
+        let r = t.theirs.merge_records("origin").unwrap();
+        assert_eq!(r.conflicts, [format!("train/{}", run2.run_id)]);
+        assert_eq!(
+            t.theirs.conflicted_runs(&run.stage).unwrap(),
+            [run2.run_id.clone()]
+        );
     }
 }

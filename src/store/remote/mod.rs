@@ -34,6 +34,9 @@ pub struct MergeReport {
     pub unchanged: usize,
     /// Runs whose histories diverged: `stage/run-id`.
     pub conflicts: Vec<String>,
+    /// Runs both clones decided identically, merged without a conflict.
+    #[serde(default)]
+    pub identical: Vec<String>,
     pub notes_lines_added: usize,
     /// Malformed note lines skipped: `note on <commit> from <remote>, line N: ...`.
     pub bad_note_lines: Vec<String>,
@@ -51,6 +54,7 @@ impl MergeReport {
         self.created += r.created;
         self.fast_forwarded += r.fast_forwarded;
         self.conflicts.extend(r.conflicts);
+        self.identical.extend(r.identical);
         self.notes_lines_added += r.notes_lines_added;
         for line in r.bad_note_lines {
             if !self.bad_note_lines.contains(&line) {
