@@ -53,6 +53,21 @@ pub fn cmd_sync(out: &Out, args: SyncArgs) -> Result<u8> {
 
 fn show(out: &Out, r: &SyncReport, merge_line: bool) -> Result<u8> {
     out.warnings(&r.merged.bad_note_lines);
+    let refused: Vec<String> = r
+        .merged
+        .refused
+        .iter()
+        .map(|x| {
+            format!(
+                "refused {} ({}) from {}, not a valid record: {}; it was not merged and is not pushed over",
+                x.ref_name,
+                &x.commit.to_string()[..12],
+                r.remote,
+                x.why
+            )
+        })
+        .collect();
+    out.warnings(&refused);
     if out.json {
         out.json(r)?;
         return Ok(0);
@@ -75,6 +90,11 @@ fn show(out: &Out, r: &SyncReport, merge_line: bool) -> Result<u8> {
                 )
             }
         ))?;
+        for c in &m.identical {
+            out.line(&format!(
+                "{c}: both clones made the same decision; merged into one record"
+            ))?;
+        }
         for c in &m.conflicts {
             out.line(&format!(
                 "CONFLICT {c}: the two clones decided differently; both histories are kept and the run waits for a new decision (git workbench next)"

@@ -262,6 +262,12 @@ fn decision(g: &RecordGraph, c: &RecordCommit, event: RunEvent) -> Result<(), St
         RunEvent::Approved => {
             let a: ApprovalRecord = need(c, event)?;
             same_run(g, ApprovalRecord::FILE, &a.stage, &a.run_id)?;
+            if a.approved_by != c.author {
+                return Err(format!(
+                    "its approval names {} as approver but the commit's author is {}",
+                    a.approved_by, c.author
+                ));
+            }
             let Some(review) = read::<ReviewRecord>(c)? else {
                 return Err("it is approved without a review".into());
             };
@@ -283,12 +289,6 @@ fn decision(g: &RecordGraph, c: &RecordCommit, event: RunEvent) -> Result<(), St
             if a.artifacts_approved != m.outputs || a.artifact_digest != artifact_digest(&m.outputs)
             {
                 return Err("its approval is of other outputs than its manifest records".into());
-            }
-            if a.approved_by != c.author {
-                return Err(format!(
-                    "its approval names {} as approver but the commit's author is {}",
-                    a.approved_by, c.author
-                ));
             }
             Ok(())
         }

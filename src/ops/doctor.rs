@@ -104,8 +104,9 @@ fn records(store: &Store) -> Result<Vec<Check>> {
     let mut out = Vec::new();
     let runs = store.list_runs(None)?;
     let mut invalid = Vec::new();
+    let mut memo = crate::store::TreeMemo::default();
     for r in &runs {
-        if let Err(i) = store.check_run(r)? {
+        if let Err(i) = store.check_run_deep(r, &mut memo)? {
             invalid.push(i.to_string());
         }
     }

@@ -53,6 +53,10 @@ pub struct ShowReport {
 
 pub fn show(store: &Store, spec: &str) -> Result<ShowReport> {
     let run = resolve_run(store, spec)?;
+    // Its trees too: show reports any record that could not be checked out safely.
+    store
+        .check_run_deep(&run, &mut crate::store::TreeMemo::default())?
+        .map_err(crate::store::Error::Invalid)?;
     let manifest = store.read_manifest(run.tip)?;
     let transitions: Vec<TransitionInfo> = store
         .history(run.tip)?

@@ -1,6 +1,7 @@
 //! The one integration-test binary: drives the built `git-workbench` on temporary
 //! repositories and checks the results with the real `git` CLI.
 
+mod attacks;
 mod checkout;
 mod common;
 mod compare;
