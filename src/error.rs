@@ -226,6 +226,10 @@ fn classify_exec(e: &exec::Error) -> (ErrorKind, Option<String>) {
                 "outputs must stay inside the working tree; remove the symlink or change the path",
             ),
         ),
+        X::NotUtf8 { .. } => (
+            Input,
+            hint("rename it to a UTF-8 name (records name files by UTF-8 paths), or move it out of the declared path"),
+        ),
         X::ProgramMissing { .. } => (
             Input,
             hint("install it, or configure another (gpg.program, gpg.ssh.program, GIT_EDITOR, core.editor)"),

@@ -25,6 +25,8 @@ pub struct Inputs<'a> {
     pub on_disk: &'a BTreeMap<String, Option<Sha256>>,
     /// Scan results of the CSV outputs (path → stats or error).
     pub csv: &'a BTreeMap<String, Result<csv_scan::CsvStats, String>>,
+    /// The most bytes a figure may decode to (`max_decoded_figure_size`).
+    pub max_decoded_figure_size: u64,
 }
 
 fn list(items: &[String]) -> String {
@@ -59,11 +61,22 @@ pub fn run_builtin(i: &Inputs) -> Vec<CheckResult> {
             .filter(|(_, h)| h.is_none())
             .map(|(p, _)| p.clone()),
     );
+    let unrecorded = &m.unrecorded_outputs;
+    let mut notes = Vec::new();
+    if !missing.is_empty() {
+        notes.push(format!("missing: {}", list(&missing)));
+    }
+    if !unrecorded.is_empty() {
+        notes.push(format!(
+            "not recorded, names not UTF-8: {}",
+            list(unrecorded)
+        ));
+    }
     out.push(CheckResult::builtin(
         "output_files_exist",
-        missing.is_empty(),
+        notes.is_empty(),
         true,
-        (!missing.is_empty()).then(|| format!("missing: {}", list(&missing))),
+        (!notes.is_empty()).then(|| notes.join("; ")),
     ));
 
     // outputs_match_manifest
@@ -202,7 +215,7 @@ pub fn run_builtin(i: &Inputs) -> Vec<CheckResult> {
     let figures: Vec<&String> = m.outputs.keys().filter(|p| is_figure(p)).collect();
     let mut fig_notes = Vec::new();
     for f in &figures {
-        if let Err(e) = figures::check_figure(&i.root.join(f)) {
+        if let Err(e) = figures::check_figure(&i.root.join(f), i.max_decoded_figure_size) {
             fig_notes.push(format!("{f}: {e}"));
         }
     }

@@ -109,6 +109,8 @@ pub fn cmd_compare(out: &Out, args: Args) -> Result<u8> {
                 written.display()
             ));
         }
+        // Machine formats are written exactly; the table and Markdown are for eyes.
+        None if matches!(format, TableFormat::Json | TableFormat::Csv) => out.print_exact(&text)?,
         None => out.print(&text)?,
     }
     Ok(0)

@@ -27,7 +27,7 @@ pub fn cmd_completions(out: &Out, args: Args) -> Result<u8> {
         // to the generated function as if `git-workbench` had been typed.
         text.push_str(BASH_GIT_SHIM);
     }
-    out.print(&text)?;
+    out.print_exact(&text)?;
     Ok(0)
 }
 

@@ -49,6 +49,12 @@ pub fn cmd_diff(out: &Out, args: Args) -> Result<u8> {
     } else {
         args.format
     };
-    out.print(&render_diff(out, &report, format))?;
+    let text = render_diff(out, &report, format);
+    // Machine formats are written exactly; the table and Markdown are for eyes.
+    if matches!(format, TableFormat::Json | TableFormat::Csv) {
+        out.print_exact(&text)?;
+    } else {
+        out.print(&text)?;
+    }
     Ok(u8::from(args.exit_code && !report.changes.is_empty()))
 }

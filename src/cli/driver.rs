@@ -49,7 +49,8 @@ pub fn cmd_driver(out: &Out, args: Args) -> Result<u8> {
         }
         Action::Textconv { file } => {
             let bytes = std::fs::read(&file).map_err(Error::io(&file))?;
-            out.print(&textconv(&file.display().to_string(), &bytes))?;
+            // git reads (and caches) textconv output as the file's text: exact bytes.
+            out.print_exact(&textconv(&file.display().to_string(), &bytes))?;
             Ok(0)
         }
         Action::Merge {

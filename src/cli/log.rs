@@ -54,5 +54,5 @@ fn human(out: &Out, r: &LogReport) -> Result<()> {
             comfy_table::Cell::new(event_names(&e.events)),
         ]);
     }
-    out.line(&t.to_string())
+    out.print_table(&t)
 }

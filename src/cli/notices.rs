@@ -3,6 +3,7 @@
 //! combination otherwise), a push retried. Everything goes to stderr.
 
 use super::output::Out;
+use crate::model::text::{escape_controls, Lines};
 use crate::ops::sweep::shown;
 use crate::ops::{Notice, Observer};
 use std::io::IsTerminal;
@@ -61,10 +62,11 @@ impl<'a> Notices<'a> {
         match self.bar.lock().expect("bar lock").as_ref() {
             Some(b) => {
                 b.inc(1);
+                // The bar writes to the terminal itself: escape what it is given.
                 if r.exit_code != 0 {
-                    b.println(&line);
+                    b.println(escape_controls(&line, Lines::Keep));
                 }
-                b.set_message(shown(&r.params));
+                b.set_message(escape_controls(&shown(&r.params), Lines::Escape).into_owned());
             }
             None => self.out.note(&line),
         }

@@ -2,8 +2,16 @@
 //! warnings and `error:`/`hint:` lines on stderr, tables that respect `NO_COLOR` and
 //! non-terminals. A closed stdout is `Error::BrokenPipe`, which `main` ends quietly
 //! with exit 0.
+//!
+//! Human output is escaped here, in one place (`model::text::escape_controls`): every
+//! line on stdout and stderr that is not JSON or a machine format (`--format csv`,
+//! textconv, completion scripts: `print_exact`) can carry text from records fetched
+//! from anyone, and a terminal obeys the escape sequences it is sent. Tables are
+//! printed with `print_table`, which keeps the colours this module adds and nothing
+//! else.
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::model::text::{escape_controls, Lines};
 use comfy_table::{presets, ContentArrangement, Table};
 use serde::Serialize;
 use std::io::{IsTerminal, Write};
@@ -21,8 +29,14 @@ impl Out {
         Out { json, color, tty }
     }
 
-    /// Writes text to stdout.
+    /// Writes human text to stdout, its control characters escaped.
     pub fn print(&self, text: &str) -> Result<()> {
+        self.print_exact(&escape_controls(text, Lines::Keep))
+    }
+
+    /// Writes text to stdout exactly: JSON, CSV, textconv output and completion
+    /// scripts, which programs read back.
+    pub fn print_exact(&self, text: &str) -> Result<()> {
         let mut so = std::io::stdout().lock();
         so.write_all(text.as_bytes())
             .and_then(|_| so.flush())
@@ -41,16 +55,38 @@ impl Out {
     pub fn json<T: Serialize + ?Sized>(&self, value: &T) -> Result<()> {
         let mut s = serde_json::to_string_pretty(value).expect("reports serialize");
         s.push('\n');
-        self.print(&s)
+        self.print_exact(&s)
+    }
+
+    /// A table and a line break. Its cells are record text, so they are escaped; the
+    /// colours of `state_cell` are kept only when the table without them needed no
+    /// escaping (then the coloured rendering holds no control character but ours).
+    pub fn print_table(&self, t: &Table) -> Result<()> {
+        let mut plain = t.clone();
+        if let Some(w) = t.width() {
+            plain.set_width(w); // the same layout, without colour
+        }
+        plain.force_no_tty();
+        let plain = format!("{plain}\n");
+        match escape_controls(&plain, Lines::Keep) {
+            std::borrow::Cow::Borrowed(_) if t.should_style() => {
+                self.print_exact(&format!("{t}\n"))
+            }
+            clean => self.print_exact(&clean),
+        }
     }
 
     /// Progress and notes for humans: stderr, never in `--json` stdout.
     pub fn note(&self, text: &str) {
-        let _ = writeln!(std::io::stderr(), "{text}");
+        let _ = writeln!(std::io::stderr(), "{}", escape_controls(text, Lines::Keep));
     }
 
     pub fn warn(&self, text: &str) {
-        let _ = writeln!(std::io::stderr(), "warning: {text}");
+        let _ = writeln!(
+            std::io::stderr(),
+            "warning: {}",
+            escape_controls(text, Lines::Keep)
+        );
     }
 
     pub fn warnings(&self, all: &[String]) {
@@ -67,16 +103,17 @@ impl Out {
         }
         let mut err = std::io::stderr().lock();
         // Every message already names its cause (libgit2's, the file system's).
-        let _ = writeln!(err, "error: {e}");
+        let message = e.to_string();
+        let _ = writeln!(err, "error: {}", escape_controls(&message, Lines::Keep));
         let hint = e.hint_text();
         if let Some(h) = &hint {
-            let _ = writeln!(err, "hint: {h}");
+            let _ = writeln!(err, "hint: {}", escape_controls(h, Lines::Keep));
         }
         if self.json {
             let _ = self.json(&ErrorReport {
                 error: ErrorBody {
                     kind: e.kind(),
-                    message: e.to_string(),
+                    message,
                     hint,
                 },
             });

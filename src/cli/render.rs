@@ -253,12 +253,12 @@ pub fn check_report(out: &Out, r: &crate::ops::narrative::CheckReport, what: &st
     if out.json {
         out.json(r)?;
     } else if !r.problems.is_empty() {
-        eprint!("{}", problems(&r.problems));
+        out.note(problems(&r.problems).trim_end());
         if r.errors > 0 {
-            eprintln!(
+            out.note(&format!(
                 "{what}: {} narrative problem(s); only approved results may enter a narrative",
                 r.errors
-            );
+            ));
         }
     }
     Ok(u8::from(r.errors > 0))

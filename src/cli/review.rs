@@ -55,7 +55,7 @@ fn human(out: &Out, r: &ReviewReport) -> Result<()> {
             c.note.clone().unwrap_or_default(),
         ]);
     }
-    out.line(&t.to_string())?;
+    out.print_table(&t)?;
     out.line(&format!(
         "reviewed run {} of stage {}: {} ({} blocking, {} warnings)",
         r.run_id,

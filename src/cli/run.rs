@@ -4,6 +4,7 @@ use super::notices::Notices;
 use super::Out;
 use crate::error::Result;
 use crate::exec::command::{Echo, Interrupts};
+use crate::model::text::{escape_controls, Lines};
 use crate::model::StageName;
 use crate::ops::run::{run, RunOutcome, RunReport, RunRequest};
 use crate::ops::Workspace;
@@ -68,7 +69,11 @@ fn human(out: &Out, r: &RunReport) -> Result<()> {
         m.stored_outputs.len()
     ))?;
     if !m.metrics.is_empty() {
-        let shown: Vec<String> = m.metrics.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let shown: Vec<String> = m
+            .metrics
+            .iter()
+            .map(|(k, v)| format!("{}={v}", escape_controls(k, Lines::Escape)))
+            .collect();
         out.line(&format!("  metrics  {}", shown.join(" ")))?;
     }
     Ok(())

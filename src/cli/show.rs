@@ -2,6 +2,7 @@
 
 use super::Out;
 use crate::error::Result;
+use crate::model::text::{escape_controls, Lines};
 use crate::model::time::Timestamp;
 use crate::ops::show::{show, ShowReport};
 use crate::store::Store;
@@ -68,10 +69,21 @@ fn header(r: &ShowReport) -> String {
     )
 }
 
+/// One `key  value` line per row: a line break in a record's key or value is shown
+/// as `\n`, so it cannot pass for another row.
 fn section(text: &mut String, title: &str, rows: Vec<(String, String)>) {
     if rows.is_empty() {
         return;
     }
+    let rows: Vec<(String, String)> = rows
+        .iter()
+        .map(|(k, v)| {
+            (
+                escape_controls(k, Lines::Escape).into_owned(),
+                escape_controls(v, Lines::Escape).into_owned(),
+            )
+        })
+        .collect();
     text.push_str(&format!("\n{title}:\n"));
     let w = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
     for (k, v) in rows {
@@ -113,6 +125,11 @@ fn sections(r: &ShowReport) -> String {
             m.missing_outputs
                 .iter()
                 .map(|k| (k.clone(), "MISSING (declared, not produced)".into())),
+        )
+        .chain(
+            m.unrecorded_outputs
+                .iter()
+                .map(|k| (k.clone(), "NOT RECORDED (name not UTF-8)".into())),
         );
     section(&mut text, "outputs", outputs.collect());
     if let Some(e) = &m.metrics_error {

@@ -50,5 +50,5 @@ fn human(out: &Out, r: &StatusReport, config_file: &str) -> Result<()> {
             comfy_table::Cell::new(why.join("\n")),
         ]);
     }
-    out.line(&t.to_string())
+    out.print_table(&t)
 }

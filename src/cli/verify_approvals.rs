@@ -34,7 +34,7 @@ pub fn cmd_verify_approvals(out: &Out, args: Args) -> Result<u8> {
                 a.detail.clone(),
             ]);
         }
-        out.line(&t.to_string())?;
+        out.print_table(&t)?;
         out.line(&format!(
             "{} approvals, {} not verified",
             r.approvals.len(),

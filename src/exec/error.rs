@@ -20,6 +20,14 @@ pub enum Error {
         path: String,
         resolved: PathBuf,
     },
+    /// A file under a declared path whose name is not UTF-8 (`escaped`: `\xNN` bytes).
+    #[error("{what} '{pattern}' holds a file whose name is not UTF-8, which no record can name: {escaped}{}", if *more > 0 { format!(" (and {more} more)") } else { String::new() })]
+    NotUtf8 {
+        what: String,
+        pattern: String,
+        escaped: String,
+        more: usize,
+    },
     /// A program (a signer, an editor) that cannot be started.
     #[error("cannot run '{program}': {source}")]
     ProgramMissing {

@@ -4,6 +4,7 @@
 
 use super::manifest::{display_value, RunManifest};
 use super::review::ReviewRecord;
+use super::text::{escape_controls, Lines};
 
 pub const DRAFT_MARK: &str = "Draft — pending human approval.";
 
@@ -80,7 +81,7 @@ pub fn render_card(
     }
 
     c.push_str("\n## Key outputs\n\n");
-    if m.outputs.is_empty() && m.missing_outputs.is_empty() {
+    if m.outputs.is_empty() && m.missing_outputs.is_empty() && m.unrecorded_outputs.is_empty() {
         c.push_str("No output files.\n");
     }
     for (path, hash) in &m.outputs {
@@ -88,6 +89,11 @@ pub fn render_card(
     }
     for path in &m.missing_outputs {
         c.push_str(&format!("- `{path}` — declared but not produced\n"));
+    }
+    for path in &m.unrecorded_outputs {
+        c.push_str(&format!(
+            "- `{path}` — not recorded: the name is not UTF-8\n"
+        ));
     }
     if !m.metrics.is_empty() {
         c.push_str("\n| metric | value |\n| --- | --- |\n");
@@ -149,7 +155,9 @@ pub fn render_card(
     let default = decision_hint(review, &m.run_id);
     c.push_str(recommendation.unwrap_or(&default).trim());
     c.push('\n');
-    c
+    // The card is read in terminals (`card`, `approve`, `cat`) as well as editors:
+    // the control characters of record text are escaped in the file itself.
+    escape_controls(&c, Lines::Keep).into_owned()
 }
 
 #[cfg(test)]
@@ -208,6 +216,12 @@ mod tests {
         assert!(card.contains("Precision is high."));
         assert!(card.ends_with("## Recommendation\n\napprove\n"));
         assert!(card.contains("with uncommitted changes"));
+        let hostile = render_card(&m, &review, Some("fine\x1b]0;pwned\x07 \u{202e}txt"), None);
+        assert!(
+            hostile.contains("fine\\x1b]0;pwned\\x07 \\u{202e}txt"),
+            "{hostile}"
+        );
+        assert!(!hostile.contains('\x1b'));
         let no_draft = render_card(&m, &review, None, None);
         assert!(no_draft.contains("No interpretation drafted yet"));
         assert!(

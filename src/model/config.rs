@@ -12,6 +12,14 @@ use toml::Spanned;
 pub const DEFAULT_RUN_DIR: &str = "runs/{run_id}";
 /// Default largest output stored in the run record; larger ones are only hashed.
 pub const DEFAULT_MAX_STORED_SIZE: u64 = 10 * 1024 * 1024;
+/// Default largest metrics file `run` and `import` read. Metrics are a summary: a
+/// mebibyte holds tens of thousands of them, and every `status` and `compare` reads
+/// every manifest they are copied into.
+pub const DEFAULT_MAX_METRICS_SIZE: u64 = 1024 * 1024;
+/// Default largest decoded figure (width × height × channels) `review` decodes:
+/// an 8192 × 8192 RGBA image, far beyond any plot, far below what a crafted header
+/// can claim (29,999² RGB is 2.5 GiB from a 2.6 MB file).
+pub const DEFAULT_MAX_DECODED_FIGURE_SIZE: u64 = 256 * 1024 * 1024;
 /// Default ceremony tier (DESIGN.md §5).
 pub const DEFAULT_TIER: u8 = 3;
 
@@ -28,6 +36,8 @@ pub struct Config {
     pub tier: u8,
     pub run_dir: String,
     pub max_stored_size: u64,
+    pub max_metrics_size: u64,
+    pub max_decoded_figure_size: u64,
     pub stages: Vec<Stage>,
 }
 
@@ -42,6 +52,10 @@ pub struct Stage {
     pub params: Option<ParamsSpec>,
     pub code: Vec<String>,
     pub max_stored_size: u64,
+    /// A larger metrics file is not read (`metrics_error` says why).
+    pub max_metrics_size: u64,
+    /// A figure that would decode to more bytes fails `figures_non_trivial` undecoded.
+    pub max_decoded_figure_size: u64,
     pub description: Option<String>,
     pub review: ReviewSpec,
     /// Which way each metric improves, for marking the best value in `compare`.
@@ -110,6 +124,8 @@ struct RawConfig {
     tier: Option<Spanned<u8>>,
     run_dir: Option<Spanned<String>>,
     max_stored_size: Option<Spanned<SizeValue>>,
+    max_metrics_size: Option<Spanned<SizeValue>>,
+    max_decoded_figure_size: Option<Spanned<SizeValue>>,
     #[serde(default)]
     stages: IndexMap<Spanned<String>, RawStage>,
 }
@@ -127,6 +143,8 @@ struct RawStage {
     #[serde(default)]
     code: Vec<Spanned<String>>,
     max_stored_size: Option<Spanned<SizeValue>>,
+    max_metrics_size: Option<Spanned<SizeValue>>,
+    max_decoded_figure_size: Option<Spanned<SizeValue>>,
     description: Option<String>,
     review: Option<Spanned<ReviewSpec>>,
     #[serde(default)]
@@ -218,6 +236,18 @@ fn validate(text: &str, raw: RawConfig, prefix: &str) -> Result<Config, ConfigEr
         Some(s) => size(text, s, &format!("{prefix}max_stored_size"))?,
         None => DEFAULT_MAX_STORED_SIZE,
     };
+    let max_metrics_size = limit(
+        text,
+        raw.max_metrics_size.as_ref(),
+        &format!("{prefix}max_metrics_size"),
+        DEFAULT_MAX_METRICS_SIZE,
+    )?;
+    let max_decoded_figure_size = limit(
+        text,
+        raw.max_decoded_figure_size.as_ref(),
+        &format!("{prefix}max_decoded_figure_size"),
+        DEFAULT_MAX_DECODED_FIGURE_SIZE,
+    )?;
     let mut stages = Vec::new();
     for (name, st) in raw.stages {
         let key = format!("{prefix}stages.{}", name.get_ref());
@@ -264,6 +294,18 @@ fn validate(text: &str, raw: RawConfig, prefix: &str) -> Result<Config, ConfigEr
             Some(s) => size(text, s, &format!("{key}.max_stored_size"))?,
             None => max_stored_size,
         };
+        let stage_max_metrics = limit(
+            text,
+            st.max_metrics_size.as_ref(),
+            &format!("{key}.max_metrics_size"),
+            max_metrics_size,
+        )?;
+        let stage_max_figure = limit(
+            text,
+            st.max_decoded_figure_size.as_ref(),
+            &format!("{key}.max_decoded_figure_size"),
+            max_decoded_figure_size,
+        )?;
         let review = match st.review {
             Some(r) => {
                 for (metric, [lo, hi]) in &r.get_ref().metric_ranges {
@@ -291,6 +333,8 @@ fn validate(text: &str, raw: RawConfig, prefix: &str) -> Result<Config, ConfigEr
             params: st.params.map(Spanned::into_inner),
             code: st.code.into_iter().map(Spanned::into_inner).collect(),
             max_stored_size: max,
+            max_metrics_size: stage_max_metrics,
+            max_decoded_figure_size: stage_max_figure,
             description: st.description,
             review,
             directions: st.directions,
@@ -300,8 +344,27 @@ fn validate(text: &str, raw: RawConfig, prefix: &str) -> Result<Config, ConfigEr
         tier,
         run_dir,
         max_stored_size,
+        max_metrics_size,
+        max_decoded_figure_size,
         stages,
     })
+}
+
+/// A size limit: `default` when absent, never 0 (a limit of nothing refuses every
+/// file and is a typo, not a policy).
+fn limit(
+    text: &str,
+    s: Option<&Spanned<SizeValue>>,
+    key: &str,
+    default: u64,
+) -> Result<u64, ConfigError> {
+    let Some(s) = s else {
+        return Ok(default);
+    };
+    match size(text, s, key)? {
+        0 => Err(at(text, s, format!("{key} must be at least 1 byte"))),
+        n => Ok(n),
+    }
 }
 
 fn size(text: &str, s: &Spanned<SizeValue>, key: &str) -> Result<u64, ConfigError> {
@@ -336,6 +399,28 @@ pub fn parse_size(t: &str) -> Option<u64> {
         _ => return None,
     };
     n.checked_mul(mult)
+}
+
+/// A byte count for people: `512 B`, `1 MiB`, `58.2 MiB`, `2.5 GiB`.
+pub fn format_size(n: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    let mut v = n as f64 / 1024.0;
+    let mut unit = UNITS[0];
+    for u in &UNITS[1..] {
+        if v < 1024.0 {
+            break;
+        }
+        v /= 1024.0;
+        unit = u;
+    }
+    if v.fract() == 0.0 {
+        format!("{v} {unit}")
+    } else {
+        format!("{v:.1} {unit}")
+    }
 }
 
 fn check_path(
@@ -532,8 +617,49 @@ max_stored_size = 2048
         assert_eq!(parse_size("500 kB"), Some(500_000));
         assert_eq!(parse_size("7"), Some(7));
         assert_eq!(parse_size("lots"), None);
+        assert_eq!(format_size(512), "512 B");
+        assert_eq!(format_size(1 << 20), "1 MiB");
+        assert_eq!(format_size(61_000_000), "58.2 MiB");
+        assert_eq!(format_size(29_999 * 29_999 * 3), "2.5 GiB");
         let e = parse_workbench_toml("max_stored_size = \"big\"\n").unwrap_err();
         assert!(e.message.contains("max_stored_size"));
+    }
+
+    #[test]
+    fn input_limits() {
+        let c = parse_workbench_toml("[stages.a]\ncmd = \"x\"\n").unwrap();
+        let a = c.stage("a").unwrap();
+        assert_eq!(a.max_metrics_size, DEFAULT_MAX_METRICS_SIZE);
+        assert_eq!(a.max_decoded_figure_size, DEFAULT_MAX_DECODED_FIGURE_SIZE);
+        let c = parse_workbench_toml(
+            "max_metrics_size = \"2MiB\"\nmax_decoded_figure_size = \"1GiB\"\n[stages.a]\ncmd = \"x\"\n[stages.b]\ncmd = \"x\"\nmax_metrics_size = 4096\nmax_decoded_figure_size = \"64MiB\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.max_metrics_size, 2 << 20);
+        assert_eq!(c.stage("a").unwrap().max_metrics_size, 2 << 20);
+        assert_eq!(c.stage("a").unwrap().max_decoded_figure_size, 1 << 30);
+        assert_eq!(c.stage("b").unwrap().max_metrics_size, 4096);
+        assert_eq!(c.stage("b").unwrap().max_decoded_figure_size, 64 << 20);
+        let e = parse_workbench_toml("[stages.a]\ncmd = \"x\"\n\nmax_metrics_size = \"lots\"\n")
+            .unwrap_err();
+        assert_eq!(e.line, Some(4), "{e:?}");
+        assert!(
+            e.message
+                .contains("stages.a.max_metrics_size must be a size"),
+            "{e:?}"
+        );
+        let e = parse_workbench_toml("max_decoded_figure_size = 0\n").unwrap_err();
+        assert_eq!(e.line, Some(1), "{e:?}");
+        assert!(
+            e.message
+                .contains("max_decoded_figure_size must be at least 1 byte"),
+            "{e:?}"
+        );
+        let e = parse_pyproject("[tool.workbench]\nmax_metrics_size = -1\n").unwrap_err();
+        assert!(
+            e.message.contains("tool.workbench.max_metrics_size"),
+            "{e:?}"
+        );
     }
 
     #[test]

@@ -77,6 +77,11 @@ pub struct RunManifest {
     /// Declared outputs that the command did not produce.
     #[serde(default)]
     pub missing_outputs: Vec<String>,
+    /// Files the command wrote under a declared output whose names are not UTF-8, so
+    /// no record can name them: their repository paths with those bytes as `\xNN`.
+    /// They are neither hashed nor stored, and fail the review's `output_files_exist`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unrecorded_outputs: Vec<String>,
     /// Outputs whose bytes the run record holds (the rest were over the size limit).
     #[serde(default)]
     pub stored_outputs: Vec<String>,
@@ -142,6 +147,7 @@ impl RunManifest {
             inputs: FileHashes::new(),
             outputs: FileHashes::new(),
             missing_outputs: Vec::new(),
+            unrecorded_outputs: Vec::new(),
             stored_outputs: Vec::new(),
             code_files: FileHashes::new(),
             code_ref,
@@ -198,6 +204,12 @@ impl ManifestBuilder {
         self.0.outputs = outputs;
         self.0.missing_outputs = missing;
         self.0.stored_outputs = stored;
+        self
+    }
+
+    /// Output files that could not be recorded (names not UTF-8, escaped).
+    pub fn unrecorded(mut self, escaped: Vec<String>) -> Self {
+        self.0.unrecorded_outputs = escaped;
         self
     }
 

@@ -1,7 +1,8 @@
 //! The contracts and pure rules of git-workbench: identifiers, configuration,
 //! records (manifest, review, approval, feedback, conflict, note events), params,
-//! states and the rules that govern them. Nothing here touches git, the clock or the
-//! file system, so every rule is unit-tested as a plain function.
+//! states and the rules that govern them, and the one escaping of record text for
+//! display. Nothing here touches git, the clock or the file system, so every rule is
+//! unit-tested as a plain function.
 
 pub mod approval;
 pub mod card;
@@ -26,6 +27,7 @@ pub mod sweep;
 pub mod table;
 pub mod table_diff;
 pub mod table_merge;
+pub mod text;
 pub mod time;
 
 pub use error::Error;

@@ -78,10 +78,9 @@ pub fn import(ws: &Workspace, req: &ImportRequest) -> Result<ImportReport> {
     if jobs.is_empty() {
         return Err(no_jobs(req));
     }
-    let max_stored = ws
-        .config
-        .stage(&req.stage)
-        .map_or(ws.config.max_stored_size, |s| s.max_stored_size);
+    let stage = ws.config.stage(&req.stage);
+    let max_stored = stage.map_or(ws.config.max_stored_size, |s| s.max_stored_size);
+    let max_metrics = stage.map_or(ws.config.max_metrics_size, |s| s.max_metrics_size);
     let snapshot = ws.store.snapshot()?;
     // Files inside the repository are named from its root, others from DIR's parent.
     let repo_root = ws.root.canonicalize().map_err(Error::io(&ws.root))?;
@@ -98,6 +97,19 @@ pub fn import(ws: &Workspace, req: &ImportRequest) -> Result<ImportReport> {
         runs: Vec::new(),
         warnings: Vec::new(),
     };
+    // A job with a file no record can name is refused before any job is imported.
+    let hydra = req.layout == Layout::Hydra;
+    for job in &jobs {
+        for f in files_below(&job.dir, hydra) {
+            if let Err(escaped) = crate::exec::paths::utf8_relative(&base, &f) {
+                return Err(Error::input(format!(
+                    "{} holds a file whose name is not UTF-8, which no record can name: {escaped}",
+                    job.dir.display()
+                ))
+                .hint("rename it to a UTF-8 name; nothing was imported"));
+            }
+        }
+    }
     for job in &jobs {
         let job = JobImport {
             ws,
@@ -105,6 +117,7 @@ pub fn import(ws: &Workspace, req: &ImportRequest) -> Result<ImportReport> {
             job,
             base: &base,
             max_stored,
+            max_metrics,
             snapshot: &snapshot,
         };
         job.import(&mut cache, &mut report)?;
@@ -147,6 +160,7 @@ struct JobImport<'a> {
     job: &'a Job,
     base: &'a Path,
     max_stored: u64,
+    max_metrics: u64,
     snapshot: &'a Snapshot,
 }
 
@@ -228,7 +242,8 @@ impl JobImport<'_> {
         let hydra = self.req.layout == Layout::Hydra;
         let metrics_file = self.job.dir.join(&self.req.metrics);
         let metrics = if metrics_file.is_file() {
-            read_metrics(&metrics_file).map_err(|e| format!("{}: {e}", self.rel(&metrics_file)))
+            read_metrics(&metrics_file, self.max_metrics)
+                .map_err(|e| format!("{}: {e}", self.rel(&metrics_file)))
         } else {
             Ok(BTreeMap::new())
         };

@@ -126,5 +126,8 @@ fn builtin_checks(
         previous: previous.as_ref(),
         on_disk: &on_disk,
         csv: &csv,
+        max_decoded_figure_size: stage.map_or(ws.config.max_decoded_figure_size, |s| {
+            s.max_decoded_figure_size
+        }),
     }))
 }

@@ -3,7 +3,7 @@
 //! `ManifestBuilder`, the record written, the notes index and mirror updated.
 
 use super::records::{record_new_run, state_of};
-use super::workspace::{stage_paths, Workspace};
+use super::workspace::{stage_paths, Workspace, CODE_PATH, DEPENDENCY};
 use super::{Notice, Observer};
 use crate::error::{Error, Result};
 use crate::exec::clock;
@@ -11,7 +11,7 @@ use crate::exec::command::{self, Echo, Interrupts, Invocation, Program};
 use crate::exec::hash::hash_files;
 use crate::exec::paths::{check_inside, expand};
 use crate::exec::statcache::StatCache;
-use crate::model::config::{expand as expand_placeholder, Stage};
+use crate::model::config::{expand as expand_placeholder, format_size, Stage};
 use crate::model::decision::FeedbackRecord;
 use crate::model::digest::FileHashes;
 use crate::model::manifest::{CodeRef, RunManifest, RunStatus};
@@ -159,7 +159,9 @@ fn prepare(
     let params_used = ws.params_now(&stage, &req.params)?;
     // Inputs are hashed before the command runs: the record says what it consumed.
     let started_ms = clock::now_millis();
-    let (inputs, missing_deps) = ws.hash_patterns(&stage_paths(&stage, &stage.deps), cache)?;
+    // A dependency whose files cannot all be named is refused here, before the command.
+    let (inputs, missing_deps) =
+        ws.hash_patterns(&stage_paths(&stage, &stage.deps), DEPENDENCY, cache)?;
     if let Some(dep) = missing_deps.first() {
         return Err(Error::input(format!(
             "dependency '{dep}' of stage '{}' does not exist",
@@ -181,7 +183,8 @@ fn prepare(
     } else {
         (Program::Argv(req.command.clone()), shell_join(&req.command))
     };
-    let (code_files, _) = ws.hash_patterns(&ws.code_patterns(&stage, &command_text), cache)?;
+    let (code_files, _) =
+        ws.hash_patterns(&ws.code_patterns(&stage, &command_text), CODE_PATH, cache)?;
     let snapshot = ws.store.snapshot()?;
     let parent = ws.store.list_runs(Some(&stage.name))?.pop();
     let mut warnings = Vec::new();
@@ -265,7 +268,9 @@ fn record(
     let (outputs, stored) = hash_outputs(&ws.root, &expanded.files, stage.max_stored_size, cache)?;
     let metrics = match &metrics_path {
         None => Ok(BTreeMap::new()),
-        Some(m) => read_metrics(&ws.root.join(m)).map_err(|e| format!("{m}: {e}")),
+        Some(m) => {
+            read_metrics(&ws.root.join(m), stage.max_metrics_size).map_err(|e| format!("{m}: {e}"))
+        }
     };
     let log_bytes = log.len() as u64;
     let (log, log_truncated) = cut_log(log, stage.max_stored_size);
@@ -282,6 +287,13 @@ fn record(
         outputs,
         expanded.missing.clone(),
         stored.iter().map(|(r, _)| r.clone()).collect(),
+    )
+    .unrecorded(
+        expanded
+            .not_utf8
+            .iter()
+            .map(|n| n.escaped.clone())
+            .collect(),
     )
     .command(p.command_text, exit_code, duration)
     .metrics(metrics)
@@ -311,6 +323,14 @@ fn record(
             .iter()
             .map(|m| format!("declared output '{m}' was not produced")),
     );
+    // The command has run: the record keeps everything else, and says what it lacks.
+    warnings.extend(expanded.not_utf8.iter().map(|n| {
+        format!(
+            "output '{}' holds a file whose name is not UTF-8, which no record can name: {}; \
+             the run is recorded without it (unrecorded_outputs) and fails review: rename it",
+            n.pattern, n.escaped
+        )
+    }));
     if let Some(e) = &manifest.metrics_error {
         warnings.push(format!("metrics not read: {e}"));
     }
@@ -381,9 +401,39 @@ fn reserve_run_id(ws: &Workspace, stage: &Stage, started_ms: i64) -> Result<(Run
     Err(Error::input("cannot find a free run id after 64 attempts"))
 }
 
-/// Reads a metrics JSON file, accepting Python's NaN/Infinity tokens.
-pub fn read_metrics(path: &Path) -> std::result::Result<BTreeMap<String, Value>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))?;
+/// Reads a metrics JSON file, accepting Python's NaN/Infinity tokens. A file larger
+/// than `limit` bytes is refused from its size before any of it is read (and one
+/// that grows past the limit while it is read is refused too): its metrics would be
+/// copied into the manifest that every later command reads.
+pub fn read_metrics(
+    path: &Path,
+    limit: u64,
+) -> std::result::Result<BTreeMap<String, Value>, String> {
+    use std::io::Read;
+    let too_big = |size: u64| {
+        format!(
+            "{} ({size} bytes) is above max_metrics_size ({}); not read: write a summary, \
+             or raise max_metrics_size in the configuration",
+            format_size(size),
+            format_size(limit)
+        )
+    };
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
+    let size = file
+        .metadata()
+        .map_err(|e| format!("cannot read: {e}"))?
+        .len();
+    if size > limit {
+        return Err(too_big(size));
+    }
+    let mut bytes = Vec::with_capacity(size as usize);
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read: {e}"))?;
+    if bytes.len() as u64 > limit {
+        return Err(too_big(bytes.len() as u64));
+    }
+    let text = String::from_utf8(bytes).map_err(|_| "cannot read: not UTF-8 text".to_string())?;
     let v: Value = serde_json::from_str(&quote_non_finite(&text)).map_err(|e| e.to_string())?;
     if !v.is_object() {
         return Err("metrics file must hold a JSON object".into());

@@ -18,6 +18,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 pub const CONFIG_FILE: &str = "workbench.toml";
+/// What `hash_patterns` calls a declared input, in its errors.
+pub const DEPENDENCY: &str = "dependency";
+/// What `hash_patterns` calls a code path, in its errors.
+pub const CODE_PATH: &str = "code path";
 pub const PYPROJECT_FILE: &str = "pyproject.toml";
 
 /// An opened repository with a working tree and its configuration.
@@ -269,13 +273,16 @@ impl Workspace {
         out
     }
 
-    /// Hashes files named by patterns; `missing` patterns are returned, not errors.
+    /// Hashes files named by patterns; `missing` patterns are returned, not errors. A
+    /// file whose name is not UTF-8 is refused, naming `what` ("dependency") it is.
     pub fn hash_patterns(
         &self,
         patterns: &[String],
+        what: &str,
         cache: &mut StatCache,
     ) -> Result<(FileHashes, Vec<String>)> {
         let e = expand(&self.root, patterns)?;
+        e.refuse_not_utf8(what)?;
         let hashed = hash_files(&self.root, &e.files, cache)?;
         Ok((hashed.into_iter().collect(), e.missing))
     }
@@ -312,8 +319,10 @@ impl Workspace {
         latest: Option<&RunManifest>,
         cache: &mut StatCache,
     ) -> Result<CurrentState> {
-        let (inputs, _) = self.hash_patterns(&stage_paths(stage, &stage.deps), cache)?;
-        let (code_files, _) = self.hash_patterns(&self.code_patterns(stage, &stage.cmd), cache)?;
+        let (inputs, _) =
+            self.hash_patterns(&stage_paths(stage, &stage.deps), DEPENDENCY, cache)?;
+        let (code_files, _) =
+            self.hash_patterns(&self.code_patterns(stage, &stage.cmd), CODE_PATH, cache)?;
         let params = self.params_now(stage, &[])?;
         let outputs = match latest {
             Some(m) => self.outputs_on_disk(m, cache)?,

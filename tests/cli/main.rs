@@ -15,6 +15,7 @@ mod help;
 mod import;
 mod init;
 mod json;
+mod limits;
 mod manpages;
 mod narratives;
 mod records;
