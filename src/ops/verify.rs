@@ -367,7 +367,7 @@ fn allowed_signers(store: &Store, rev: &str) -> Result<tempfile::NamedTempFile> 
         .unwrap_or_else(|| ".workbench/allowed_signers".to_string());
     let bytes = store.blob_at(rev, &path)?.ok_or_else(|| {
         Error::input(format!(
-            "workbench.requireSigned is set but {path} does not exist at {rev}"
+            "signed approvals are required (workbench.requireSigned or tier 4) but {path} does not exist at {rev}"
         ))
         .hint("commit the allowed-signers file on the base branch first")
     })?;

@@ -519,3 +519,103 @@ fn identical_approvals_from_two_clones_merge_cleanly() {
         repo.fsck();
     }
 }
+
+fn repo_at_tier(tier: u8) -> Repo {
+    Repo::with(
+        &format!("tier = {tier}\n{}", crate::TRAIN_CONFIG),
+        &[
+            ("scripts/train.sh", crate::TRAIN_SH),
+            ("data/in.csv", "a,b\n1,2\n"),
+            ("params.yaml", "train:\n  lr: 0.1\n  depth: 3\nother: 1\n"),
+        ],
+    )
+}
+
+/// A narrative citing a run that is only reviewed, staged with the hook installed.
+fn unapproved_block(repo: &Repo) {
+    let id = run_json(repo, &["train"]);
+    repo.wb(&["review", &id]).ok();
+    repo.write(".gitattributes", "reports/*.md workbench-narrative\n");
+    repo.write(
+        "reports/r.md",
+        &format!("<!-- workbench:begin stage=train run={id} -->\n| score | 0.75 |\n<!-- workbench:end -->\n"),
+    );
+    repo.wb(&["hooks", "install"]).ok();
+    repo.git(&["add", "-A"]);
+}
+
+#[test]
+fn tier_2_warns_where_tier_3_blocks_and_a_commit_cannot_lower_its_tier() {
+    let repo = repo_at_tier(2);
+    unapproved_block(&repo);
+    let o = repo.git_wb(&["commit", "-q", "-m", "draft report"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "tier 2 only warns: {err}");
+    assert!(err.contains("tier 2: a warning, tier 3 blocks it"), "{err}");
+    let v = repo.wb(&["--json", "verify"]);
+    assert_eq!(v.code, 0, "{}", v.stdout);
+    assert!(v.stdout.contains("tier 2: a warning"));
+
+    // at tier 3, lowering the tier in the very commit that needs it does not help
+    let repo = repo_at_tier(3);
+    unapproved_block(&repo);
+    repo.write(
+        "workbench.toml",
+        &format!("tier = 2\n{}", crate::TRAIN_CONFIG),
+    );
+    repo.git(&["add", "-A"]);
+    let o = repo.git_wb(&["commit", "-q", "-m", "lower the tier and cite"]);
+    assert!(!o.status.success(), "HEAD's tier 3 applies");
+    repo.git_wb(&["commit", "-q", "--no-verify", "-m", "pushed past the hook"]);
+    let v = repo.wb(&["--json", "verify", "--range", "HEAD~1..HEAD"]);
+    assert_eq!(v.code, 1, "the base's tier 3 applies: {}", v.stdout);
+}
+
+#[test]
+fn tier_4_signs_approvals_by_default_and_verify_requires_signatures() {
+    let repo = repo_at_tier(4);
+    let id = run_json(&repo, &["train"]);
+    repo.wb(&["review", &id]).ok();
+    // no key: tier 4 will not approve unsigned
+    repo.wb(&["approve", &id, "--yes"])
+        .fails(2, "user.signingKey");
+    assert_eq!(event(&repo, &id), "reviewed");
+    // an approval made before the tier was raised is not enough for verify
+    let low = repo_at_tier(3);
+    let id = run_json(&low, &["train"]);
+    low.wb(&["review", &id]).ok();
+    low.wb(&["approve", &id, "--yes"]).ok();
+    low.write(".gitattributes", "reports/*.md workbench-narrative\n");
+    low.write("reports/r.md", "<!-- workbench:slot stage=train -->\n");
+    low.wb(&["narrative", "new", "train", "reports/r.md"]).ok();
+    low.write(
+        "workbench.toml",
+        &format!("tier = 4\n{}", crate::TRAIN_CONFIG),
+    );
+    low.git(&["add", "-A"]);
+    low.git(&["commit", "-q", "-m", "tier 4 without signers"]);
+    low.wb(&["verify"]).fails(
+        2,
+        "signed approvals are required (workbench.requireSigned or tier 4)",
+    );
+    low.write(
+        ".workbench/allowed_signers",
+        "ada@example.com namespaces=\"git\" ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n",
+    );
+    low.git(&["add", "-A"]);
+    low.git(&["commit", "-q", "-m", "report at tier 4"]);
+    let v = low.wb(&["--json", "verify"]);
+    assert_eq!(v.code, 1, "{}", v.stdout);
+    assert!(
+        v.stdout.contains("signed approvals are required"),
+        "{}",
+        v.stdout
+    );
+}
+
+fn event(repo: &Repo, id: &str) -> String {
+    repo.wb(&["--json", "show", id]).ok().json()["state"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
