@@ -42,16 +42,22 @@ fn human(out: &Out, r: &LogReport) -> Result<()> {
     }
     let mut t = out.table(&["RUN", "STAGE", "STATE", "EXIT", "DURATION", "TRANSITIONS"]);
     for e in &r.runs {
-        let state = e
-            .state
-            .map_or("?".to_string(), |s| s.as_str().to_uppercase());
+        let state = match &e.invalid {
+            Some(_) => "INVALID".to_string(),
+            None => e
+                .state
+                .map_or("?".to_string(), |s| s.as_str().to_uppercase()),
+        };
         t.add_row(vec![
             comfy_table::Cell::new(&e.run_id),
             comfy_table::Cell::new(&e.stage),
             out.state_cell(&state),
             comfy_table::Cell::new(e.exit_code),
             comfy_table::Cell::new(format!("{:.2} s", e.duration_seconds)),
-            comfy_table::Cell::new(event_names(&e.events)),
+            comfy_table::Cell::new(match &e.invalid {
+                Some(why) => format!("{} (not a valid record: {why})", event_names(&e.events)),
+                None => event_names(&e.events),
+            }),
         ]);
     }
     out.print_table(&t)

@@ -29,6 +29,10 @@ pub struct LogEntry {
     pub parent_run_id: Option<RunId>,
     pub params_used: BTreeMap<String, Value>,
     pub metrics: BTreeMap<String, Value>,
+    /// Why the record breaks the record rules, when it does: its events are then
+    /// what the commits claim, not a history anyone can trust.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invalid: Option<String>,
 }
 
 /// `log --json`.
@@ -46,7 +50,9 @@ pub fn log(store: &Store, stage: Option<&StageName>, max: Option<usize>) -> Resu
     for r in runs {
         let m = store.read_manifest(r.tip)?;
         let events: Vec<Option<RunEvent>> = store.history(r.tip)?.iter().map(|t| t.event).collect();
+        let invalid = store.check_run(&r)?.err().map(|i| i.why);
         out.push(LogEntry {
+            invalid,
             ref_name: r.ref_name(),
             record: r.tip,
             state: events.last().copied().flatten().map(RunState::of),

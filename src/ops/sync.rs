@@ -32,7 +32,8 @@ pub fn remote_of(store: &Store, asked: Option<String>) -> Result<String> {
 fn fetch_and_merge(store: &Store, remote: &str) -> Result<MergeReport> {
     let refused = store.fetch_records(remote)?;
     let mut merged = store.merge_records(remote)?;
-    merged.refused = refused;
+    let unrelated = std::mem::replace(&mut merged.refused, refused);
+    merged.refused.extend(unrelated);
     Ok(merged)
 }
 

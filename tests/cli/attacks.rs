@@ -206,6 +206,30 @@ fn forged_records_from_a_remote_are_refused_and_every_clone_stays_clean() {
         ])
         .contains(&mine));
     bob.fsck();
+    // a record forged under the id of bob's run and forced onto the remote shares no
+    // history with bob's: refused at the merge, bob's record untouched
+    let bobs = bob.git(&["rev-parse", &format!("refs/workbench/runs/train/{mine}")]);
+    ada.wb(&["fetch"]).ok();
+    forge_run(&ada, &real, &mine, |_| {}, &[]);
+    ada.git(&[
+        "push",
+        "-q",
+        "-f",
+        "origin",
+        &format!("refs/workbench/runs/train/{mine}"),
+    ]);
+    let r = bob.wb(&["--json", "fetch"]).ok().json();
+    assert!(
+        r["merged"]["refused"]
+            .to_string()
+            .contains("shares no history"),
+        "{r}"
+    );
+    assert_eq!(
+        bob.git(&["rev-parse", &format!("refs/workbench/runs/train/{mine}")]),
+        bobs
+    );
+    bob.fsck();
     // and the human output names each refused record with its reason
     let text = bob.wb(&["fetch"]).ok();
     assert!(
@@ -328,6 +352,8 @@ fn impossible_approvals_reach_no_narrative_hook_verify_status_or_next() {
     );
     let n = repo.wb(&["--json", "next"]).ok().json();
     assert_eq!(n["items"][0]["kind"], "invalid_record", "{n}");
+    let log = repo.wb(&["log", "train"]).ok().stdout;
+    assert!(log.contains("INVALID") && log.contains(bad), "{log}");
     let d = repo.wb(&["--json", "doctor"]);
     assert!(d.stdout.contains(bad), "{}", d.stdout);
     assert_eq!(d.code, 1);

@@ -21,6 +21,8 @@ enum Merged {
     Conflict,
     /// Both clones made the same decision: merged into one, no conflict.
     Identical,
+    /// The remote's record of this run id shares no history with ours.
+    Unrelated,
 }
 
 impl Store {
@@ -84,6 +86,11 @@ impl Store {
                 Merged::FastForwarded => report.fast_forwarded += 1,
                 Merged::Unchanged => report.unchanged += 1,
                 Merged::Identical => report.identical.push(format!("{stage}/{run_id}")),
+                Merged::Unrelated => report.refused.push(super::RefusedRecord {
+                    ref_name: local.clone(),
+                    commit: id(theirs),
+                    why: "it shares no history with this clone's record of the same run id; not merged".into(),
+                }),
                 Merged::Conflict => report.conflicts.push(format!("{stage}/{run_id}")),
             }
         }
@@ -108,6 +115,12 @@ impl Store {
                     return Ok(Ok(Merged::Unchanged))
                 }
                 Some(o) if self.descends(theirs, o) => (theirs, Merged::FastForwarded),
+                // The same run id with another first record: not the same run at all.
+                // Merging would make a record with two first commits, which no rule
+                // accepts; it stays out, and is reported.
+                Some(o) if self.repo.merge_base(o, theirs).is_err() => {
+                    return Ok(Ok(Merged::Unrelated))
+                }
                 Some(o) if self.identical_decisions(o, theirs)? => (
                     self.identical_merge(stage, run_id, o, theirs)?,
                     Merged::Identical,

@@ -165,6 +165,7 @@ impl Store {
     /// A fresh quarantine repository holding what the remote has that we lack.
     fn quarantine(&self, remote: &str) -> Result<Quarantine> {
         let base = self.repo.commondir().join("workbench");
+        remove_stale_quarantines(&base);
         let dir = base.join(format!(
             "quarantine-{}-{}",
             std::process::id(),
@@ -334,4 +335,23 @@ fn remote_name_of(tracking: &str) -> String {
         }
     }
     NOTES_REF.to_string()
+}
+
+/// Removes quarantines a killed fetch left behind (an hour old: a fetch never takes
+/// that long holding one, and a live one is never touched sooner).
+fn remove_stale_quarantines(base: &Path) {
+    let Ok(entries) = std::fs::read_dir(base) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let old = e
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > std::time::Duration::from_secs(3600));
+        if old && e.file_name().to_string_lossy().starts_with("quarantine-") {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
 }
