@@ -6,34 +6,6 @@
 #   WB_BEFORE=/tmp/old/target/release/git-workbench bash bench/before_after.sh
 source "$(dirname "$0")/common.sh"
 OLD="${WB_BEFORE:?set WB_BEFORE to the binary to compare with}"
-pair() { # name file cmd-args...: the same command by both builds, alternating
-  local name=$1 file=$2; shift 2
-  local prep=()
-  [ -n "${PREPARE:-}" ] && prep=(--prepare "$PREPARE")
-  # hyperfine times one command after the other, so a machine that speeds up or slows
-  # down favours one order: time both orders and report the mean of the two.
-  hyperfine -N --warmup 5 --runs "${RUNS:-40}" "${prep[@]}" --export-json "$RESULTS/$file.json" \
-    -n "before: $name" "$OLD $*" -n "after: $name" "$WB $*" >/dev/null
-  hyperfine -N --warmup 5 --runs "${RUNS:-40}" "${prep[@]}" --export-json "$RESULTS/$file.swapped.json" \
-    -n "after: $name" "$WB $*" -n "before: $name" "$OLD $*" >/dev/null
-  python3 - "$RESULTS/$file.json" "$RESULTS/$file.swapped.json" <<'PY'
-import json, sys
-runs = {}
-for f in sys.argv[1:]:
-    for r in json.load(open(f))["results"]:
-        runs.setdefault(r["command"], []).append(r["mean"])
-(b_name, b), (a_name, a) = sorted(runs.items(), key=lambda kv: not kv[0].startswith("before"))
-b, a = sum(b) / 2, sum(a) / 2
-print(f"  {a_name}: {a*1000:.2f} ms vs {b*1000:.2f} ms before (both orders), ratio {a/b:.3f}")
-PY
-}
-# Commands that record runs get the same fresh repository before every timing, so
-# neither build pays for the records the other left.
-fresh() { # template dir: a --prepare that restores dir from template (the directory
-  # itself stays, as the commands run in it)
-  # (hyperfine -N runs --prepare without a shell too)
-  echo "sh -c 'find $2 -mindepth 1 -delete && cp -a $1/. $2/'"
-}
 # run: wrapper overhead on a `true` stage
 tpl="$WORK/ba-run-template"; repo="$WORK/ba-run"; rm -rf "$tpl" && mkdir -p "$tpl" && cd "$tpl"
 git init -q -b main && printf '[stages.noop]\ncmd = "true"\n' > workbench.toml

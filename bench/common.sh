@@ -34,3 +34,36 @@ synthetic_repo() {
   fi
   echo "$repo"
 }
+
+# pair NAME FILE ARGS...: the same command by the build $OLD and the current one,
+# timed in both orders (hyperfine times one after the other, so a machine that speeds
+# up or slows down favours one order); prints the mean of the two orders and the
+# ratio. PREPARE, when set, runs before every timing.
+pair() {
+  local name=$1 file=$2; shift 2
+  local prep=()
+  [ -n "${PREPARE:-}" ] && prep=(--prepare "$PREPARE")
+  # hyperfine times one command after the other, so a machine that speeds up or slows
+  # down favours one order: time both orders and report the mean of the two.
+  hyperfine -N --warmup 5 --runs "${RUNS:-40}" "${prep[@]}" --export-json "$RESULTS/$file.json" \
+    -n "before: $name" "$OLD $*" -n "after: $name" "$WB $*" >/dev/null
+  hyperfine -N --warmup 5 --runs "${RUNS:-40}" "${prep[@]}" --export-json "$RESULTS/$file.swapped.json" \
+    -n "after: $name" "$WB $*" -n "before: $name" "$OLD $*" >/dev/null
+  python3 - "$RESULTS/$file.json" "$RESULTS/$file.swapped.json" <<'PY'
+import json, sys
+runs = {}
+for f in sys.argv[1:]:
+    for r in json.load(open(f))["results"]:
+        runs.setdefault(r["command"], []).append(r["mean"])
+(b_name, b), (a_name, a) = sorted(runs.items(), key=lambda kv: not kv[0].startswith("before"))
+b, a = sum(b) / 2, sum(a) / 2
+print(f"  {a_name}: {a*1000:.2f} ms vs {b*1000:.2f} ms before (both orders), ratio {a/b:.3f}")
+PY
+}
+# fresh TEMPLATE DIR: a --prepare restoring DIR from TEMPLATE before every timing, so
+# neither build pays for the records the other left.
+fresh() { # (the directory
+  # itself stays, as the commands run in it)
+  # (hyperfine -N runs --prepare without a shell too)
+  echo "sh -c 'find $2 -mindepth 1 -delete && cp -a $1/. $2/'"
+}

@@ -1,8 +1,8 @@
 //! `approve RUN`: the human decision that lets results reach a report, in two steps so
 //! the CLI can show the card and ask in between: `plan` applies every rule
 //! (`model::approval::may_approve`) and gathers what the decision needs; `record`
-//! writes the approval, bound to the exact output bytes, and moves the approved index
-//! in the same compare-and-swap.
+//! writes the approval, bound to the exact output bytes, claiming the approved index
+//! from the value the rules judged before the run's ref moves (the commit point).
 
 use super::records::{after_transition, read_text, refusal, state_of};
 use super::resolve::resolve_run;

@@ -1,7 +1,8 @@
 //! State transitions: one new commit on a run's ref per transition, moved with
 //! compare-and-swap from the tip the caller read, so two concurrent transitions of one
-//! run never both succeed. An approval also moves `refs/workbench/approved/<stage>`,
-//! the index of each stage's current approved run, in the same swap.
+//! run never both succeed; that one ref update is the commit point of the decision.
+//! An approval first claims `refs/workbench/approved/<stage>`, a pointer to the stage's
+//! approved run that is derived, never trusted (`approved_run` reads the run refs).
 
 use super::cas::{Cas, RefUpdate};
 use super::error::{Error, Result};
