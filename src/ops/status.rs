@@ -48,6 +48,7 @@ pub fn status(ws: &Workspace, only: &[StageName]) -> Result<StatusReport> {
         latest.insert(r.stage.clone(), r); // sorted: the last one per stage wins
     }
     let mut cache = ws.stat_cache();
+    let mut conflicted = ws.store.conflicted_runs_by_stage()?;
     let mut stages = Vec::new();
     for stage in &ws.config.stages {
         if !only.is_empty() && !only.contains(&stage.name) {
@@ -92,7 +93,7 @@ pub fn status(ws: &Workspace, only: &[StageName]) -> Result<StatusReport> {
             Some(a) if invalid.is_empty() => Some(a.run_id),
             _ => None,
         };
-        let conflicts = ws.store.conflicted_runs(&stage.name)?;
+        let conflicts = conflicted.remove(&stage.name).unwrap_or_default();
         stages.push(StageRow {
             stage: stage.name.clone(),
             state,

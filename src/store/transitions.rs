@@ -158,13 +158,38 @@ impl Store {
         }
     }
 
-    /// The stage's current approved run: the newest run (by run id) whose record's
-    /// newest event is `approved`. It is derived from the run refs alone, so it is
-    /// the same in every clone and after any crash; `refs/workbench/approved/<stage>`
-    /// is a pointer kept for people and tools, and the claim concurrent approvals
-    /// race on, never the truth. The scan reads the tips of the runs newer than the
-    /// approved one, newest first.
+    /// The stage's current approved run, through the index when it holds: an entry
+    /// that is the tip of an approved run of the stage is the answer (every approval
+    /// claims the index before its run ref moves, and a merge brings the index to the
+    /// derived run, so a valid entry is never behind), no entry means no approval. An
+    /// entry that names no approved run's tip — a killed approval's claim — is never
+    /// trusted: the run is derived from the run refs (`derived_approved_run`).
     pub fn approved_run(&self, stage: &StageName) -> Result<Option<RunRef>> {
+        let Some(target) = self.approved_index(stage) else {
+            return Ok(None);
+        };
+        let run = self
+            .trailers(target)
+            .ok()
+            .and_then(|t| t.run)
+            .map(|run_id| self.find_run(stage, &run_id))
+            .transpose()?
+            .flatten()
+            .filter(|r| r.tip == target);
+        match run {
+            Some(r)
+                if self.latest_event(r.tip)? == Some(crate::model::state::RunEvent::Approved) =>
+            {
+                Ok(Some(r))
+            }
+            _ => self.derived_approved_run(stage),
+        }
+    }
+
+    /// The stage's approved run derived from the run refs alone: the newest run (by
+    /// run id) whose record's newest event is `approved` — the same in every clone and
+    /// after any crash. It reads the tips of the runs newer than the approved one.
+    pub fn derived_approved_run(&self, stage: &StageName) -> Result<Option<RunRef>> {
         for run in self.list_runs(Some(stage))?.into_iter().rev() {
             if self.latest_event(run.tip)? == Some(crate::model::state::RunEvent::Approved) {
                 return Ok(Some(run));
@@ -179,7 +204,7 @@ impl Store {
     /// writer just moved it.
     pub fn repair_approved_index(&self, stage: &StageName) -> Result<bool> {
         let index = self.approved_index(stage);
-        let Some(derived) = self.approved_run(stage)? else {
+        let Some(derived) = self.derived_approved_run(stage)? else {
             return Ok(false);
         };
         if index == Some(derived.tip) {

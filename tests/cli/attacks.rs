@@ -320,6 +320,8 @@ fn forge_approval(repo: &Repo, approved: &str, victim: &str) {
         &format!("refs/workbench/runs/train/{victim}"),
         &c,
     ]);
+    // as the tool would: the stage's approved index names it
+    repo.git(&["update-ref", "refs/workbench/approved/train", &c]);
 }
 
 #[test]

@@ -3,27 +3,21 @@
 //! brought to the derived run.
 
 use super::super::error::Result;
-use super::super::refs::APPROVED_PREFIX;
 use super::super::Store;
-use super::{tracking_approved, MergeReport};
+use super::MergeReport;
 use crate::model::StageName;
 
 impl Store {
-    /// After run refs merged: each stage's approved-run index is moved to the
-    /// derived approved run (the newest approved run, the same in every clone), for
-    /// the stages the remote indexes and the ones whose index is behind here.
-    pub(super) fn merge_approved(&self, remote: &str, report: &mut MergeReport) -> Result<()> {
-        let prefix = tracking_approved(remote);
-        let mut stages: std::collections::BTreeSet<StageName> = self
-            .refs_under(&prefix)?
-            .into_iter()
-            .filter_map(|(name, _)| StageName::new(&name[prefix.len()..]).ok())
+    /// After run refs merged: the approved-run index of each stage whose runs the
+    /// merge changed is moved to the derived approved run (the newest approved run,
+    /// the same in every clone). Stages the merge left alone keep theirs: a valid
+    /// index is never behind (docs/storage.md), and `doctor` repairs any other.
+    pub(super) fn merge_approved(&self, _remote: &str, report: &mut MergeReport) -> Result<()> {
+        let stages: Vec<StageName> = report
+            .touched
+            .iter()
+            .filter_map(|s| StageName::new(s).ok())
             .collect();
-        for (name, _) in self.refs_under(APPROVED_PREFIX)? {
-            if let Ok(s) = StageName::new(&name[APPROVED_PREFIX.len()..]) {
-                stages.insert(s);
-            }
-        }
         for stage in stages {
             if self.repair_approved_index(&stage)? {
                 report.approved_updated.push(stage.to_string());

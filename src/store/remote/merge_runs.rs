@@ -42,14 +42,36 @@ impl Store {
     /// The runs of `stage` whose record is in conflict now, newest first; markers of
     /// runs that moved on are removed.
     pub fn conflicted_runs(&self, stage: &StageName) -> Result<Vec<RunId>> {
-        let prefix = format!("{CONFLICTS_PREFIX}{stage}/");
-        let mut out = Vec::new();
-        for (name, target) in self.refs_under(&prefix)? {
-            let Ok(run_id) = RunId::new(&name[prefix.len()..]) else {
+        Ok(self
+            .conflicted_runs_by_stage()?
+            .remove(stage)
+            .unwrap_or_default())
+    }
+
+    /// Every stage's runs in conflict now, newest first, from the markers (one
+    /// listing, and none at all when no marker was ever written).
+    pub fn conflicted_runs_by_stage(
+        &self,
+    ) -> Result<std::collections::BTreeMap<StageName, Vec<RunId>>> {
+        let mut out: std::collections::BTreeMap<StageName, Vec<RunId>> = Default::default();
+        let dir = self
+            .repo
+            .commondir()
+            .join(CONFLICTS_PREFIX.trim_end_matches('/'));
+        let packed = std::fs::read_to_string(self.repo.commondir().join("packed-refs"))
+            .is_ok_and(|t| t.contains(CONFLICTS_PREFIX));
+        if !dir.exists() && !packed {
+            return Ok(out);
+        }
+        for (name, target) in self.refs_under(CONFLICTS_PREFIX)? {
+            let Some((stage, run_id)) = name[CONFLICTS_PREFIX.len()..]
+                .split_once('/')
+                .and_then(|(s, r)| Some((StageName::new(s).ok()?, RunId::new(r).ok()?)))
+            else {
                 continue;
             };
-            match self.find_run(stage, &run_id)? {
-                Some(r) if r.tip == id(target) => out.push(run_id),
+            match self.find_run(&stage, &run_id)? {
+                Some(r) if r.tip == id(target) => out.entry(stage).or_default().push(run_id),
                 _ => {
                     if let Ok(mut r) = self.repo.find_reference(&name) {
                         let _ = r.delete();
@@ -57,7 +79,9 @@ impl Store {
                 }
             }
         }
-        out.reverse();
+        for v in out.values_mut() {
+            v.reverse();
+        }
         Ok(out)
     }
 
@@ -81,7 +105,11 @@ impl Store {
             let Some((stage, run_id)) = parse_run_ref(&local) else {
                 continue;
             };
-            match self.merge_run(&stage, &run_id, theirs, remote)? {
+            let merged = self.merge_run(&stage, &run_id, theirs, remote)?;
+            if !matches!(merged, Merged::Unchanged | Merged::Unrelated) {
+                report.touched.insert(stage.to_string());
+            }
+            match merged {
                 Merged::Created => report.created += 1,
                 Merged::FastForwarded => report.fast_forwarded += 1,
                 Merged::Unchanged => report.unchanged += 1,

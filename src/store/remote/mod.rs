@@ -45,6 +45,9 @@ pub struct MergeReport {
     /// Remote records the fetch refused (not valid records), each with its reason.
     #[serde(default)]
     pub refused: Vec<RefusedRecord>,
+    /// Stages whose runs this merge changed (their approved run may have moved).
+    #[serde(skip)]
+    pub touched: std::collections::BTreeSet<String>,
 }
 
 impl MergeReport {
@@ -251,7 +254,9 @@ pub(super) mod tests {
                 summary: String::new(),
                 author: Some(("Test".into(), "test@example.com".into())),
                 signer: None,
-                approved_index: None,
+                // as `approve` does: an approval claims the stage's index
+                approved_index: (event == RunEvent::Approved)
+                    .then(|| store.approved_index(&run.stage)),
             })
             .unwrap();
         run.at(tip)
