@@ -35,6 +35,11 @@ pub fn fetch_refspecs(remote: &str) -> [String; 2] {
     ]
 }
 
+/// Prefix of the conflict markers: `refs/workbench/conflicts/<stage>/<run-id>` points
+/// at a run's conflict record while it is the run's tip. Local and derived: written
+/// when a merge leaves a run in conflict, ignored (and removed) once the run moved on.
+pub const CONFLICTS_PREFIX: &str = "refs/workbench/conflicts/";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,8 +62,3 @@ mod tests {
         assert_eq!(parse_run_ref("refs/workbench/runs/train/notarunid"), None);
     }
 }
-
-/// Prefix of the conflict markers: `refs/workbench/conflicts/<stage>/<run-id>` points
-/// at a run's conflict record while it is the run's tip. Local and derived: written
-/// when a merge leaves a run in conflict, ignored (and removed) once the run moved on.
-pub const CONFLICTS_PREFIX: &str = "refs/workbench/conflicts/";

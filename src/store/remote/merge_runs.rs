@@ -171,10 +171,11 @@ impl Store {
 
     /// True when both tips record the same decision (`model::integrity::identical_decisions`).
     fn identical_decisions(&self, a: Oid, b: Oid) -> Result<bool> {
-        let read = |o: Oid| -> Result<(
+        type Decision = (
             Option<RunEvent>,
             std::collections::BTreeMap<String, Vec<u8>>,
-        )> {
+        );
+        let read = |o: Oid| -> Result<Decision> {
             let ctx = || format!("cannot read run record {o}");
             let c = self.find_commit(o, ctx)?;
             let tree = c.tree().map_err(Error::git(ctx()))?;
@@ -204,11 +205,9 @@ impl Store {
         let message = record_message(event, stage, run_id, &summary);
         let tree = lc.tree().map_err(Error::git(ctx()))?;
         let (author, committer) = (lc.author().to_owned(), lc.committer().to_owned());
-        let merged = self
-            .repo
+        self.repo
             .commit(None, &author, &committer, &message, &tree, &[&lc, &hc])
-            .map_err(Error::git(ctx()));
-        merged
+            .map_err(Error::git(ctx()))
     }
 
     /// A merge commit of two diverged run histories: files both sides agree on stay;
@@ -434,7 +433,7 @@ mod tests {
         assert_eq!(r.conflicts, [format!("train/{}", run2.run_id)]);
         assert_eq!(
             t.theirs.conflicted_runs(&run.stage).unwrap(),
-            [run2.run_id.clone()]
+            std::slice::from_ref(&run2.run_id)
         );
     }
 }
