@@ -4,6 +4,7 @@
 mod checkout;
 mod common;
 mod compare;
+mod concurrency;
 mod decisions;
 mod demo;
 mod doctor;
