@@ -389,14 +389,15 @@ struct MirrorTurn(Option<PathBuf>);
 impl MirrorTurn {
     /// How long one writer may hold a turn before its lock counts as left behind by
     /// a killed process.
-    const STALE: std::time::Duration = std::time::Duration::from_secs(10);
+    const STALE: std::time::Duration = std::time::Duration::from_secs(5);
 
     fn take(private: &Path, stage: &StageName) -> MirrorTurn {
         let lock = private.join(format!("mirror-{stage}.lock"));
         if std::fs::create_dir_all(private).is_err() {
             return MirrorTurn(None);
         }
-        for _ in 0..5000 {
+        // Long enough to outwait a stale lock and remove it.
+        for _ in 0..6000 {
             match std::fs::OpenOptions::new()
                 .write(true)
                 .create_new(true)

@@ -1,5 +1,6 @@
 //! Runs in parallel on a repository that commits its `review/` mirror: each run's
-//! snapshot reads tracked files that the other runs are rewriting at that moment.
+//! snapshot reads tracked files that the other runs are rewriting at that moment, and
+//! the runs take turns at writing the mirror.
 
 use crate::common::Repo;
 
@@ -81,4 +82,20 @@ fn a_parallel_sweep_records_every_run_while_the_committed_mirror_is_rewritten() 
     assert_eq!(mirror.len(), 1);
     assert_eq!(mirror[0]["status"], "ok", "{}", mirror[0]);
     repo.fsck();
+}
+
+#[test]
+fn a_mirror_lock_left_by_a_killed_run_does_not_stop_the_next_from_mirroring() {
+    let repo = Repo::with("[stages.s]\ncmd = \"true\"\n", &[]);
+    let lock = repo.path(".git/workbench/mirror-s.lock");
+    std::fs::create_dir_all(lock.parent().unwrap()).unwrap();
+    let f = std::fs::File::create(&lock).unwrap();
+    let minute_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+    f.set_modified(minute_ago).unwrap();
+    drop(f);
+    let id = crate::run_json(&repo, &["s"]);
+    let shown: serde_json::Value =
+        serde_json::from_str(&repo.read("review/s/manifest.json")).unwrap();
+    assert_eq!(shown["run_id"], id.as_str());
+    assert!(!lock.exists(), "the stale lock is gone");
 }
