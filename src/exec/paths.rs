@@ -49,16 +49,31 @@ pub fn expand(root: &Path, patterns: &[String]) -> Result<Expanded> {
     Ok(out)
 }
 
+/// Errors that mean an entry listed a moment ago is gone (another process removed
+/// it, as writers of temporary files do): it is left out, as if never listed.
+fn vanished(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+    )
+}
+
 fn collect(root: &Path, p: &Path, files: &mut Vec<String>) -> Result<()> {
-    let meta = std::fs::metadata(p).map_err(Error::io(p))?;
+    let meta = match std::fs::metadata(p) {
+        Ok(m) => m,
+        Err(e) if vanished(&e) => return Ok(()),
+        Err(e) => return Err(Error::io(p)(e)),
+    };
     if meta.is_dir() {
         if p.file_name().is_some_and(|n| n == ".git") {
             return Ok(());
         }
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
-            .map_err(Error::io(p))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .collect();
+        let listing = match std::fs::read_dir(p) {
+            Ok(l) => l,
+            Err(e) if vanished(&e) => return Ok(()),
+            Err(e) => return Err(Error::io(p)(e)),
+        };
+        let mut entries: Vec<PathBuf> = listing.filter_map(|e| e.ok().map(|e| e.path())).collect();
         entries.sort();
         for e in entries {
             // Do not follow directory symlinks: they can loop.
@@ -152,6 +167,11 @@ mod tests {
         assert_eq!(e.missing, ["nope.txt"]);
         let e = expand(r, &[".".into()]).unwrap();
         assert!(!e.files.iter().any(|f| f.starts_with(".git")));
+        // an entry removed between its listing and its stat is left out
+        let mut files = Vec::new();
+        collect(r, &r.join("removed.tmp"), &mut files).unwrap();
+        collect(r, &r.join("a.csv/below-a-file"), &mut files).unwrap();
+        assert!(files.is_empty());
     }
 
     #[cfg(unix)]
