@@ -1,6 +1,8 @@
 //! Streaming sha256 of many files on every core, consulting the stat cache first.
+//! Files may change while they are hashed: each digest is of the bytes read.
 
 use super::error::{Error, Result};
+use super::stable::{read_stable, Found, Links};
 use super::statcache::{now_ns, Stamp, StatCache};
 use sha2::Digest as _;
 use std::io::Read;
@@ -14,7 +16,11 @@ use crate::model::digest::Sha256;
 
 /// sha256 of a file, read in 1 MiB blocks.
 pub fn sha256_file(path: &Path) -> std::io::Result<Sha256> {
-    let mut f = std::fs::File::open(path)?;
+    sha256_of(&mut std::fs::File::open(path)?)
+}
+
+/// sha256 of everything an open file holds from its current position.
+fn sha256_of(f: &mut std::fs::File) -> std::io::Result<Sha256> {
     let mut h = sha2::Sha256::new();
     let mut buf = vec![0u8; BUF];
     loop {
@@ -27,29 +33,34 @@ pub fn sha256_file(path: &Path) -> std::io::Result<Sha256> {
     Ok(Sha256::from_bytes(h.finalize().into()))
 }
 
-/// A digest, the time it was taken (`i128::MIN`: not cacheable) and the stat data.
-type Hashed = (Sha256, i128, Stamp);
+/// A digest, and the stat data of the file read when it may be cached.
+type Hashed = Option<(Sha256, Option<(Stamp, i128)>)>;
 
 /// Hashes `rels` (relative to `root`) and returns `(rel, digest)` in input order.
 /// Cached digests are used when the stat data matches; the rest are read on up to
-/// `available_parallelism` threads.
+/// `available_parallelism` threads. A file another process rewrites meanwhile gets
+/// the digest of the bytes read (`stable::read_stable`); one that is gone before it
+/// could be read is left out, as if it had never been there.
 pub fn hash_files(
     root: &Path,
     rels: &[String],
     cache: &mut StatCache,
 ) -> Result<Vec<(String, Sha256)>> {
     let mut results: Vec<Option<Sha256>> = vec![None; rels.len()];
-    let mut todo: Vec<(usize, PathBuf, Stamp)> = Vec::new();
+    let mut todo: Vec<(usize, PathBuf)> = Vec::new();
     for (i, rel) in rels.iter().enumerate() {
         let abs = root.join(rel);
-        let meta = std::fs::metadata(&abs).map_err(Error::io(&abs))?;
-        let stamp = Stamp::of(&meta);
+        let meta = match std::fs::metadata(&abs) {
+            Ok(m) => m,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(Error::io(&abs)(e)),
+        };
         match cache
-            .lookup(&abs, &stamp)
+            .lookup(&abs, &Stamp::of(&meta))
             .and_then(|hex| Sha256::parse_hex(&hex).ok())
         {
             Some(d) => results[i] = Some(d),
-            None => todo.push((i, abs, stamp)),
+            None => todo.push((i, abs)),
         }
     }
     let threads = if todo.len() > 1 {
@@ -61,22 +72,24 @@ pub fn hash_files(
     };
     let next = AtomicUsize::new(0);
     let done: Mutex<Vec<(usize, Result<Hashed>)>> = Mutex::new(Vec::new());
-    let work = |todo: &[(usize, PathBuf, Stamp)]| loop {
+    let work = |todo: &[(usize, PathBuf)]| loop {
         let k = next.fetch_add(1, Ordering::Relaxed);
-        let Some((i, abs, stamp)) = todo.get(k) else {
+        let Some((i, abs)) = todo.get(k) else {
             break;
         };
-        let r = sha256_file(abs).map_err(Error::io(abs)).map(|hex| {
-            // Only a file that did not change while it was read is cacheable, and
-            // its digest dates from after that second look.
-            let after = std::fs::metadata(abs).map(|m| Stamp::of(&m)).ok();
-            let at = if after.as_ref() == Some(stamp) {
-                now_ns()
-            } else {
-                i128::MIN
-            };
-            (hex, at, *stamp)
-        });
+        let r = read_stable(abs, Links::Follow, sha256_of)
+            .map_err(Error::io(abs))
+            .map(|found| match found {
+                // Only a file that did not change while it was read is cacheable,
+                // and its digest dates from after that last look.
+                Found::File {
+                    value,
+                    stamp,
+                    stable,
+                    ..
+                } => Some((value, stable.then(|| (stamp, now_ns())))),
+                Found::Link { .. } | Found::Gone => None,
+            });
         done.lock().expect("hash results lock").push((*i, r));
     };
     if threads <= 1 {
@@ -89,16 +102,18 @@ pub fn hash_files(
         });
     }
     for (i, r) in done.into_inner().expect("hash results lock") {
-        let (digest, at, stamp) = r?;
-        if at != i128::MIN {
+        let Some((digest, cacheable)) = r? else {
+            continue;
+        };
+        if let Some((stamp, at)) = cacheable {
             cache.insert(root.join(&rels[i]), stamp, at, digest.hex());
         }
         results[i] = Some(digest);
     }
     Ok(rels
         .iter()
-        .cloned()
-        .zip(results.into_iter().map(|h| h.expect("every file hashed")))
+        .zip(results)
+        .filter_map(|(rel, h)| Some((rel.clone(), h?)))
         .collect())
 }
 

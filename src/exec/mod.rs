@@ -1,5 +1,6 @@
 //! Running stage commands and hashing files: path expansion, the stat cache, parallel
-//! sha256, signing, the clock, and the teed, interruptible child process.
+//! sha256, reading files that change under the read, signing, the clock, and the
+//! teed, interruptible child process.
 
 pub mod clock;
 pub mod command;
@@ -8,6 +9,7 @@ mod error;
 pub mod hash;
 pub mod paths;
 pub mod sign;
+pub mod stable;
 pub mod statcache;
 
 pub use error::{Error, Result};

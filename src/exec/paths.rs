@@ -88,8 +88,21 @@ pub fn expand(root: &Path, patterns: &[String]) -> Result<Expanded> {
     Ok(out)
 }
 
+/// Errors that mean an entry listed a moment ago is gone (another process removed
+/// it, as writers of temporary files do): it is left out, as if never listed.
+fn vanished(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+    )
+}
+
 fn collect(root: &Path, p: &Path, pattern: &str, out: &mut Expanded) -> Result<()> {
-    let meta = std::fs::metadata(p).map_err(Error::io(p))?;
+    let meta = match std::fs::metadata(p) {
+        Ok(m) => m,
+        Err(e) if vanished(&e) => return Ok(()),
+        Err(e) => return Err(Error::io(p)(e)),
+    };
     if !meta.is_dir() && !meta.is_file() {
         return Ok(());
     }
@@ -110,10 +123,12 @@ fn collect(root: &Path, p: &Path, pattern: &str, out: &mut Expanded) -> Result<(
         if p.file_name().is_some_and(|n| n == ".git") {
             return Ok(());
         }
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
-            .map_err(Error::io(p))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .collect();
+        let listing = match std::fs::read_dir(p) {
+            Ok(l) => l,
+            Err(e) if vanished(&e) => return Ok(()),
+            Err(e) => return Err(Error::io(p)(e)),
+        };
+        let mut entries: Vec<PathBuf> = listing.filter_map(|e| e.ok().map(|e| e.path())).collect();
         entries.sort();
         for e in entries {
             // Do not follow directory symlinks: they can loop.
@@ -289,6 +304,15 @@ mod tests {
         assert_eq!(e.missing, ["nope.txt"]);
         let e = expand(r, &[".".into()]).unwrap();
         assert!(!e.files.iter().any(|f| f.starts_with(".git")));
+        // an entry removed between its listing and its stat is left out
+        let mut out = Expanded {
+            files: Vec::new(),
+            missing: Vec::new(),
+            not_utf8: Vec::new(),
+        };
+        collect(r, &r.join("removed.tmp"), "removed.tmp", &mut out).unwrap();
+        collect(r, &r.join("a.csv/below-a-file"), "a.csv", &mut out).unwrap();
+        assert!(out.files.is_empty() && out.not_utf8.is_empty());
     }
 
     #[cfg(unix)]

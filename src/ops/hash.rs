@@ -21,5 +21,12 @@ pub fn hash(cwd: &Path, files: &[String], no_stat_cache: bool) -> Result<Vec<(St
     }
     let hashed = hash_files(cwd, files, &mut cache)?;
     cache.save();
+    if hashed.len() < files.len() {
+        // A file removed between the check above and its read is left out.
+        let read: std::collections::BTreeSet<&String> = hashed.iter().map(|(f, _)| f).collect();
+        if let Some(gone) = files.iter().find(|f| !read.contains(f)) {
+            return Err(Error::input(format!("'{gone}' is not a file")));
+        }
+    }
     Ok(hashed)
 }

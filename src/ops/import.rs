@@ -178,7 +178,8 @@ impl JobImport<'_> {
         let (params, overrides) = self.params()?;
         let files = files_below(&self.job.dir, hydra);
         let rels: Vec<String> = files.iter().map(|f| self.rel(f)).collect();
-        let (outputs, stored) = hash_outputs(self.base, &rels, self.max_stored, cache)?;
+        let hashed = hash_outputs(&self.ws.store, self.base, &rels, self.max_stored, cache)?;
+        let (outputs, stored) = (hashed.hashes, hashed.stored);
         // What makes this job this job: its place (however DIR was written) and bytes.
         let place = match self.job.dir.strip_prefix(&self.ws.root) {
             Ok(r) => r.to_string_lossy().into_owned(),

@@ -18,11 +18,11 @@ use crate::model::manifest::{CodeRef, RunManifest, RunStatus};
 use crate::model::state::RunState;
 use crate::model::time::Timestamp;
 use crate::model::{ObjectId, RunId, StageName};
-use crate::store::{NewRun, RunRef, Snapshot};
+use crate::store::{FileBlob, NewRun, RunRef, Snapshot, Store};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -265,7 +265,15 @@ fn record(
     for f in &expanded.files {
         check_inside(&ws.root, f, "output")?;
     }
-    let (outputs, stored) = hash_outputs(&ws.root, &expanded.files, stage.max_stored_size, cache)?;
+    let hashed = hash_outputs(
+        &ws.store,
+        &ws.root,
+        &expanded.files,
+        stage.max_stored_size,
+        cache,
+    )?;
+    let mut missing = expanded.missing;
+    missing.extend(hashed.gone);
     let metrics = match &metrics_path {
         None => Ok(BTreeMap::new()),
         Some(m) => {
@@ -284,9 +292,9 @@ fn record(
     .params(p.params_used, req.params.iter().cloned().collect())
     .consumed(p.inputs, p.code_files)
     .produced(
-        outputs,
-        expanded.missing.clone(),
-        stored.iter().map(|(r, _)| r.clone()).collect(),
+        hashed.hashes,
+        missing,
+        hashed.stored.iter().map(|(r, _)| r.clone()).collect(),
     )
     .unrecorded(
         expanded
@@ -307,12 +315,12 @@ fn record(
         &NewRun {
             manifest: &manifest,
             log: &log,
-            outputs: stored,
+            outputs: hashed.stored,
             snapshot_tree: p.snapshot.tree,
         },
     )?;
     warnings.extend(recorded);
-    if let Err(e) = ws.write_mirror(&run) {
+    if let Err(e) = ws.write_new_run_mirror(&run) {
         warnings.push(format!(
             "run recorded, but the review/ mirror was not written: {e}"
         ));
@@ -360,23 +368,57 @@ pub fn code_ref(s: &Snapshot) -> CodeRef {
     }
 }
 
-/// Hashes output files (through the stat cache) and picks those small enough to
-/// store in the record: `(digests, [(path, file)])`.
+/// Output files found after a command, hashed and, when small enough, stored.
+pub struct HashedOutputs {
+    pub hashes: FileHashes,
+    /// Each stored file's blob is of the very bytes its digest is of.
+    pub stored: Vec<(String, FileBlob)>,
+    /// Files removed before they could be read.
+    pub gone: Vec<String>,
+}
+
+/// Stores the outputs of at most `max_stored` bytes (reading each once, for its
+/// blob and its digest) and hashes the larger ones through the stat cache.
 pub fn hash_outputs(
+    store: &Store,
     root: &Path,
     files: &[String],
     max_stored: u64,
     cache: &mut StatCache,
-) -> Result<(FileHashes, Vec<(String, PathBuf)>)> {
-    let hashed: FileHashes = hash_files(root, files, cache)?.into_iter().collect();
-    let mut stored = Vec::new();
+) -> Result<HashedOutputs> {
+    let mut small = Vec::new();
+    let mut large = Vec::new();
+    let mut gone = Vec::new();
     for f in files {
         let abs = root.join(f);
-        if std::fs::metadata(&abs).map_err(Error::io(&abs))?.len() <= max_stored {
-            stored.push((f.clone(), abs));
+        match std::fs::metadata(&abs) {
+            Ok(m) if m.len() <= max_stored => small.push(f),
+            Ok(_) => large.push(f.clone()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => gone.push(f.clone()),
+            Err(e) => return Err(Error::io(&abs)(e)),
         }
     }
-    Ok((hashed, stored))
+    let mut hashes: FileHashes = hash_files(root, &large, cache)?.into_iter().collect();
+    gone.extend(large.into_iter().filter(|f| !hashes.contains_key(f)));
+    let mut stored = Vec::new();
+    for f in small {
+        let abs = root.join(f);
+        let Some(file) = store.blob_of_file(&abs)? else {
+            gone.push(f.clone());
+            continue;
+        };
+        if let Some((stamp, at)) = file.cacheable {
+            cache.insert(abs, stamp, at, file.sha256.hex());
+        }
+        hashes.insert(f.clone(), file.sha256);
+        stored.push((f.clone(), file));
+    }
+    gone.sort();
+    Ok(HashedOutputs {
+        hashes,
+        stored,
+        gone,
+    })
 }
 
 /// Reserves a fresh run id by creating its run directory exclusively.

@@ -13,6 +13,7 @@ use crate::model::mirror::{MIRROR_DIR, MIRROR_FILES};
 use crate::model::params::{self, FlatParams};
 use crate::model::staleness::CurrentState;
 use crate::model::table::Direction;
+use crate::model::{RunId, StageName};
 use crate::store::{RunRef, Store};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -273,18 +274,23 @@ impl Workspace {
         out
     }
 
-    /// Hashes files named by patterns; `missing` patterns are returned, not errors. A
-    /// file whose name is not UTF-8 is refused, naming `what` ("dependency") it is.
+    /// Hashes files named by patterns; `missing` patterns are returned, not errors,
+    /// and so are files that were removed before they could be read. A file whose
+    /// name is not UTF-8 is refused, naming `what` ("dependency") it is.
     pub fn hash_patterns(
         &self,
         patterns: &[String],
         what: &str,
         cache: &mut StatCache,
     ) -> Result<(FileHashes, Vec<String>)> {
-        let e = expand(&self.root, patterns)?;
+        let mut e = expand(&self.root, patterns)?;
         e.refuse_not_utf8(what)?;
-        let hashed = hash_files(&self.root, &e.files, cache)?;
-        Ok((hashed.into_iter().collect(), e.missing))
+        let hashed: FileHashes = hash_files(&self.root, &e.files, cache)?
+            .into_iter()
+            .collect();
+        e.missing
+            .extend(e.files.into_iter().filter(|f| !hashed.contains_key(f)));
+        Ok((hashed, e.missing))
     }
 
     /// The outputs of a run that are on disk now.
@@ -355,9 +361,86 @@ impl Workspace {
         }
         Ok(())
     }
+
+    /// Writes the mirror of a run just recorded, unless it already shows a later run
+    /// of the stage: runs recorded in parallel finish in any order, and the mirror
+    /// must end up showing the latest one (what `doctor` and `verify` expect). The
+    /// writers of a stage's mirror take turns, so the look and the write are one step.
+    pub fn write_new_run_mirror(&self, run: &RunRef) -> Result<()> {
+        let _turn = MirrorTurn::take(&self.store.private_dir(), &run.stage);
+        let shown = self
+            .root
+            .join(MIRROR_DIR)
+            .join(run.stage.as_str())
+            .join("manifest.json");
+        if let Some(later) = shown_run(&shown).filter(|id| id.as_str() > run.run_id.as_str()) {
+            if self.store.find_run(&run.stage, &later)?.is_some() {
+                return Ok(());
+            }
+        }
+        self.write_mirror(run)
+    }
 }
 
-/// Replaces `path` (in `dir`) with `bytes` through a temporary file and a rename.
+/// The run a mirrored manifest names, if it names one.
+fn shown_run(manifest: &Path) -> Option<RunId> {
+    let bytes = std::fs::read(manifest).ok()?;
+    let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    RunId::new(v.get("run_id")?.as_str()?).ok()
+}
+
+/// A turn at writing one stage's mirror: a lock file in the private directory,
+/// removed when the turn ends. Taking a turn never fails: after a few seconds of
+/// waiting, or when no lock file can be made, the mirror is written without one
+/// (it is a view of the records, which `doctor` checks and a new run rewrites).
+struct MirrorTurn(Option<PathBuf>);
+
+impl MirrorTurn {
+    /// How long one writer may hold a turn before its lock counts as left behind by
+    /// a killed process.
+    const STALE: std::time::Duration = std::time::Duration::from_secs(5);
+
+    fn take(private: &Path, stage: &StageName) -> MirrorTurn {
+        let lock = private.join(format!("mirror-{stage}.lock"));
+        if std::fs::create_dir_all(private).is_err() {
+            return MirrorTurn(None);
+        }
+        // Long enough to outwait a stale lock and remove it.
+        for _ in 0..6000 {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&lock)
+            {
+                Ok(_) => return MirrorTurn(Some(lock)),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let age = std::fs::metadata(&lock)
+                        .and_then(|m| m.modified())
+                        .ok()
+                        .and_then(|t| t.elapsed().ok());
+                    if age.is_some_and(|a| a > Self::STALE) {
+                        let _ = std::fs::remove_file(&lock);
+                    } else {
+                        std::thread::sleep(std::time::Duration::from_millis(1));
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        MirrorTurn(None)
+    }
+}
+
+impl Drop for MirrorTurn {
+    fn drop(&mut self) {
+        if let Some(lock) = &self.0 {
+            let _ = std::fs::remove_file(lock);
+        }
+    }
+}
+
+/// Replaces `path` (in `dir`) with `bytes` through a temporary file and a rename, so
+/// a reader (a parallel run's snapshot) sees either the old or the new file.
 pub fn write_atomic(dir: &Path, path: &Path, bytes: &[u8]) -> Result<()> {
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(Error::io(dir))?;
     std::io::Write::write_all(&mut tmp, bytes).map_err(Error::io(path))?;

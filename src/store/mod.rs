@@ -10,6 +10,7 @@
 mod cas;
 pub mod content;
 mod error;
+mod files;
 pub mod gitcli;
 mod gitconfig;
 mod integrity;
@@ -22,6 +23,7 @@ mod snapshot;
 mod transitions;
 
 pub use error::{Error, GitCause, RemoteProblem, Result};
+pub use files::FileBlob;
 #[cfg(test)]
 pub use git2::ErrorCode as GitCode;
 pub use gitconfig::{ConfigAction, ConfigChange};

@@ -5,6 +5,7 @@
 
 use super::cas::{Cas, RefUpdate};
 use super::error::{Error, Result};
+use super::files::FileBlob;
 use super::refs::{parse_run_ref, run_ref, RUNS_PREFIX};
 use super::{id, oid, Store};
 use crate::model::event::{record_message, Trailers};
@@ -13,7 +14,7 @@ use crate::model::record::Record;
 use crate::model::state::RunEvent;
 use crate::model::{ObjectId, RunId, StageName};
 use git2::{FileMode, Oid};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// A run ref as listed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,8 +55,9 @@ pub struct NewRun<'a> {
     pub manifest: &'a RunManifest,
     /// The captured log (already cut to its stored size).
     pub log: &'a [u8],
-    /// Outputs to store: repository-relative path and file on disk.
-    pub outputs: Vec<(String, PathBuf)>,
+    /// Outputs to store: repository-relative path and its file as stored
+    /// (`Store::blob_of_file`).
+    pub outputs: Vec<(String, FileBlob)>,
     pub snapshot_tree: ObjectId,
 }
 
@@ -217,12 +219,12 @@ impl Store {
         }
         if !new.outputs.is_empty() {
             let mut updates = git2::build::TreeUpdateBuilder::new();
-            for (rel, disk) in &new.outputs {
-                let blob = repo.blob_path(disk).map_err(Error::git(format!(
-                    "cannot store output {rel} of run {}",
-                    m.run_id
-                )))?;
-                updates.upsert(rel.as_str(), blob, output_mode(disk));
+            for (rel, file) in &new.outputs {
+                let mode = match file.executable {
+                    true => FileMode::BlobExecutable,
+                    false => FileMode::Blob,
+                };
+                updates.upsert(rel.as_str(), oid(file.blob), mode);
             }
             let empty = repo
                 .find_tree(self.empty_tree()?)
@@ -259,20 +261,6 @@ impl Store {
             Err(Cas::Failed(e)) => Err(e),
         }
     }
-}
-
-#[cfg(unix)]
-fn output_mode(p: &std::path::Path) -> FileMode {
-    use std::os::unix::fs::PermissionsExt;
-    match std::fs::metadata(p) {
-        Ok(m) if m.permissions().mode() & 0o111 != 0 => FileMode::BlobExecutable,
-        _ => FileMode::Blob,
-    }
-}
-
-#[cfg(not(unix))]
-fn output_mode(_: &std::path::Path) -> FileMode {
-    FileMode::Blob
 }
 
 /// Run refs under `prefix` read from the files backend, or `None` when something

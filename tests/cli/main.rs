@@ -5,6 +5,7 @@ mod attacks;
 mod checkout;
 mod common;
 mod compare;
+mod concurrency;
 mod crash;
 mod decisions;
 mod demo;

@@ -200,6 +200,53 @@ fn a_repository_without_records_passes_quietly_until_a_narrative_needs_them() {
     );
 }
 
+/// Issue 10, item 8: the first commit of a repository (an unborn branch, no HEAD to
+/// compare with) goes through the installed hook, however it was installed.
+#[test]
+fn the_first_commit_of_a_new_repository_goes_through_the_hook() {
+    let fresh = |install: &[&str]| {
+        let repo = Repo::bare_dir();
+        repo.git(&["init", "-q", "-b", "main"]);
+        repo.wb(install).ok();
+        assert!(repo
+            .read(".git/hooks/pre-commit")
+            .contains("git-workbench hook pre-commit"));
+        repo
+    };
+    let first_commit = |repo: &Repo| {
+        repo.git(&["add", "-A"]);
+        let o = repo.git_wb(&["commit", "-q", "-m", "first"]);
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert!(o.status.success(), "{err}");
+        assert!(err.is_empty(), "quiet: {err}");
+        assert_eq!(repo.git(&["rev-list", "--count", "HEAD"]), "1");
+    };
+    // no narrative files at all, the hook from `init --hooks`
+    let repo = fresh(&["init", "--hooks"]);
+    repo.write("notes.txt", "x\n");
+    first_commit(&repo);
+    // a narrative file without result blocks, the hook from `hooks install`
+    let repo = fresh(&["hooks", "install"]);
+    repo.write(".gitattributes", "*.md workbench-narrative\n");
+    repo.write("report.md", "# Report\n\nNo results yet.\n");
+    first_commit(&repo);
+    // the hook did run: a block naming a run this repository has no record of is
+    // refused, on the first commit too
+    let repo = fresh(&["hooks", "install"]);
+    repo.write(".gitattributes", "*.md workbench-narrative\n");
+    repo.write(
+        "report.md",
+        "<!-- workbench:begin stage=a run=20260308T142233Z-1e2a -->\nx\n<!-- workbench:end -->\n",
+    );
+    repo.git(&["add", "-A"]);
+    commit_refused(
+        &repo,
+        &["commit", "-q", "-m", "first"],
+        "is not in this repository's records",
+    );
+    assert!(repo.git_run(&["rev-parse", "-q", "--verify", "HEAD"]).code != 0);
+}
+
 #[test]
 fn hooks_install_keeps_existing_hooks_and_honours_hooks_path() {
     let repo = Repo::with("[stages.a]\ncmd = \"true\"\n", &[]);
