@@ -17,6 +17,7 @@ pub mod manifest;
 pub mod mirror;
 pub mod narrative;
 pub mod next;
+pub mod note_blob;
 pub mod params;
 pub mod record;
 pub mod review;

@@ -84,4 +84,37 @@ mod tests {
         assert!(parse::<FeedbackRecord>(bad_time.as_bytes()).is_err());
         assert!(parse::<FeedbackRecord>(b"[1, 2]").is_err());
     }
+
+    /// Found by `fuzz/` (target `records`, input `7b0a310100003101`: the f64 below):
+    /// serde_json's default float parser was off by an ulp for about one number in
+    /// three, and one ratio in ten (12/13 as a stage's metrics.json wrote it was
+    /// recorded as 0.9230769230769232).
+    #[test]
+    fn numbers_read_back_exactly_as_written() {
+        for x in [
+            6.197453742514761e-303_f64,
+            12.0 / 13.0,
+            1.0 / 11.0,
+            6.585466105869115e169,
+        ] {
+            let text = serde_json::to_string(&x).unwrap();
+            let back: f64 = serde_json::from_str(&text).unwrap();
+            assert_eq!(back.to_bits(), x.to_bits(), "{text}");
+            let json = format!(
+                r#"{{"schema": "workbench/feedback/v1", "run_id": "20260308T142233Z-1e2a",
+                "stage": "s", "issue": "x", "suggested_params": {{"s.x": {text}}},
+                "acceptance_criteria": [], "rejected_by": "A <a@x>",
+                "timestamp": "2026-03-08T14:22:33.120Z"}}"#
+            );
+            let f: FeedbackRecord = parse(json.as_bytes()).unwrap();
+            assert_eq!(
+                f.suggested_params["s.x"].as_f64().unwrap().to_bits(),
+                x.to_bits()
+            );
+            let again: FeedbackRecord = parse(to_json(&f).as_bytes()).unwrap();
+            assert_eq!(again, f);
+        }
+        let v: serde_json::Value = serde_json::from_str("0.9230769230769231").unwrap();
+        assert_eq!(v.as_f64(), Some(12.0 / 13.0));
+    }
 }

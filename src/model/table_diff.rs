@@ -17,8 +17,8 @@ pub struct Keyed {
     pub lines: Vec<u64>,
 }
 
-/// Parses CSV text (the csv crate: quoted commas and newlines are fine); ragged rows
-/// and non-UTF-8 input are errors naming the line.
+/// Parses CSV text (the csv crate: quoted commas and newlines are fine); ragged rows,
+/// a column named twice and non-UTF-8 input are errors naming the line or column.
 pub fn parse_csv(name: &str, bytes: &[u8]) -> Result<Keyed, Error> {
     let text = std::str::from_utf8(bytes)
         .map_err(|_| Error::Table(format!("{name} is not UTF-8 text (binary?)")))?;
@@ -31,6 +31,19 @@ pub fn parse_csv(name: &str, bytes: &[u8]) -> Result<Keyed, Error> {
         .iter()
         .map(str::to_string)
         .collect();
+    // Every column is found by its name: one named twice would be read from one place
+    // and matched on another.
+    if let Some((i, c)) = columns
+        .iter()
+        .enumerate()
+        .find(|(i, c)| columns[..*i].contains(c))
+    {
+        return Err(Error::Table(format!(
+            "{name}: column '{c}' appears twice in the header (columns {} and {})",
+            columns.iter().position(|x| x == c).map_or(0, |p| p + 1),
+            i + 1
+        )));
+    }
     let mut rows = Vec::new();
     let mut lines = Vec::new();
     for rec in r.records() {
@@ -385,5 +398,28 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("no key column"));
+    }
+
+    /// Found by `fuzz/` (target `table_csv`, input `ff2c0a362c`: no ancestor, ours
+    /// `,\n6,`, no theirs): the merge driver matched rows on the first column named ''
+    /// and read keys from the second, and panicked ("every key comes from ours or
+    /// theirs"). A header naming a column twice is refused, so the driver falls back to
+    /// git's line merge.
+    #[test]
+    fn a_column_named_twice_is_refused() {
+        let e = parse_csv("ours", b",\n6,").unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "ours: column '' appears twice in the header (columns 1 and 2)"
+        );
+        let e = parse_csv("t.csv", b"run_id,x,y,x\na,1,2,3\n").unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("column 'x' appears twice in the header (columns 2 and 4)"),
+            "{e}"
+        );
+        let (empty, ours) = (k(""), k(",y\n6,"));
+        let m = super::super::table_merge::merge(&empty, &ours, &empty, "", 7).unwrap();
+        assert_eq!(m.text, ",y\n6,\n");
     }
 }

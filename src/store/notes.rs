@@ -12,6 +12,7 @@ use super::notes_tree;
 use super::refs::NOTES_REF;
 use super::{id, oid, Store};
 use crate::model::event::NoteEvent;
+use crate::model::note_blob;
 use crate::model::ObjectId;
 use git2::{FileMode, Oid};
 
@@ -125,21 +126,16 @@ impl Store {
         let ctx = || format!("cannot update {NOTES_REF} for {target}");
         let what = format!("the note for {target} was not written");
         self.edit_notes(&what, message, |base| {
-            let (path, mut content) = match notes_tree::find(base, target) {
+            let (path, old) = match notes_tree::find(base, target) {
                 Some((path, blob)) => {
                     let b = self.repo.find_blob(blob).map_err(Error::git(ctx()))?;
                     (path, b.content().to_vec())
                 }
                 None => (notes_tree::new_path(&self.repo, base, target), Vec::new()),
             };
-            if content.split(|b| *b == b'\n').any(|l| l == line.as_bytes()) {
+            let Some(content) = note_blob::append_line(&old, line) else {
                 return Ok(Edit::Unchanged(()));
-            }
-            if !content.is_empty() && !content.ends_with(b"\n") {
-                content.push(b'\n');
-            }
-            content.extend_from_slice(line.as_bytes());
-            content.push(b'\n');
+            };
             let blob = self.repo.blob(&content).map_err(Error::git(ctx()))?;
             let mut upd = git2::build::TreeUpdateBuilder::new();
             upd.upsert(path.as_str(), blob, FileMode::Blob);

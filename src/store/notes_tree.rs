@@ -3,6 +3,7 @@
 //! Every reader and writer of notes trees finds notes here, at any fan-out git may
 //! have written.
 
+use crate::model::note_blob;
 use git2::{ObjectType, Oid, Repository, Tree};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -50,21 +51,14 @@ pub fn new_path(repo: &Repository, tree: &Tree, target: Oid) -> String {
     }
 }
 
-/// The non-empty lines of a note blob.
+/// The lines of a note blob, as `model::note_blob::lines` reads them.
 pub fn lines(repo: &Repository, blob: Oid) -> Result<Vec<String>, git2::Error> {
-    let b = repo.find_blob(blob)?;
-    Ok(String::from_utf8_lossy(b.content())
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(str::to_string)
-        .collect())
+    Ok(note_blob::lines(repo.find_blob(blob)?.content()))
 }
 
 /// A note blob's content from lines: one per line, each ending in a newline.
 pub fn content(lines: &[String]) -> String {
-    let mut s = lines.join("\n");
-    s.push('\n');
-    s
+    note_blob::content(lines)
 }
 
 /// Every note of a notes tree: path → (annotated object, note blob).

@@ -434,3 +434,32 @@ fn runs_in_a_linked_worktree_are_shared() {
     assert_eq!(status["stages"][0]["state"], "executed");
     repo.fsck();
 }
+
+/// Metrics are recorded as the stage wrote them, to the last digit: 12/13 and 1/11 as
+/// Python's `json.dump` writes them once came back one ulp off (docs/reliability.md).
+#[test]
+fn metrics_are_recorded_exactly_as_written() {
+    let repo = train_repo();
+    let written = r#"{"precision": 0.9230769230769231, "recall": 0.09090909090909091, "tiny": 6.197453742514761e-303}"#;
+    let script = TRAIN_SH_METRICS.replace("METRICS", written);
+    repo.write("scripts/train.sh", &script);
+    repo.git(&["commit", "-qam", "exact metrics"]);
+    let run_id = run_json(&repo, &["train"]);
+    let text = repo.git(&[
+        "show",
+        &format!("refs/workbench/runs/train/{run_id}:manifest.json"),
+    ]);
+    for number in [
+        "0.9230769230769231",
+        "0.09090909090909091",
+        "6.197453742514761e-303",
+    ] {
+        assert!(text.contains(&format!(": {number}")), "{number}:\n{text}");
+    }
+}
+
+const TRAIN_SH_METRICS: &str = r#"set -e
+mkdir -p "$WORKBENCH_RUN_DIR"
+cat data/in.csv > "$WORKBENCH_RUN_DIR/out.csv"
+printf '%s' 'METRICS' > "$WORKBENCH_RUN_DIR/metrics.json"
+"#;

@@ -7,6 +7,7 @@ use super::super::notes::Edit;
 use super::super::notes_tree;
 use super::super::Store;
 use super::{tracking_notes, MergeReport};
+use crate::model::note_blob;
 use git2::FileMode;
 
 impl Store {
@@ -30,32 +31,31 @@ impl Store {
             let mut upd = git2::build::TreeUpdateBuilder::new();
             let mut added = 0;
             for (path, (target, blob)) in &their_notes {
-                if base.get_path(std::path::Path::new(path)).ok().map(|e| e.id()) == Some(*blob) {
+                if base
+                    .get_path(std::path::Path::new(path))
+                    .ok()
+                    .map(|e| e.id())
+                    == Some(*blob)
+                {
                     continue;
                 }
                 let (local_path, mut lines) = match notes_tree::find(base, *target) {
-                    Some((p, b)) => (p, notes_tree::lines(&self.repo, b).map_err(Error::git(ctx()))?),
+                    Some((p, b)) => (
+                        p,
+                        notes_tree::lines(&self.repo, b).map_err(Error::git(ctx()))?,
+                    ),
                     None => (path.clone(), Vec::new()),
                 };
                 let before = lines.len();
                 let text = self.repo.find_blob(*blob).map_err(Error::git(ctx()))?;
-                for (n, line) in String::from_utf8_lossy(text.content()).lines().enumerate() {
-                    let line = line.trim_end();
-                    if line.is_empty() {
-                        continue;
-                    }
-                    if serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(line)
-                        .is_err()
-                    {
-                        bad.push(format!(
-                            "note on {target} from {remote}, line {}: not a JSON object, skipped: {}",
-                            n + 1,
-                            line.chars().take(60).collect::<String>()
-                        ));
-                        continue;
-                    }
-                    lines.push(line.to_string());
+                let (good, skipped) = note_blob::remote_lines(text.content());
+                for (n, line) in skipped {
+                    bad.push(format!(
+                        "note on {target} from {remote}, line {n}: not a JSON object, skipped: {}",
+                        line.chars().take(60).collect::<String>()
+                    ));
                 }
+                lines.extend(good);
                 lines.sort();
                 lines.dedup();
                 if lines.len() == before {
