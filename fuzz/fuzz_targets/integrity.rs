@@ -93,7 +93,10 @@ fuzz_target!(|bytes: &[u8]| {
             let t = Trailers::parse(&c.message);
             // only commits reachable from the tip are judged; those must name the run
             if c.id == g.tip {
-                assert_eq!((t.stage.as_ref(), t.run.as_ref()), (Some(&stage), Some(&run_id)));
+                assert_eq!(
+                    (t.stage.as_ref(), t.run.as_ref()),
+                    (Some(&stage), Some(&run_id))
+                );
             }
         }
     }
