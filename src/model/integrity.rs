@@ -417,6 +417,9 @@ pub fn entry_problem(name: &[u8]) -> Result<(), &'static str> {
     let Ok(text) = std::str::from_utf8(name) else {
         return Ok(()); // bytes that are no text cannot fold to ".git"
     };
+    if text.chars().any(char::is_control) {
+        return Err("has a '/', NUL or control character in a name");
+    }
     let folded: String = text
         .chars()
         .filter(|c| !hfs_ignorable(*c))

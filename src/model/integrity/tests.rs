@@ -374,6 +374,9 @@ fn escaping_paths_are_refused() {
     assert!(entry_problem(b"a\0b").is_err());
     assert!(entry_problem(b". .").is_err());
     assert_eq!(entry_problem(b"\xff\xfe"), Ok(()));
+    // a C1 control (U+009E) is a control character too (found by the integrity fuzz target)
+    assert!(entry_problem("_at\u{9e}x".as_bytes()).is_err());
+    assert!(contained_path("a/\u{85}b").is_err());
     assert!(mode_allowed(0o100644) && mode_allowed(0o040000));
     assert!(!mode_allowed(0o160000) && !mode_allowed(0o100664));
     assert!(symlink_contained("a/b", b"c"));
