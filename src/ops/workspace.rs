@@ -389,42 +389,39 @@ fn shown_run(manifest: &Path) -> Option<RunId> {
     RunId::new(v.get("run_id")?.as_str()?).ok()
 }
 
-/// A turn at writing one stage's mirror: a lock file in the private directory,
-/// removed when the turn ends. Taking a turn never fails: after a few seconds of
-/// waiting, or when no lock file can be made, the mirror is written without one
-/// (it is a view of the records, which `doctor` checks and a new run rewrites).
-struct MirrorTurn(Option<PathBuf>);
+/// A turn at writing one stage's mirror: an advisory lock on a file in the private
+/// directory, which the kernel releases when the turn ends, even when its process is
+/// killed. Taking a turn never fails: after a few seconds of waiting, or when no lock
+/// can be taken, the mirror is written without one (it is a view of the records,
+/// which `doctor` checks and a new run rewrites).
+struct MirrorTurn(Option<std::fs::File>);
 
 impl MirrorTurn {
-    /// How long one writer may hold a turn before its lock counts as left behind by
-    /// a killed process.
-    const STALE: std::time::Duration = std::time::Duration::from_secs(5);
-
     fn take(private: &Path, stage: &StageName) -> MirrorTurn {
-        let lock = private.join(format!("mirror-{stage}.lock"));
         if std::fs::create_dir_all(private).is_err() {
             return MirrorTurn(None);
         }
-        // Long enough to outwait a stale lock and remove it.
-        for _ in 0..6000 {
-            match std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&lock)
-            {
-                Ok(_) => return MirrorTurn(Some(lock)),
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let age = std::fs::metadata(&lock)
-                        .and_then(|m| m.modified())
-                        .ok()
-                        .and_then(|t| t.elapsed().ok());
-                    if age.is_some_and(|a| a > Self::STALE) {
-                        let _ = std::fs::remove_file(&lock);
-                    } else {
-                        std::thread::sleep(std::time::Duration::from_millis(1));
-                    }
+        let Ok(file) = std::fs::File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(private.join(format!("mirror-{stage}.lock")))
+        else {
+            return MirrorTurn(None);
+        };
+        // Turns last a millisecond or so: poll rather than block, so a writer that is
+        // stopped (Ctrl-Z) midway costs the others a few seconds, never a hang.
+        let mut waited = std::time::Duration::ZERO;
+        let mut pause = std::time::Duration::from_micros(50);
+        while waited < std::time::Duration::from_secs(5) {
+            match file.try_lock() {
+                Ok(()) => return MirrorTurn(Some(file)),
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    std::thread::sleep(pause);
+                    waited += pause;
+                    pause = (pause * 2).min(std::time::Duration::from_millis(2));
                 }
-                Err(_) => break,
+                Err(std::fs::TryLockError::Error(_)) => break,
             }
         }
         MirrorTurn(None)
@@ -433,8 +430,8 @@ impl MirrorTurn {
 
 impl Drop for MirrorTurn {
     fn drop(&mut self) {
-        if let Some(lock) = &self.0 {
-            let _ = std::fs::remove_file(lock);
+        if let Some(file) = &self.0 {
+            let _ = file.unlock();
         }
     }
 }

@@ -27,6 +27,8 @@ const STATUS_ATTEMPTS: u32 = 5;
 const MODE_FILE: u32 = 0o100644;
 const MODE_EXECUTABLE: u32 = 0o100755;
 const MODE_LINK: u32 = 0o120000;
+/// libgit2's GIT_INDEX_ENTRY_STAGEMASK (in `flags`): the conflict stage.
+const STAGE_MASK: u16 = 0x3000;
 /// libgit2's GIT_INDEX_ENTRY_INTENT_TO_ADD (in `flags_extended`).
 const INTENT_TO_ADD: u16 = 1 << 13;
 
@@ -170,7 +172,7 @@ impl Modes {
 fn entry(old: Option<IndexEntry>, path: Vec<u8>, blob: git2::Oid, mode: u32) -> IndexEntry {
     let zero = IndexTime::new(0, 0);
     let (flags, flags_extended) = old
-        .map(|e| (e.flags & !0x3000, e.flags_extended & !INTENT_TO_ADD))
+        .map(|e| (e.flags & !STAGE_MASK, e.flags_extended & !INTENT_TO_ADD))
         .unwrap_or((0, 0));
     IndexEntry {
         ctime: zero,

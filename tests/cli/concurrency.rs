@@ -85,17 +85,14 @@ fn a_parallel_sweep_records_every_run_while_the_committed_mirror_is_rewritten() 
 }
 
 #[test]
-fn a_mirror_lock_left_by_a_killed_run_does_not_stop_the_next_from_mirroring() {
+fn a_mirror_lock_file_left_by_a_killed_run_does_not_stop_the_next_from_mirroring() {
     let repo = Repo::with("[stages.s]\ncmd = \"true\"\n", &[]);
+    // The lock is the kernel's, on this file: a file alone holds nothing.
     let lock = repo.path(".git/workbench/mirror-s.lock");
     std::fs::create_dir_all(lock.parent().unwrap()).unwrap();
-    let f = std::fs::File::create(&lock).unwrap();
-    let minute_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
-    f.set_modified(minute_ago).unwrap();
-    drop(f);
+    std::fs::write(&lock, "").unwrap();
     let id = crate::run_json(&repo, &["s"]);
     let shown: serde_json::Value =
         serde_json::from_str(&repo.read("review/s/manifest.json")).unwrap();
     assert_eq!(shown["run_id"], id.as_str());
-    assert!(!lock.exists(), "the stale lock is gone");
 }
