@@ -327,7 +327,10 @@ mod tests {
             for r in runs {
                 let o = r.join().unwrap();
                 assert!(o.interrupted);
-                assert_eq!(o.exit_code, 128 + libc::SIGINT);
+                // SIGINT first; on a loaded machine the shell may only go down to the
+                // escalation (SIGTERM after 3 s, SIGKILL after 5 s more)
+                let by = [libc::SIGINT, libc::SIGTERM, libc::SIGKILL].map(|s| 128 + s);
+                assert!(by.contains(&o.exit_code), "exit code {}", o.exit_code);
             }
         });
         assert!(started.elapsed() < Duration::from_secs(20));
