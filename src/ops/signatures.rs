@@ -7,19 +7,26 @@ use crate::model::decision::{ApprovalRecord, SignatureStatus};
 use crate::store::{RunRef, Store};
 use std::path::{Path, PathBuf};
 
-/// The allowed-signers file of the working tree: `workbench.allowedSignersFile`, else
-/// `.workbench/allowed_signers`, when it exists.
-pub fn allowed_signers_file(store: &Store) -> Option<PathBuf> {
-    let root = store.maybe_workdir()?;
-    let file = store
-        .config_string("workbench.allowedSignersFile")
-        .map(PathBuf::from)
+/// The allowed-signers file: `asked`, else `workbench.allowedSignersFile`, else
+/// `.workbench/allowed_signers`, relative to `root`.
+pub fn allowed_signers_path(store: &Store, root: &Path, asked: Option<PathBuf>) -> PathBuf {
+    let file = asked
+        .or_else(|| {
+            store
+                .config_string("workbench.allowedSignersFile")
+                .map(PathBuf::from)
+        })
         .unwrap_or_else(|| PathBuf::from(".workbench/allowed_signers"));
-    let file = if file.is_absolute() {
+    if file.is_absolute() {
         file
     } else {
         root.join(file)
-    };
+    }
+}
+
+/// The working tree's allowed-signers file, when it exists.
+pub fn allowed_signers_file(store: &Store) -> Option<PathBuf> {
+    let file = allowed_signers_path(store, store.maybe_workdir()?, None);
     file.is_file().then_some(file)
 }
 

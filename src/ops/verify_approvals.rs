@@ -35,18 +35,7 @@ pub struct VerifyApprovalsReport {
 /// `.workbench/allowed_signers` at the repository root).
 pub fn verify_approvals(store: &Store, file: Option<PathBuf>) -> Result<VerifyApprovalsReport> {
     let root = store.workdir("verify-approvals")?;
-    let file = file
-        .or_else(|| {
-            store
-                .config_string("workbench.allowedSignersFile")
-                .map(PathBuf::from)
-        })
-        .unwrap_or_else(|| PathBuf::from(".workbench/allowed_signers"));
-    let file = if file.is_absolute() {
-        file
-    } else {
-        root.join(file)
-    };
+    let file = super::signatures::allowed_signers_path(store, &root, file);
     if !file.is_file() {
         return Err(Error::input(format!(
             "allowed-signers file {} does not exist",

@@ -5,6 +5,7 @@
 //! written or merged. docs/reliability.md lists what stops each one.
 
 use crate::common::Repo;
+use crate::sync::team;
 use crate::{run_json, train_repo};
 use std::io::Write;
 use std::process::Stdio;
@@ -93,20 +94,6 @@ fn forge_run(
     let c = commit(repo, &t, &[], &message("executed", "train", id));
     repo.git(&["update-ref", &format!("refs/workbench/runs/train/{id}"), &c]);
     c
-}
-
-/// A bare remote and two initialised clones of it.
-fn team() -> (Repo, Repo, Repo) {
-    let remote = Repo::bare_dir();
-    remote.git(&["init", "-q", "--bare", "-b", "main"]);
-    let ada = train_repo();
-    ada.git(&["remote", "add", "origin", remote.root.to_str().unwrap()]);
-    ada.git(&["push", "-q", "origin", "main"]);
-    ada.wb(&["init"]).ok();
-    let bob = Repo::bare_dir();
-    bob.git(&["clone", "-q", remote.root.to_str().unwrap(), "."]);
-    bob.wb(&["init"]).ok();
-    (remote, ada, bob)
 }
 
 const X1: &str = "20260308T142233Z-aaa1";

@@ -6,7 +6,7 @@ use crate::{run_json, train_repo};
 
 /// A bare remote and two clones of it (`ada` pushed the initial commit), both
 /// initialised.
-fn team() -> (Repo, Repo, Repo) {
+pub fn team() -> (Repo, Repo, Repo) {
     let remote = Repo::bare_dir();
     remote.git(&["init", "-q", "--bare", "-b", "main"]);
     let ada = train_repo();
