@@ -5,6 +5,7 @@
 //! unit-tested as a plain function.
 
 pub mod approval;
+pub mod attributes;
 pub mod card;
 pub mod config;
 pub mod decision;

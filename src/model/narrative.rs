@@ -56,6 +56,25 @@ impl Syntax {
     }
 }
 
+/// A part of a file where blocks live, with the syntax of its markers. Most files are
+/// one region, the whole text; a notebook's regions are its markdown cells.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Region {
+    pub text: String,
+    pub syntax: Syntax,
+    /// The file line of the region's first line (1-based), for messages.
+    pub first_line: usize,
+}
+
+/// The regions of a narrative file at `path` holding `text`.
+pub fn regions(path: &str, text: &str) -> Result<Vec<Region>, SyntaxError> {
+    Ok(vec![Region {
+        text: text.to_string(),
+        syntax: Syntax::for_path(path),
+        first_line: 1,
+    }])
+}
+
 /// What a block shows besides the approved interpretation.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BlockOptions {
