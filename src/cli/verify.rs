@@ -2,7 +2,8 @@
 
 use super::Out;
 use crate::error::Result;
-use crate::ops::verify::{verify, BlockInfo, Found, VerifyReport, VerifyRequest};
+use crate::narrative::transition::{EventKind, NarrativeEvent};
+use crate::ops::verify::{verify, BlockInfo, Found, RangeEvent, VerifyReport, VerifyRequest};
 use crate::store::Store;
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,6 +53,36 @@ fn text(out: &Out, r: &VerifyReport) -> Result<()> {
             super::render::problem(&f.problem()).trim_end()
         ))?;
     }
+    for e in &r.events {
+        if e.event.kind == EventKind::Unmarked {
+            out.line(&format!(
+                "{}: PROTECTION DROPPED: {} was unmarked ({} block(s) no longer checked) by {}",
+                e.commit.short(),
+                e.event.file,
+                e.event.blocks.unwrap_or(0),
+                e.author
+            ))?;
+        }
+    }
+    for e in &r.events {
+        if e.event.kind != EventKind::Unmarked {
+            out.line(&format!("{}: {}", e.commit.short(), event_line(&e.event)))?;
+        }
+    }
+    let s = &r.summary;
+    out.line(&format!(
+        "blocks: {} added, {} changed, {} removed; {} narrative(s) renamed, {} unmarked{}",
+        s.added,
+        s.changed,
+        s.removed,
+        s.renamed,
+        s.unmarked.len(),
+        if s.unmarked.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", s.unmarked.join(", "))
+        }
+    ))?;
     out.line(&format!(
         "verified {} commit(s), {} narrative block(s): {}",
         r.commits.len(),
@@ -76,6 +107,45 @@ fn markdown(r: &VerifyReport) -> String {
         r.commits.len(),
         r.blocks.len()
     ));
+    let unmarks: Vec<&RangeEvent> = r
+        .events
+        .iter()
+        .filter(|e| e.event.kind == EventKind::Unmarked)
+        .collect();
+    if !unmarks.is_empty() {
+        s.push_str("### ⚠️ Protection dropped\n\n");
+        for e in unmarks {
+            s.push_str(&format!(
+                "- **`{}` was unmarked** in `{}` by {}: its {} block(s) are no longer checked\n",
+                md_code(&e.event.file),
+                e.commit.short(),
+                md_text(&e.author),
+                e.event.blocks.unwrap_or(0)
+            ));
+        }
+        s.push('\n');
+    }
+    let sm = &r.summary;
+    s.push_str(&format!(
+        "Blocks in the range: {} added, {} changed, {} removed; {} narrative(s) renamed.\n\n",
+        sm.added, sm.changed, sm.removed, sm.renamed
+    ));
+    let others: Vec<&RangeEvent> = r
+        .events
+        .iter()
+        .filter(|e| e.event.kind != EventKind::Unmarked)
+        .collect();
+    if !others.is_empty() {
+        s.push_str("| commit | change |\n| --- | --- |\n");
+        for e in others {
+            s.push_str(&format!(
+                "| `{}` | {} |\n",
+                e.commit.short(),
+                md_text(&event_line(&e.event))
+            ));
+        }
+        s.push('\n');
+    }
     if !r.blocks.is_empty() {
         s.push_str("| file | stage | run | approved by | when | signed | edited | changed |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n");
         for b in &r.blocks {
@@ -125,4 +195,41 @@ fn problem_item(f: &Found) -> String {
         s.push_str(&format!("\n```diff\n{d}```\n\n"));
     }
     s
+}
+
+/// One line for what a commit did to a narrative.
+fn event_line(e: &NarrativeEvent) -> String {
+    let block = || {
+        format!(
+            "block of stage {} (run {}) in {}:{}",
+            e.stage.as_ref().map_or("?", |s| s.as_str()),
+            e.run.as_ref().map_or("?", |r| r.as_str()),
+            e.file,
+            e.line
+        )
+    };
+    match e.kind {
+        EventKind::Added => format!("added {}", block()),
+        EventKind::Removed => format!("removed {}", block()),
+        EventKind::Changed => match &e.old_run {
+            Some(old) => format!("changed {} (was run {old})", block()),
+            None => format!("changed {}", block()),
+        },
+        EventKind::Renamed => format!(
+            "narrative {} is now {}",
+            e.from.as_deref().unwrap_or("?"),
+            e.file
+        ),
+        EventKind::Unmarked => format!("unmarked {}", e.file),
+    }
+}
+
+/// Text safe inside a markdown table cell.
+fn md_text(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+/// Text safe inside inline code.
+fn md_code(s: &str) -> String {
+    s.replace('`', "'")
 }

@@ -17,6 +17,7 @@ pub mod integrity;
 pub mod manifest;
 pub mod mirror;
 pub mod narrative;
+pub mod narrative_change;
 pub mod next;
 pub mod note_blob;
 pub mod params;

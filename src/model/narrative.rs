@@ -182,6 +182,14 @@ pub fn parse(text: &str, syntax: Syntax) -> Parsed {
     for (i, line) in text.lines().enumerate() {
         let n = i + 1;
         let Some(body) = syntax.marker_body(line) else {
+            if let Some(message) = near_miss(line, syntax) {
+                parsed.errors.push(SyntaxError { line: n, message });
+            } else if open.is_none() && is_provenance(line) {
+                parsed.errors.push(SyntaxError {
+                    line: n,
+                    message: "a provenance line ('_Approved by …_') outside any block: approved results live only inside blocks".into(),
+                });
+            }
             if let Some((.., content)) = open.as_mut() {
                 content.push(line);
             }
@@ -262,6 +270,61 @@ pub fn parse(text: &str, syntax: Syntax) -> Parsed {
         });
     }
     parsed
+}
+
+/// Characters that render as nothing: a marker spelled with one is not a marker to
+/// the parser but looks like one to a reader.
+fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
+        | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}'
+        | '\u{FFA0}' | '\u{FFF0}'..='\u{FFF8}' | '\u{E0000}'..='\u{E0FFF}')
+}
+
+/// Why a line that is not a marker of `syntax` looks like one (hidden characters,
+/// another case or spacing, the other comment syntax), if it does.
+pub fn near_miss(line: &str, syntax: Syntax) -> Option<String> {
+    let visible: String = line.chars().filter(|c| !is_invisible(*c)).collect();
+    let folded: String = visible
+        .to_lowercase()
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    let looks = ["workbench:begin", "workbench:end", "workbench:slot"]
+        .iter()
+        .any(|m| folded.contains(m));
+    if !looks {
+        return None;
+    }
+    if visible.len() != line.len() {
+        return Some("a workbench marker spelled with invisible characters: it is not a marker, and the text around it is unchecked".into());
+    }
+    let other = match syntax {
+        Syntax::Html => Syntax::Hash,
+        Syntax::Hash => Syntax::Html,
+    };
+    if other.marker_body(line).is_some() {
+        let want = match syntax {
+            Syntax::Html => "<!-- workbench:... -->",
+            Syntax::Hash => "# workbench:...",
+        };
+        return Some(format!(
+            "a workbench marker in the wrong comment syntax for this file (write {want})"
+        ));
+    }
+    Some("a line that looks like a workbench marker but is not one (markers are exactly '<!-- workbench:VERB ... -->' or '# workbench:VERB ...', lower case)".into())
+}
+
+/// True for a line that reads like a block's provenance line
+/// (`_Approved by NAME on DATE (run ID, sha256:…)._`), in any comment syntax.
+pub fn is_provenance(line: &str) -> bool {
+    let l: String = line
+        .chars()
+        .filter(|c| !is_invisible(*c))
+        .collect::<String>()
+        .to_lowercase();
+    l.contains("approved by") && l.contains("sha256:")
 }
 
 fn parse_begin(rest: &str, line: usize) -> Result<(StageName, RunId, BlockOptions), SyntaxError> {

@@ -10,6 +10,8 @@ use crate::model::state::RunState;
 use crate::model::{RunId, StageName};
 use crate::store::Store;
 use serde::{Deserialize, Serialize};
+
+pub mod transition;
 use std::collections::HashMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -140,24 +142,36 @@ impl<'a> Checker<'a> {
                 diff: None,
             }]);
         };
-        let syntax = Syntax::for_path(file);
-        let parsed = narrative::parse(text, syntax);
-        let mut out: Vec<Problem> = parsed
-            .errors
-            .iter()
-            .map(|e| Problem {
-                file: file.to_string(),
-                line: e.line,
-                stage: None,
-                run: None,
-                severity: Severity::Error,
-                reason: e.message.clone(),
-                fix: "fix the block markers (docs/narrative.md)".to_string(),
-                diff: None,
-            })
-            .collect();
-        for b in &parsed.blocks {
-            out.extend(self.check_block(file, b, syntax, &fix)?);
+        let structural = |line: usize, reason: String| Problem {
+            file: file.to_string(),
+            line,
+            stage: None,
+            run: None,
+            severity: Severity::Error,
+            reason,
+            fix: "fix the block markers (docs/narrative.md)".to_string(),
+            diff: None,
+        };
+        let regions = match narrative::regions(file, text) {
+            Ok(r) => r,
+            Err(e) => return Ok(vec![structural(e.line, e.message)]),
+        };
+        let mut out = Vec::new();
+        for region in regions {
+            let parsed = narrative::parse(&region.text, region.syntax);
+            let offset = region.first_line - 1;
+            out.extend(
+                parsed
+                    .errors
+                    .iter()
+                    .map(|e| structural(e.line + offset, e.message.clone())),
+            );
+            for b in &parsed.blocks {
+                let mut b = b.clone();
+                b.begin_line += offset;
+                b.end_line += offset;
+                out.extend(self.check_block(file, &b, region.syntax, &fix)?);
+            }
         }
         Ok(out)
     }

@@ -5,7 +5,10 @@
 use crate::error::{Error, Result};
 use crate::model::narrative::{self, BlockOptions, Syntax};
 use crate::model::{RunId, StageName};
+use crate::narrative::transition::{judge, Judged, NarrativeEvent, Scope, Version};
 use crate::narrative::{approved_records, Checker, Problem, Severity};
+use crate::store::content::NARRATIVE_ATTR;
+use crate::store::trees::FileMap;
 use crate::store::Store;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -28,6 +31,10 @@ pub struct CheckReport {
     /// The ceremony tier the check applied (below 3, problems only warn).
     #[serde(default = "default_tier")]
     pub tier: u8,
+    /// What the change did to narratives: blocks added, changed, removed; files
+    /// unmarked or renamed.
+    #[serde(default)]
+    pub events: Vec<NarrativeEvent>,
 }
 
 fn default_tier() -> u8 {
@@ -63,6 +70,37 @@ pub fn check(store: &Store, source: Source, only: &[String]) -> Result<CheckRepo
     check_at_tier(store, source, only, tier)
 }
 
+/// The versions a check compares: HEAD (or nothing, before the first commit) and the
+/// content `source` names.
+fn versions(store: &Store, source: Source, only: &[String]) -> Result<(Version, Version)> {
+    let head = match store.head_commit() {
+        Some(h) => store.files_at(h)?,
+        None => FileMap::default(),
+    };
+    match source {
+        Source::Staged => {
+            let mut new = store.files_staged()?;
+            // Named files are read as the pre-commit framework gives them: from the
+            // working copy (inside a commit it stashed everything unstaged, so the
+            // two agree; `pre-commit run --files` means the files as they are).
+            if !only.is_empty() {
+                store.overlay_worktree(&mut new, only)?;
+            }
+            Ok((Version::new(store, head)?, Version::new(store, new)?))
+        }
+        Source::Worktree => {
+            let mut new = store.files_staged()?;
+            store.overlay_worktree(&mut new, &store.worktree_edits()?)?;
+            Ok((Version::new(store, head)?, Version::new(store, new)?))
+        }
+        Source::Rev(rev) => {
+            let files = store.files_at(store.resolve_commit(rev)?)?;
+            let v = Version::new(store, files.clone())?;
+            Ok((Version::new(store, files)?, v))
+        }
+    }
+}
+
 /// `check` under a given tier: below tier 3 every problem is a warning.
 pub fn check_at_tier(
     store: &Store,
@@ -70,50 +108,48 @@ pub fn check_at_tier(
     only: &[String],
     tier: u8,
 ) -> Result<CheckReport> {
-    let files: Vec<String> = match source {
-        Source::Worktree => worktree_narratives(store)?,
-        Source::Staged => {
-            // Named files are checked whether or not they changed (pre-commit's
-            // --all-files passes every file); otherwise the staged changes.
-            let candidates = if only.is_empty() {
-                store.staged_paths()?
-            } else {
-                only.to_vec()
-            };
-            let mut v = Vec::new();
-            for p in candidates {
-                if store.is_narrative_staged(&p)? {
-                    v.push(p);
-                }
+    let (old, new) = versions(store, source, only)?;
+    if let Source::Worktree | Source::Rev(_) = source {
+        // A named file must be a narrative: checking anything else proves nothing.
+        for f in only {
+            let there = new.files.contains(f) || old.files.contains(f);
+            if !there {
+                return Err(Error::input(format!("{f}: no such file"))
+                    .hint("name a narrative file (git workbench narrative check with no files checks them all)"));
             }
-            v
-        }
-        Source::Rev(rev) => store.narrative_paths_at(rev)?,
-    };
-    let files: Vec<String> = if only.is_empty() {
-        files
-    } else {
-        files.into_iter().filter(|f| only.contains(f)).collect()
-    };
-    let mut checker = Checker::new(store, strict_narrative(store));
-    let mut problems = Vec::new();
-    for f in &files {
-        let bytes = match source {
-            Source::Worktree => {
-                let path = store.workdir("narrative check")?.join(f);
-                match std::fs::read(&path) {
-                    Ok(b) => Some(b),
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-                    Err(e) => return Err(Error::io(&path)(e)),
-                }
+            let marked =
+                |v: &Version| v.files.contains(f) && v.attrs.state(f, NARRATIVE_ATTR).is_set();
+            if !marked(&new) && !marked(&old) {
+                return Err(Error::input(format!(
+                    "{f} is not a narrative (no workbench-narrative attribute in the committed or staged .gitattributes)"
+                ))
+                .hint(format!("mark it: echo '{f} workbench-narrative' >> .gitattributes")));
             }
-            Source::Staged => store.staged_blob(f)?,
-            Source::Rev(rev) => store.blob_at(rev, f)?,
-        };
-        if let Some(b) = bytes {
-            problems.extend(checker.check(f, &b)?);
         }
     }
+    let all = !matches!(source, Source::Staged) || !only.is_empty();
+    let mut checker = Checker::new(store, strict_narrative(store));
+    let judged = judge(
+        store,
+        &mut checker,
+        &old,
+        &new,
+        &Scope {
+            only,
+            all,
+            also: None,
+        },
+    )?;
+    Ok(finish(judged, tier))
+}
+
+/// The report of a judged change under `tier`: below tier 3 every problem warns.
+pub fn finish(judged: Judged, tier: u8) -> CheckReport {
+    let Judged {
+        files,
+        mut problems,
+        events,
+    } = judged;
     if tier < super::tier::FULL_LOOP {
         for p in &mut problems {
             if p.severity == Severity::Error {
@@ -126,12 +162,13 @@ pub fn check_at_tier(
         .iter()
         .filter(|p| p.severity == Severity::Error)
         .count();
-    Ok(CheckReport {
+    CheckReport {
         files,
         problems,
         errors,
         tier,
-    })
+        events,
+    }
 }
 
 /// The repository-relative path of a file argument.

@@ -8,7 +8,7 @@
 //!    the outputs on disk must still be those bytes, and with `workbench.requireSigned`
 //!    it must be signed by a key allowed at the base of the range.
 
-use super::narrative::{check_at_tier, Source};
+use super::narrative::{finish, strict_narrative};
 use super::records::mirror_records;
 use crate::error::{Error, Result};
 use crate::exec::hash::sha256_file;
@@ -17,13 +17,16 @@ use crate::model::manifest::RunManifest;
 use crate::model::mirror::{
     mirror_problems, mirrored_run, MirrorProblem, MIRROR_DIR, MIRROR_FILES,
 };
-use crate::model::narrative::{self, normalize, Syntax};
+use crate::model::narrative::{self, normalize};
 use crate::model::time::Timestamp;
 use crate::model::{ObjectId, RunId, StageName};
-use crate::narrative::{approved_records, Problem, Severity};
+use crate::narrative::transition::{judge, EventKind, NarrativeEvent, Scope, Version};
+use crate::narrative::{approved_records, Checker, Problem, Severity};
+use crate::store::content::NARRATIVE_ATTR;
+use crate::store::trees::FileMap;
 use crate::store::Store;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 pub struct VerifyRequest {
     /// `BASE..HEAD`: every commit reachable from HEAD and not from BASE.
@@ -94,12 +97,59 @@ pub struct BlockInfo {
     pub changed: bool,
 }
 
+/// Something a commit of the range did to a narrative.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RangeEvent {
+    pub commit: ObjectId,
+    /// The commit's author, `Name <email>`.
+    pub author: String,
+    #[serde(flatten)]
+    pub event: NarrativeEvent,
+}
+
+/// How many blocks the range added, changed and removed, and the narratives it
+/// unmarked (protection dropped: listed by name, never only counted).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Summary {
+    pub added: usize,
+    pub changed: usize,
+    pub removed: usize,
+    pub renamed: usize,
+    pub unmarked: Vec<String>,
+}
+
+impl Summary {
+    fn of(events: &[RangeEvent]) -> Summary {
+        let mut s = Summary::default();
+        for e in events {
+            match e.event.kind {
+                EventKind::Added => s.added += 1,
+                EventKind::Changed => s.changed += 1,
+                EventKind::Removed => s.removed += 1,
+                EventKind::Renamed => s.renamed += 1,
+                EventKind::Unmarked => {
+                    if !s.unmarked.contains(&e.event.file) {
+                        s.unmarked.push(e.event.file.clone())
+                    }
+                }
+            }
+        }
+        s
+    }
+}
+
 /// `verify --json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyReport {
     pub commits: Vec<ObjectId>,
     pub blocks: Vec<BlockInfo>,
+    /// Counts of what the range did to narratives.
+    pub summary: Summary,
+    /// What each commit of the range did to narratives, oldest first.
+    pub events: Vec<RangeEvent>,
     pub problems: Vec<Found>,
     pub errors: usize,
     pub ok: bool,
@@ -122,7 +172,11 @@ pub fn verify(store: &Store, req: &VerifyRequest) -> Result<VerifyReport> {
         .filter_map(|r| super::tier::tier_at(store, r))
         .max()
         .unwrap_or(crate::model::config::DEFAULT_TIER);
-    let mut problems = narratives_in_range(store, &commits, tier)?;
+    let base_id = match &base {
+        Some(b) => Some(store.resolve_commit(b)?),
+        None => None,
+    };
+    let (mut problems, events) = narratives_in_range(store, base_id, &commits, tip_id, tier)?;
     problems.extend(mirror_at(store, tip_id)?);
     let require_signed = req.require_signed
         || tier >= super::tier::TEAM
@@ -149,24 +203,99 @@ pub fn verify(store: &Store, req: &VerifyRequest) -> Result<VerifyReport> {
         .iter()
         .filter(|f| f.severity == Severity::Error)
         .count();
+    let summary = Summary::of(&events);
     Ok(VerifyReport {
         commits,
         blocks,
+        summary,
+        events,
         problems,
         errors,
         ok: errors == 0,
     })
 }
 
-/// 1. Every narrative file at every commit of the range.
-fn narratives_in_range(store: &Store, commits: &[ObjectId], tier: u8) -> Result<Vec<Found>> {
+/// Every commit of the range (check 1), judged against its parents as the hook
+/// judges a commit, with the base's marks added: a file the base marks is a
+/// narrative in every commit until a commit unmarks it on its own (an `unmarked`
+/// event). The tip's narratives are checked whole.
+fn narratives_in_range(
+    store: &Store,
+    base: Option<ObjectId>,
+    commits: &[ObjectId],
+    tip: ObjectId,
+    tier: u8,
+) -> Result<(Vec<Found>, Vec<RangeEvent>)> {
+    let base_version = match base {
+        Some(b) => Some(Version::new(store, store.files_at(b)?)?),
+        None => None,
+    };
+    let mut unmarked: BTreeSet<String> = BTreeSet::new();
     let mut found = Vec::new();
-    for c in commits {
-        let rev = c.to_string();
-        let report = check_at_tier(store, Source::Rev(&rev), &[], tier)?;
-        found.extend(report.problems.into_iter().map(|p| Found::at(*c, p)));
+    let mut events = Vec::new();
+    let mut checker = Checker::new(store, strict_narrative(store));
+    let mut versions: BTreeMap<ObjectId, std::rc::Rc<Version>> = BTreeMap::new();
+    let mut version = |c: ObjectId| -> Result<std::rc::Rc<Version>> {
+        if let Some(v) = versions.get(&c) {
+            return Ok(v.clone());
+        }
+        let v = std::rc::Rc::new(Version::new(store, store.files_at(c)?)?);
+        versions.insert(c, v.clone());
+        Ok(v)
+    };
+    let empty = Version::new(store, FileMap::default())?;
+    for &c in commits {
+        let new = version(c)?;
+        let parents = store.parents(c)?;
+        let unmarked_now = unmarked.clone();
+        let also = |p: &str| {
+            base_version
+                .as_ref()
+                .is_some_and(|b| b.attrs.state(p, NARRATIVE_ATTR).is_set())
+                && !unmarked_now.contains(p)
+        };
+        let scope = Scope {
+            only: &[],
+            all: c == tip,
+            also: base_version
+                .as_ref()
+                .map(|_| &also as &dyn Fn(&str) -> bool),
+        };
+        let mut judged = Vec::new();
+        if parents.is_empty() {
+            judged.push(judge(store, &mut checker, &empty, &new, &scope)?);
+        }
+        for p in &parents {
+            let old = version(*p)?;
+            judged.push(judge(store, &mut checker, &old, &new, &scope)?);
+        }
+        // A merge is judged against each parent: what one parent explains (the
+        // merged content was that parent's, checked in its own commit) is not the
+        // merge's doing, so only what every parent finds counts.
+        let mut first = judged.remove(0);
+        for other in &judged {
+            first.problems.retain(|p| other.problems.contains(p));
+            first.events.retain(|e| other.events.contains(e));
+        }
+        let report = finish(first, tier);
+        for e in &report.events {
+            if e.kind == EventKind::Unmarked {
+                unmarked.insert(e.file.clone());
+            }
+        }
+        let author = if report.events.is_empty() {
+            String::new()
+        } else {
+            store.commit_author(c)?
+        };
+        events.extend(report.events.into_iter().map(|event| RangeEvent {
+            commit: c,
+            author: author.clone(),
+            event,
+        }));
+        found.extend(report.problems.into_iter().map(|p| Found::at(c, p)));
     }
-    Ok(found)
+    Ok((found, events))
 }
 
 fn problem(
@@ -245,15 +374,25 @@ fn mirror_found(
     Found::at(tip, problem(file, stage, run, p.to_string(), fix))
 }
 
-/// Blocks of the narrative files at `rev`.
+/// Blocks of the narrative files at `rev` (its committed attributes only).
 fn blocks_at(store: &Store, rev: &str) -> Result<Vec<(String, narrative::Block)>> {
+    let v = Version::new(store, store.files_at(store.resolve_commit(rev)?)?)?;
     let mut out = Vec::new();
-    for f in store.narrative_paths_at(rev)? {
-        if let Some(bytes) = store.blob_at(rev, &f)? {
-            if let Ok(text) = std::str::from_utf8(&bytes) {
-                for b in narrative::parse(text, Syntax::for_path(&f)).blocks {
-                    out.push((f.clone(), b));
-                }
+    for f in v.files.files.keys() {
+        if !v.attrs.state(f, NARRATIVE_ATTR).is_set() {
+            continue;
+        }
+        let Some(bytes) = store.file_content(&v.files, f)? else {
+            continue;
+        };
+        let Ok(text) = std::str::from_utf8(&bytes) else {
+            continue;
+        };
+        for region in narrative::regions(f, text).unwrap_or_default() {
+            for mut b in narrative::parse(&region.text, region.syntax).blocks {
+                b.begin_line += region.first_line - 1;
+                b.end_line += region.first_line - 1;
+                out.push((f.clone(), b));
             }
         }
     }

@@ -21,6 +21,7 @@ mod remote;
 mod runs;
 mod snapshot;
 mod transitions;
+pub mod trees;
 
 pub use error::{Error, GitCause, RemoteProblem, Result};
 pub use files::FileBlob;
