@@ -15,6 +15,7 @@ mod errors;
 mod help;
 mod import;
 mod init;
+mod interpretations;
 mod json;
 mod limits;
 mod manpages;
