@@ -4,8 +4,8 @@
 use super::Out;
 use crate::error::{Error, Result};
 use crate::ops::approve::{
-    interpretation_from_editor, interpretation_from_file, plan, record, signs, ApproveReport,
-    Decided,
+    interpretation_from_draft, interpretation_from_editor, interpretation_from_file, plan, record,
+    signs, ApproveReport, Decided,
 };
 use crate::ops::Workspace;
 use std::io::{BufRead, IsTerminal, Write};
@@ -46,7 +46,7 @@ pub fn cmd_approve(out: &Out, args: Args) -> Result<u8> {
     let (text, edited) = match (&args.interpretation, args.edit) {
         (Some(path), _) => interpretation_from_file(&plan, path)?,
         (None, true) => interpretation_from_editor(&ws, &plan)?,
-        (None, false) => (plan.draft.clone().unwrap_or_default(), false),
+        (None, false) => interpretation_from_draft(&plan)?,
     };
     if !args.yes {
         confirm(out, &plan.card_for(&text, edited), &plan.run.run_id)?;

@@ -2,7 +2,7 @@
 
 use super::Out;
 use crate::error::Result;
-use crate::ops::hooks::{install, uninstall};
+use crate::ops::hooks::{install, uninstall, HookAction, HooksReport};
 use crate::store::Store;
 
 /// Install or remove the pre-commit hook that checks narrative files.
@@ -15,8 +15,13 @@ pub struct Args {
 #[derive(clap::Subcommand, Debug)]
 pub enum Action {
     /// Add the check to the pre-commit hook (an existing hook keeps running).
+    ///
+    /// Where the pre-commit framework's script is the hook, nothing is written there
+    /// (every `pre-commit install` rewrites it): if .pre-commit-config.yaml runs the
+    /// check, it says so; otherwise it prints the hook to add there and exits 1.
     Install,
-    /// Remove the check, leaving the rest of the hook untouched.
+    /// Remove the check (from the hook and from pre-commit.legacy), leaving the rest of
+    /// each file untouched.
     Uninstall,
 }
 
@@ -29,11 +34,35 @@ pub fn cmd_hooks(out: &Out, args: Args) -> Result<u8> {
     if out.json {
         out.json(&r)?;
     } else {
-        out.line(&format!(
+        human(out, &r)?;
+    }
+    Ok(u8::from(r.action == HookAction::MissingFromFramework))
+}
+
+/// The report as lines; `init --hooks` shows the same.
+pub fn human(out: &Out, r: &HooksReport) -> Result<()> {
+    match r.action {
+        HookAction::RunByFramework => out.line(&format!(
+            "git-workbench pre-commit check is run by the pre-commit framework from {}; nothing written",
+            r.hook.display()
+        ))?,
+        HookAction::MissingFromFramework => {
+            out.line(&format!(
+                "the pre-commit framework's script is the pre-commit hook, and 'pre-commit install' rewrites it, so nothing was written there; {} does not run the check: add this under its `repos:` and commit it",
+                r.hook.display()
+            ))?;
+            if let Some(s) = &r.snippet {
+                out.line(s.trim_end())?;
+            }
+        }
+        _ => out.line(&format!(
             "git-workbench pre-commit check {} {}",
             r.action.as_str(),
             r.hook.display()
-        ))?;
+        ))?,
     }
-    Ok(0)
+    for n in &r.notes {
+        out.line(&format!("note: {n}"))?;
+    }
+    Ok(())
 }

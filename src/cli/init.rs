@@ -2,6 +2,7 @@
 
 use super::Out;
 use crate::error::Result;
+use crate::ops::hooks::HookAction;
 use crate::ops::init::{init, InitReport};
 use crate::store::{ConfigAction, Store};
 
@@ -11,7 +12,8 @@ use crate::store::{ConfigAction, Store};
 /// configure the workbench-table diff and merge drivers.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Also install the pre-commit hook that checks narrative files.
+    /// Also install the pre-commit hook that checks narrative files (as `hooks install`
+    /// does; exits 1 when the pre-commit framework's configuration lacks it).
     #[arg(long)]
     pub hooks: bool,
 }
@@ -23,7 +25,11 @@ pub fn cmd_init(out: &Out, args: Args) -> Result<u8> {
     } else {
         human(out, &r)?;
     }
-    Ok(0)
+    let hook_missing = r
+        .hook
+        .as_ref()
+        .is_some_and(|h| h.action == HookAction::MissingFromFramework);
+    Ok(u8::from(hook_missing))
 }
 
 fn human(out: &Out, r: &InitReport) -> Result<()> {
@@ -44,10 +50,14 @@ fn human(out: &Out, r: &InitReport) -> Result<()> {
     }
     if let Some(h) = &r.hook {
         let word = match h.action {
-            crate::ops::hooks::HookAction::AlreadyIn => "already installed in",
-            _ => "installed the pre-commit check in",
+            HookAction::AlreadyIn => "already installed in",
+            HookAction::Created | HookAction::AddedTo => "installed the pre-commit check in",
+            _ => return super::hooks_cmd::human(out, h),
         };
         out.line(&format!("{word} {}", h.hook.display()))?;
+        for n in &h.notes {
+            out.line(&format!("note: {n}"))?;
+        }
     }
     Ok(())
 }

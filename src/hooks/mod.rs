@@ -1,6 +1,9 @@
 //! Installing and removing the pre-commit hook. Only a marked block of the hook file is
 //! ours: an existing hook keeps running. Where the hook file is (`core.hooksPath`,
 //! linked worktrees, husky) is the store's to say: `store::gitcli::pre_commit_hook_path`.
+//! How the pre-commit framework's own hook treats ours is `framework`'s.
+
+pub mod framework;
 
 use crate::error::{Error, Result};
 use std::path::Path;
@@ -19,6 +22,11 @@ pub fn block() -> String {
          git-workbench hook pre-commit || exit 1\n\
          {END}\n"
     )
+}
+
+/// True when `text` holds our block.
+pub fn has_block(text: &str) -> bool {
+    text.lines().any(|l| l.starts_with(BEGIN))
 }
 
 /// `text` without our block.
@@ -110,7 +118,7 @@ pub fn uninstall(path: &Path) -> Result<bool> {
 }
 
 #[cfg(unix)]
-fn make_executable(path: &Path) -> Result<()> {
+pub(crate) fn make_executable(path: &Path) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
     let mut perm = std::fs::metadata(path)
         .map_err(Error::io(path))?
@@ -120,7 +128,7 @@ fn make_executable(path: &Path) -> Result<()> {
 }
 
 #[cfg(not(unix))]
-fn make_executable(_: &Path) -> Result<()> {
+pub(crate) fn make_executable(_: &Path) -> Result<()> {
     Ok(())
 }
 

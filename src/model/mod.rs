@@ -14,6 +14,7 @@ pub mod error;
 pub mod event;
 pub mod ids;
 pub mod integrity;
+pub mod interpretation;
 pub mod manifest;
 pub mod mirror;
 pub mod narrative;

@@ -4,7 +4,7 @@
 //! writes the approval, bound to the exact output bytes, claiming the approved index
 //! from the value the rules judged before the run's ref moves (the commit point).
 
-use super::records::{after_transition, read_text, refusal, state_of};
+use super::records::{after_transition, check_interpretation, read_text, refusal, state_of};
 use super::resolve::resolve_run;
 use super::workspace::Workspace;
 use crate::error::{Error, Result};
@@ -150,6 +150,7 @@ pub fn interpretation_from_file(
     if t.trim().is_empty() {
         return Err(Error::input(format!("{} is empty", path.display())));
     }
+    check_interpretation(&t, &format!("in {}", path.display()))?;
     let edited = plan.draft.as_deref().map(str::trim) != Some(t.trim());
     Ok((t, edited))
 }
@@ -186,8 +187,25 @@ pub fn interpretation_from_editor(ws: &Workspace, plan: &ApprovalPlan) -> Result
         )
         .hint("write the interpretation you approve, or reject the run"));
     }
+    check_interpretation(&text, "as edited")?;
     let edited = text.trim() != draft.trim();
     Ok((text, edited))
+}
+
+/// The card's draft, approved as it is.
+pub fn interpretation_from_draft(plan: &ApprovalPlan) -> Result<(String, bool)> {
+    let text = plan.draft.clone().unwrap_or_default();
+    check_interpretation(
+        &text,
+        &format!("the draft on the card of run {}", plan.run.run_id),
+    )
+    .map_err(|e| {
+        e.hint(format!(
+            "approve your own text without that line: --edit, or --interpretation FILE; or have the agent card it again: git workbench card {} --interpretation FILE",
+            plan.run.run_id
+        ))
+    })?;
+    Ok((text, false))
 }
 
 /// Whether approvals are signed: `--sign`, `workbench.signApprovals`, or tier 4.
@@ -202,6 +220,8 @@ pub fn signs(ws: &Workspace, asked: bool) -> bool {
 
 /// Writes the approval of a plan.
 pub fn record(ws: &Workspace, plan: ApprovalPlan, d: Decided) -> Result<ApproveReport> {
+    // Every source of the text passes here, whichever the caller checked already.
+    check_interpretation(&d.text, "approved")?;
     let signing = if d.sign {
         Some(ws.store.signing_config()?)
     } else {

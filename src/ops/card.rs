@@ -1,6 +1,6 @@
 //! `card RUN`: present a reviewed run for a human decision.
 
-use super::records::{after_transition, guard, read_text};
+use super::records::{after_transition, check_interpretation, guard, read_text};
 use super::resolve::resolve_run;
 use super::workspace::Workspace;
 use crate::error::{Error, Result};
@@ -50,8 +50,15 @@ pub fn card(ws: &Workspace, req: &CardRequest) -> Result<CardReport> {
         .ok_or_else(|| Error::refused(format!("run {} has no review", run.run_id)))?;
     // Re-carding without a new draft keeps the earlier one.
     let draft = match &req.draft {
-        Draft::File(path) => Some(std::fs::read_to_string(path).map_err(Error::io(path))?),
-        Draft::Text(t) => Some(t.clone()),
+        Draft::File(path) => {
+            let t = std::fs::read_to_string(path).map_err(Error::io(path))?;
+            check_interpretation(&t, &format!("in {}", path.display()))?;
+            Some(t)
+        }
+        Draft::Text(t) => {
+            check_interpretation(t, "given with -m")?;
+            Some(t.clone())
+        }
         Draft::Keep => read_text(&ws.store, &run, "interpretation.md")?,
     };
     let card = render_card(&m, &review, draft.as_deref(), req.recommendation.as_deref());

@@ -275,31 +275,100 @@ fn on_path(program: &str) -> bool {
         .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(program).is_file()))
 }
 
+/// Whether anything runs our check at commit time: our block in the hook, the
+/// pre-commit framework through its configuration, or our block in the
+/// `pre-commit.legacy` pre-commit's script runs first. Warns only when nothing does
+/// while narratives are marked, and then names the one step that fixes it.
 fn hook(root: &Path) -> Check {
-    let installed = crate::store::gitcli::pre_commit_hook_path(root)
-        .ok()
-        .and_then(|p| std::fs::read_to_string(p).ok())
-        .is_some_and(|t| t.contains(crate::hooks::BEGIN));
-    let attrs = std::fs::read_to_string(root.join(".gitattributes")).unwrap_or_default();
+    use crate::hooks::framework::{inspect, ConfigVerdict, Runner};
     let name = "pre-commit hook";
-    match (installed, attrs.contains("workbench-narrative")) {
-        (true, _) if on_path("git-workbench") => {
-            ok(name, "installed; git-workbench is on PATH".into())
+    let setup = match crate::store::gitcli::pre_commit_hook_path(root)
+        .map_err(crate::Error::from)
+        .and_then(|h| inspect(root, &h))
+    {
+        Ok(s) => s,
+        Err(e) => return check(name, CheckStatus::Warn, e.to_string(), None),
+    };
+    let rel = |p: &Path| p.strip_prefix(root).unwrap_or(p).display().to_string();
+    let (hook, legacy, config) = (rel(&setup.hook), rel(&setup.legacy), rel(&setup.config));
+    let runners = setup.runners();
+    if !runners.is_empty() {
+        if runners.iter().any(|r| r.needs_path()) && !on_path("git-workbench") {
+            return check(
+                name,
+                CheckStatus::Fail,
+                "installed, but git-workbench is not on PATH, so commits cannot be checked".into(),
+                Some("put git-workbench on PATH (e.g. cargo install --path .), or git workbench hooks uninstall"),
+            );
         }
-        (true, _) => check(
-            name,
-            CheckStatus::Fail,
-            "installed, but git-workbench is not on PATH, so commits cannot be checked".into(),
-            Some("put git-workbench on PATH (e.g. cargo install --path .), or git workbench hooks uninstall"),
-        ),
-        (false, true) => check(
+        if runners == [Runner::InsideFrameworkScript] {
+            return check(
+                name,
+                CheckStatus::Warn,
+                format!("our block is inside pre-commit's script {hook}, which the next 'pre-commit install' rewrites without it"),
+                Some("add the check to the pre-commit configuration ('git workbench hooks install' prints the entry)"),
+            );
+        }
+        let how: Vec<String> = runners
+            .iter()
+            .filter_map(|r| match r {
+                Runner::Block => Some(format!("installed in {hook}")),
+                Runner::Framework { .. } => Some(format!("run by the pre-commit framework ({config} lists it)")),
+                Runner::Legacy => Some(format!(
+                    "in {legacy}, which pre-commit's script runs first ('pre-commit install -f' would delete it)"
+                )),
+                Runner::InsideFrameworkScript => None,
+            })
+            .collect();
+        let path = if runners.iter().any(|r| r.needs_path()) {
+            "; git-workbench is on PATH"
+        } else {
+            ""
+        };
+        return ok(name, format!("{}{path}", how.join("; and ")));
+    }
+    let attrs = std::fs::read_to_string(root.join(".gitattributes")).unwrap_or_default();
+    if !attrs.contains("workbench-narrative") {
+        return ok(name, "no narratives marked; not needed".into());
+    }
+    let marked = ".gitattributes marks narratives but nothing runs the check at commit time";
+    let add_it =
+        "git workbench hooks install (it prints the pre-commit configuration entry to add)";
+    if setup.framework_script {
+        if setup.block_in_legacy {
+            return check(
+                name,
+                CheckStatus::Warn,
+                format!("{marked}: our block is in {legacy}, which pre-commit's script skips because it is not executable"),
+                Some(&format!("chmod +x {legacy} (or git workbench hooks install)")),
+            );
+        }
+        let why = match &setup.config_verdict {
+            None => format!("{config} does not exist"),
+            Some(ConfigVerdict::Unreadable(e)) => format!("{config} cannot be read: {e}"),
+            _ => format!("{config} has no hook running 'git-workbench hook pre-commit' at the pre-commit stage"),
+        };
+        return check(
             name,
             CheckStatus::Warn,
-            ".gitattributes marks narratives but the hook is not installed".into(),
-            Some("git workbench hooks install"),
-        ),
-        (false, false) => ok(name, "no narratives marked; not needed".into()),
+            format!("{marked}: the hook {hook} is pre-commit's script, and {why}"),
+            Some(add_it),
+        );
     }
+    if setup.config_runs() {
+        return check(
+            name,
+            CheckStatus::Warn,
+            format!("{marked}: {config} lists the check, but pre-commit's script is not installed"),
+            Some("pre-commit install (or git workbench hooks install)"),
+        );
+    }
+    check(
+        name,
+        CheckStatus::Warn,
+        format!("{marked}: the hook is not installed"),
+        Some("git workbench hooks install"),
+    )
 }
 
 /// The working-tree mirror `review/<stage>/` against the records: it should show the

@@ -1,6 +1,6 @@
-//! What the transition use cases share: a run's state, the state machine's guard, and
-//! recording an event in the notes index and the working-tree mirror after the
-//! record itself is written.
+//! What the transition use cases share: a run's state, the state machine's guard, the
+//! interpretation rule, and recording an event in the notes index and the
+//! working-tree mirror after the record itself is written.
 
 use super::workspace::Workspace;
 use crate::error::{Error, Result};
@@ -33,6 +33,18 @@ pub fn guard(store: &Store, run: &RunRef, action: Action) -> Result<RunState> {
 }
 
 /// The refusal of `action` on `run`, with the hint that moves it on.
+/// Refuses an interpretation holding a line a narrative block cannot hold
+/// (`model::interpretation`): exit 2, naming `source` and the line.
+pub fn check_interpretation(text: &str, source: &str) -> Result<()> {
+    match crate::model::interpretation::forbidden_line(text) {
+        None => Ok(()),
+        Some(f) => Err(Error::input(format!(
+            "the interpretation ({source}) cannot be approved into a narrative: {f}"
+        ))
+        .hint("remove or reword that line: block markers ('<!-- workbench:... -->', '# workbench:...', anything with workbench:begin/end/slot) and the '_Approved by …_' line are written by git workbench alone")),
+    }
+}
+
 pub fn refusal(run: &RunRef, state: RunState, action: Action, why: &str) -> Error {
     let hint = match action {
         Action::Approve | Action::Card

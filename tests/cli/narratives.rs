@@ -5,7 +5,7 @@ use crate::run_json;
 
 /// A repository with an approved run of `train`, a marked report with its block, the
 /// hook installed and git-workbench on PATH for it.
-fn reported() -> (Repo, String) {
+pub(crate) fn reported() -> (Repo, String) {
     let repo = crate::train_repo();
     let id = run_json(&repo, &["train"]);
     repo.wb(&["review", &id]).ok();
@@ -29,7 +29,7 @@ fn reported() -> (Repo, String) {
     (repo, id)
 }
 
-fn commit_ok(repo: &Repo, args: &[&str]) {
+pub(crate) fn commit_ok(repo: &Repo, args: &[&str]) {
     let o = repo.git_wb(args);
     assert!(
         o.status.success(),
@@ -38,7 +38,7 @@ fn commit_ok(repo: &Repo, args: &[&str]) {
     );
 }
 
-fn commit_refused(repo: &Repo, args: &[&str], needle: &str) -> String {
+pub(crate) fn commit_refused(repo: &Repo, args: &[&str], needle: &str) -> String {
     let o = repo.git_wb(args);
     let err = String::from_utf8_lossy(&o.stderr).into_owned();
     assert!(!o.status.success(), "git {args:?} should be refused");
@@ -46,7 +46,7 @@ fn commit_refused(repo: &Repo, args: &[&str], needle: &str) -> String {
     err
 }
 
-fn tamper(repo: &Repo) {
+pub(crate) fn tamper(repo: &Repo) {
     let t = repo
         .read("reports/summary.md")
         .replace("| score | 0.75 |", "| score | 0.95 |");
