@@ -272,15 +272,7 @@ pub fn parse(text: &str, syntax: Syntax) -> Parsed {
     parsed
 }
 
-/// Characters that render as nothing: a marker spelled with one is not a marker to
-/// the parser but looks like one to a reader.
-fn is_invisible(c: char) -> bool {
-    matches!(c,
-        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
-        | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
-        | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}'
-        | '\u{FFA0}' | '\u{FFF0}'..='\u{FFF8}' | '\u{E0000}'..='\u{E0FFF}')
-}
+use super::interpretation::is_invisible;
 
 /// Why a line that is not a marker of `syntax` looks like one (hidden characters,
 /// another case or spacing, the other comment syntax), if it does.
