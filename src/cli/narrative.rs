@@ -4,7 +4,10 @@ use super::Out;
 use crate::error::Result;
 use crate::model::narrative::BlockOptions;
 use crate::model::StageName;
-use crate::ops::narrative::{check, new_block, repo_path, sync, NewRequest, Source, SyncRequest};
+use crate::ops::narrative::{
+    check, new_block, remove, repo_path, sync, unmark, NewRequest, RemoveRequest, Source,
+    SyncRequest,
+};
 use crate::store::Store;
 use std::path::PathBuf;
 
@@ -20,6 +23,29 @@ pub enum Sub {
     New(NewArgs),
     Sync(SyncArgs),
     Check(CheckArgs),
+    Unmark(UnmarkArgs),
+    Remove(RemoveArgs),
+}
+
+/// Stop treating FILE as a narrative: appends `/NAME -workbench-narrative` to the
+/// .gitattributes of its directory. Commit that change on its own, with FILE
+/// unchanged: the hook refuses an unmark that edits the file, and `verify` lists
+/// every unmarked narrative.
+#[derive(clap::Args, Debug)]
+pub struct UnmarkArgs {
+    pub file: PathBuf,
+}
+
+/// Remove blocks whole (markers, content and provenance line) from a narrative.
+#[derive(clap::Args, Debug)]
+pub struct RemoveArgs {
+    pub file: PathBuf,
+    /// Remove the blocks of this stage.
+    #[arg(long, value_parser = super::stage_arg)]
+    pub stage: Option<StageName>,
+    /// Remove the blocks citing this run (a full run id).
+    #[arg(long)]
+    pub run: Option<String>,
 }
 
 /// Insert a block for the stage's approved run at the stage's slot marker, or at the
@@ -69,6 +95,8 @@ pub fn cmd_narrative(out: &Out, args: Args) -> Result<u8> {
         Sub::New(a) => cmd_new(out, &store, a),
         Sub::Sync(a) => cmd_sync(out, &store, a),
         Sub::Check(a) => cmd_check(out, &store, a),
+        Sub::Unmark(a) => cmd_unmark(out, &store, a),
+        Sub::Remove(a) => cmd_remove(out, &store, a),
     }
 }
 
@@ -138,4 +166,47 @@ fn cmd_check(out: &Out, store: &Store, a: CheckArgs) -> Result<u8> {
         ))?;
     }
     Ok(code)
+}
+
+fn cmd_unmark(out: &Out, store: &Store, a: UnmarkArgs) -> Result<u8> {
+    let r = unmark(store, &a.file)?;
+    super::render::report(out, &r, &r.warnings, || {
+        out.line(&format!(
+            "appended '{}' to {}: once committed, {} and its {} block(s) are no longer checked",
+            r.line, r.attributes, r.file, r.blocks
+        ))?;
+        out.line(&format!(
+            "commit it on its own, with {} unchanged: git add {} && git commit -m 'Unmark {}'",
+            r.file, r.attributes, r.file
+        ))
+    })?;
+    Ok(0)
+}
+
+fn cmd_remove(out: &Out, store: &Store, a: RemoveArgs) -> Result<u8> {
+    let run = match a.run {
+        Some(r) => Some(
+            crate::model::RunId::new(r.as_str())
+                .map_err(|_| crate::error::Error::input(format!("'{r}' is not a full run id")))?,
+        ),
+        None => None,
+    };
+    let r = remove(
+        store,
+        &RemoveRequest {
+            file: a.file,
+            stage: a.stage,
+            run,
+        },
+    )?;
+    super::render::report(out, &r, &[], || {
+        for (stage, run, line) in &r.removed {
+            out.line(&format!(
+                "removed the block of stage {stage} (run {run}) at {}:{line}",
+                r.file
+            ))?;
+        }
+        Ok(())
+    })?;
+    Ok(0)
 }

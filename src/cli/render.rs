@@ -252,7 +252,18 @@ pub fn report<T: serde::Serialize>(
 pub fn check_report(out: &Out, r: &crate::ops::narrative::CheckReport, what: &str) -> Result<u8> {
     if out.json {
         out.json(r)?;
-    } else if !r.problems.is_empty() {
+        return Ok(u8::from(r.errors > 0));
+    }
+    for e in &r.events {
+        if e.kind == crate::narrative::transition::EventKind::Unmarked {
+            out.note(&format!(
+                "{what}: {} is unmarked: its {} block(s) will no longer be checked (verify lists this)",
+                e.file,
+                e.blocks.unwrap_or(0)
+            ));
+        }
+    }
+    if !r.problems.is_empty() {
         out.note(problems(&r.problems).trim_end());
         if r.errors > 0 {
             out.note(&format!(

@@ -186,3 +186,142 @@ pub fn carries(old_path: &str, old: &str, new_path: &str, new: &str) -> bool {
     }
     similar::TextDiff::from_lines(old, new).ratio() >= 0.5
 }
+
+/// `text` without the lines `from..=to` (1-based, as `parse` numbers them) of each
+/// range; every other byte, line endings included, is kept.
+pub fn remove_lines(text: &str, ranges: &[(usize, usize)]) -> String {
+    text.split_inclusive('\n')
+        .enumerate()
+        .filter(|(i, _)| !ranges.iter().any(|(a, b)| (*a..=*b).contains(&(i + 1))))
+        .map(|(_, l)| l)
+        .collect()
+}
+
+/// The `.gitattributes` line that unmarks the file `name` in its own directory
+/// (`/name -workbench-narrative`), or `None` when the name cannot be written as a
+/// pattern without quoting (whitespace, quotes, control characters).
+pub fn unmark_line(name: &str, attr: &str) -> Option<String> {
+    if name.is_empty()
+        || name
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '"')
+    {
+        return None;
+    }
+    let mut pattern = String::from("/");
+    for c in name.chars() {
+        if matches!(c, '*' | '?' | '[' | ']' | '\\' | '!' | '#') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    Some(format!("{pattern} -{attr}"))
+}
+
+/// `existing` (a `.gitattributes` file's text) with `line` appended, in the file's
+/// own line ending.
+pub fn append_line(existing: &str, line: &str) -> String {
+    let nl = if existing.contains("\r\n") {
+        "\r\n"
+    } else {
+        "\n"
+    };
+    let mut out = existing.to_string();
+    if !out.is_empty() && !out.ends_with('\n') {
+        out.push_str(nl);
+    }
+    out.push_str(line);
+    out.push_str(nl);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RUN: &str = "20260308T142233Z-1e2a";
+    const RUN2: &str = "20260309T142233Z-1e2b";
+
+    fn block(stage: &str, run: &str, body: &str) -> String {
+        format!(
+            "<!-- workbench:begin stage={stage} run={run} -->\n{body}\n<!-- workbench:end -->\n"
+        )
+    }
+
+    #[test]
+    fn changes_pair_blocks_per_stage_in_order() {
+        let old = format!("{}{}", block("a", RUN, "x"), block("b", RUN, "y"));
+        let new = format!("{}{}", block("a", RUN2, "x"), block("c", RUN, "z"));
+        let (o, n) = (layout("r.md", &old), layout("r.md", &new));
+        let c = block_changes(&o.blocks, &n.blocks);
+        assert_eq!(c.len(), 3, "{c:?}");
+        assert!(
+            matches!(&c[0], BlockChange::Changed { old, new } if old.run == RUN && new.run == RUN2)
+        );
+        assert!(matches!(&c[1], BlockChange::Removed(b) if b.stage == "b"));
+        assert!(matches!(&c[2], BlockChange::Added(b) if b.stage == "c"));
+        assert!(block_changes(&o.blocks, &o.blocks).is_empty());
+    }
+
+    #[test]
+    fn a_removed_block_may_not_leave_its_text_behind() {
+        let body = "Recall 0.83 meets the goal of 0.8.\n\n| metric | value |\n| --- | --- |\n| recall | 0.83 |\n\n_Approved by Ada <a@x> on 2026-03-08 (run 20260308T142233Z-1e2a, sha256:0123456789ab)._";
+        let old_text = format!("Intro.\n\n{}More.\n", block("a", RUN, body));
+        let old = layout("r.md", &old_text);
+        let removed = &old.blocks[0];
+        // Removed whole: nothing left.
+        let whole = layout("r.md", "Intro.\n\nMore.\n");
+        assert_eq!(remnant(removed, &old, &whole), None);
+        // Markers renamed, text kept with a changed number.
+        let renamed = old_text
+            .replace("workbench:begin", "note:begin")
+            .replace("workbench:end", "note:end")
+            .replace("0.83 meets", "0.93 meets");
+        assert_eq!(remnant(removed, &old, &layout("r.md", &renamed)), Some(4));
+        // Only the provenance line kept.
+        let prov = "Intro.\n_Approved by Ada <a@x> on 2026-03-08 (run 20260308T142233Z-1e2a, sha256:0123456789ab)._\n";
+        assert_eq!(remnant(removed, &old, &layout("r.md", prov)), Some(2));
+        // Table scaffolding alone is not the block's text.
+        let scaffold = "Intro.\n| metric | value |\n| --- | --- |\n";
+        assert_eq!(remnant(removed, &old, &layout("r.md", scaffold)), None);
+        // Prose that was already there before does not count.
+        let with_prose = format!(
+            "Recall 0.83 meets the goal of 0.8.\n{}",
+            block("a", RUN, body)
+        );
+        let o2 = layout("r.md", &with_prose);
+        let n2 = layout("r.md", "Recall 0.83 meets the goal of 0.8.\n");
+        assert_eq!(remnant(&o2.blocks[0], &o2, &n2), None);
+    }
+
+    #[test]
+    fn carries_follows_blocks_and_similar_text() {
+        let old = format!("# R\n\n{}", block("a", RUN, "text"));
+        assert!(carries("r.md", &old, "other.txt", &old));
+        let other = "# Completely different\nnothing\nin common\n";
+        assert!(!carries("r.md", &old, "x.md", other));
+        let prose = "line one\nline two\nline three\nline four\n";
+        assert!(carries("r.md", prose, "s.md", &format!("{prose}five\n")));
+        assert!(!carries("r.md", prose, "s.txt", &format!("{prose}five\n")));
+    }
+
+    #[test]
+    fn removing_lines_keeps_every_other_byte() {
+        let t = "a\r\nb\r\nc\r\nd";
+        assert_eq!(remove_lines(t, &[(2, 3)]), "a\r\nd");
+        assert_eq!(remove_lines(t, &[(4, 4)]), "a\r\nb\r\nc\r\n");
+    }
+
+    #[test]
+    fn unmark_lines_are_exact_patterns() {
+        assert_eq!(
+            unmark_line("report.md", "workbench-narrative").unwrap(),
+            "/report.md -workbench-narrative"
+        );
+        assert_eq!(unmark_line("a*[b].md", "x").unwrap(), "/a\\*\\[b\\].md -x");
+        assert_eq!(unmark_line("a b.md", "x"), None);
+        assert_eq!(append_line("a x\r\n", "b -x"), "a x\r\nb -x\r\n");
+        assert_eq!(append_line("a x", "b -x"), "a x\nb -x\n");
+        assert_eq!(append_line("", "b -x"), "b -x\n");
+    }
+}

@@ -4,6 +4,7 @@
 
 use crate::error::{Error, Result};
 use crate::model::narrative::{self, BlockOptions, Syntax};
+use crate::model::narrative_change;
 use crate::model::{RunId, StageName};
 use crate::narrative::transition::{judge, Judged, NarrativeEvent, Scope, Version};
 use crate::narrative::{approved_records, Checker, Problem, Severity};
@@ -398,4 +399,195 @@ fn sync_file(
     }
     std::fs::write(&path, &text).map_err(Error::io(&path))?;
     Ok(true)
+}
+
+/// `narrative unmark --json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnmarkReport {
+    pub file: String,
+    /// The `.gitattributes` file written.
+    pub attributes: String,
+    /// The line appended to it.
+    pub line: String,
+    /// Blocks the file holds, no longer checked once the change is committed.
+    pub blocks: usize,
+    pub warnings: Vec<String>,
+}
+
+/// The committed-or-staged versions a worktree command looks at: HEAD, the index,
+/// and the working tree over the index.
+fn local_versions(store: &Store) -> Result<[Version; 3]> {
+    let head = match store.head_commit() {
+        Some(h) => store.files_at(h)?,
+        None => FileMap::default(),
+    };
+    let staged = store.files_staged()?;
+    let mut worktree = staged.clone();
+    store.overlay_worktree(&mut worktree, &store.worktree_edits()?)?;
+    Ok([
+        Version::new(store, head)?,
+        Version::new(store, staged)?,
+        Version::new(store, worktree)?,
+    ])
+}
+
+/// Unmarks a narrative: appends `/NAME -workbench-narrative` to the `.gitattributes`
+/// of the file's own directory (the deepest, so it wins). Committing that change
+/// alone, with the file unchanged, is the one way to drop a narrative's protection;
+/// `verify` lists it.
+pub fn unmark(store: &Store, file: &Path) -> Result<UnmarkReport> {
+    let root = store.workdir("narrative unmark")?;
+    let file = repo_path(&root, file)?;
+    let [head, staged, worktree] = local_versions(store)?;
+    let marked = |v: &Version| v.attrs.state(&file, NARRATIVE_ATTR).is_set();
+    if !head.files.contains(&file) && !worktree.files.contains(&file) {
+        return Err(Error::input(format!("{file}: no such file")));
+    }
+    if !marked(&worktree) {
+        return Err(Error::input(format!(
+            "{file} is not marked workbench-narrative in the working tree's .gitattributes"
+        ))
+        .hint("commit the .gitattributes change that unmarks it on its own"));
+    }
+    let (dir, name) = match file.rsplit_once('/') {
+        Some((d, n)) => (format!("{d}/"), n.to_string()),
+        None => (String::new(), file.clone()),
+    };
+    let line = narrative_change::unmark_line(&name, NARRATIVE_ATTR).ok_or_else(|| {
+        Error::input(format!(
+            "{file}: the name cannot be written as a plain gitattributes pattern"
+        ))
+        .hint(format!(
+            "add a quoted pattern for it with -{NARRATIVE_ATTR} to {dir}.gitattributes by hand"
+        ))
+    })?;
+    let attributes = format!("{dir}.gitattributes");
+    let path = root.join(&attributes);
+    let existing = match std::fs::read(&path) {
+        Ok(b) => String::from_utf8(b)
+            .map_err(|_| Error::input(format!("{attributes} is not UTF-8 text")))?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(Error::io(&path)(e)),
+    };
+    let text = narrative_change::append_line(&existing, &line);
+    // What the change will mean, judged before anything is written.
+    let mut after = worktree.files.clone();
+    after.files.insert(
+        attributes.clone(),
+        crate::store::trees::FileEntry {
+            // Read from the overlay; the id is never looked up.
+            blob: crate::model::ObjectId::from_bytes([0; 20]),
+            mode: 0o100644,
+        },
+    );
+    after
+        .overlay
+        .insert(attributes.clone(), text.clone().into_bytes());
+    if Version::new(store, after)?
+        .attrs
+        .state(&file, NARRATIVE_ATTR)
+        .is_set()
+    {
+        return Err(Error::input(format!(
+            "{file} would still be marked after adding '{line}' to {attributes}"
+        ))
+        .hint("a deeper or later rule marks it; edit the .gitattributes files by hand"));
+    }
+    let blocks = store
+        .file_content(&worktree.files, &file)?
+        .and_then(|b| String::from_utf8(b).ok())
+        .map_or(0, |t| narrative_change::layout(&file, &t).blocks.len());
+    std::fs::write(&path, text).map_err(Error::io(&path))?;
+    let mut warnings = Vec::new();
+    let same = |a: &Version, b: &Version| a.files.get(&file) == b.files.get(&file);
+    if !same(&head, &staged) || !same(&staged, &worktree) {
+        warnings.push(format!(
+            "{file} has changes that are not committed; the commit that unmarks it must leave it unchanged (commit or stash them first)"
+        ));
+    }
+    Ok(UnmarkReport {
+        file,
+        attributes,
+        line,
+        blocks,
+        warnings,
+    })
+}
+
+pub struct RemoveRequest {
+    pub file: PathBuf,
+    /// Only the blocks of this stage.
+    pub stage: Option<StageName>,
+    /// Only the blocks citing this run.
+    pub run: Option<RunId>,
+}
+
+/// `narrative remove --json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemoveReport {
+    pub file: String,
+    /// (stage, run, begin line) of each block removed.
+    pub removed: Vec<(StageName, RunId, usize)>,
+}
+
+/// Removes blocks whole — markers, rendered content and provenance — so no approved
+/// text is left behind as prose. Every other byte of the file is kept.
+pub fn remove(store: &Store, req: &RemoveRequest) -> Result<RemoveReport> {
+    let root = store.workdir("narrative remove")?;
+    let file = repo_path(&root, &req.file)?;
+    let path = root.join(&file);
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(Error::input(format!("{file}: no such file")))
+        }
+        Err(e) => return Err(Error::io(&path)(e)),
+    };
+    let text =
+        String::from_utf8(bytes).map_err(|_| Error::input(format!("{file} is not UTF-8 text")))?;
+    let regions =
+        narrative::regions(&file, &text).map_err(|e| Error::input(format!("{file}:{e}")))?;
+    if regions.len() != 1 || regions[0].first_line != 1 || regions[0].text != text {
+        return Err(Error::input(format!(
+            "{file}: removing blocks from this format is done in its editor"
+        ))
+        .hint("delete the block's markers and content together"));
+    }
+    let parsed = narrative::parse(&text, regions[0].syntax);
+    if let Some(e) = parsed.errors.first() {
+        return Err(Error::input(format!("{file}:{e}"))
+            .hint("fix the block markers first (docs/narrative.md)"));
+    }
+    let chosen: Vec<&narrative::Block> = parsed
+        .blocks
+        .iter()
+        .filter(|b| req.stage.as_ref().is_none_or(|s| &b.stage == s))
+        .filter(|b| req.run.as_ref().is_none_or(|r| &b.run == r))
+        .collect();
+    if chosen.is_empty() {
+        return Err(
+            Error::input(format!("{file} has no block matching the request")).hint(
+                "git workbench narrative check lists its blocks; name one with --stage or --run",
+            ),
+        );
+    }
+    if req.stage.is_none() && req.run.is_none() && chosen.len() > 1 {
+        return Err(Error::input(format!(
+            "{file} has {} blocks; say which to remove",
+            chosen.len()
+        ))
+        .hint("--stage STAGE or --run RUN (both select every matching block)"));
+    }
+    let ranges: Vec<(usize, usize)> = chosen.iter().map(|b| (b.begin_line, b.end_line)).collect();
+    let out = narrative_change::remove_lines(&text, &ranges);
+    std::fs::write(&path, out).map_err(Error::io(&path))?;
+    Ok(RemoveReport {
+        file,
+        removed: chosen
+            .iter()
+            .map(|b| (b.stage.clone(), b.run.clone(), b.begin_line))
+            .collect(),
+    })
 }

@@ -19,6 +19,7 @@ mod interpretations;
 mod json;
 mod limits;
 mod manpages;
+mod narrative_attacks;
 mod narratives;
 mod precommit;
 mod records;
