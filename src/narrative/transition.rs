@@ -16,7 +16,7 @@
 
 use super::{Checker, Problem, Severity};
 use crate::error::Result;
-use crate::model::attributes::Attributes;
+use crate::model::attributes::{AttrState, Attributes};
 use crate::model::narrative_change::{
     block_changes, carries, layout, remnant, BlockChange, Layout,
 };
@@ -223,7 +223,7 @@ impl Judge<'_, '_, '_> {
                     ));
                     self.check.insert(p.clone(), None);
                 }
-                (_, true) if nn && (is_changed || !on || self.scope.all) => {
+                (_, true) if nn && (is_changed || !on || self.scope.all || attrs_changed) => {
                     self.check.insert(p.clone(), on.then(|| p.clone()));
                 }
                 (_, true) if nn => {}
@@ -363,6 +363,28 @@ impl Judge<'_, '_, '_> {
 
     /// Checks one narrative of the new version, and what it did to `from`'s blocks.
     fn check_file(&mut self, path: &str, from: Option<&str>) -> Result<()> {
+        if self.new.files.get(path).is_some_and(|e| e.mode == 0o120000) {
+            self.out.files.push(path.to_string());
+            self.out.problems.push(error(
+                path,
+                0,
+                format!("the narrative {path} is a symbolic link: what a reader sees is another file's content, unchecked"),
+                "commit the narrative as a regular file".into(),
+            ));
+            return Ok(());
+        }
+        // A filter (git LFS, a clean/smudge pair) stores something other than the
+        // text readers see: the checked bytes would not be the shown ones.
+        if self.new.attrs.state(path, "filter") != AttrState::Unspecified
+            && self.new.attrs.state(path, "filter") != AttrState::Unset
+        {
+            self.out.problems.push(error(
+                path,
+                0,
+                format!("the narrative {path} goes through a filter (gitattribute filter=): its committed bytes are not what readers see"),
+                format!("remove the filter attribute from {path}"),
+            ));
+        }
         let Some(bytes) = self.store.file_content(&self.new.files, path)? else {
             return Ok(());
         };

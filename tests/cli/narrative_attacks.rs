@@ -341,3 +341,21 @@ fn the_pre_commit_framework_checks_the_files_it_is_given() {
     let (code, out) = pc(&["run", "--files", "params.yaml"]);
     assert_eq!(code, Some(0), "{out}");
 }
+
+#[test]
+fn a_narrative_cannot_become_a_link_or_go_through_a_filter() {
+    let (repo, _, base) = committed();
+    let mut t = repo.read("reports/summary.md");
+    t = t.replace("| score | 0.75 |", "| score | 0.95 |");
+    repo.write("elsewhere.txt", &t);
+    std::fs::remove_file(repo.path("reports/summary.md")).unwrap();
+    std::os::unix::fs::symlink("../elsewhere.txt", repo.path("reports/summary.md")).unwrap();
+    refused_everywhere(&repo, &base, "is a symbolic link");
+    // git LFS (or any clean/smudge filter): the committed bytes are a pointer.
+    let (repo, _, base) = committed();
+    repo.write(
+        ".gitattributes",
+        "reports/*.md workbench-narrative\nreports/*.md filter=lfs diff=lfs merge=lfs -text\n",
+    );
+    refused_everywhere(&repo, &base, "goes through a filter");
+}
