@@ -4,7 +4,7 @@
 # release build. Used to show a restructuring costs nothing:
 #   git worktree add /tmp/old <commit> && (cd /tmp/old && cargo build --release)
 #   WB_BEFORE=/tmp/old/target/release/git-workbench bash bench/before_after.sh
-# ONLY=snapshot (or run, synthetic, sweep; space-separated) times only those parts.
+# ONLY=snapshot (or run, synthetic, sweep, narrative; space-separated) times only those parts.
 source "$(dirname "$0")/common.sh"
 OLD="${WB_BEFORE:?set WB_BEFORE to the binary to compare with}"
 want() { [ -z "${ONLY:-}" ] || [[ " $ONLY " == *" $1 "* ]]; }
@@ -24,6 +24,23 @@ pair next ba_next next
 pair 'compare --format csv (warm)' ba_compare compare --format csv
 pair 'log -n 20' ba_log log -n 20
 pair 'show stage1@latest' ba_show show stage1@latest
+fi
+if want narrative; then
+# the hook and verify on a staged narrative with 100 blocks (bench/hook.sh's set-up),
+# in the 10,000-run repository
+repo="$WORK/ba-narrative"; rm -rf "$repo" && cp -a "$(synthetic_repo)" "$repo" && cd "$repo"
+echo 'report.md workbench-narrative' > .gitattributes
+printf '# Report\n\n' > report.md
+for i in $(seq 1 10); do
+  for s in $(seq 1 10); do "$WB" narrative new "stage$s" report.md --metrics alerts >/dev/null 2>&1 || true; done
+done
+git add -A && git commit -q --no-verify -m report
+base=$(git rev-parse HEAD)
+echo "prose" >> report.md && git add report.md && git commit -q --no-verify -m prose
+echo "more prose" >> report.md && git add report.md
+pair 'hook pre-commit (100 blocks staged)' ba_hook hook pre-commit
+pair 'verify --range (1 commit, 100 blocks)' ba_verify verify --range "$base..HEAD"
+pair 'narrative check (worktree)' ba_check narrative check
 fi
 if want sweep; then
 # sweep: 50 combinations of a `true` stage (the old sweep spawns a process each)
