@@ -27,9 +27,10 @@ pub enum Sub {
     Remove(RemoveArgs),
 }
 
-/// Stop treating FILE as a narrative: appends `/NAME -workbench-narrative` to the
-/// .gitattributes of its directory. Commit that change on its own, with FILE
-/// unchanged: the hook refuses an unmark that edits the file, and `verify` lists
+/// Stop treating FILE as a narrative (an explicit act that verify lists)
+///
+/// Appends `/NAME -workbench-narrative` to the .gitattributes of FILE's directory.
+/// Commit that change on its own, with FILE unchanged: the hook refuses an unmark that edits the file, and `verify` lists
 /// every unmarked narrative.
 #[derive(clap::Args, Debug)]
 pub struct UnmarkArgs {

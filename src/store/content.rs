@@ -1,50 +1,17 @@
 //! Reading file content as git sees it: the staged blob (the index named by
 //! `GIT_INDEX_FILE`, so plain `commit`, `commit -a` and `commit <paths>` all work),
-//! a blob at a revision, the staged changes, and the `workbench-narrative` attribute.
+//! a blob at a revision, and the `workbench-narrative` attribute.
 
 use super::error::{Error, Result};
 use super::{id, Store};
 use crate::model::ObjectId;
-use git2::{AttrCheckFlags, AttrValue, Delta, DiffOptions};
+use git2::{AttrCheckFlags, AttrValue};
 use std::path::Path;
 
 /// The attribute that marks narrative files in `.gitattributes`.
 pub const NARRATIVE_ATTR: &str = "workbench-narrative";
-/// libgit2's GIT_ATTR_CHECK_INCLUDE_HEAD, which git2 does not name.
-const INCLUDE_HEAD: u32 = 1 << 3;
 
 impl Store {
-    /// Paths added, copied, modified or renamed in the index relative to HEAD.
-    pub fn staged_paths(&self) -> Result<Vec<String>> {
-        let ctx = || "cannot compare the index with HEAD".to_string();
-        let index = self.repo.index().map_err(Error::git(ctx()))?;
-        let head = self.repo.head().ok().and_then(|h| h.peel_to_tree().ok());
-        let mut opts = DiffOptions::new();
-        opts.ignore_submodules(true);
-        let diff = self
-            .repo
-            .diff_tree_to_index(head.as_ref(), Some(&index), Some(&mut opts))
-            .map_err(Error::git(ctx()))?;
-        Ok(diff
-            .deltas()
-            .filter(|d| {
-                matches!(
-                    d.status(),
-                    Delta::Added
-                        | Delta::Copied
-                        | Delta::Modified
-                        | Delta::Renamed
-                        | Delta::Typechange
-                )
-            })
-            .filter_map(|d| {
-                d.new_file()
-                    .path()
-                    .map(|p| p.to_string_lossy().into_owned())
-            })
-            .collect())
-    }
-
     /// Every file git tracks or would track: the index plus untracked, unignored files.
     pub fn worktree_paths(&self) -> Result<Vec<String>> {
         let mut out = self.index_paths()?;
@@ -133,33 +100,6 @@ impl Store {
         }
     }
 
-    /// True when `path` is marked `workbench-narrative` by the staged `.gitattributes`
-    /// or by HEAD's, so a commit cannot unmark its own narrative by deleting the line.
-    pub fn is_narrative_staged(&self, path: &str) -> Result<bool> {
-        let p = Path::new(path);
-        // Before the first commit there is no HEAD whose attributes could count.
-        let unborn = self
-            .repo
-            .head()
-            .is_err_and(|h| h.code() == git2::ErrorCode::UnbornBranch);
-        let with_head = AttrCheckFlags::INDEX_ONLY | AttrCheckFlags::from_bits_retain(INCLUDE_HEAD);
-        let sources = if unborn {
-            vec![AttrCheckFlags::INDEX_ONLY]
-        } else {
-            vec![AttrCheckFlags::INDEX_ONLY, with_head]
-        };
-        for flags in sources {
-            let v = self
-                .repo
-                .get_attr(p, NARRATIVE_ATTR, flags | AttrCheckFlags::NO_SYSTEM)
-                .map_err(Error::git(format!("cannot read the attributes of {path}")))?;
-            if is_set(v) {
-                return Ok(true);
-            }
-        }
-        Ok(false)
-    }
-
     /// True when `path` is marked `workbench-narrative` in the working tree's or the
     /// index's `.gitattributes`.
     pub fn is_narrative_worktree(&self, path: &str) -> Result<bool> {
@@ -180,61 +120,6 @@ fn is_set(v: Option<&str>) -> bool {
         AttrValue::from_string(v),
         AttrValue::True | AttrValue::String(_)
     )
-}
-
-impl Store {
-    /// The narrative files of the tree of `rev`, by the `.gitattributes` of that
-    /// tree (`git check-attr --source`, as libgit2 cannot read attributes at a commit).
-    pub fn narrative_paths_at(&self, rev: &str) -> Result<Vec<String>> {
-        let paths = self.paths_at(rev)?;
-        if paths.is_empty() {
-            return Ok(paths);
-        }
-        let dir = self.repo.workdir().unwrap_or_else(|| self.repo.path());
-        let mut child = std::process::Command::new("git")
-            .arg("-C")
-            .arg(dir)
-            .args([
-                "check-attr",
-                "-z",
-                "--stdin",
-                &format!("--source={rev}"),
-                NARRATIVE_ATTR,
-            ])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .map_err(|e| Error::Tool {
-                what: "cannot run git check-attr".into(),
-                message: e.to_string(),
-            })?;
-        let mut input = Vec::new();
-        for p in &paths {
-            input.extend_from_slice(p.as_bytes());
-            input.push(0);
-        }
-        let mut stdin = child.stdin.take().expect("piped stdin");
-        let writer = std::thread::spawn(move || std::io::Write::write_all(&mut stdin, &input));
-        let out = child.wait_with_output().map_err(|e| Error::Tool {
-            what: "git check-attr failed".into(),
-            message: e.to_string(),
-        })?;
-        let _ = writer.join();
-        if !out.status.success() {
-            return Err(Error::Tool {
-                what: format!("git check-attr --source={rev} failed"),
-                message: String::from_utf8_lossy(&out.stderr).trim().to_string(),
-            });
-        }
-        // Output: path NUL attribute NUL value NUL, repeated.
-        let fields: Vec<&[u8]> = out.stdout.split(|b| *b == 0).collect();
-        Ok(fields
-            .chunks(3)
-            .filter(|c| c.len() == 3 && c[2] != b"unspecified" && c[2] != b"unset")
-            .map(|c| String::from_utf8_lossy(c[0]).into_owned())
-            .collect())
-    }
 }
 
 impl Store {
