@@ -184,7 +184,12 @@ pub fn carries(old_path: &str, old: &str, new_path: &str, new: &str) -> bool {
     if ext(old_path) != ext(new_path) || old.len() > 1 << 20 || new.len() > 1 << 20 {
         return false;
     }
-    similar::TextDiff::from_lines(old, new).ratio() >= 0.5
+    // Bounded: a change adding many large files must not make the hook slow.
+    similar::TextDiff::configure()
+        .timeout(std::time::Duration::from_millis(20))
+        .diff_lines(old, new)
+        .ratio()
+        >= 0.5
 }
 
 /// `text` without the lines `from..=to` (1-based, as `parse` numbers them) of each

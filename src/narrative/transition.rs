@@ -18,7 +18,7 @@ use super::{Checker, Problem, Severity};
 use crate::error::Result;
 use crate::model::attributes::{AttrState, Attributes};
 use crate::model::narrative_change::{
-    block_changes, carries, layout, remnant, BlockChange, Layout,
+    block_changes, carries, layout, remnant, BlockChange, FileBlock, Layout,
 };
 use crate::model::{RunId, StageName};
 use crate::store::content::NARRATIVE_ATTR;
@@ -135,6 +135,8 @@ struct Judge<'s, 'c, 'a> {
     out: Judged,
     /// New path -> the old narrative it continues (itself, or a rename/copy source).
     check: BTreeMap<String, Option<String>>,
+    /// Blocks removed by the change: (the file, the block, the old file's layout).
+    removed: Vec<(String, FileBlock, Layout)>,
 }
 
 /// Judges the change from `old` to `new`.
@@ -153,6 +155,7 @@ pub fn judge<'s>(
         scope,
         out: Judged::default(),
         check: BTreeMap::new(),
+        removed: Vec::new(),
     };
     j.run()?;
     let mut out = j.out;
@@ -239,6 +242,54 @@ impl Judge<'_, '_, '_> {
         for (path, from) in &check {
             self.check_file(path, from.as_deref())?;
         }
+        if !self.removed.is_empty() {
+            let targets: Vec<String> = changed
+                .iter()
+                .filter(|p| new.contains(p))
+                .map(|p| p.to_string())
+                .collect();
+            self.moved_text(&targets)?;
+        }
+        Ok(())
+    }
+
+    /// A removed block's text written into another file of the change (a narrative
+    /// or not) as prose.
+    fn moved_text(&mut self, targets: &[String]) -> Result<()> {
+        let removed = std::mem::take(&mut self.removed);
+        for g in targets {
+            if self.new.files.get(g).is_some_and(|e| e.mode == 0o120000) {
+                continue;
+            }
+            let Some(text) = self.text(self.new, g)? else {
+                continue;
+            };
+            if text.len() > 1 << 20 {
+                continue;
+            }
+            let new = layout(g, &text);
+            let before = self.text(self.old, g)?.map(|t| layout(g, &t));
+            for (file, b, old) in &removed {
+                if file == g {
+                    continue;
+                }
+                let mut seen = old.clone();
+                if let Some(l) = &before {
+                    seen.outside.extend(l.outside.iter().cloned());
+                }
+                if let Some(line) = remnant(b, &seen, &new) {
+                    let mut p = error(
+                        g,
+                        line,
+                        format!("the approved text of the block of stage {} (run {}) removed from {file} reappears here as unchecked prose", b.stage, b.run),
+                        format!("cite it with a block (git workbench narrative new {} {g}) instead of copying its text", b.stage),
+                    );
+                    p.stage = Some(b.stage.clone());
+                    p.run = Some(b.run.clone());
+                    self.out.problems.push(p);
+                }
+            }
+        }
         Ok(())
     }
 
@@ -283,7 +334,10 @@ impl Judge<'_, '_, '_> {
             }
         }
         if !carried {
-            for b in layout(p, &old_text).blocks {
+            let old_layout = layout(p, &old_text);
+            for b in old_layout.blocks.clone() {
+                self.removed
+                    .push((p.to_string(), b.clone(), old_layout.clone()));
                 self.out.events.push(NarrativeEvent {
                     kind: EventKind::Removed,
                     file: p.to_string(),
@@ -428,9 +482,8 @@ impl Judge<'_, '_, '_> {
                         p.run = Some(b.run.clone());
                         self.out.problems.push(p);
                     }
-                    let mut e = ev(EventKind::Removed, &b, None);
-                    e.file = path.to_string();
-                    self.out.events.push(e);
+                    self.out.events.push(ev(EventKind::Removed, &b, None));
+                    self.removed.push((path.to_string(), b, old.clone()));
                 }
             }
         }

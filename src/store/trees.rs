@@ -102,6 +102,14 @@ impl Store {
     pub fn overlay_worktree(&self, map: &mut FileMap, paths: &[String]) -> Result<()> {
         let root = self.workdir("narrative check")?;
         for p in paths {
+            // Only paths inside the working tree: a name from a hook's arguments is
+            // never followed out of it.
+            let inside = Path::new(p)
+                .components()
+                .all(|c| matches!(c, std::path::Component::Normal(_)));
+            if !inside {
+                continue;
+            }
             let full = root.join(p);
             match std::fs::symlink_metadata(&full) {
                 Ok(m) if m.is_file() => {

@@ -359,3 +359,32 @@ fn a_narrative_cannot_become_a_link_or_go_through_a_filter() {
     );
     refused_everywhere(&repo, &base, "goes through a filter");
 }
+
+#[test]
+fn a_removed_blocks_text_cannot_move_to_another_file_as_prose() {
+    let approved_line = |repo: &Repo| {
+        repo.read("reports/summary.md")
+            .lines()
+            .find(|l| l.starts_with("Score 0.75"))
+            .unwrap()
+            .to_string()
+    };
+    for target in ["reports/other.md", "README.md"] {
+        let (repo, _, base) = committed();
+        let line = approved_line(&repo).replace("0.75", "0.95");
+        repo.wb(&[
+            "narrative",
+            "remove",
+            "reports/summary.md",
+            "--stage",
+            "train",
+        ])
+        .ok();
+        repo.write(target, &format!("# Notes\n\n{line}\n"));
+        refused_everywhere(
+            &repo,
+            &base,
+            "removed from reports/summary.md reappears here",
+        );
+    }
+}
