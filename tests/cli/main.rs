@@ -2,6 +2,7 @@
 //! repositories and checks the results with the real `git` CLI.
 
 mod attacks;
+mod attributes;
 mod checkout;
 mod common;
 mod compare;
