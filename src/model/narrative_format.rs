@@ -395,7 +395,10 @@ mod tests {
         assert_eq!(Format::detect("a/report.md", ""), Format::Markdown);
         assert_eq!(Format::detect("r.QMD", ""), Format::Quarto);
         assert_eq!(Format::detect("n.ipynb", ""), Format::Jupyter);
-        assert_eq!(Format::detect("s.py", "# %%\nx = 1\n"), Format::PercentScript);
+        assert_eq!(
+            Format::detect("s.py", "# %%\nx = 1\n"),
+            Format::PercentScript
+        );
         assert_eq!(
             Format::detect("m.py", "import marimo\n\napp = marimo.App()\n"),
             Format::Marimo
@@ -474,9 +477,6 @@ mod tests {
     #[test]
     fn a_bom_is_not_part_of_the_first_line() {
         let doc = Document::parse("r.md", "\u{feff}<!-- workbench:slot stage=a -->\n").unwrap();
-        assert_eq!(
-            doc.regions()[0].text,
-            "<!-- workbench:slot stage=a -->\n"
-        );
+        assert_eq!(doc.regions()[0].text, "<!-- workbench:slot stage=a -->\n");
     }
 }

@@ -144,8 +144,8 @@ fn split_lines_keepends(s: &str) -> Vec<&str> {
                     i + 1
                 }
             }
-            '\n' | '\u{0b}' | '\u{0c}' | '\u{1c}' | '\u{1d}' | '\u{1e}' | '\u{85}'
-            | '\u{2028}' | '\u{2029}' => i + c.len_utf8(),
+            '\n' | '\u{0b}' | '\u{0c}' | '\u{1c}' | '\u{1d}' | '\u{1e}' | '\u{85}' | '\u{2028}'
+            | '\u{2029}' => i + c.len_utf8(),
             _ => continue,
         };
         out.push(&s[start..end]);
@@ -286,10 +286,9 @@ impl Scan<'_> {
                 }
             }
             _ => {
-                while self
-                    .peek()
-                    .is_some_and(|c| !matches!(c, b',' | b']' | b'}' | b' ' | b'\t' | b'\n' | b'\r'))
-                {
+                while self.peek().is_some_and(|c| {
+                    !matches!(c, b',' | b']' | b'}' | b' ' | b'\t' | b'\n' | b'\r')
+                }) {
                     self.i += 1;
                 }
                 Some((start, self.i))
@@ -322,10 +321,7 @@ impl Scan<'_> {
         }
     }
     /// The elements of the array starting here, `[` and `]` offsets.
-    fn array(
-        &mut self,
-        mut f: impl FnMut(&mut Self) -> Option<()>,
-    ) -> Option<(usize, usize)> {
+    fn array(&mut self, mut f: impl FnMut(&mut Self) -> Option<()>) -> Option<(usize, usize)> {
         self.eat(b'[')?;
         let open = self.i - 1;
         self.ws();
@@ -466,7 +462,11 @@ pub(crate) fn jupyter_regions(text: &str) -> Result<Parts, SyntaxError> {
     // The top level's first key shows the indentation unit.
     let first_key_at = text
         .find('{')
-        .and_then(|o| text[o + 1..].find(|c: char| !c.is_whitespace()).map(|k| o + 1 + k))
+        .and_then(|o| {
+            text[o + 1..]
+                .find(|c: char| !c.is_whitespace())
+                .map(|k| o + 1 + k)
+        })
         .unwrap_or(0);
     let unit = indent_before(text, first_key_at).unwrap_or_default();
     let pretty = !unit.is_empty();
@@ -752,7 +752,11 @@ fn is_mo_md_argument(b: &[u8], s: &PyStr) -> bool {
             false
         }
     };
-    if !(expect(&mut k, b"(") && expect(&mut k, b"md") && expect(&mut k, b".") && expect(&mut k, b"mo")) {
+    if !(expect(&mut k, b"(")
+        && expect(&mut k, b"md")
+        && expect(&mut k, b".")
+        && expect(&mut k, b"mo"))
+    {
         return false;
     }
     if k > 0 && (is_ident(b[k - 1]) || b[k - 1] == b'.') {
@@ -893,7 +897,9 @@ pub(crate) fn marimo_regions(text: &str) -> Result<Parts, SyntaxError> {
     let mo_defined = text.lines().any(|l| {
         l.starts_with([' ', '\t']) && {
             let t = l.trim();
-            t == "import marimo as mo" || t.starts_with("import marimo as mo ") || t.starts_with("import marimo as mo#")
+            t == "import marimo as mo"
+                || t.starts_with("import marimo as mo ")
+                || t.starts_with("import marimo as mo#")
         }
     });
     Ok((
@@ -923,7 +929,11 @@ fn marimo_cells(lines: &[String], mo_defined: bool, eol: &str) -> String {
             s.push_str(eol);
         }
     }
-    for l in ["@app.cell(hide_code=True)", "def _(mo):", "    mo.md(r\"\"\""] {
+    for l in [
+        "@app.cell(hide_code=True)",
+        "def _(mo):",
+        "    mo.md(r\"\"\"",
+    ] {
         s.push_str(l);
         s.push_str(eol);
     }
@@ -1003,7 +1013,14 @@ pub(crate) fn append(
                 .cell_indent
                 .clone()
                 .unwrap_or_else(|| format!("{}{}", cells.key_indent, cells.unit));
-            let cell = markdown_cell(lines, id.as_deref(), &indent, &cells.unit, cells.pretty, eol);
+            let cell = markdown_cell(
+                lines,
+                id.as_deref(),
+                &indent,
+                &cells.unit,
+                cells.pretty,
+                eol,
+            );
             let nl = if cells.pretty { eol } else { "" };
             let indent = if cells.pretty { indent.as_str() } else { "" };
             match cells.last_cell_end {
@@ -1017,7 +1034,11 @@ pub(crate) fn append(
                     end: cells.close,
                     text: format!(
                         "{nl}{indent}{cell}{nl}{}",
-                        if cells.pretty { cells.key_indent.as_str() } else { "" }
+                        if cells.pretty {
+                            cells.key_indent.as_str()
+                        } else {
+                            ""
+                        }
                     ),
                 },
             }
@@ -1148,13 +1169,12 @@ mod tests {
     #[test]
     fn jupyter_empty_source_and_new_cells_are_written_as_jupyter_does() {
         let doc = Document::parse("n.ipynb", NOTEBOOK).unwrap();
-        let out = doc
-            .apply(vec![LineEdit {
-                region: 1,
-                first: 1,
-                last: 1,
-                lines: vec!["a".into(), "b".into()],
-            }]);
+        let out = doc.apply(vec![LineEdit {
+            region: 1,
+            first: 1,
+            last: 1,
+            lines: vec!["a".into(), "b".into()],
+        }]);
         // An empty source has no line to replace.
         assert!(out.is_err());
         let out = doc.append("train", &block(&["x"])).unwrap();
@@ -1184,8 +1204,16 @@ mod tests {
             .unwrap()
             .append("a", &block(&[]))
             .unwrap();
-        assert!(out.starts_with("{\n \"cells\": [\n  {\n   \"cell_type\": \"markdown\",\n   \"metadata\""), "{out}");
-        assert!(!out.contains("\"id\""), "nbformat 4.4 has no cell ids: {out}");
+        assert!(
+            out.starts_with(
+                "{\n \"cells\": [\n  {\n   \"cell_type\": \"markdown\",\n   \"metadata\""
+            ),
+            "{out}"
+        );
+        assert!(
+            !out.contains("\"id\""),
+            "nbformat 4.4 has no cell ids: {out}"
+        );
         serde_json::from_str::<serde_json::Value>(&out).unwrap();
     }
 
@@ -1205,7 +1233,10 @@ mod tests {
 
     #[test]
     fn split_lines_matches_python() {
-        assert_eq!(split_lines_keepends("a\nb\r\nc\rd\u{2028}e"), ["a\n", "b\r\n", "c\r", "d\u{2028}", "e"]);
+        assert_eq!(
+            split_lines_keepends("a\nb\r\nc\rd\u{2028}e"),
+            ["a\n", "b\r\n", "c\r", "d\u{2028}", "e"]
+        );
         assert!(split_lines_keepends("").is_empty());
         assert_eq!(split_lines_keepends("x\n"), ["x\n"]);
     }
@@ -1322,7 +1353,10 @@ if __name__ == "__main__":
         assert_eq!(Document::parse("m.py", &out).unwrap().regions().len(), 2);
         // Without a cell defining mo, one is added.
         let bare = MARIMO.replace("    import marimo as mo\n\n    return (mo,)", "    return");
-        let out = Document::parse("m.py", &bare).unwrap().append("train", &block(&[])).unwrap();
+        let out = Document::parse("m.py", &bare)
+            .unwrap()
+            .append("train", &block(&[]))
+            .unwrap();
         assert!(out.contains("def _():\n    import marimo as mo\n\n    return (mo,)\n\n\n@app.cell(hide_code=True)"), "{out}");
     }
 
@@ -1333,15 +1367,22 @@ if __name__ == "__main__":
             "    # workbench:begin stage=train run=20260308T142233Z-1e2a\n    x = \"<!-- not",
         );
         let e = Document::parse("m.py", &hash).unwrap_err();
-        assert!(e.message.contains("'# workbench:' marker in a marimo"), "{e}");
+        assert!(
+            e.message.contains("'# workbench:' marker in a marimo"),
+            "{e}"
+        );
         assert_eq!(e.line, 28);
-        let between = MARIMO.replace("\n\nif __name__", "\n\n<!-- workbench:slot stage=x -->\nif __name__");
+        let between = MARIMO.replace(
+            "\n\nif __name__",
+            "\n\n<!-- workbench:slot stage=x -->\nif __name__",
+        );
         let e = Document::parse("m.py", &between).unwrap_err();
         assert!(e.message.contains("outside an mo.md"), "{e}");
         let fstring = MARIMO.replace("mo.md(r\"\"\"", "mo.md(f\"\"\"");
         let e = Document::parse("m.py", &fstring).unwrap_err();
         assert!(e.message.contains("outside an mo.md"), "{e}");
-        let e = Document::parse("m.py", "import marimo\napp = marimo.App()\nx = '''\n").unwrap_err();
+        let e =
+            Document::parse("m.py", "import marimo\napp = marimo.App()\nx = '''\n").unwrap_err();
         assert!(e.message.contains("does not end"), "{e}");
     }
 

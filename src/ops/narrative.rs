@@ -393,8 +393,7 @@ fn sync_file(
             }
             match lookups.records(store, &b.stage, &run)? {
                 Some((approval, manifest)) => {
-                    let content =
-                        narrative::render(approval, manifest, &b.options, region.syntax);
+                    let content = narrative::render(approval, manifest, &b.options, region.syntax);
                     edits.push(LineEdit {
                         region: region_index,
                         first: b.begin_line,

@@ -19,6 +19,7 @@ mod json;
 mod limits;
 mod manpages;
 mod narratives;
+mod notebooks;
 mod records;
 mod run;
 mod status;
