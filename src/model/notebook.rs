@@ -263,7 +263,7 @@ impl Scan<'_> {
         self.ws();
         let start = self.i;
         match self.peek()? {
-            b'"' => return self.string(),
+            b'"' => self.string(),
             b'{' | b'[' => {
                 let mut depth = 0usize;
                 loop {
@@ -274,7 +274,7 @@ impl Scan<'_> {
                         }
                         b'{' | b'[' => depth += 1,
                         b'}' | b']' => {
-                            depth -= 1;
+                            depth = depth.saturating_sub(1);
                             if depth == 0 {
                                 self.i += 1;
                                 return Some((start, self.i));
@@ -345,6 +345,9 @@ impl Scan<'_> {
     }
 }
 
+/// A byte range of the file.
+type Span = (usize, usize);
+
 /// One cell as scanned.
 #[derive(Default)]
 struct ScannedCell {
@@ -352,7 +355,7 @@ struct ScannedCell {
     cell_type: Option<String>,
     id: Option<String>,
     /// The value span, and the element spans when it is a list.
-    source: Option<((usize, usize), Option<Vec<(usize, usize)>>)>,
+    source: Option<(Span, Option<Vec<Span>>)>,
 }
 
 /// The whitespace from the last line start before `at` to `at`, when only
@@ -857,7 +860,13 @@ pub(crate) fn marimo_regions(text: &str) -> Result<Parts, SyntaxError> {
     let mut places = Vec::new();
     // File lines (first, last) the regions cover.
     let mut covered: Vec<(usize, usize)> = Vec::new();
-    for s in python_strings(text, &lines)? {
+    let strings = python_strings(text, &lines)?;
+    let in_string = |at: usize| {
+        let k = strings.partition_point(|s| s.end <= at);
+        strings.get(k).is_some_and(|s| s.prefix_start <= at)
+    };
+    for s in &strings {
+        let s = *s;
         if s.triple && !s.formatted && !s.bytes && is_mo_md_argument(b, &s) {
             let (region, place) = marimo_region(text, &s, &lines);
             covered.push((lines.line(s.prefix_start), lines.line(s.end)));
@@ -889,18 +898,22 @@ pub(crate) fn marimo_regions(text: &str) -> Result<Parts, SyntaxError> {
         .map(|(i, _)| i)
         .find(|&i| {
             (i == 0 || b[i - 1] == b'\n')
+                && !in_string(i)
                 && text[i..].lines().next().is_some_and(|l| {
                     let r = l.trim_end();
                     r == "if __name__ == \"__main__\":" || r == "if __name__ == '__main__':"
                 })
         });
-    let mo_defined = text.lines().any(|l| {
-        l.starts_with([' ', '\t']) && {
-            let t = l.trim();
-            t == "import marimo as mo"
+    let mut offset = 0;
+    let mo_defined = text.split_inclusive('\n').any(|l| {
+        let at = offset;
+        offset += l.len();
+        let t = l.trim();
+        l.starts_with([' ', '\t'])
+            && !in_string(at)
+            && (t == "import marimo as mo"
                 || t.starts_with("import marimo as mo ")
-                || t.starts_with("import marimo as mo#")
-        }
+                || t.starts_with("import marimo as mo#"))
     });
     Ok((
         regions,
