@@ -3,7 +3,8 @@
 //! Asserts: no panic; every block's begin marker, written back by `begin_marker`,
 //! parses to the same stage, run and options; replacing a block (`replace_block`, what
 //! `narrative sync` does) leaves every other block as it was and the new block with
-//! the new content; `normalize` is idempotent.
+//! the new content and every byte outside the block's lines as it was; `normalize` is
+//! idempotent.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -33,6 +34,16 @@ fn check(text: &str, syntax: Syntax) {
     // Replacing each of the first few blocks.
     for (i, b) in parsed.blocks.iter().enumerate().take(4) {
         let out = replace_block(text, b, &b.run, "new content", syntax);
+        // Every byte outside the block's lines is kept (line endings included).
+        let starts: Vec<usize> = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        let head = &text[..starts[b.begin_line - 1]];
+        let tail = starts.get(b.end_line).map_or("", |&e| &text[e..]);
+        assert!(
+            out.starts_with(head) && out.ends_with(tail),
+            "{text:?} -> {out:?}"
+        );
         let after = parse(&out, syntax);
         assert_eq!(
             after.blocks.len(),

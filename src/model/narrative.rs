@@ -66,13 +66,26 @@ pub struct Region {
     pub first_line: usize,
 }
 
-/// The regions of a narrative file at `path` holding `text`.
+impl Region {
+    /// The file line of the region's line `n` (1-based). Exact for text files, marimo
+    /// strings and Jupyter sources written one line per list element, as Jupyter
+    /// writes them.
+    pub fn file_line(&self, n: usize) -> usize {
+        self.first_line + n.saturating_sub(1)
+    }
+}
+
+/// The regions of a narrative file at `path` holding `text` (its format is chosen
+/// from the path and, for `.py`, the content: `model::narrative_format`). A UTF-8
+/// byte-order mark is not part of any region. A marker where no region is (a code
+/// cell, between marimo cells) is an error.
 pub fn regions(path: &str, text: &str) -> Result<Vec<Region>, SyntaxError> {
-    Ok(vec![Region {
-        text: text.to_string(),
-        syntax: Syntax::for_path(path),
-        first_line: 1,
-    }])
+    super::narrative_format::Document::parse(path, text).map(|d| d.into_regions())
+}
+
+/// Whether a line is a workbench marker in either syntax.
+pub fn is_marker_line(line: &str) -> bool {
+    Syntax::Html.marker_body(line).is_some() || Syntax::Hash.marker_body(line).is_some()
 }
 
 /// What a block shows besides the approved interpretation.
@@ -476,8 +489,24 @@ pub fn end_marker(syntax: Syntax) -> String {
     syntax.marker("end")
 }
 
+/// The lines of a whole block: its begin marker, `content`'s lines and the end marker.
+pub fn block_lines(
+    stage: &str,
+    run: &str,
+    options: &BlockOptions,
+    content: &str,
+    syntax: Syntax,
+) -> Vec<String> {
+    let mut lines = vec![begin_marker(stage, run, options, syntax)];
+    lines.extend(content.lines().map(str::to_string));
+    lines.push(end_marker(syntax));
+    lines
+}
+
 /// Replaces the lines of `block` (markers included) with a freshly rendered block for
-/// `run`. `text` must be the text the block was parsed from.
+/// `run`. `text` must be the text the block was parsed from. Every other byte is kept;
+/// the new lines take the begin marker's line ending. (`narrative_format::Document`
+/// does this for many blocks at once and for every format.)
 pub fn replace_block(
     text: &str,
     block: &Block,
@@ -485,23 +514,13 @@ pub fn replace_block(
     content: &str,
     syntax: Syntax,
 ) -> String {
-    let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
-    let mut out: Vec<String> = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        let n = i + 1;
-        if n == block.begin_line {
-            out.push(begin_marker(&block.stage, run, &block.options, syntax));
-            out.extend(content.lines().map(str::to_string));
-            out.push(end_marker(syntax));
-        } else if n < block.begin_line || n > block.end_line {
-            out.push(line.to_string());
-        }
-    }
-    let mut s = out.join(newline);
-    if text.ends_with('\n') {
-        s.push_str(newline);
-    }
-    s
+    let edit = super::narrative_format::LineEdit {
+        region: 0,
+        first: block.begin_line,
+        last: block.end_line,
+        lines: block_lines(&block.stage, run, &block.options, content, syntax),
+    };
+    super::narrative_format::replace_lines(text, vec![edit])
 }
 
 #[cfg(test)]
@@ -587,6 +606,12 @@ mod tests {
         assert_eq!(
             out,
             "a\n<!-- workbench:begin stage=s run=20260309T000000Z-0000 table -->\nnew\ncontent\n<!-- workbench:end -->\nz\n"
+        );
+        let crlf = text.replace('\n', "\r\n").replace("z\r\n", "z\n");
+        let out = replace_block(&crlf, &p.blocks[0], RUN, "new", Syntax::Html);
+        assert_eq!(
+            out,
+            format!("a\r\n<!-- workbench:begin stage=s run={RUN} table -->\r\nnew\r\n<!-- workbench:end -->\r\nz\n")
         );
     }
 }

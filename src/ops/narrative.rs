@@ -3,8 +3,11 @@
 //! in.
 
 use crate::error::{Error, Result};
+use crate::model::decision::ApprovalRecord;
+use crate::model::manifest::RunManifest;
 use crate::model::narrative::{self, BlockOptions, Syntax};
 use crate::model::narrative_change;
+use crate::model::narrative_format::{Document, EditError, LineEdit};
 use crate::model::{RunId, StageName};
 use crate::narrative::transition::{judge, Judged, NarrativeEvent, Scope, Version};
 use crate::narrative::{approved_records, Checker, Problem, Severity};
@@ -12,6 +15,7 @@ use crate::store::content::NARRATIVE_ATTR;
 use crate::store::trees::FileMap;
 use crate::store::Store;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// Which content a check reads.
@@ -207,7 +211,34 @@ pub struct NewReport {
     pub warnings: Vec<String>,
 }
 
-/// Inserts a block for the stage's approved run at its slot, or at the end.
+/// A narrative file's text, refused unless it is UTF-8 (a missing file is empty).
+fn read_text(path: &Path, file: &str, missing_ok: bool) -> Result<String> {
+    match std::fs::read(path) {
+        Ok(b) => String::from_utf8(b).map_err(|_| {
+            Error::input(format!("{file} is not UTF-8 text"))
+                .hint("narrative files must be UTF-8 text; re-save it as UTF-8")
+        }),
+        Err(e) if missing_ok && e.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
+        Err(e) => Err(Error::io(path)(e)),
+    }
+}
+
+fn parse_document<'a>(file: &str, text: &'a str) -> Result<Document<'a>> {
+    Document::parse(file, text).map_err(|e| {
+        Error::input(format!("{file}:{e}")).hint("fix the block markers first (docs/narrative.md)")
+    })
+}
+
+fn edit_refused(file: &str, e: EditError) -> Error {
+    let err = Error::refused(format!("{file}: {}", e.message));
+    match e.hint {
+        Some(h) => err.hint(h),
+        None => err,
+    }
+}
+
+/// Inserts a block for the stage's approved run at its slot, or at the end (a new
+/// markdown cell in a notebook). The rest of the file is kept byte for byte.
 pub fn new_block(store: &Store, req: &NewRequest) -> Result<NewReport> {
     let root = store.workdir("narrative new")?;
     let file = repo_path(&root, &req.file)?;
@@ -217,50 +248,30 @@ pub fn new_block(store: &Store, req: &NewRequest) -> Result<NewReport> {
     })?;
     let (approval, manifest) = approved_records(store, &req.stage, &run.run_id)?
         .ok_or_else(|| Error::input(format!("run {} has no approval record", run.run_id)))?;
-    let syntax = Syntax::for_path(&file);
-    let content = narrative::render(&approval, &manifest, &req.options, syntax);
-    let block = format!(
-        "{}\n{content}\n{}",
-        narrative::begin_marker(&req.stage, &run.run_id, &req.options, syntax),
-        narrative::end_marker(syntax)
-    );
     let path = root.join(&file);
-    let text = match std::fs::read(&path) {
-        Ok(b) => {
-            String::from_utf8(b).map_err(|_| Error::input(format!("{file} is not UTF-8 text")))?
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => return Err(Error::io(&path)(e)),
+    let text = read_text(&path, &file, true)?;
+    let doc = parse_document(&file, &text)?;
+    let lines = |syntax: Syntax| {
+        let content = narrative::render(&approval, &manifest, &req.options, syntax);
+        narrative::block_lines(&req.stage, &run.run_id, &req.options, &content, syntax)
     };
-    let parsed = narrative::parse(&text, syntax);
-    let new_text = match parsed.slots.iter().find(|s| s.stage == req.stage.as_str()) {
-        Some(slot) => {
-            text.lines()
-                .enumerate()
-                .map(|(i, l)| {
-                    if i + 1 == slot.line {
-                        block.clone()
-                    } else {
-                        l.to_string()
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join("\n")
-                + "\n"
-        }
-        None => {
-            let mut t = text.clone();
-            if !t.is_empty() && !t.ends_with('\n') {
-                t.push('\n');
-            }
-            if !t.is_empty() {
-                t.push('\n');
-            }
-            t.push_str(&block);
-            t.push('\n');
-            t
-        }
-    };
+    let slot = doc.regions().iter().enumerate().find_map(|(i, r)| {
+        narrative::parse(&r.text, r.syntax)
+            .slots
+            .into_iter()
+            .find(|s| s.stage == req.stage.as_str())
+            .map(|s| (i, s.line, r.syntax))
+    });
+    let new_text = match slot {
+        Some((region, line, syntax)) => doc.apply(vec![LineEdit {
+            region,
+            first: line,
+            last: line,
+            lines: lines(syntax),
+        }]),
+        None => doc.append(&req.stage, &lines(doc.append_syntax())),
+    }
+    .map_err(|e| edit_refused(&file, e))?;
     std::fs::write(&path, new_text).map_err(Error::io(&path))?;
     let mut warnings = Vec::new();
     if !store.is_narrative_worktree(&file)? {
@@ -301,6 +312,39 @@ impl SyncReport {
     }
 }
 
+/// What `sync` looked up, so a file of many blocks asks the store once per stage and
+/// run.
+#[derive(Default)]
+struct Lookups {
+    approved: HashMap<StageName, Option<RunId>>,
+    records: HashMap<(StageName, RunId), Option<(ApprovalRecord, RunManifest)>>,
+}
+
+impl Lookups {
+    fn approved_run(&mut self, store: &Store, stage: &StageName) -> Result<Option<RunId>> {
+        if let Some(a) = self.approved.get(stage) {
+            return Ok(a.clone());
+        }
+        let a = super::resolve::approved_run(store, stage)?.map(|r| r.run_id);
+        self.approved.insert(stage.clone(), a.clone());
+        Ok(a)
+    }
+
+    fn records(
+        &mut self,
+        store: &Store,
+        stage: &StageName,
+        run: &RunId,
+    ) -> Result<Option<&(ApprovalRecord, RunManifest)>> {
+        let key = (stage.clone(), run.clone());
+        if !self.records.contains_key(&key) {
+            let r = approved_records(store, stage, run)?;
+            self.records.insert(key.clone(), r);
+        }
+        Ok(self.records.get(&key).and_then(Option::as_ref))
+    }
+}
+
 /// Re-renders every block from its approval.
 pub fn sync(store: &Store, req: &SyncRequest) -> Result<SyncReport> {
     let root = store.workdir("narrative sync")?;
@@ -317,87 +361,110 @@ pub fn sync(store: &Store, req: &SyncRequest) -> Result<SyncReport> {
         changed: Vec::new(),
         problems: Vec::new(),
     };
+    let mut lookups = Lookups::default();
     for file in &files {
-        if sync_file(store, &root, file, req.advance, &mut report.problems)? {
+        if sync_file(
+            store,
+            &root,
+            file,
+            req.advance,
+            &mut lookups,
+            &mut report.problems,
+        )? {
             report.changed.push(file.clone());
         }
     }
     Ok(report)
 }
 
-/// Re-renders the blocks of one file; true when the file changed.
+/// Re-renders the blocks of one file, rebuilding it once; true when the file changed.
 fn sync_file(
     store: &Store,
     root: &Path,
     file: &str,
     advance: bool,
+    lookups: &mut Lookups,
     problems: &mut Vec<Problem>,
 ) -> Result<bool> {
     let path = root.join(file);
-    let bytes = std::fs::read(&path).map_err(Error::io(&path))?;
-    let Ok(mut text) = String::from_utf8(bytes) else {
-        return Err(Error::input(format!("{file} is not UTF-8 text")));
-    };
-    let syntax = Syntax::for_path(file);
-    let parsed = narrative::parse(&text, syntax);
-    if let Some(e) = parsed.errors.first() {
-        return Err(Error::input(format!("{file}:{e}"))
-            .hint("fix the block markers first (docs/narrative.md)"));
-    }
-    let original = text.clone();
-    let problem =
-        |b: &narrative::Block, run: &RunId, severity, reason: String, fix: String| Problem {
-            file: file.to_string(),
-            line: b.begin_line,
-            stage: Some(b.stage.clone()),
-            run: Some(run.clone()),
-            severity,
-            reason,
-            fix,
-            diff: None,
-        };
-    // Blocks are replaced from the last to the first so line numbers stay valid.
-    for b in parsed.blocks.iter().rev() {
-        let mut run = b.run.clone();
-        if let Some(newer) = super::resolve::approved_run(store, &b.stage)? {
-            if newer.run_id > run {
-                if advance {
-                    run = newer.run_id;
-                } else {
-                    problems.push(problem(
-                        b,
-                        &b.run,
-                        Severity::Warning,
-                        format!(
-                            "outdated: stage {} has a newer approved run, {}",
-                            b.stage, newer.run_id
-                        ),
-                        format!("git workbench narrative sync --advance {file}"),
-                    ));
+    let text = read_text(&path, file, false)?;
+    let doc = parse_document(file, &text)?;
+    let mut edits = Vec::new();
+    for (region_index, region) in doc.regions().iter().enumerate() {
+        let parsed = narrative::parse(&region.text, region.syntax);
+        if let Some(e) = parsed.errors.first() {
+            let e = narrative::SyntaxError {
+                line: region.file_line(e.line),
+                message: e.message.clone(),
+            };
+            return Err(Error::input(format!("{file}:{e}"))
+                .hint("fix the block markers first (docs/narrative.md)"));
+        }
+        for b in &parsed.blocks {
+            let problem = |run: &RunId, severity, reason: String, fix: String| Problem {
+                file: file.to_string(),
+                line: region.file_line(b.begin_line),
+                stage: Some(b.stage.clone()),
+                run: Some(run.clone()),
+                severity,
+                reason,
+                fix,
+                diff: None,
+            };
+            let mut run = b.run.clone();
+            if let Some(newer) = lookups.approved_run(store, &b.stage)? {
+                if newer > run {
+                    if advance {
+                        run = newer;
+                    } else {
+                        problems.push(problem(
+                            &b.run,
+                            Severity::Warning,
+                            format!(
+                                "outdated: stage {} has a newer approved run, {newer}",
+                                b.stage
+                            ),
+                            format!("git workbench narrative sync --advance {file}"),
+                        ));
+                    }
                 }
             }
-        }
-        match approved_records(store, &b.stage, &run)? {
-            Some((approval, manifest)) => {
-                let content = narrative::render(&approval, &manifest, &b.options, syntax);
-                text = narrative::replace_block(&text, b, &run, &content, syntax);
+            match lookups.records(store, &b.stage, &run)? {
+                Some((approval, manifest)) => {
+                    let content = narrative::render(approval, manifest, &b.options, region.syntax);
+                    edits.push(LineEdit {
+                        region: region_index,
+                        first: b.begin_line,
+                        last: b.end_line,
+                        lines: narrative::block_lines(
+                            &b.stage,
+                            &run,
+                            &b.options,
+                            &content,
+                            region.syntax,
+                        ),
+                    });
+                }
+                None => problems.push(problem(
+                    &run,
+                    Severity::Error,
+                    format!(
+                        "run {run} of stage {} is not approved; the block was left as it is",
+                        b.stage
+                    ),
+                    "approve the run, or point the block at an approved run".to_string(),
+                )),
             }
-            None => problems.push(problem(
-                b,
-                &run,
-                Severity::Error,
-                format!(
-                    "run {run} of stage {} is not approved; the block was left as it is",
-                    b.stage
-                ),
-                "approve the run, or point the block at an approved run".to_string(),
-            )),
         }
     }
-    if text == original {
+    if edits.is_empty() {
         return Ok(false);
     }
-    std::fs::write(&path, &text).map_err(Error::io(&path))?;
+    let new_text = doc.apply(edits).map_err(|e| edit_refused(file, e))?;
+    if new_text == text {
+        return Ok(false);
+    }
+    std::fs::write(&path, &new_text).map_err(Error::io(&path))?;
     Ok(true)
 }
 
@@ -547,31 +614,33 @@ pub fn remove(store: &Store, req: &RemoveRequest) -> Result<RemoveReport> {
     };
     let text =
         String::from_utf8(bytes).map_err(|_| Error::input(format!("{file} is not UTF-8 text")))?;
-    let regions =
-        narrative::regions(&file, &text).map_err(|e| Error::input(format!("{file}:{e}")))?;
-    if regions.len() != 1 || regions[0].first_line != 1 || regions[0].text != text {
-        return Err(Error::input(format!(
-            "{file}: removing blocks from this format is done in its editor"
-        ))
-        .hint("delete the block's markers and content together"));
-    }
-    let parsed = narrative::parse(&text, regions[0].syntax);
-    if let Some(e) = parsed.errors.first() {
-        return Err(Error::input(format!("{file}:{e}"))
+    let doc = Document::parse(&file, &text).map_err(|e| {
+        Error::input(format!("{file}:{e}")).hint("fix the block markers first (docs/narrative.md)")
+    })?;
+    // (region, block with region line numbers, the block's first file line)
+    let mut chosen: Vec<(usize, narrative::Block, usize)> = Vec::new();
+    for (i, region) in doc.regions().iter().enumerate() {
+        let parsed = narrative::parse(&region.text, region.syntax);
+        if let Some(e) = parsed.errors.first() {
+            return Err(Error::input(format!(
+                "{file}:line {}: {}",
+                e.line + region.first_line - 1,
+                e.message
+            ))
             .hint("fix the block markers first (docs/narrative.md)"));
+        }
+        for b in parsed.blocks {
+            if req.stage.as_ref().is_none_or(|s| &b.stage == s)
+                && req.run.as_ref().is_none_or(|r| &b.run == r)
+            {
+                let line = b.begin_line + region.first_line - 1;
+                chosen.push((i, b, line));
+            }
+        }
     }
-    let chosen: Vec<&narrative::Block> = parsed
-        .blocks
-        .iter()
-        .filter(|b| req.stage.as_ref().is_none_or(|s| &b.stage == s))
-        .filter(|b| req.run.as_ref().is_none_or(|r| &b.run == r))
-        .collect();
     if chosen.is_empty() {
-        return Err(
-            Error::input(format!("{file} has no block matching the request")).hint(
-                "git workbench narrative check lists its blocks; name one with --stage or --run",
-            ),
-        );
+        return Err(Error::input(format!("{file} has no block matching the request"))
+            .hint("git workbench narrative check lists its blocks; name one with --stage or --run"));
     }
     if req.stage.is_none() && req.run.is_none() && chosen.len() > 1 {
         return Err(Error::input(format!(
@@ -580,14 +649,28 @@ pub fn remove(store: &Store, req: &RemoveRequest) -> Result<RemoveReport> {
         ))
         .hint("--stage STAGE or --run RUN (both select every matching block)"));
     }
-    let ranges: Vec<(usize, usize)> = chosen.iter().map(|b| (b.begin_line, b.end_line)).collect();
-    let out = narrative_change::remove_lines(&text, &ranges);
+    let edits = chosen
+        .iter()
+        .map(|(region, b, _)| LineEdit {
+            region: *region,
+            first: b.begin_line,
+            last: b.end_line,
+            lines: Vec::new(),
+        })
+        .collect();
+    let out = doc.apply(edits).map_err(|e| {
+        let err = Error::input(format!("{file}: {e}"));
+        match e.hint {
+            Some(h) => err.hint(h),
+            None => err,
+        }
+    })?;
     std::fs::write(&path, out).map_err(Error::io(&path))?;
     Ok(RemoveReport {
         file,
         removed: chosen
-            .iter()
-            .map(|b| (b.stage.clone(), b.run.clone(), b.begin_line))
+            .into_iter()
+            .map(|(_, b, line)| (b.stage, b.run, line))
             .collect(),
     })
 }

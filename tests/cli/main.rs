@@ -23,6 +23,7 @@ mod manpages;
 mod narrative_attacks;
 mod narratives;
 mod precommit;
+mod notebooks;
 mod records;
 mod run;
 mod status;
