@@ -23,10 +23,10 @@
 //! * **Patterns.** A pattern that opens with `"` and unquotes as a C-style string
 //!   (`\a \b \f \n \r \t \v \\ \"` and octal `\ooo`, first digit 0-3) is the unquoted
 //!   text, and the attributes start right after the closing quote; otherwise the
-//!   pattern runs to the first blank (a badly quoted one keeps its `"`). A NUL in an
-//!   unquoted pattern ends it. `!pat` (negative) lines are ignored (`\!` is a literal
+//!   pattern runs to the first blank (a badly quoted one keeps its `"`). A `\000` in
+//!   a quoted pattern ends it. `!pat` (negative) lines are ignored (`\!` is a literal
 //!   `!`). A trailing `/` never matches a file. A pattern without `/` matches the
-//!   basename at any depth (`*` crosses nothing there, a basename holds no `/`);
+//!   basename at any depth;
 //!   otherwise it is anchored at its file's directory (a leading `/` dropped) and
 //!   matched with wildmatch's pathname rules: `*`, `?` and brackets never match `/`;
 //!   `**` is recursive only as a whole component (`**/`, `/**`, `/**/`), else it is
