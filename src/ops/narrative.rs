@@ -53,14 +53,25 @@ pub fn strict_narrative(store: &Store) -> bool {
         .unwrap_or(false)
 }
 
+/// The files the working tree's committed-style attributes mark (HEAD's, the
+/// index's or the working tree's `.gitattributes`; never a local-only source), as
+/// the checks see them.
 fn worktree_narratives(store: &Store) -> Result<Vec<String>> {
-    let mut out = Vec::new();
-    for p in store.worktree_paths()? {
-        if store.is_narrative_worktree(&p)? {
-            out.push(p);
-        }
-    }
-    Ok(out)
+    let [head, staged, worktree] = local_versions(store)?;
+    let marked = |v: &Version, p: &str| v.attrs.state(p, NARRATIVE_ATTR).is_set();
+    Ok(worktree
+        .files
+        .files
+        .keys()
+        .filter(|p| marked(&worktree, p) || marked(&staged, p) || marked(&head, p))
+        .cloned()
+        .collect())
+}
+
+/// Whether the working tree's attributes mark `file`.
+fn marked_in_worktree(store: &Store, file: &str) -> Result<bool> {
+    let [_, _, worktree] = local_versions(store)?;
+    Ok(worktree.attrs.state(file, NARRATIVE_ATTR).is_set())
 }
 
 /// Checks the narrative files of `source` (all of them, or `only`).
@@ -274,7 +285,7 @@ pub fn new_block(store: &Store, req: &NewRequest) -> Result<NewReport> {
     .map_err(|e| edit_refused(&file, e))?;
     std::fs::write(&path, new_text).map_err(Error::io(&path))?;
     let mut warnings = Vec::new();
-    if !store.is_narrative_worktree(&file)? {
+    if !marked_in_worktree(store, &file)? {
         warnings.push(format!(
             "{file} is not marked as a narrative: add '{file} workbench-narrative' to .gitattributes so commits are checked"
         ));
@@ -639,8 +650,11 @@ pub fn remove(store: &Store, req: &RemoveRequest) -> Result<RemoveReport> {
         }
     }
     if chosen.is_empty() {
-        return Err(Error::input(format!("{file} has no block matching the request"))
-            .hint("git workbench narrative check lists its blocks; name one with --stage or --run"));
+        return Err(
+            Error::input(format!("{file} has no block matching the request")).hint(
+                "git workbench narrative check lists its blocks; name one with --stage or --run",
+            ),
+        );
     }
     if req.stage.is_none() && req.run.is_none() && chosen.len() > 1 {
         return Err(Error::input(format!(

@@ -1,54 +1,17 @@
 //! Reading file content as git sees it: the staged blob (the index named by
 //! `GIT_INDEX_FILE`, so plain `commit`, `commit -a` and `commit <paths>` all work),
-//! a blob at a revision, and the `workbench-narrative` attribute.
+//! a blob at a revision, and the name of the `workbench-narrative` attribute (evaluated
+//! by `model::attributes` from committed files, `store::trees`).
 
 use super::error::{Error, Result};
 use super::{id, Store};
 use crate::model::ObjectId;
-use git2::{AttrCheckFlags, AttrValue};
 use std::path::Path;
 
 /// The attribute that marks narrative files in `.gitattributes`.
 pub const NARRATIVE_ATTR: &str = "workbench-narrative";
 
 impl Store {
-    /// Every file git tracks or would track: the index plus untracked, unignored files.
-    pub fn worktree_paths(&self) -> Result<Vec<String>> {
-        let mut out = self.index_paths()?;
-        let mut opts = git2::StatusOptions::new();
-        opts.include_untracked(true)
-            .recurse_untracked_dirs(true)
-            .include_ignored(false)
-            .exclude_submodules(true);
-        let statuses = self
-            .repo
-            .statuses(Some(&mut opts))
-            .map_err(Error::git("cannot list untracked files"))?;
-        for e in statuses.iter() {
-            if e.status().contains(git2::Status::WT_NEW) {
-                if let Ok(p) = e.path() {
-                    out.push(p.to_string());
-                }
-            }
-        }
-        out.sort();
-        out.dedup();
-        Ok(out)
-    }
-
-    /// Every path in the index.
-    pub fn index_paths(&self) -> Result<Vec<String>> {
-        let index = self
-            .repo
-            .index()
-            .map_err(Error::git("cannot read the index"))?;
-        Ok(index
-            .iter()
-            .filter(|e| (e.flags >> 12) & 3 == 0)
-            .map(|e| String::from_utf8_lossy(&e.path).into_owned())
-            .collect())
-    }
-
     /// The staged content of `path`, if the index has it.
     pub fn staged_blob(&self, path: &str) -> Result<Option<Vec<u8>>> {
         let index = self
@@ -99,27 +62,6 @@ impl Store {
             Err(_) => Ok(None),
         }
     }
-
-    /// True when `path` is marked `workbench-narrative` in the working tree's or the
-    /// index's `.gitattributes`.
-    pub fn is_narrative_worktree(&self, path: &str) -> Result<bool> {
-        let v = self
-            .repo
-            .get_attr(
-                Path::new(path),
-                NARRATIVE_ATTR,
-                AttrCheckFlags::FILE_THEN_INDEX,
-            )
-            .map_err(Error::git(format!("cannot read the attributes of {path}")))?;
-        Ok(is_set(v))
-    }
-}
-
-fn is_set(v: Option<&str>) -> bool {
-    matches!(
-        AttrValue::from_string(v),
-        AttrValue::True | AttrValue::String(_)
-    )
 }
 
 impl Store {
