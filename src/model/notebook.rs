@@ -819,7 +819,9 @@ fn marimo_region(text: &str, s: &PyStr, lines: &LineIndex) -> (Region, Place) {
             }
         });
     }
-    let margin = margin.unwrap_or("").to_string();
+    // A string of one line: new lines go at the indentation of its statement, as
+    // marimo writes a cell's markdown.
+    let margin = margin.map_or_else(|| line_indent(text, s.body_start), str::to_string);
     let mut spans = Vec::with_capacity(raw_lines.len());
     let mut region_text = String::with_capacity(body.len());
     for (i, &(a, b)) in raw_lines.iter().enumerate() {
@@ -1327,6 +1329,33 @@ if __name__ == "__main__":
         let again = Document::parse("m.py", &out).unwrap();
         let p = parse(&again.regions()[0].text, Syntax::Html);
         assert_eq!(p.blocks[0].content, "Score 0.75.\n\n_ok \\ ok_");
+    }
+
+    #[test]
+    fn marimo_one_line_strings_grow_at_the_cells_indentation() {
+        let one = MARIMO.replace(
+            "mo.md(r\"\"\"\n    # Title\n\n    Some prose.\n\n    <!-- workbench:slot stage=train -->\n    \"\"\")",
+            "mo.md(r\"\"\"<!-- workbench:slot stage=train -->\"\"\")",
+        );
+        let doc = Document::parse("m.py", &one).unwrap();
+        assert_eq!(doc.regions()[0].text, "<!-- workbench:slot stage=train -->");
+        let out = doc
+            .apply(vec![LineEdit {
+                region: 0,
+                first: 1,
+                last: 1,
+                lines: block(&["x"]),
+            }])
+            .unwrap();
+        assert!(
+            out.contains(&format!("    mo.md(r\"\"\"<!-- workbench:begin stage=train run={RUN} -->\n    x\n    <!-- workbench:end -->\"\"\")\n")),
+            "{out}"
+        );
+        let p = parse(
+            &Document::parse("m.py", &out).unwrap().regions()[0].text,
+            Syntax::Html,
+        );
+        assert_eq!(p.blocks[0].content, "x");
     }
 
     #[test]
