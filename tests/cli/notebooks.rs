@@ -140,11 +140,27 @@ fn jupyter_blocks_live_in_markdown_cells_and_the_notebook_stays_valid() {
         "analysis.ipynb",
         &two_blocks.replace("| score | 0.75 |", "| score | 0.95 |"),
     );
+    // A tampered cell is refused by check and by the hook, like any narrative.
+    repo.wb(&["narrative", "check", "analysis.ipynb"])
+        .fails(1, "differs from the approved rendering");
+    repo.git(&["add", "-A"]);
+    repo.wb(&["hook", "pre-commit"])
+        .fails(1, "differs from the approved rendering");
     repo.wb(&["narrative", "sync", "analysis.ipynb"]).ok();
     assert_eq!(repo.read("analysis.ipynb"), two_blocks);
     nbformat_cells(&repo, "analysis.ipynb");
     repo.git(&["add", "-A"]);
     repo.git(&["commit", "-q", "-m", "notebook"]);
+    // remove takes blocks out of their cells whole; the notebook stays valid.
+    repo.wb(&["narrative", "remove", "analysis.ipynb", "--stage", "train"])
+        .ok();
+    let cells = nbformat_cells(&repo, "analysis.ipynb");
+    assert!(
+        !cells.contains("workbench:") && !cells.contains("Approved by"),
+        "{cells}"
+    );
+    assert!(cells.contains("Written by hand, café."), "{cells}");
+    repo.git(&["commit", "-q", "-am", "no blocks"]);
     repo.fsck();
 }
 
@@ -280,6 +296,8 @@ fn marimo_blocks_live_in_markdown_cells_and_survive_marimo() {
         "analysis.py",
         &two.replace("| score | 0.75 |", "| score | 0.95 |"),
     );
+    repo.wb(&["narrative", "check", "analysis.py"])
+        .fails(1, "differs from the approved rendering");
     repo.wb(&["narrative", "sync", "analysis.py"]).ok();
     assert_eq!(repo.read("analysis.py"), two);
     let r = repo.wb(&["narrative", "sync", "analysis.py"]).ok();
