@@ -95,10 +95,11 @@ pub struct NarrativeEvent {
 /// What to judge.
 #[derive(Default)]
 pub struct Scope<'a> {
-    /// Only these paths (as the pre-commit framework names them); empty: all.
+    /// Paths named by the caller (as the pre-commit framework names them): checked
+    /// whole with `all`, changed or not.
     pub only: &'a [String],
-    /// Check every narrative of the new version, changed or not (with `only`: every
-    /// named one).
+    /// Check every narrative of the new version (with `only`: every named one),
+    /// changed or not.
     pub all: bool,
     /// Paths also treated as narratives on both sides (`verify`: the range's base).
     pub also: Option<&'a dyn Fn(&str) -> bool>,
@@ -158,12 +159,10 @@ pub fn judge<'s>(
         removed: Vec::new(),
     };
     j.run()?;
-    let mut out = j.out;
-    if !scope.only.is_empty() {
-        out.files.retain(|f| scope.only.contains(f));
-        out.problems.retain(|p| scope.only.contains(&p.file));
-        out.events.retain(|e| scope.only.contains(&e.file));
-    }
+    let out = j.out;
+    // Named files are checked whole, but what the change does elsewhere is still
+    // reported: a commit the framework runs for `.gitattributes` alone must not hide
+    // what that file does to a narrative it did not name.
     Ok(out)
 }
 
@@ -176,6 +175,11 @@ impl Judge<'_, '_, '_> {
     /// file's own mark (that is an unmark, judged as such).
     fn new_narrative(&self, p: &str) -> bool {
         self.new.files.contains(p) && (self.new.marks(p) || (self.also(p) && !self.old.marks(p)))
+    }
+
+    /// Checked whether or not the change touches it.
+    fn forced(&self, p: &str) -> bool {
+        self.scope.all && (self.scope.only.is_empty() || self.scope.only.iter().any(|o| o == p))
     }
 
     fn also(&self, p: &str) -> bool {
@@ -226,7 +230,7 @@ impl Judge<'_, '_, '_> {
                     ));
                     self.check.insert(p.clone(), None);
                 }
-                (_, true) if nn && (is_changed || !on || self.scope.all || attrs_changed) => {
+                (_, true) if nn && (is_changed || !on || self.forced(p) || attrs_changed) => {
                     self.check.insert(p.clone(), on.then(|| p.clone()));
                 }
                 (_, true) if nn => {}

@@ -9,6 +9,7 @@ use crate::narratives::{commit_ok, commit_refused, reported, tamper};
 /// commit (the base of the range `verify` checks).
 fn committed() -> (Repo, String, String) {
     let (repo, id) = reported();
+    repo.write(".pre-commit-config.yaml", PRE_COMMIT_CONFIG);
     repo.git(&["add", "-A"]);
     commit_ok(&repo, &["commit", "-q", "-m", "report"]);
     let base = repo.git(&["rev-parse", "HEAD"]);
@@ -25,10 +26,41 @@ fn verify(repo: &Repo, base: &str, format: &str) -> Run {
     ])
 }
 
-/// Stages everything, expects the hook to refuse with `needle`, commits past it with
-/// `--no-verify`, and expects `verify` over the range to refuse with `needle` too.
+/// The pre-commit framework running our hook as a team would configure it.
+const PRE_COMMIT_CONFIG: &str = "repos:\n  - repo: local\n    hooks:\n      - id: workbench-narratives\n        name: workbench narratives\n        entry: git-workbench hook pre-commit\n        language: system\n        always_run: true\n";
+
+/// `pre-commit run ARGS` from the test virtualenv, with git-workbench on PATH.
+fn pre_commit(repo: &Repo, args: &[&str]) -> (Option<i32>, String) {
+    let o = repo
+        .cmd(venv_tool("pre-commit").to_str().unwrap(), args)
+        .env("PRE_COMMIT_HOME", repo.home.join("pre-commit-cache"))
+        .env("PATH", path_with_binary())
+        .output()
+        .unwrap();
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr),
+    )
+}
+
+/// Stages everything, expects the pre-commit framework (on the staged files, as in a
+/// commit) and the installed hook (a real `git commit`) to refuse with `needle`,
+/// commits past them with `--no-verify`, and expects `verify` over the range to
+/// refuse with `needle` too.
 fn refused_everywhere(repo: &Repo, base: &str, needle: &str) {
+    refused_everywhere_as(repo, base, needle, needle)
+}
+
+/// `refused_everywhere`, where the pre-commit framework refuses with `framework`
+/// (it passes regular files only, so it sees another side of the same change).
+fn refused_everywhere_as(repo: &Repo, base: &str, needle: &str, framework: &str) {
     repo.git(&["add", "-A"]);
+    let (code, out) = pre_commit(repo, &["run"]);
+    assert_eq!(code, Some(1), "pre-commit passed:\n{out}");
+    assert!(
+        out.contains(framework),
+        "pre-commit lacks {framework:?}:\n{out}"
+    );
     commit_refused(repo, &["commit", "-q", "-m", "attack"], needle);
     commit_ok(repo, &["commit", "-q", "--no-verify", "-m", "attack"]);
     let v = verify(repo, base, "text");
@@ -311,34 +343,16 @@ fn narrative_commands_are_honest_about_their_arguments() {
 #[test]
 fn the_pre_commit_framework_checks_the_files_it_is_given() {
     let (repo, _, _) = committed();
-    repo.write(
-        ".pre-commit-config.yaml",
-        "repos:\n  - repo: local\n    hooks:\n      - id: workbench-narratives\n        name: workbench narratives\n        entry: git-workbench hook pre-commit\n        language: system\n",
-    );
-    repo.git(&["add", ".pre-commit-config.yaml"]);
-    commit_ok(&repo, &["commit", "-q", "-m", "config"]);
     tamper(&repo);
-    let pc = |args: &[&str]| {
-        let o = repo
-            .cmd(venv_tool("pre-commit").to_str().unwrap(), args)
-            .env("PRE_COMMIT_HOME", repo.home.join("pre-commit-cache"))
-            .env("PATH", path_with_binary())
-            .output()
-            .unwrap();
-        (
-            o.status.code(),
-            String::from_utf8_lossy(&o.stdout).into_owned(),
-        )
-    };
     // The working copy is tampered, the index is not: pre-commit means the files.
-    let (code, out) = pc(&["run", "--all-files"]);
+    let (code, out) = pre_commit(&repo, &["run", "--all-files"]);
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains(TAMPERED), "{out}");
-    let (code, out) = pc(&["run", "--files", "reports/summary.md"]);
+    let (code, out) = pre_commit(&repo, &["run", "--files", "reports/summary.md"]);
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains(TAMPERED), "{out}");
     // An untouched file named alone passes.
-    let (code, out) = pc(&["run", "--files", "params.yaml"]);
+    let (code, out) = pre_commit(&repo, &["run", "--files", "params.yaml"]);
     assert_eq!(code, Some(0), "{out}");
 }
 
@@ -350,7 +364,12 @@ fn a_narrative_cannot_become_a_link_or_go_through_a_filter() {
     repo.write("elsewhere.txt", &t);
     std::fs::remove_file(repo.path("reports/summary.md")).unwrap();
     std::os::unix::fs::symlink("../elsewhere.txt", repo.path("reports/summary.md")).unwrap();
-    refused_everywhere(&repo, &base, "is a symbolic link");
+    refused_everywhere_as(
+        &repo,
+        &base,
+        "is a symbolic link",
+        "carries the narrative reports/summary.md",
+    );
     // git LFS (or any clean/smudge filter): the committed bytes are a pointer.
     let (repo, _, base) = committed();
     repo.write(
