@@ -407,3 +407,20 @@ fn a_removed_blocks_text_cannot_move_to_another_file_as_prose() {
         );
     }
 }
+
+#[test]
+fn an_unmark_amended_with_an_edit_is_caught_by_verify() {
+    // The hook compares with HEAD, which after the unmark commit no longer marks the
+    // file, so `--amend` folds an edit into the unmark unseen; `verify` judges the
+    // resulting commit against its parent and refuses it.
+    let (repo, _, base) = committed();
+    repo.wb(&["narrative", "unmark", "reports/summary.md"]).ok();
+    repo.git(&["add", "-A"]);
+    commit_ok(&repo, &["commit", "-q", "-m", "unmark"]);
+    tamper(&repo);
+    repo.git(&["add", "-A"]);
+    commit_ok(&repo, &["commit", "-q", "--amend", "-m", "unmark"]);
+    let v = verify(&repo, &base, "text");
+    assert_eq!(v.code, 1, "{}", v.stdout);
+    assert!(v.stdout.contains(STOPS), "{}", v.stdout);
+}
