@@ -84,30 +84,52 @@ pub fn parse_override(s: &str) -> Result<(String, Value), Error> {
         return Err(Error::Override(format!("'{s}' is not key=value")));
     };
     let k = k.trim();
-    if k.is_empty() || k.split('.').any(str::is_empty) {
+    // `+key=value` adds a key the params file does not have (Hydra's spelling).
+    let bare = k.strip_prefix('+').unwrap_or(k);
+    if bare.is_empty() || bare.split('.').any(str::is_empty) {
         return Err(Error::Override(format!("'{s}' has an empty key")));
     }
     let value = serde_json::from_str(v).unwrap_or_else(|_| Value::String(v.to_string()));
     Ok((k.to_string(), value))
 }
 
-/// Applies overrides. With a params file, an override must name a key the file has or
-/// one the stage declares, so that a typo is an error instead of a silent no-op.
+/// The key of an override without its `+` (which asks for a new key).
+pub fn override_key(k: &str) -> &str {
+    k.strip_prefix('+').unwrap_or(k)
+}
+
+/// Applies overrides. With a params file, an override must name a key the file has
+/// (a value, or a section given a mapping), so that a typo is an error instead of a
+/// silent new param — a declared glob (`baseline.*`) does not make a misspelt key
+/// exist. `+key=value` adds a key the file lacks; it is refused for one the file has.
+/// A section is never replaced by a single value.
 pub fn apply_overrides(
     selected: &mut FlatParams,
     file_keys: Option<(&FlatParams, &[String])>,
     overrides: &[(String, Value)],
 ) -> Result<(), Error> {
-    for (k, v) in overrides {
-        if let Some((all, patterns)) = file_keys {
-            let known = all.contains_key(k)
-                || all.keys().any(|a| a.starts_with(&format!("{k}.")))
-                || patterns.iter().any(|p| selects(p, k));
-            if !known {
-                return Err(Error::OverrideKey(k.clone()));
+    for (raw, v) in overrides {
+        let k = override_key(raw);
+        let adding = raw.starts_with('+');
+        if let Some((all, _)) = file_keys {
+            let section = format!("{k}.");
+            let below = all.keys().filter(|a| a.starts_with(&section)).count();
+            let exists = all.contains_key(k) || below > 0;
+            if adding && exists {
+                return Err(Error::Override(format!(
+                    "+{k}: the params file already has '{k}'; drop the '+' to change it"
+                )));
+            }
+            if !adding && !exists {
+                return Err(Error::OverrideKey(k.to_string()));
+            }
+            if below > 0 && !matches!(v, Value::Object(m) if !m.is_empty()) {
+                return Err(Error::Override(format!(
+                    "{k}={v}: '{k}' is a section of {below} key(s) in the params file; set its keys ({k}.NAME=...) instead of replacing it with one value"
+                )));
             }
             // An override of a section replaces every key below it.
-            selected.retain(|key, _| !key.starts_with(&format!("{k}.")));
+            selected.retain(|key, _| !key.starts_with(&section));
         }
         for (fk, fv) in flatten_override(k, v) {
             selected.insert(fk, fv);
@@ -198,6 +220,43 @@ mod tests {
             ),
             Err(Error::OverrideKey("baselin.threshold".into()))
         );
+        // A declared glob does not make a typo a key.
+        assert_eq!(
+            apply_overrides(
+                &mut sel,
+                Some((&all, &pats)),
+                &[("baseline.thresold".into(), json!(2))]
+            ),
+            Err(Error::OverrideKey("baseline.thresold".into()))
+        );
+        // `+` adds a key, and only a new one.
+        assert_eq!(
+            parse_override("+baseline.extra=2"),
+            Ok(("+baseline.extra".into(), json!(2)))
+        );
+        apply_overrides(
+            &mut sel,
+            Some((&all, &pats)),
+            &[("+baseline.extra".into(), json!(2))],
+        )
+        .unwrap();
+        assert_eq!(sel["baseline.extra"], json!(2));
+        assert!(matches!(
+            apply_overrides(&mut sel, Some((&all, &pats)), &[("+seed".into(), json!(2))]),
+            Err(Error::Override(m)) if m.contains("already has 'seed'")
+        ));
+        // A section is not replaced by a scalar, but may be by a mapping.
+        assert!(matches!(
+            apply_overrides(&mut sel, Some((&all, &pats)), &[("baseline".into(), json!(5))]),
+            Err(Error::Override(m)) if m.contains("is a section of")
+        ));
+        apply_overrides(
+            &mut sel,
+            Some((&all, &pats)),
+            &[("baseline".into(), json!({"threshold": 1}))],
+        )
+        .unwrap();
+        assert_eq!(sel["baseline.threshold"], json!(1));
         let mut free = FlatParams::new();
         apply_overrides(&mut free, None, &[("x".into(), json!({"y": 1}))]).unwrap();
         assert_eq!(free["x.y"], json!(1));

@@ -289,7 +289,13 @@ fn record(
         Timestamp::from_unix_millis(p.started_ms),
     )
     .parent(p.parent.map(|r| r.run_id))
-    .params(p.params_used, req.params.iter().cloned().collect())
+    .params(
+        p.params_used,
+        req.params
+            .iter()
+            .map(|(k, v)| (crate::model::params::override_key(k).to_string(), v.clone()))
+            .collect(),
+    )
     .consumed(p.inputs, p.code_files)
     .produced(
         hashed.hashes,

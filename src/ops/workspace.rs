@@ -238,16 +238,17 @@ impl Workspace {
             ))
         })?;
         params::apply_overrides(&mut selected, Some((&all, &spec.keys)), overrides).map_err(
-            |e| {
-                let key = match e {
-                    crate::model::Error::OverrideKey(k) => k,
-                    other => other.to_string(),
-                };
-                Error::input(format!(
-                    "-p {key}: params file '{}' has no such key and stage '{}' does not declare it",
+            |e| match e {
+                crate::model::Error::OverrideKey(key) => Error::input(format!(
+                    "-p {key}: params file '{}' has no such key (stage '{}')",
                     spec.file, stage.name
                 ))
-                .hint("check the spelling; declared keys are in stages.NAME.params.keys")
+                .hint(format!(
+                    "check the spelling against {}; to add a new key on purpose, write -p +{key}=VALUE",
+                    spec.file
+                )),
+                crate::model::Error::Override(m) => Error::input(format!("-p {m}")),
+                other => Error::input(other.to_string()),
             },
         )?;
         Ok(selected)

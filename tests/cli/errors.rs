@@ -134,7 +134,23 @@ fn bad_overrides() {
     assert!(r.stderr.contains("is not key=value"), "{}", r.stderr);
     repo.wb(&["run", "train", "-p", "trian.lr=1"])
         .fails(2, "-p trian.lr");
+    // The stage declares train.*: a misspelt key under it is still a typo.
+    repo.wb(&["run", "train", "-p", "train.lrr=1"])
+        .fails(2, "-p train.lrr: params file 'params.yaml' has no such key")
+        .stderr
+        .contains("-p +train.lrr=VALUE")
+        .then_some(())
+        .expect("the hint names the + spelling");
+    repo.wb(&["run", "train", "-p", "+train.lr=1"])
+        .fails(2, "already has 'train.lr'");
+    repo.wb(&["run", "train", "-p", "train=5"])
+        .fails(2, "'train' is a section of 2 key(s)");
     repo.assert_nothing_recorded();
+    // `+` adds a key on purpose; it is recorded without the `+`.
+    let id = crate::run_json(&repo, &["train", "-p", "+train.extra=2"]);
+    let m = repo.manifest("train", &id);
+    assert_eq!(m["params_used"]["train.extra"], 2, "{m}");
+    assert_eq!(m["overrides"]["train.extra"], 2, "{m}");
 }
 
 #[test]
