@@ -192,16 +192,6 @@ pub fn carries(old_path: &str, old: &str, new_path: &str, new: &str) -> bool {
         >= 0.5
 }
 
-/// `text` without the lines `from..=to` (1-based, as `parse` numbers them) of each
-/// range; every other byte, line endings included, is kept.
-pub fn remove_lines(text: &str, ranges: &[(usize, usize)]) -> String {
-    text.split_inclusive('\n')
-        .enumerate()
-        .filter(|(i, _)| !ranges.iter().any(|(a, b)| (*a..=*b).contains(&(i + 1))))
-        .map(|(_, l)| l)
-        .collect()
-}
-
 /// The `.gitattributes` line that unmarks the file `name` in its own directory
 /// (`/name -workbench-narrative`), or `None` when the name cannot be written as a
 /// pattern without quoting (whitespace, quotes, control characters).
@@ -308,13 +298,6 @@ mod tests {
         let prose = "line one\nline two\nline three\nline four\n";
         assert!(carries("r.md", prose, "s.md", &format!("{prose}five\n")));
         assert!(!carries("r.md", prose, "s.txt", &format!("{prose}five\n")));
-    }
-
-    #[test]
-    fn removing_lines_keeps_every_other_byte() {
-        let t = "a\r\nb\r\nc\r\nd";
-        assert_eq!(remove_lines(t, &[(2, 3)]), "a\r\nd");
-        assert_eq!(remove_lines(t, &[(4, 4)]), "a\r\nb\r\nc\r\n");
     }
 
     #[test]

@@ -37,6 +37,22 @@ pub struct Problem {
     pub diff: Option<String>,
 }
 
+impl Problem {
+    /// An error about `file` (line 0: the file as a whole), with no block's run.
+    pub fn error(file: &str, line: usize, reason: String, fix: String) -> Problem {
+        Problem {
+            file: file.to_string(),
+            line,
+            stage: None,
+            run: None,
+            severity: Severity::Error,
+            reason,
+            fix,
+            diff: None,
+        }
+    }
+}
+
 /// What the records say about a run a block references.
 #[derive(Clone)]
 enum RunInfo {
@@ -142,15 +158,13 @@ impl<'a> Checker<'a> {
                 diff: None,
             }]);
         };
-        let structural = |line: usize, reason: String| Problem {
-            file: file.to_string(),
-            line,
-            stage: None,
-            run: None,
-            severity: Severity::Error,
-            reason,
-            fix: "fix the block markers (docs/narrative.md)".to_string(),
-            diff: None,
+        let structural = |line: usize, reason: String| {
+            Problem::error(
+                file,
+                line,
+                reason,
+                "fix the block markers (docs/narrative.md)".into(),
+            )
         };
         let regions = match narrative::regions(file, text) {
             Ok(r) => r,

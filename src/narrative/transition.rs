@@ -14,7 +14,7 @@
 //! The attributes come from the versions' committed `.gitattributes` only
 //! (`store::trees`), never from this clone's local files.
 
-use super::{Checker, Problem, Severity};
+use super::{Checker, Problem};
 use crate::error::Result;
 use crate::model::attributes::{AttrState, Attributes};
 use crate::model::narrative_change::{
@@ -114,19 +114,6 @@ pub struct Judged {
     pub events: Vec<NarrativeEvent>,
 }
 
-fn error(file: &str, line: usize, reason: String, fix: String) -> Problem {
-    Problem {
-        file: file.to_string(),
-        line,
-        stage: None,
-        run: None,
-        severity: Severity::Error,
-        reason,
-        fix,
-        diff: None,
-    }
-}
-
 struct Judge<'s, 'c, 'a> {
     store: &'s Store,
     checker: &'c mut Checker<'s>,
@@ -222,7 +209,7 @@ impl Judge<'_, '_, '_> {
                 // Added under a pattern the old attributes mark while the new ones
                 // do not: the same change drops the mark and writes the file.
                 (false, true) if !nn && self.old.marks(p) => {
-                    self.out.problems.push(error(
+                    self.out.problems.push(Problem::error(
                         p,
                         0,
                         format!("{p} stops being a narrative in the same change that writes it"),
@@ -282,7 +269,7 @@ impl Judge<'_, '_, '_> {
                     seen.outside.extend(l.outside.iter().cloned());
                 }
                 if let Some(line) = remnant(b, &seen, &new) {
-                    let mut p = error(
+                    let mut p = Problem::error(
                         g,
                         line,
                         format!("the approved text of the block of stage {} (run {}) removed from {file} reappears here as unchecked prose", b.stage, b.run),
@@ -302,7 +289,7 @@ impl Judge<'_, '_, '_> {
         let old_text = self.text(self.old, p)?.unwrap_or_default();
         let blocks = layout(p, &old_text).blocks.len();
         if changed {
-            self.out.problems.push(error(
+            self.out.problems.push(Problem::error(
                 p,
                 0,
                 format!("{p} stops being a narrative in the same change that edits it"),
@@ -374,7 +361,7 @@ impl Judge<'_, '_, '_> {
             blocks: None,
         });
         if !self.new_narrative(q) {
-            self.out.problems.push(error(
+            self.out.problems.push(Problem::error(
                 q,
                 0,
                 format!("{q} carries the narrative {p} (renamed or copied) but is not marked workbench-narrative"),
@@ -423,7 +410,7 @@ impl Judge<'_, '_, '_> {
     fn check_file(&mut self, path: &str, from: Option<&str>) -> Result<()> {
         if self.new.files.get(path).is_some_and(|e| e.mode == 0o120000) {
             self.out.files.push(path.to_string());
-            self.out.problems.push(error(
+            self.out.problems.push(Problem::error(
                 path,
                 0,
                 format!("the narrative {path} is a symbolic link: what a reader sees is another file's content, unchecked"),
@@ -436,7 +423,7 @@ impl Judge<'_, '_, '_> {
         if self.new.attrs.state(path, "filter") != AttrState::Unspecified
             && self.new.attrs.state(path, "filter") != AttrState::Unset
         {
-            self.out.problems.push(error(
+            self.out.problems.push(Problem::error(
                 path,
                 0,
                 format!("the narrative {path} goes through a filter (gitattribute filter=): its committed bytes are not what readers see"),
@@ -476,7 +463,7 @@ impl Judge<'_, '_, '_> {
                 }
                 BlockChange::Removed(b) => {
                     if let Some(line) = remnant(&b, &old, &new) {
-                        let mut p = error(
+                        let mut p = Problem::error(
                             path,
                             line,
                             format!("the block of stage {} (run {}) lost its markers but its approved text remains as unchecked prose", b.stage, b.run),
