@@ -257,3 +257,16 @@ pub fn sha256sum(path: &Path) -> String {
     let s = String::from_utf8_lossy(&o.stdout);
     format!("sha256:{}", s.split_whitespace().next().unwrap())
 }
+
+/// The pre-commit framework from the test virtualenv, run in `repo` with its cache in
+/// the test's home and the built git-workbench on PATH (as `language: system` hooks
+/// need it).
+pub fn pre_commit_framework(repo: &Repo, args: &[&str]) -> Run {
+    Run::from(
+        repo.cmd(venv_tool("pre-commit").to_str().unwrap(), args)
+            .env("PRE_COMMIT_HOME", repo.home.join("pre-commit-cache"))
+            .env("PATH", path_with_binary())
+            .output()
+            .unwrap(),
+    )
+}

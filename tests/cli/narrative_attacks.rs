@@ -2,7 +2,7 @@
 //! `git commit` (the installed hook), then committed with `--no-verify` and caught by
 //! `verify --range` — the check CI runs, which a local hook bypass cannot skip.
 
-use crate::common::{path_with_binary, venv_tool, Repo, Run};
+use crate::common::{pre_commit_framework, Repo, Run};
 use crate::narratives::{commit_ok, commit_refused, reported, tamper};
 
 /// The repository of `reported()` with the report committed; returns it and that
@@ -29,18 +29,10 @@ fn verify(repo: &Repo, base: &str, format: &str) -> Run {
 /// The pre-commit framework running our hook as a team would configure it.
 const PRE_COMMIT_CONFIG: &str = "repos:\n  - repo: local\n    hooks:\n      - id: workbench-narratives\n        name: workbench narratives\n        entry: git-workbench hook pre-commit\n        language: system\n        always_run: true\n";
 
-/// `pre-commit run ARGS` from the test virtualenv, with git-workbench on PATH.
-fn pre_commit(repo: &Repo, args: &[&str]) -> (Option<i32>, String) {
-    let o = repo
-        .cmd(venv_tool("pre-commit").to_str().unwrap(), args)
-        .env("PRE_COMMIT_HOME", repo.home.join("pre-commit-cache"))
-        .env("PATH", path_with_binary())
-        .output()
-        .unwrap();
-    (
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr),
-    )
+/// `pre-commit ARGS`: exit code and everything it printed.
+fn pre_commit(repo: &Repo, args: &[&str]) -> (i32, String) {
+    let r = pre_commit_framework(repo, args);
+    (r.code, r.stdout + &r.stderr)
 }
 
 /// Stages everything, expects the pre-commit framework (on the staged files, as in a
@@ -56,7 +48,7 @@ fn refused_everywhere(repo: &Repo, base: &str, needle: &str) {
 fn refused_everywhere_as(repo: &Repo, base: &str, needle: &str, framework: &str) {
     repo.git(&["add", "-A"]);
     let (code, out) = pre_commit(repo, &["run"]);
-    assert_eq!(code, Some(1), "pre-commit passed:\n{out}");
+    assert_eq!(code, 1, "pre-commit passed:\n{out}");
     assert!(
         out.contains(framework),
         "pre-commit lacks {framework:?}:\n{out}"
@@ -338,6 +330,19 @@ fn narrative_commands_are_honest_about_their_arguments() {
     ])
     .fails(2, "no block matching");
     repo.wb(&["narrative", "check", "reports/summary.md"]).ok();
+    // A name no plain pattern can spell, and a file with several blocks: refused,
+    // nothing written.
+    let before = (repo.read(".gitattributes"), repo.read("reports/summary.md"));
+    repo.write("reports/two words.md", "prose\n");
+    repo.wb(&["narrative", "unmark", "reports/two words.md"])
+        .fails(2, "cannot be written as a plain gitattributes pattern");
+    assert!(!repo.path("reports/.gitattributes").exists());
+    let text = before.1.clone();
+    repo.write("reports/summary.md", &format!("{text}\n{text}"));
+    repo.wb(&["narrative", "remove", "reports/summary.md"])
+        .fails(2, "has 2 blocks; say which to remove");
+    assert_eq!(repo.read("reports/summary.md"), format!("{text}\n{text}"));
+    assert_eq!(repo.read(".gitattributes"), before.0);
 }
 
 #[test]
@@ -346,14 +351,14 @@ fn the_pre_commit_framework_checks_the_files_it_is_given() {
     tamper(&repo);
     // The working copy is tampered, the index is not: pre-commit means the files.
     let (code, out) = pre_commit(&repo, &["run", "--all-files"]);
-    assert_eq!(code, Some(1), "{out}");
+    assert_eq!(code, 1, "{out}");
     assert!(out.contains(TAMPERED), "{out}");
     let (code, out) = pre_commit(&repo, &["run", "--files", "reports/summary.md"]);
-    assert_eq!(code, Some(1), "{out}");
+    assert_eq!(code, 1, "{out}");
     assert!(out.contains(TAMPERED), "{out}");
     // An untouched file named alone passes.
     let (code, out) = pre_commit(&repo, &["run", "--files", "params.yaml"]);
-    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(code, 0, "{out}");
 }
 
 #[test]

@@ -3,7 +3,7 @@
 //! and `doctor` knows what runs it. The framework is driven offline: a `repo: local`
 //! hook with `language: system` runs the built git-workbench from PATH.
 
-use crate::common::{path_with_binary, venv_tool, Repo, Run, BIN};
+use crate::common::{path_with_binary, pre_commit_framework, Repo, Run, BIN};
 use crate::narratives::{commit_ok, commit_refused, reported, tamper};
 
 /// A configuration with an unrelated hook only: the team uses pre-commit for other
@@ -13,18 +13,7 @@ const OTHER_HOOKS: &str = "repos:\n  - repo: local\n    hooks:\n      - id: noth
 const TAMPERED: &str = "differs from the approved rendering";
 
 fn pre_commit(repo: &Repo, args: &[&str]) -> Run {
-    let o = repo
-        .cmd(venv_tool("pre-commit").to_str().unwrap(), args)
-        .env("PRE_COMMIT_HOME", repo.home.join("pre-commit-cache"))
-        .env("PATH", path_with_binary())
-        .output()
-        .unwrap();
-    let r = Run {
-        code: o.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-    };
-    r.ok()
+    pre_commit_framework(repo, args).ok()
 }
 
 /// git-workbench with itself on PATH, as a user who installed it runs it (doctor
