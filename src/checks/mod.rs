@@ -27,6 +27,11 @@ pub struct Inputs<'a> {
     pub csv: &'a BTreeMap<String, Result<csv_scan::CsvStats, String>>,
     /// The most bytes a figure may decode to (`max_decoded_figure_size`).
     pub max_decoded_figure_size: u64,
+    /// The other recorded runs of the run's sweep, when it belongs to one.
+    pub sweep: &'a [RunManifest],
+    /// Acceptance criteria the run must meet: (rejected run, criterion) from the
+    /// rejection it answers.
+    pub criteria: &'a [(String, String)],
 }
 
 fn list(items: &[String]) -> String {
@@ -246,7 +251,51 @@ pub fn run_builtin(i: &Inputs) -> Vec<CheckResult> {
             }),
         ));
     }
+
+    // sweep_metrics_vary
+    if m.sweep_id.is_some() {
+        out.push(sweep_metrics_vary(m, i.sweep, i.spec.expect_constant_metrics));
+    }
+
+    // acceptance_criterion: ...
+    for (rejected, text) in i.criteria {
+        out.push(crate::model::criterion::check(text, rejected, &m.metrics));
+    }
     out
+}
+
+/// A sweep whose metrics are the same for every param set ran the same thing every
+/// time (the command did not read the values): blocking, unless the stage declares
+/// constant metrics expected (`review.expect_constant_metrics`).
+fn sweep_metrics_vary(m: &RunManifest, others: &[RunManifest], expected: bool) -> CheckResult {
+    let done: Vec<&RunManifest> = std::iter::once(m)
+        .chain(others.iter().filter(|o| o.run_id != m.run_id))
+        .filter(|r| r.exit_code == 0 && !r.metrics.is_empty())
+        .collect();
+    let distinct_params = done
+        .iter()
+        .map(|r| serde_json::to_string(&r.params_used).unwrap_or_default())
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    let constant = distinct_params >= 2 && done.iter().all(|r| r.metrics == m.metrics);
+    let note = if distinct_params < 2 {
+        Some(format!(
+            "{} finished run(s) of the sweep with metrics so far: nothing to compare yet",
+            done.len()
+        ))
+    } else if constant && expected {
+        Some(format!(
+            "the metrics are the same for all {} param sets, as the stage declares expected",
+            distinct_params
+        ))
+    } else if constant {
+        Some(format!(
+            "the metrics are identical for all {distinct_params} param sets of the sweep: does the command read its params? (declare review.expect_constant_metrics = true when that is expected)"
+        ))
+    } else {
+        None
+    };
+    CheckResult::builtin("sweep_metrics_vary", !constant || expected, true, note)
 }
 
 /// Output hashes as `path → Some(hash)` for files that exist.

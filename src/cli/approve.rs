@@ -7,6 +7,7 @@ use crate::ops::approve::{
     interpretation_from_draft, interpretation_from_editor, interpretation_from_file, plan, record,
     signs, ApproveReport, Decided,
 };
+use crate::ops::params_apply::{write_run_params, ParamsWritten};
 use crate::ops::Workspace;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
@@ -38,10 +39,23 @@ pub struct Args {
     /// Approve although the review verdict is `fail` (recorded in the approval).
     #[arg(long)]
     pub force: bool,
+    /// Also write the run's -p values into the stage's params file (comments and
+    /// layout kept), so the stage is current with them. On an approved run, only
+    /// writes them.
+    #[arg(long)]
+    pub write_params: bool,
 }
 
 pub fn cmd_approve(out: &Out, args: Args) -> Result<u8> {
     let ws = Workspace::open("approve")?;
+    if args.write_params {
+        if let Some(report) = write_params_of_approved(&ws, &args.run)? {
+            super::render::report(out, &report, &[], || {
+                out.line(&written_line(&report.run_id, &report.params_written))
+            })?;
+            return Ok(0);
+        }
+    }
     let plan = plan(&ws, &args.run, args.force)?;
     let (text, edited) = match (&args.interpretation, args.edit) {
         (Some(path), _) => interpretation_from_file(&plan, path)?,
@@ -57,9 +71,65 @@ pub fn cmd_approve(out: &Out, args: Args) -> Result<u8> {
         note: args.note,
         sign: signs(&ws, args.sign),
     };
-    let report = record(&ws, plan, decided)?;
+    let mut report = record(&ws, plan, decided)?;
+    let mut code = 0;
+    if args.write_params {
+        let m = ws.store.read_manifest(report.record)?;
+        match write_run_params(&ws, &m) {
+            Ok(w) => report.params_written = Some(w),
+            Err(e) => {
+                code = 1;
+                report.warnings.push(format!(
+                    "approved, but the params were not written: {e}{}",
+                    e.hint_text().map_or(String::new(), |h| format!(" ({h})"))
+                ));
+            }
+        }
+    }
     super::render::report(out, &report, &report.warnings, || human(out, &report))?;
-    Ok(0)
+    Ok(code)
+}
+
+/// `approve --write-params --json` on a run approved already.
+#[derive(Debug, serde::Serialize)]
+struct WrittenReport {
+    run_id: crate::model::RunId,
+    stage: crate::model::StageName,
+    already_approved: bool,
+    params_written: ParamsWritten,
+}
+
+/// Writes an approved run's params; `None` when the run is not approved (the
+/// approval then goes on as usual).
+fn write_params_of_approved(ws: &Workspace, spec: &str) -> Result<Option<WrittenReport>> {
+    let run = crate::ops::resolve::resolve_run(&ws.store, spec)?;
+    if crate::ops::records::state_of(&ws.store, &run)? != crate::model::state::RunState::Approved {
+        return Ok(None);
+    }
+    let m = ws.store.read_manifest(run.tip)?;
+    let written = write_run_params(ws, &m)?;
+    Ok(Some(WrittenReport {
+        run_id: run.run_id,
+        stage: run.stage,
+        already_approved: true,
+        params_written: written,
+    }))
+}
+
+fn written_line(run: &str, w: &ParamsWritten) -> String {
+    if w.values.is_empty() {
+        format!("{} already holds the params of run {run}", w.file)
+    } else {
+        format!(
+            "wrote the params of run {run} into {}: {}",
+            w.file,
+            w.values
+                .iter()
+                .map(|(k, v)| crate::model::next::override_arg(k, v))
+                .collect::<Vec<_>>()
+                .join(" ")
+        )
+    }
 }
 
 fn confirm(out: &Out, card: &str, run_id: &str) -> Result<()> {
@@ -97,6 +167,9 @@ fn human(out: &Out, r: &ApproveReport) -> Result<()> {
     ))?;
     if let Some(s) = &a.supersedes {
         out.line(&format!("  supersedes {s}"))?;
+    }
+    if let Some(w) = &r.params_written {
+        out.line(&format!("  {}", written_line(&r.run_id, w)))?;
     }
     out.line(&format!("  artifact digest {}", a.artifact_digest))?;
     if a.forced {

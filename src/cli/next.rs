@@ -22,13 +22,16 @@ pub fn cmd_next(out: &Out, _args: Args) -> Result<u8> {
     }
     for (n, it) in report.items.iter().enumerate() {
         let who = serde_json::to_value(it.who).expect("who");
+        let first = it.actions.first().map_or("", |a| a.display.as_str());
         out.line(&format!(
-            "{}. [{}] {}: {}",
+            "{}. [{}] {}: {first}",
             n + 1,
             who.as_str().unwrap_or_default(),
             it.stage,
-            it.command
         ))?;
+        for a in it.actions.iter().skip(1) {
+            out.line(&format!("     or: {}", a.display))?;
+        }
         for w in &it.why {
             out.line(&format!("     {w}"))?;
         }

@@ -42,6 +42,14 @@ fn human(out: &Out, r: &StatusReport, config_file: &str) -> Result<()> {
         for i in &row.invalid {
             why.push(format!("INVALID RECORD: {i}"));
         }
+        if let (Some(p), Some(current)) = (&row.sweep, &row.current_run) {
+            why.push(match (&p.best, &p.metric) {
+                (Some(best), Some(metric)) if best == current => {
+                    format!("{current}: the best {metric} of sweep {}", p.sweep_id)
+                }
+                _ => format!("{current}: the run of sweep {} being worked on", p.sweep_id),
+            });
+        }
         t.add_row(vec![
             comfy_table::Cell::new(&row.stage),
             out.state_cell(&row.state.label()),

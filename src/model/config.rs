@@ -76,6 +76,10 @@ pub struct ReviewSpec {
     /// When set, `no_nan_inf` scans only these CSV columns.
     #[serde(default)]
     pub key_columns: Vec<String>,
+    /// A sweep whose metrics do not vary with its params is expected (the
+    /// `sweep_metrics_vary` check passes).
+    #[serde(default)]
+    pub expect_constant_metrics: bool,
 }
 
 /// A TOML number, integer or float.

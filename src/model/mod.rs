@@ -8,6 +8,7 @@ pub mod approval;
 pub mod attributes;
 pub mod card;
 pub mod config;
+pub mod criterion;
 pub mod decision;
 pub mod digest;
 pub mod error;

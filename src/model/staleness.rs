@@ -60,6 +60,13 @@ pub enum StaleReason {
     OutputChanged {
         path: String,
     },
+    /// An approved run's `-p` value that the params file does not hold: the approval
+    /// stands, but running the stage now would not reproduce it.
+    ParamNotApplied {
+        key: String,
+        approved: Value,
+        file: Option<Value>,
+    },
 }
 
 impl fmt::Display for StaleReason {
@@ -84,12 +91,35 @@ impl fmt::Display for StaleReason {
             StaleReason::CommandChanged { .. } => write!(f, "command changed"),
             StaleReason::OutputMissing { path } => write!(f, "output missing: {path}"),
             StaleReason::OutputChanged { path } => write!(f, "output changed: {path}"),
+            StaleReason::ParamNotApplied {
+                key,
+                approved,
+                file,
+            } => write!(
+                f,
+                "approved param not in the params file: {key} approved {approved}, file has {}",
+                show(file)
+            ),
         }
     }
 }
 
-/// Every reason the latest run no longer describes the current state; empty when fresh.
-pub fn stale_reasons(m: &RunManifest, now: &CurrentState) -> Vec<StaleReason> {
+/// True when `key` is set by one of a run's overrides (the key itself, or a key below
+/// an overridden section).
+fn overridden(m: &RunManifest, key: &str) -> bool {
+    m.overrides.keys().any(|k| {
+        key == k || (key.len() > k.len() && key.starts_with(k.as_str()) && key.as_bytes()[k.len()] == b'.')
+    })
+}
+
+/// Every reason a run no longer describes the current state; empty when fresh.
+///
+/// A run with overrides (`-p`, a sweep, a rejection's suggestion) is a *candidate*:
+/// its overridden params are its own and are not compared with the params file, so
+/// it is not stale because the file differs; every other param, dep, code file and
+/// the command are compared as for any run. Once `approved`, the candidate's values
+/// must be in the params file: one that is not is `ParamNotApplied`.
+pub fn stale_reasons(m: &RunManifest, now: &CurrentState, approved: bool) -> Vec<StaleReason> {
     let mut out = Vec::new();
     if m.status == RunStatus::Failed {
         out.push(StaleReason::LatestFailed {
@@ -111,6 +141,16 @@ pub fn stale_reasons(m: &RunManifest, now: &CurrentState) -> Vec<StaleReason> {
         m.params_used.keys().chain(now.params.keys()).collect();
     for key in keys {
         let (old, new) = (m.params_used.get(key), now.params.get(key));
+        if overridden(m, key) {
+            if let (true, Some(old)) = (approved && old != new, old) {
+                out.push(StaleReason::ParamNotApplied {
+                    key: key.clone(),
+                    approved: old.clone(),
+                    file: new.cloned(),
+                });
+            }
+            continue;
+        }
         if old != new {
             out.push(StaleReason::ParamChanged {
                 key: key.clone(),
@@ -202,7 +242,7 @@ mod tests {
     #[test]
     fn fresh_run_has_no_reasons() {
         let m = manifest();
-        assert!(stale_reasons(&m, &fresh(&m)).is_empty());
+        assert!(stale_reasons(&m, &fresh(&m), false).is_empty());
     }
 
     #[test]
@@ -215,7 +255,7 @@ mod tests {
         now.code_files.insert("s.py".into(), tagged("97"));
         now.command = "python s.py --fast".into();
         now.outputs.insert("o.csv".into(), None);
-        let r: Vec<String> = stale_reasons(&m, &now)
+        let r: Vec<String> = stale_reasons(&m, &now, false)
             .iter()
             .map(|r| r.to_string())
             .collect();
@@ -241,7 +281,7 @@ mod tests {
         let mut now = fresh(&m);
         now.inputs.clear();
         now.params.clear();
-        let r = stale_reasons(&m, &now);
+        let r = stale_reasons(&m, &now, false);
         assert_eq!(
             r[0],
             StaleReason::LatestFailed {
@@ -258,5 +298,44 @@ mod tests {
         assert_eq!(r[2].to_string(), "param changed: a.lr 0.1 -> (unset)");
         let j = serde_json::to_value(&r[1]).unwrap();
         assert_eq!(j, json!({"kind": "dep_removed", "path": "d.csv"}));
+    }
+
+    #[test]
+    fn a_candidate_is_judged_as_itself_until_approved() {
+        let mut m = manifest();
+        // `-p a.lr=0.5` over a file that says 0.1
+        m.params_used.insert("a.lr".into(), json!(0.5));
+        m.overrides.insert("a.lr".into(), json!(0.5));
+        let mut now = fresh(&m);
+        now.params.insert("a.lr".into(), json!(0.1));
+        assert!(stale_reasons(&m, &now, false).is_empty());
+        // approved, the file must hold the value
+        assert_eq!(
+            stale_reasons(&m, &now, true),
+            [StaleReason::ParamNotApplied {
+                key: "a.lr".into(),
+                approved: json!(0.5),
+                file: Some(json!(0.1)),
+            }]
+        );
+        now.params.insert("a.lr".into(), json!(0.5));
+        assert!(stale_reasons(&m, &now, true).is_empty());
+        // a key the candidate did not override is compared as always
+        now.params.insert("a.depth".into(), json!(3));
+        assert_eq!(
+            stale_reasons(&m, &now, false)[0].to_string(),
+            "param changed: a.depth (unset) -> 3"
+        );
+        // keys below an overridden section are the candidate's own
+        let mut s = manifest();
+        s.params_used = BTreeMap::from([("a.lr".into(), json!(0.2))]);
+        s.overrides = BTreeMap::from([("a".into(), json!({"lr": 0.2}))]);
+        let mut now = fresh(&s);
+        now.params = BTreeMap::from([("a.lr".into(), json!(0.1)), ("a.m".into(), json!(1))]);
+        assert!(stale_reasons(&s, &now, false).is_empty());
+        assert!(!overridden(&s, "ab.lr"));
+        // deps still count for a candidate
+        now.inputs.insert("d.csv".into(), tagged("99"));
+        assert_eq!(stale_reasons(&s, &now, false)[0].to_string(), "dep changed: d.csv");
     }
 }

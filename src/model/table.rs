@@ -333,7 +333,7 @@ pub fn markdown_cell(s: &str) -> String {
 }
 
 /// Which way a metric improves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Direction {
     Maximize,

@@ -69,6 +69,9 @@ pub struct ApproveReport {
     pub record: ObjectId,
     pub signed: bool,
     pub approval: ApprovalRecord,
+    /// With `--write-params`: what was written into the params file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub params_written: Option<super::params_apply::ParamsWritten>,
     pub warnings: Vec<String>,
 }
 
@@ -265,6 +268,7 @@ pub fn record(ws: &Workspace, plan: ApprovalPlan, d: Decided) -> Result<ApproveR
         record: moved.tip,
         signed: d.sign,
         approval,
+        params_written: None,
         warnings,
     })
 }

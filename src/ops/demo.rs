@@ -349,15 +349,7 @@ fn comparison_and_sweep(d: &mut Demo) -> Result<()> {
 }
 
 fn adoption_and_approval(d: &mut Demo) -> Result<()> {
-    d.say("\n# The run used 1.3 but params.yaml still says 1.5, so status says why the stage is stale.");
-    d.expect_ok(false, &["status"])?;
-    d.say("\n# The analyst adopts the value:\n$ sed -i 's/threshold: 1.5/threshold: 1.3/' params.yaml && git add -A && git commit -qm 'Lower the alert threshold'");
-    let text = d.read("params.yaml")?;
-    d.write(
-        "params.yaml",
-        &text.replace("threshold: 1.5", "threshold: 1.3"),
-    )?;
-    d.store.commit_all("Lower the alert threshold")?;
+    d.say("\n# The runs with -p are candidates: params.yaml still says 1.5, and the stage is not\n# stale for it. The run with 1.3 awaits review.");
     d.expect_ok(false, &["status"])?;
     d.expect_ok(false, &["review", "baseline@latest"])?;
     d.expect_ok(
@@ -383,9 +375,14 @@ fn adoption_and_approval(d: &mut Demo) -> Result<()> {
             "--yes",
             "--interpretation",
             "approved.md",
+            "--write-params",
         ],
     )?;
     let _ = std::fs::remove_file(d.dir.join("approved.md"));
+    d.say("\n# --write-params adopted the approved value into params.yaml (comments kept), so\n# `git workbench run baseline` reproduces the approved run:\n$ git diff params.yaml");
+    let _ = d.step(true, &["diff", "params.yaml"]);
+    d.say("$ git add -A && git commit -qm 'Adopt the approved alert threshold'");
+    d.store.commit_all("Adopt the approved alert threshold")?;
     d.expect_ok(false, &["status"])?;
     d.expect_ok(false, &["next"])
 }

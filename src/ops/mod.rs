@@ -20,6 +20,7 @@ pub mod log;
 pub mod narrative;
 pub mod next;
 pub mod notes_repair;
+pub mod params_apply;
 pub mod records;
 pub mod reject;
 pub mod resolve;

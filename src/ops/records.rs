@@ -156,3 +156,54 @@ pub fn mirror_records(
     }
     Ok(Some(MirrorRecords { versions, latest }))
 }
+
+/// The rejection a run of `stage` answers: the newest rejected run recorded before
+/// `before` with no approved run between them (an approval closes the matter), with
+/// its feedback. Runs are ordered by id, which is their start time.
+pub fn answered_rejection(
+    store: &Store,
+    stage: &crate::model::StageName,
+    before: &RunId,
+) -> Result<Option<(RunRef, crate::model::decision::FeedbackRecord)>> {
+    let runs = store.list_runs(Some(stage))?;
+    for r in runs
+        .iter()
+        .rev()
+        .filter(|r| r.run_id.as_str() < before.as_str())
+    {
+        match state_of(store, r)? {
+            RunState::Approved => return Ok(None),
+            RunState::Rejected => {
+                return Ok(store
+                    .read_record::<crate::model::decision::FeedbackRecord>(r.tip)?
+                    .map(|fb| (r.clone(), fb)))
+            }
+            _ => {}
+        }
+    }
+    Ok(None)
+}
+
+/// The recorded runs of a sweep, oldest first. A sweep's id carries its start time,
+/// so only runs started since are read.
+pub fn sweep_runs(
+    store: &Store,
+    stage: &crate::model::StageName,
+    sweep_id: &str,
+) -> Result<Vec<(RunRef, RunManifest)>> {
+    let started = sweep_id
+        .strip_prefix("sweep-")
+        .and_then(|id| id.split('-').next())
+        .unwrap_or("");
+    let mut out = Vec::new();
+    for r in store.list_runs(Some(stage))? {
+        if r.run_id.as_str() < started {
+            continue;
+        }
+        let m = store.read_manifest(r.tip)?;
+        if m.sweep_id.as_deref() == Some(sweep_id) {
+            out.push((r, m));
+        }
+    }
+    Ok(out)
+}

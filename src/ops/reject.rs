@@ -41,7 +41,27 @@ pub fn reject(ws: &Workspace, req: &RejectRequest) -> Result<RejectReport> {
             "--issue is empty: say what is wrong with the run",
         ));
     }
+    for c in &req.criteria {
+        crate::model::criterion::parse(c).map_err(|e| {
+            Error::input(format!("--criterion {e}")).hint(crate::model::criterion::FORM)
+        })?;
+    }
     let m = ws.store.read_manifest(run.tip)?;
+    // A suggestion the next run would refuse (a misspelt key) is refused now, while
+    // the human is here to correct it.
+    let file = ws
+        .config
+        .stage(&run.stage)
+        .and_then(|stage| super::next::file_params(ws, stage));
+    let rerun = rerun_overrides(&m, &req.suggest, file.as_ref());
+    if !req.suggest.is_empty() {
+        if let Some(stage) = ws.config.stage(&run.stage) {
+            ws.params_now(stage, &rerun)
+                .map_err(|e| Error::input(format!("--suggest: {e}")).hint(
+                    "suggest keys of the stage's params file; to add a new key write --suggest +KEY=VALUE",
+                ))?;
+        }
+    }
     let (name, email) = ws.store.decision_identity()?;
     let feedback = FeedbackRecord {
         schema: FEEDBACK_SCHEMA.into(),
@@ -63,21 +83,37 @@ pub fn reject(ws: &Workspace, req: &RejectRequest) -> Result<RejectReport> {
         approved_index: None,
     })?;
     let (moved, warnings) = after_transition(ws, &m, &run, RunEvent::Rejected, record)?;
-    let suggested = feedback.suggested_args();
+    let argv = crate::model::next::run_argv(&moved.stage, &rerun);
     Ok(RejectReport {
-        next: format!(
-            "git workbench run {}{}",
-            moved.stage,
-            if suggested.is_empty() {
-                String::new()
-            } else {
-                format!(" {suggested}")
-            }
-        ),
+        next: crate::model::next::shell_join(&argv),
         run_id: moved.run_id,
         stage: moved.stage,
         record: moved.tip,
         feedback,
         warnings,
     })
+}
+
+/// The overrides of the run that answers a rejection: the rejected run's own, with
+/// the suggestions over them (a suggestion changes the rejected run, not the
+/// baseline). The run's own keys that the params file lacks were added on purpose
+/// and are given with `+` again; a suggestion is taken as the human wrote it.
+pub fn rerun_overrides(
+    rejected: &crate::model::manifest::RunManifest,
+    suggest: &[(String, Value)],
+    file: Option<&crate::model::params::FlatParams>,
+) -> Vec<(String, Value)> {
+    let own: Vec<(String, Value)> = rejected
+        .overrides
+        .iter()
+        .filter(|(k, _)| {
+            !suggest
+                .iter()
+                .any(|(s, _)| crate::model::params::override_key(s) == k.as_str())
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let mut out = super::next::with_plus(own, file);
+    out.extend(suggest.iter().cloned());
+    out
 }

@@ -1,7 +1,7 @@
 //! `review RUN`: the self-review. Runs the built-in checks on the run's outputs,
 //! merges the agent's own checks, and records `review.json`.
 
-use super::records::{after_transition, guard};
+use super::records::{after_transition, answered_rejection, guard, sweep_runs};
 use super::resolve::resolve_run;
 use super::workspace::Workspace;
 use crate::checks::{self, csv_scan, is_table};
@@ -118,6 +118,21 @@ fn builtin_checks(
     let hashed: FileHashes = hashed?.into_iter().collect();
     cache.save();
     let on_disk = checks::on_disk(&m.outputs, &hashed);
+    let sweep: Vec<_> = match &m.sweep_id {
+        Some(id) => sweep_runs(&ws.store, &run.stage, id)?
+            .into_iter()
+            .map(|(_, m)| m)
+            .collect(),
+        None => Vec::new(),
+    };
+    let criteria: Vec<(String, String)> = answered_rejection(&ws.store, &run.stage, &run.run_id)?
+        .map(|(r, fb)| {
+            fb.acceptance_criteria
+                .into_iter()
+                .map(|c| (r.run_id.to_string(), c))
+                .collect()
+        })
+        .unwrap_or_default();
     Ok(checks::run_builtin(&checks::Inputs {
         root: &ws.root,
         manifest: m,
@@ -129,5 +144,7 @@ fn builtin_checks(
         max_decoded_figure_size: stage.map_or(ws.config.max_decoded_figure_size, |s| {
             s.max_decoded_figure_size
         }),
+        sweep: &sweep,
+        criteria: &criteria,
     }))
 }

@@ -29,7 +29,7 @@ fn demo_walks_the_loop_in_a_new_repository() {
     }
     assert!(
         r.stdout
-            .contains("param changed: baseline.threshold 1.3 -> 1.5"),
+            .contains("+  threshold: 1.3"),
         "{}",
         r.stdout
     );

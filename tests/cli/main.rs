@@ -1,6 +1,7 @@
 //! The one integration-test binary: drives the built `git-workbench` on temporary
 //! repositories and checks the results with the real `git` CLI.
 
+mod agent_loop;
 mod attacks;
 mod attributes;
 mod checkout;
