@@ -85,15 +85,16 @@ pub fn import(ws: &Workspace, req: &ImportRequest) -> Result<ImportReport> {
                 .hint("name a zone of the tz database (Asia/Tokyo) or give a UTC offset (+09:00)")
         })?;
     }
-    let limit = stage.max_metrics_size;
+    let mut warnings = Vec::new();
     let jobs = match req.layout {
-        Layout::Hydra => jobs::hydra_jobs(&root, limit)?,
+        Layout::Hydra => {
+            jobs::hydra_jobs(&root, &repo_root, stage.max_metrics_size, &mut warnings)?
+        }
         Layout::Runs => jobs::plain_jobs(&root, &req.metrics)?,
     };
     if jobs.is_empty() {
         return Err(no_jobs(req));
     }
-    let mut warnings = Vec::new();
     // Every refusal happens here, for every job, before anything is recorded; the
     // times are converted here too, before any thread is started (clock's rule).
     let plans = jobs

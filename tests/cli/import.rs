@@ -692,6 +692,19 @@ fn hostile_multirun_trees_are_refused_whole_or_recorded_faithfully() {
         "more than the 1048576 read of a job's records",
     );
 
+    let d = case("yaml-bomb");
+    let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..10 {
+        let refs = vec![format!("*a{}", i - 1); 10].join(", ");
+        bomb.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
+    }
+    std::fs::write(d.join("1/.hydra/config.yaml"), bomb).unwrap();
+    refused_plain(
+        &repo,
+        "yaml-bomb",
+        "not valid YAML: repetition limit exceeded",
+    );
+
     // what can be recorded faithfully, is
     let d = case("tolerated");
     // a link to a file in the repository is that file
@@ -700,6 +713,16 @@ fn hostile_multirun_trees_are_refused_whole_or_recorded_faithfully() {
     std::fs::rename(d.join("1"), d.join("a..b")).unwrap();
     // no overrides.yaml: no overrides, and a warning
     std::fs::remove_file(d.join("a..b/.hydra/overrides.yaml")).unwrap();
+    // a FIFO (and a link to one) is no file: never opened, so never waited on
+    let fifo = d.join("0/pipe");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    std::os::unix::fs::symlink(&fifo, d.join("0/pipe-link")).unwrap();
+    // a link to a folder above the jobs is not followed, and named
+    std::os::unix::fs::symlink(outside.path(), d.join("elsewhere")).unwrap();
     // a corrupt multirun.yaml: not a job's file, never read
     std::fs::write(d.join("multirun.yaml"), b"\xff\xfe: [ {{{\n").unwrap();
     // a huge log: its end is kept, within max_stored_size, never read whole
@@ -721,6 +744,11 @@ fn hostile_multirun_trees_are_refused_whole_or_recorded_faithfully() {
     assert_eq!(j["imported"].as_array().unwrap().len(), 2, "{j}");
     let warnings = j["warnings"].as_array().unwrap();
     assert!(
+        warnings.iter().any(|w| w.as_str().unwrap()
+            == "hostile/tolerated/2026-12-01/10-00-00/elsewhere: a link to a folder, not followed; no job behind it is imported"),
+        "{warnings:?}"
+    );
+    assert!(
         warnings.iter().any(|w| w
             .as_str()
             .unwrap()
@@ -739,7 +767,7 @@ fn hostile_multirun_trees_are_refused_whole_or_recorded_faithfully() {
         .as_object()
         .unwrap()
         .keys()
-        .any(|k| k.contains("multirun.yaml")));
+        .any(|k| k.contains("multirun.yaml") || k.contains("pipe")));
     assert_eq!(zero["log_bytes"], big.len() as u64);
     assert_eq!(zero["log_truncated"], true);
     let id = runs[0]["run_id"].as_str().unwrap();

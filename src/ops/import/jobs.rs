@@ -78,10 +78,17 @@ fn file_name(p: &Path) -> Option<String> {
     p.file_name().map(|n| n.to_string_lossy().into_owned())
 }
 
-/// Every Hydra job below `root` (itself included), in time and number order.
-pub fn hydra_jobs(root: &Path, limit: u64) -> Result<Vec<Job>> {
+/// Every Hydra job below `dir` (itself included), in time and number order; `repo`
+/// is the root paths are named from. A link to a folder is not followed (it may lead
+/// out of the repository, or loop): it is named in `warnings`.
+pub fn hydra_jobs(
+    dir: &Path,
+    repo: &Path,
+    limit: u64,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<Job>> {
     let mut jobs = Vec::new();
-    let mut stack = vec![(root.to_path_buf(), 0)];
+    let mut stack = vec![(dir.to_path_buf(), 0)];
     while let Some((d, depth)) = stack.pop() {
         let dot = d.join(".hydra");
         let is_job = match std::fs::symlink_metadata(&dot) {
@@ -96,12 +103,19 @@ pub fn hydra_jobs(root: &Path, limit: u64) -> Result<Vec<Job>> {
             Err(_) => false,
         };
         if is_job {
-            jobs.push(hydra_job(root, d, limit)?);
+            jobs.push(hydra_job(repo, d, limit)?);
             continue;
         }
         if depth < MAX_DEPTH {
             for (p, _) in subdirs(&d)? {
-                stack.push((p, depth + 1));
+                if std::fs::symlink_metadata(&p).is_ok_and(|m| m.file_type().is_symlink()) {
+                    warnings.push(format!(
+                        "{}: a link to a folder, not followed; no job behind it is imported",
+                        crate::exec::paths::relative(repo, &p)
+                    ));
+                } else {
+                    stack.push((p, depth + 1));
+                }
             }
         }
     }
@@ -112,7 +126,7 @@ pub fn hydra_jobs(root: &Path, limit: u64) -> Result<Vec<Job>> {
     Ok(jobs)
 }
 
-/// Subfolders (never links to one, never `.git` or `.hydra`), with their names.
+/// Subfolders and links to folders (never `.git` or `.hydra`), with their names.
 fn subdirs(d: &Path) -> Result<Vec<(PathBuf, String)>> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(d).map_err(Error::io(d))? {
@@ -121,7 +135,8 @@ fn subdirs(d: &Path) -> Result<Vec<(PathBuf, String)>> {
         if name == ".hydra" || name == ".git" {
             continue;
         }
-        if e.file_type().is_ok_and(|t| t.is_dir()) {
+        let t = e.file_type().map_err(Error::io(&e.path()))?;
+        if t.is_dir() || (t.is_symlink() && e.path().is_dir()) {
             out.push((e.path(), name.to_string_lossy().into_owned()));
         }
     }
@@ -229,6 +244,9 @@ fn log_file(dir: &Path, meta: &HydraMeta) -> Result<Option<PathBuf>> {
 pub fn plain_jobs(root: &Path, metrics: &str) -> Result<Vec<Job>> {
     let mut jobs = Vec::new();
     for (d, _) in subdirs(root)? {
+        if std::fs::symlink_metadata(&d).is_ok_and(|m| m.file_type().is_symlink()) {
+            continue; // not followed, as in a Hydra tree
+        }
         let config = record_file(&d.join("config.yaml"))?;
         let has_metrics = std::fs::symlink_metadata(d.join(metrics)).is_ok();
         if config.is_none() && !has_metrics {
