@@ -82,7 +82,7 @@ pub fn import(ws: &Workspace, req: &ImportRequest) -> Result<ImportReport> {
     if let Some(Zone::Named(name)) = &req.zone {
         clock::zone_known(name).map_err(|e| {
             Error::input(e)
-                .hint("name a zone of the tz database (Asia/Tokyo) or give a UTC offset (+09:00)")
+                .hint("name a zone of the tz database (Asia/Tokyo; package tzdata) or give a UTC offset (+09:00)")
         })?;
     }
     let mut warnings = Vec::new();
