@@ -2,6 +2,7 @@
 
 use super::Out;
 use crate::error::Result;
+use crate::model::time::Zone;
 use crate::model::StageName;
 use crate::ops::import::{import, ImportReport, ImportRequest, Layout};
 use crate::ops::Workspace;
@@ -16,13 +17,31 @@ pub struct Args {
 
 #[derive(clap::Subcommand, Debug)]
 pub enum Source {
-    /// A Hydra `--multirun` output tree (multirun/<date>/<time>/<n>/.hydra/...): one run
-    /// per job, params from the composed config, overrides kept, the job's files as
-    /// outputs, its log, started_at from the directory names.
-    Hydra(ImportArgs),
+    /// A Hydra `--multirun` output tree (multirun/<date>/<time>/<n>/.hydra/...) or a
+    /// single run's (outputs/<date>/<time>/): one run per job, params from the composed
+    /// config, overrides kept, the job's files as outputs, its <job>.log as the run's
+    /// log (never an output), started_at from the folder names read in the machine's
+    /// time zone (or --timezone). The tree must be inside the repository and the stage
+    /// declared in the configuration.
+    Hydra(HydraArgs),
     /// The seed's layout, runs/<run-id>/{config.yaml, metrics.json, ...}: one run per
     /// folder.
     Runs(ImportArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct HydraArgs {
+    #[command(flatten)]
+    pub common: ImportArgs,
+    /// The zone Hydra's folder names (local times of the machine that ran the jobs)
+    /// are read in: a tz database name (Asia/Tokyo) or a UTC offset (+09:00, -0530,
+    /// Z). Default: this machine's zone (TZ, else /etc/localtime).
+    #[arg(long, value_name = "ZONE", value_parser = zone_arg, allow_hyphen_values = true)]
+    pub timezone: Option<Zone>,
+}
+
+fn zone_arg(s: &str) -> std::result::Result<Zone, String> {
+    Zone::parse(s)
 }
 
 #[derive(clap::Args, Debug)]
@@ -37,9 +56,9 @@ pub struct ImportArgs {
 }
 
 pub fn cmd_import(out: &Out, args: Args) -> Result<u8> {
-    let (layout, a) = match args.source {
-        Source::Hydra(a) => (Layout::Hydra, a),
-        Source::Runs(a) => (Layout::Runs, a),
+    let (layout, a, zone) = match args.source {
+        Source::Hydra(h) => (Layout::Hydra, h.common, h.timezone),
+        Source::Runs(a) => (Layout::Runs, a, None),
     };
     let ws = Workspace::open("import")?;
     let report = import(
@@ -49,6 +68,7 @@ pub fn cmd_import(out: &Out, args: Args) -> Result<u8> {
             dir: a.dir,
             stage: a.stage,
             metrics: a.metrics,
+            zone,
         },
     )?;
     super::render::report(out, &report, &report.warnings, || human(out, &report))?;
@@ -63,16 +83,22 @@ fn human(out: &Out, r: &ImportReport) -> Result<()> {
             .map(|(k, v)| format!("{k}={}", crate::model::manifest::display_value(v)))
             .collect();
         out.line(&format!(
-            "imported {} from {} {}",
+            "imported {} from {} (started {}) {}",
             i.run_id,
             i.run_dir,
+            i.started_at,
             shown.join(" ")
         ))?;
     }
     out.line(&format!(
-        "{} run(s) imported into stage {}, {} already imported",
+        "{} run(s) imported into stage {}, {} already imported{}",
         r.imported.len(),
         r.stage,
-        r.already_imported.len()
+        r.already_imported.len(),
+        if r.runs.is_empty() {
+            String::new()
+        } else {
+            format!("; folder times read in time zone {}", r.timezone)
+        }
     ))
 }

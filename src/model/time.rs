@@ -1,6 +1,9 @@
 //! UTC time for run ids and records: calendar arithmetic for the two fixed formats we
 //! write (so no date crate is needed), and `Timestamp`, the one type records hold a
-//! time in. Times are compared as instants, never as strings.
+//! time in. Times are compared as instants, never as strings. Also the wall-clock
+//! times other tools write without a zone (Hydra's folder names) and the zones they
+//! may be read in (`Zone`); turning a named zone into an offset is the C library's
+//! job (`exec::clock`), since the tz database lives on the machine.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
@@ -108,6 +111,117 @@ impl UtcDateTime {
             && UtcDateTime::from_unix_millis(t.unix_millis()) == t;
         valid.then_some(t)
     }
+}
+
+/// A wall-clock date and time with no zone: what Hydra's `${now:%Y-%m-%d}` and
+/// `${now:%H-%M-%S}` folder names hold (Python's `datetime.now()`, the local time of
+/// the machine and `TZ` the job ran with).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WallClock(UtcDateTime);
+
+impl WallClock {
+    /// Reads exactly `YYYY-MM-DD` and `HH-MM-SS`; anything else (another pattern in
+    /// `hydra.run.dir`, an impossible date) is `None`.
+    pub fn parse_hydra(date: &str, time: &str) -> Option<WallClock> {
+        let shape = |s: &str, pattern: &[u8]| {
+            s.len() == pattern.len()
+                && s.bytes().zip(pattern).all(|(c, p)| match p {
+                    b'9' => c.is_ascii_digit(),
+                    other => c == *other,
+                })
+        };
+        if !shape(date, b"9999-99-99") || !shape(time, b"99-99-99") {
+            return None;
+        }
+        UtcDateTime::parse(&format!("{date}T{}Z", time.replace('-', ":"))).map(WallClock)
+    }
+
+    /// Its calendar fields (year, month, day, hour, minute, second).
+    pub fn fields(&self) -> &UtcDateTime {
+        &self.0
+    }
+
+    /// The instant this wall clock shows in a zone `offset_minutes` east of UTC.
+    pub fn at_offset(&self, offset_minutes: i32) -> i64 {
+        self.0.unix_millis() - i64::from(offset_minutes) * 60_000
+    }
+}
+
+/// The zone a wall-clock time is read in, as `import hydra --timezone` names it: a
+/// fixed offset from UTC (`+09:00`, `-0530`, `+09`, `Z`, `UTC`; east is positive, as
+/// in ISO 8601, unlike POSIX `TZ` strings) or a tz database name (`Asia/Tokyo`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Zone {
+    /// Minutes east of UTC.
+    Offset(i32),
+    Named(String),
+}
+
+impl Zone {
+    /// Parses a zone; a name is only checked for its shape here (whether the machine's
+    /// tz database has it is `exec::clock`'s question).
+    pub fn parse(s: &str) -> Result<Zone, String> {
+        if matches!(s, "Z" | "z" | "UTC" | "utc") {
+            return Ok(Zone::Offset(0));
+        }
+        if let Some(rest) = s.strip_prefix(['+', '-']) {
+            let minutes = parse_offset(rest).ok_or_else(|| {
+                format!("'{s}' is not a UTC offset (write it as +09:00, -05:30, +0900 or +09)")
+            })?;
+            if minutes > 18 * 60 {
+                return Err(format!("'{s}' is more than 18 hours from UTC"));
+            }
+            return Ok(Zone::Offset(if s.starts_with('-') {
+                -minutes
+            } else {
+                minutes
+            }));
+        }
+        let part_ok = |p: &str| {
+            !p.is_empty()
+                && !p.starts_with('.')
+                && p.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '+' | '.'))
+        };
+        if s.split('/').all(part_ok) {
+            Ok(Zone::Named(s.to_string()))
+        } else {
+            Err(format!(
+                "'{s}' is neither a UTC offset (+09:00) nor a tz database name (Asia/Tokyo)"
+            ))
+        }
+    }
+}
+
+impl fmt::Display for Zone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Zone::Offset(m) => {
+                let sign = if *m < 0 { '-' } else { '+' };
+                write!(f, "{sign}{:02}:{:02}", m.abs() / 60, m.abs() % 60)
+            }
+            Zone::Named(n) => f.write_str(n),
+        }
+    }
+}
+
+/// `HH:MM`, `HHMM` or `HH` after the sign, as minutes.
+fn parse_offset(s: &str) -> Option<i32> {
+    let digits: String = s.chars().filter(|c| *c != ':').collect();
+    let colon_ok = match s.find(':') {
+        None => true,
+        Some(i) => i == 2 && s.len() == 5,
+    };
+    if !colon_ok || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let (h, m) = match digits.len() {
+        2 if s.len() == 2 => (&digits[..2], "0"),
+        4 => (&digits[..2], &digits[2..]),
+        _ => return None,
+    };
+    let (h, m): (i32, i32) = (h.parse().ok()?, m.parse().ok()?);
+    (m < 60).then_some(h * 60 + m)
 }
 
 /// An instant, to the millisecond, written in records as RFC 3339 in UTC
@@ -255,5 +369,69 @@ mod tests {
             UtcDateTime::from_unix_millis(-1).rfc3339(),
             "1969-12-31T23:59:59.999Z"
         );
+    }
+    #[test]
+    fn hydra_wall_clocks_and_zones() {
+        let w = WallClock::parse_hydra("2026-12-01", "10-00-00").unwrap();
+        assert_eq!(
+            Timestamp::from_unix_millis(w.at_offset(0)).to_string(),
+            "2026-12-01T10:00:00.000Z"
+        );
+        assert_eq!(
+            Timestamp::from_unix_millis(w.at_offset(9 * 60)).to_string(),
+            "2026-12-01T01:00:00.000Z"
+        );
+        assert_eq!(
+            Timestamp::from_unix_millis(w.at_offset(-330)).to_string(),
+            "2026-12-01T15:30:00.000Z"
+        );
+        for (d, t) in [
+            ("2026-12-01", "10:00:00"),
+            ("2026-12-1", "10-00-00"),
+            ("2026-02-30", "10-00-00"),
+            ("2026-12-01", "24-00-00"),
+            ("2026-12-01", "10-00-0x"),
+            ("20261201", "100000"),
+        ] {
+            assert_eq!(WallClock::parse_hydra(d, t), None, "{d} {t}");
+        }
+        for (text, zone, shown) in [
+            ("+09:00", Zone::Offset(540), "+09:00"),
+            ("+0900", Zone::Offset(540), "+09:00"),
+            ("+09", Zone::Offset(540), "+09:00"),
+            ("-05:30", Zone::Offset(-330), "-05:30"),
+            ("-00:00", Zone::Offset(0), "+00:00"),
+            ("Z", Zone::Offset(0), "+00:00"),
+            ("UTC", Zone::Offset(0), "+00:00"),
+            ("+18:00", Zone::Offset(1080), "+18:00"),
+            ("Asia/Tokyo", Zone::Named("Asia/Tokyo".into()), "Asia/Tokyo"),
+            ("Etc/GMT+9", Zone::Named("Etc/GMT+9".into()), "Etc/GMT+9"),
+            (
+                "America/Port-au-Prince",
+                Zone::Named("America/Port-au-Prince".into()),
+                "America/Port-au-Prince",
+            ),
+        ] {
+            assert_eq!(Zone::parse(text), Ok(zone.clone()), "{text}");
+            assert_eq!(zone.to_string(), shown);
+        }
+        for bad in [
+            "",
+            "+9",
+            "+09:0",
+            "+0960",
+            "+18:01",
+            "+09:00:00",
+            "+ab:cd",
+            "09:00",
+            "../etc/passwd",
+            "/etc/localtime",
+            "Asia//Tokyo",
+            "Asia/.hidden",
+            "Asia/Tokyo ",
+            "Asia/東京",
+        ] {
+            assert!(Zone::parse(bad).is_err(), "{bad:?}");
+        }
     }
 }

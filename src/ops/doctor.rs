@@ -79,6 +79,7 @@ pub fn doctor() -> Result<DoctorReport> {
     checks.push(ok("repository", store.common_dir().display().to_string()));
     if let Some(root) = store.maybe_workdir() {
         checks.push(configuration(root));
+        checks.extend(undeclared_stages(&store, root)?);
     }
     checks.push(notes_rewriting(&store));
     checks.push(drivers(&store));
@@ -196,6 +197,43 @@ fn configuration(root: &Path) -> Check {
             Some("fix the file as the error says (docs/config.md), or 'git workbench init' for a skeleton"),
         ),
     }
+}
+
+/// Runs of stages the configuration does not declare (imported before import refused
+/// that, fetched from a clone that declares more, or of a stage since removed): no
+/// `status` or `next` line shows them.
+fn undeclared_stages(store: &Store, root: &Path) -> Result<Option<Check>> {
+    let Ok((config, file)) = super::workspace::load_config(root) else {
+        return Ok(None); // the configuration check says why
+    };
+    let mut runs: BTreeMap<String, usize> = BTreeMap::new();
+    for r in store.list_runs(None)? {
+        if config.stage(&r.stage).is_none() {
+            *runs.entry(r.stage.to_string()).or_default() += 1;
+        }
+    }
+    let name = "undeclared stages";
+    if runs.is_empty() {
+        return Ok(Some(ok(
+            name,
+            format!("every stage with runs is declared in {file}"),
+        )));
+    }
+    let shown: Vec<String> = runs
+        .iter()
+        .map(|(s, n)| format!("{s} ({n} run(s))"))
+        .collect();
+    Ok(Some(Check {
+        check: name.to_string(),
+        status: CheckStatus::Warn,
+        detail: format!(
+            "runs of stages {file} does not declare, which status and next do not show: {}",
+            shown.join(", ")
+        ),
+        fix: Some(format!(
+            "declare each in {file} ([stages.NAME] with its cmd, docs/config.md)"
+        )),
+    }))
 }
 
 fn notes_rewriting(store: &Store) -> Check {

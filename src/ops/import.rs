@@ -1,21 +1,31 @@
 //! `import hydra DIR` and `import runs DIR`: record runs made outside git-workbench — a
-//! Hydra `--multirun` tree, or the seed's plain `runs/<run-id>/` layout — one run per
-//! job, idempotently (by the job's place and bytes). Manifests come from the same
-//! builder as `run`'s, files are hashed through the stat cache.
+//! Hydra `--multirun` (or single-run) tree, or the seed's plain `runs/<run-id>/`
+//! layout — one run per job, idempotently (by the job's place and bytes). Manifests
+//! come from the same builder as `run`'s, files are hashed through the stat cache.
+//!
+//! Everything that can refuse an import (an undeclared stage, a tree outside the
+//! repository, a name no record can hold, a link out of the repository, bad YAML, an
+//! unknown zone) is judged for every job before the first run is recorded.
+
+mod jobs;
 
 use super::records::record_new_run;
 use super::run::{code_ref, hash_outputs, read_metrics};
 use super::workspace::Workspace;
 use crate::error::{Error, Result};
+use crate::exec::clock;
+use crate::model::config::Stage;
 use crate::model::digest::sha256_hex;
+use crate::model::integrity::contained_path;
 use crate::model::manifest::RunManifest;
-use crate::model::params::{flatten, parse_override};
-use crate::model::time::{Timestamp, UtcDateTime};
+use crate::model::params::{flatten, selects};
+use crate::model::time::{Timestamp, Zone};
 use crate::model::{RunId, StageName};
 use crate::store::{NewRun, Snapshot};
+use jobs::Job;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 /// Which layout the tree has.
@@ -33,6 +43,8 @@ pub struct ImportRequest {
     pub stage: StageName,
     /// The metrics file of each job, relative to its folder.
     pub metrics: String,
+    /// The zone Hydra's folder names are read in; `None`: the machine's.
+    pub zone: Option<Zone>,
 }
 
 /// One imported job.
@@ -42,6 +54,7 @@ pub struct Imported {
     pub run_id: RunId,
     /// The job's folder as recorded in the manifest's `run_dir`.
     pub run_dir: String,
+    pub started_at: Timestamp,
     pub overrides: BTreeMap<String, Value>,
 }
 
@@ -53,77 +66,117 @@ pub struct ImportReport {
     pub imported: Vec<RunId>,
     pub already_imported: Vec<RunId>,
     pub runs: Vec<Imported>,
+    /// The zone Hydra's folder names were read in: `local` (the machine's), an
+    /// offset (`+09:00`) or a tz database name.
+    pub timezone: String,
     pub warnings: Vec<String>,
 }
 
-/// One job found in the tree.
-struct Job {
-    dir: PathBuf,
-    config: Option<PathBuf>,
-    overrides: Option<PathBuf>,
-    /// `(date, time)` from `<date>/<time>/<n>` (Hydra).
-    stamp: Option<(String, String)>,
-    number: u64,
-}
-
 pub fn import(ws: &Workspace, req: &ImportRequest) -> Result<ImportReport> {
-    let root = req
-        .dir
-        .canonicalize()
-        .map_err(|e| Error::input(format!("{}: {e}", req.dir.display())))?;
+    let stage = declared_stage(ws, &req.stage)?;
+    contained_path(&req.metrics).map_err(|why| {
+        Error::input(format!("--metrics '{}' {why}", req.metrics))
+            .hint("name the metrics file relative to each job's folder, e.g. metrics.json")
+    })?;
+    let (root, repo_root) = inside_repository(ws, &req.dir)?;
+    if let Some(Zone::Named(name)) = &req.zone {
+        clock::zone_known(name).map_err(|e| {
+            Error::input(e)
+                .hint("name a zone of the tz database (Asia/Tokyo; package tzdata) or give a UTC offset (+09:00)")
+        })?;
+    }
+    let mut warnings = Vec::new();
     let jobs = match req.layout {
-        Layout::Hydra => hydra_jobs(&root),
-        Layout::Runs => plain_jobs(&root, &req.metrics),
+        Layout::Hydra => {
+            jobs::hydra_jobs(&root, &repo_root, stage.max_metrics_size, &mut warnings)?
+        }
+        Layout::Runs => jobs::plain_jobs(&root, &req.metrics)?,
     };
     if jobs.is_empty() {
         return Err(no_jobs(req));
     }
-    let stage = ws.config.stage(&req.stage);
-    let max_stored = stage.map_or(ws.config.max_stored_size, |s| s.max_stored_size);
-    let max_metrics = stage.map_or(ws.config.max_metrics_size, |s| s.max_metrics_size);
+    // Every refusal happens here, for every job, before anything is recorded; the
+    // times are converted here too, before any thread is started (clock's rule).
+    let plans = jobs
+        .iter()
+        .map(|job| plan(req, stage, &repo_root, job, &mut warnings))
+        .collect::<Result<Vec<_>>>()?;
+    let mut ids = TakenIds::read(ws, &req.stage)?;
     let snapshot = ws.store.snapshot()?;
-    // Files inside the repository are named from its root, others from DIR's parent.
-    let repo_root = ws.root.canonicalize().map_err(Error::io(&ws.root))?;
-    let base = if root.starts_with(&repo_root) {
-        repo_root
-    } else {
-        root.parent().unwrap_or(&root).to_path_buf()
-    };
     let mut cache = ws.stat_cache();
     let mut report = ImportReport {
         stage: req.stage.clone(),
         imported: Vec::new(),
         already_imported: Vec::new(),
         runs: Vec::new(),
-        warnings: Vec::new(),
+        timezone: req
+            .zone
+            .as_ref()
+            .map_or_else(|| "local".to_string(), Zone::to_string),
+        warnings,
     };
-    // A job with a file no record can name is refused before any job is imported.
-    let hydra = req.layout == Layout::Hydra;
-    for job in &jobs {
-        for f in files_below(&job.dir, hydra) {
-            if let Err(escaped) = crate::exec::paths::utf8_relative(&base, &f) {
-                return Err(Error::input(format!(
-                    "{} holds a file whose name is not UTF-8, which no record can name: {escaped}",
-                    job.dir.display()
-                ))
-                .hint("rename it to a UTF-8 name; nothing was imported"));
-            }
-        }
-    }
-    for job in &jobs {
+    for p in &plans {
         let job = JobImport {
             ws,
             req,
-            job,
-            base: &base,
-            max_stored,
-            max_metrics,
+            stage,
+            root: &repo_root,
             snapshot: &snapshot,
         };
-        job.import(&mut cache, &mut report)?;
+        job.import(p, &mut ids, &mut cache, &mut report)?;
     }
     cache.save();
     Ok(report)
+}
+
+/// The stage's declaration: runs of a stage the configuration does not declare are
+/// shown by no `status`, `next` or `doctor` line, so importing into one is refused.
+fn declared_stage<'a>(ws: &'a Workspace, name: &StageName) -> Result<&'a Stage> {
+    if let Some(s) = ws.config.stage(name) {
+        return Ok(s);
+    }
+    let section = if ws.config_file == super::workspace::PYPROJECT_FILE {
+        format!("[tool.workbench.stages.{name}]")
+    } else {
+        format!("[stages.{name}]")
+    };
+    let declared = ws.config.stage_names();
+    let declared = if declared.is_empty() {
+        "none yet".to_string()
+    } else {
+        declared.join(", ")
+    };
+    Err(Error::input(format!(
+        "stage '{name}' is not declared in {} (declared: {declared}): runs imported into it would show in no status, next or doctor",
+        ws.config_file
+    ))
+    .hint(format!(
+        "add {section} with cmd = \"<the command that makes its runs>\" (docs/config.md) to {}, then import again; nothing was imported",
+        ws.config_file
+    )))
+}
+
+/// DIR, resolved, and the repository root: a tree outside the repository is refused,
+/// since a run's files are named, reviewed and checked out by repository paths.
+fn inside_repository(ws: &Workspace, dir: &Path) -> Result<(PathBuf, PathBuf)> {
+    let root = dir
+        .canonicalize()
+        .map_err(|e| Error::input(format!("{}: {e}", dir.display())))?;
+    let repo_root = ws.root.canonicalize().map_err(Error::io(&ws.root))?;
+    let inside = root.strip_prefix(&repo_root).ok().filter(|rel| {
+        rel.components()
+            .next()
+            .is_none_or(|c| c.as_os_str() != ".git")
+    });
+    if inside.is_none() {
+        return Err(Error::input(format!(
+            "{} is outside the repository's working tree ({}): its files could not be named, reviewed or checked out by repository paths",
+            dir.display(),
+            repo_root.display()
+        ))
+        .hint("move or copy the tree into the repository (Hydra writes multirun/ there when run from its root) and import it from there; nothing was imported"));
+    }
+    Ok((root, repo_root))
 }
 
 fn no_jobs(req: &ImportRequest) -> Error {
@@ -141,97 +194,319 @@ fn no_jobs(req: &ImportRequest) -> Error {
     }
 }
 
-/// What was found of a job before its manifest is built.
-struct Found {
-    run_id: RunId,
-    started_ms: i64,
+/// What is known of a job before anything is hashed or recorded.
+struct Plan<'a> {
+    job: &'a Job,
+    /// The job's folder from the repository root.
+    run_dir: String,
+    /// Its files from the repository root (not its log, not `.hydra/`).
+    outputs: Vec<String>,
     params: BTreeMap<String, Value>,
     overrides: BTreeMap<String, Value>,
-    outputs: crate::model::digest::FileHashes,
-    stored: Vec<String>,
-    log_bytes: u64,
-    source: String,
+    /// The job's metrics file, when it has one a record may read.
+    metrics: Option<PathBuf>,
+    started_ms: i64,
 }
 
-/// One job being imported.
+fn plan<'a>(
+    req: &ImportRequest,
+    stage: &Stage,
+    root: &Path,
+    job: &'a Job,
+    warnings: &mut Vec<String>,
+) -> Result<Plan<'a>> {
+    let run_dir = recordable(root, &job.dir, &job.dir)?;
+    let hydra = req.layout == Layout::Hydra;
+    let mut outputs = Vec::new();
+    for f in jobs::job_files(&job.dir, hydra)? {
+        let rel = recordable(root, &job.dir, &f.path)?;
+        if Some(&f.path) == job.log.as_ref() {
+            continue;
+        }
+        if f.link && !link_to_file_inside(root, &job.dir, &f.path, &rel)? {
+            continue;
+        }
+        outputs.push(rel);
+    }
+    let (params, overrides) = params(stage, job)?;
+    if hydra && job.overrides.is_none() {
+        warnings.push(format!(
+            "{run_dir}: no .hydra/overrides.yaml; recorded without overrides"
+        ));
+    }
+    let started_ms = started_millis(req, job, &run_dir, warnings);
+    let metrics = job.dir.join(&req.metrics);
+    let metrics = match std::fs::symlink_metadata(&metrics) {
+        Ok(m) if m.file_type().is_file() => Some(metrics),
+        Ok(m) if m.file_type().is_symlink() => {
+            let rel = recordable(root, &job.dir, &metrics)?;
+            link_to_file_inside(root, &job.dir, &metrics, &rel)?.then_some(metrics)
+        }
+        _ => None,
+    };
+    Ok(Plan {
+        job,
+        run_dir,
+        outputs,
+        params,
+        overrides,
+        metrics,
+        started_ms,
+    })
+}
+
+/// `path` from the repository root, when a record can hold that name.
+fn recordable(root: &Path, job: &Path, path: &Path) -> Result<String> {
+    let refuse = |shown: &str, why: &str| {
+        Error::input(format!(
+            "{} holds '{shown}', a name that no record can hold: it {why}",
+            job.display()
+        ))
+        .hint("rename it; nothing was imported")
+    };
+    let rel = crate::exec::paths::utf8_relative(root, path)
+        .map_err(|escaped| refuse(&escaped, "is not UTF-8"))?;
+    contained_path(&rel).map_err(|why| refuse(&rel.escape_debug().to_string(), why))?;
+    Ok(rel)
+}
+
+/// Whether a link in a job folder is recorded as the file it points to (as `run`
+/// records its outputs): a link to a file in the repository is; a link to a folder,
+/// or a dangling one, is passed over; a link out of the repository, or into `.git`,
+/// refuses the import, since its bytes would go into the record.
+fn link_to_file_inside(root: &Path, job: &Path, path: &Path, rel: &str) -> Result<bool> {
+    let Ok(target) = path.canonicalize() else {
+        return Ok(false);
+    };
+    let inside = target.strip_prefix(root).is_ok_and(|r| {
+        r.components()
+            .next()
+            .is_some_and(|c| c.as_os_str() != ".git")
+    });
+    if !inside {
+        return Err(Error::input(format!(
+            "{}: '{rel}' is a symbolic link to {}, outside the repository",
+            job.display(),
+            target.display()
+        ))
+        .hint("copy the file into the job folder, or remove the link; nothing was imported"));
+    }
+    Ok(target.is_file())
+}
+
+/// The job's composed config, flattened (the stage's declared keys when it declares
+/// params), and the overrides its sweep set, with the values the job ran with.
+fn params(stage: &Stage, job: &Job) -> Result<(BTreeMap<String, Value>, BTreeMap<String, Value>)> {
+    let limit = stage.max_metrics_size;
+    let all = match &job.config {
+        Some(c) => flatten(&jobs::yaml(c, limit)?),
+        None => BTreeMap::new(),
+    };
+    let mut overrides = BTreeMap::new();
+    if let Some(o) = &job.overrides {
+        let items = match jobs::yaml(o, limit)? {
+            Value::Array(items) => items,
+            Value::Null => Vec::new(),
+            _ => {
+                return Err(Error::input(format!(
+                    "{}: not a list of Hydra overrides (key=value lines)",
+                    o.display()
+                )))
+            }
+        };
+        for item in items {
+            let Some(text) = item.as_str() else {
+                return Err(Error::input(format!(
+                    "{}: {item} is not an override (key=value)",
+                    o.display()
+                )));
+            };
+            // `~key` deletes a key: its absence is in the params already.
+            let Some((key, value)) = text.split_once('=').filter(|_| !text.starts_with('~')) else {
+                continue;
+            };
+            let key = key.trim_start_matches('+').trim();
+            if key.is_empty() {
+                continue;
+            }
+            let value = all.get(key).cloned().unwrap_or_else(|| {
+                serde_yaml_ng::from_str(value).unwrap_or_else(|_| Value::String(value.into()))
+            });
+            overrides.insert(key.to_string(), value);
+        }
+    }
+    let params = match &stage.params {
+        Some(spec) => all
+            .into_iter()
+            .filter(|(k, _)| overrides.contains_key(k) || spec.keys.iter().any(|p| selects(p, k)))
+            .collect(),
+        None => all,
+    };
+    Ok((params, overrides))
+}
+
+/// When the job started: its folder's wall-clock name read in the requested zone
+/// (plus its number in milliseconds, which keeps one second's jobs in order), a
+/// run-id folder name's time, or its config's modification time.
+fn started_millis(
+    req: &ImportRequest,
+    job: &Job,
+    run_dir: &str,
+    warnings: &mut Vec<String>,
+) -> i64 {
+    if let Some(w) = &job.wall_clock {
+        let base = match &req.zone {
+            None => clock::wall_clock_millis(w.fields(), None),
+            Some(Zone::Offset(m)) => Some(w.at_offset(*m)),
+            Some(Zone::Named(n)) => clock::wall_clock_millis(w.fields(), Some(n)),
+        };
+        match base {
+            Some(ms) => {
+                return ms.saturating_add(i64::try_from(job.number).unwrap_or(i64::MAX));
+            }
+            None => warnings.push(format!(
+                "{run_dir}: its folder's time cannot be read in that zone; the file time is recorded"
+            )),
+        }
+    }
+    if req.layout == Layout::Runs {
+        // a folder named by a git-workbench run id keeps its time
+        if let Some(id) = job
+            .dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| RunId::new(n).ok())
+        {
+            return id.unix_millis();
+        }
+    }
+    let probe = job.config.clone().unwrap_or_else(|| job.dir.clone());
+    std::fs::metadata(&probe)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// Run ids no new run may take (any stage's: an id names one run, so a bare id or
+/// prefix never needs its stage), and the stage's imported jobs by their source.
+struct TakenIds {
+    ids: BTreeSet<RunId>,
+    imported: HashMap<String, RunId>,
+}
+
+impl TakenIds {
+    fn read(ws: &Workspace, stage: &StageName) -> Result<TakenIds> {
+        let mut taken = TakenIds {
+            ids: BTreeSet::new(),
+            imported: HashMap::new(),
+        };
+        for r in ws.store.list_runs(None)? {
+            if &r.stage == stage {
+                // an unreadable record is doctor's to report; it imported nothing here
+                if let Ok(m) = ws.store.read_manifest(r.tip) {
+                    if let Some(source) = m.imported_from {
+                        taken.imported.insert(source, r.run_id.clone());
+                    }
+                }
+            }
+            taken.ids.insert(r.run_id);
+        }
+        Ok(taken)
+    }
+
+    /// A free id for a job started at `started_ms`, its random bits from the job's
+    /// key and the stage, so two stages importing one job get different ids.
+    fn choose(&mut self, key: &str, stage: &StageName, started_ms: i64) -> Result<RunId> {
+        for attempt in 0..256u32 {
+            let bits = sha256_hex(format!("{key}\n{stage}\n{attempt}").as_bytes());
+            let random = u16::from_str_radix(&bits[..4], 16).unwrap_or(0);
+            let ms = started_ms.saturating_add(i64::from(attempt / 64));
+            let id = RunId::generate(ms, random);
+            if self.ids.insert(id.clone()) {
+                return Ok(id);
+            }
+        }
+        Err(Error::input(format!(
+            "no free run id near {}",
+            Timestamp::from_unix_millis(started_ms)
+        )))
+    }
+}
+
+/// One job being recorded.
 struct JobImport<'a> {
     ws: &'a Workspace,
     req: &'a ImportRequest,
-    job: &'a Job,
-    base: &'a Path,
-    max_stored: u64,
-    max_metrics: u64,
+    stage: &'a Stage,
+    root: &'a Path,
     snapshot: &'a Snapshot,
 }
 
 impl JobImport<'_> {
-    fn rel(&self, p: &Path) -> String {
-        crate::exec::paths::relative(self.base, p)
-    }
-
     fn import(
         &self,
+        p: &Plan,
+        ids: &mut TakenIds,
         cache: &mut crate::exec::statcache::StatCache,
         report: &mut ImportReport,
     ) -> Result<()> {
         let hydra = self.req.layout == Layout::Hydra;
-        let (params, overrides) = self.params()?;
-        let files = files_below(&self.job.dir, hydra);
-        let rels: Vec<String> = files.iter().map(|f| self.rel(f)).collect();
-        let hashed = hash_outputs(&self.ws.store, self.base, &rels, self.max_stored, cache)?;
-        let (outputs, stored) = (hashed.hashes, hashed.stored);
+        let hashed = hash_outputs(
+            &self.ws.store,
+            self.root,
+            &p.outputs,
+            self.stage.max_stored_size,
+            cache,
+        )?;
         // What makes this job this job: its place (however DIR was written) and bytes.
-        let place = match self.job.dir.strip_prefix(&self.ws.root) {
-            Ok(r) => r.to_string_lossy().into_owned(),
-            Err(_) => self.job.dir.to_string_lossy().into_owned(),
-        };
         let key = sha256_hex(
             format!(
                 "{}\n{}\n{}",
-                place,
-                serde_json::to_string(&params).expect("json"),
-                serde_json::to_string(&outputs).expect("json")
+                p.run_dir,
+                serde_json::to_string(&p.params).expect("json"),
+                serde_json::to_string(&hashed.hashes).expect("json")
             )
             .as_bytes(),
         );
-        let source = format!("{} {place} {key}", if hydra { "hydra" } else { "runs" });
-        let started_ms = self.started_millis();
-        let (run_id, done) = self.choose_run_id(&key, &source, started_ms)?;
-        if done {
-            report.already_imported.push(run_id);
+        let source = format!(
+            "{} {} {key}",
+            if hydra { "hydra" } else { "runs" },
+            p.run_dir
+        );
+        if let Some(id) = ids.imported.get(&source) {
+            report.already_imported.push(id.clone());
             return Ok(());
         }
-        let log = match files
-            .iter()
-            .find(|f| hydra && f.extension().is_some_and(|e| e == "log"))
-        {
-            Some(f) => std::fs::read(f).map_err(Error::io(f))?,
-            None => Vec::new(),
+        let run_id = ids.choose(&key, &self.req.stage, p.started_ms)?;
+        let (log, log_bytes, truncated) = match &p.job.log {
+            Some(f) => read_log(f, self.stage.max_stored_size)?,
+            None => (Vec::new(), 0, false),
         };
-        let found = Found {
-            run_id,
-            started_ms,
-            params,
-            overrides,
-            outputs,
-            stored: stored.iter().map(|(r, _)| r.clone()).collect(),
-            log_bytes: log.len() as u64,
-            source,
-        };
-        let manifest = self.manifest(found);
+        let manifest = self
+            .manifest(p, run_id, source.clone())
+            .produced(
+                hashed.hashes,
+                hashed.gone,
+                hashed.stored.iter().map(|(r, _)| r.clone()).collect(),
+            )
+            .log(log_bytes, truncated)
+            .build();
         let (_, warnings) = record_new_run(
             &self.ws.store,
             &NewRun {
                 manifest: &manifest,
                 log: &log,
-                outputs: stored,
+                outputs: hashed.stored,
                 snapshot_tree: self.snapshot.tree,
             },
         )?;
+        ids.imported.insert(source, manifest.run_id.clone());
         report.warnings.extend(warnings);
         report.runs.push(Imported {
             run_id: manifest.run_id.clone(),
             run_dir: manifest.run_dir.clone(),
+            started_at: manifest.started_at,
             overrides: manifest.overrides.clone(),
         });
         report.imported.push(manifest.run_id);
@@ -239,200 +514,60 @@ impl JobImport<'_> {
     }
 
     /// The manifest of an imported job, through the same builder as `run`'s.
-    fn manifest(&self, f: Found) -> RunManifest {
+    fn manifest(
+        &self,
+        p: &Plan,
+        run_id: RunId,
+        source: String,
+    ) -> crate::model::manifest::ManifestBuilder {
         let hydra = self.req.layout == Layout::Hydra;
-        let metrics_file = self.job.dir.join(&self.req.metrics);
-        let metrics = if metrics_file.is_file() {
-            read_metrics(&metrics_file, self.max_metrics)
-                .map_err(|e| format!("{}: {e}", self.rel(&metrics_file)))
-        } else {
-            Ok(BTreeMap::new())
+        let metrics = match &p.metrics {
+            Some(f) => read_metrics(f, self.stage.max_metrics_size)
+                .map_err(|e| format!("{}/{}: {e}", p.run_dir, self.req.metrics)),
+            None => Ok(BTreeMap::new()),
         };
         RunManifest::builder(
             self.req.stage.clone(),
-            f.run_id,
+            run_id,
             code_ref(self.snapshot),
-            Timestamp::from_unix_millis(f.started_ms),
+            Timestamp::from_unix_millis(p.started_ms),
         )
-        .params(f.params, f.overrides)
-        .produced(f.outputs, Vec::new(), f.stored)
+        .params(p.params.clone(), p.overrides.clone())
         .command(
             format!(
                 "imported from {} {}",
                 if hydra { "Hydra job" } else { "run folder" },
-                self.rel(&self.job.dir)
+                p.run_dir
             ),
             0,
             0.0,
         )
         .metrics(metrics)
-        .place(self.rel(&self.job.dir), String::new())
-        .log(f.log_bytes, false)
-        .sweep(
-            self.job
-                .stamp
-                .as_ref()
-                .map(|(d, t)| format!("hydra-{d}T{t}")),
-        )
-        .imported_from(f.source)
-        .build()
-    }
-
-    /// The job's composed config, flattened, and the overrides its sweep set.
-    fn params(&self) -> Result<(BTreeMap<String, Value>, BTreeMap<String, Value>)> {
-        let params = match &self.job.config {
-            Some(c) => flatten(&yaml(c)?),
-            None => BTreeMap::new(),
-        };
-        let mut overrides = BTreeMap::new();
-        if let Some(o) = &self.job.overrides {
-            if let Value::Array(items) = yaml(o)? {
-                for it in items.iter().filter_map(Value::as_str) {
-                    if let Ok((k, v)) = parse_override(it) {
-                        overrides.insert(k.trim_start_matches(['+', '~']).to_string(), v);
-                    }
-                }
-            }
-        }
-        Ok((params, overrides))
-    }
-
-    /// A run id for the job: the first free one of sixteen derived from its key, or
-    /// the one an earlier import of the same job recorded (`done`).
-    fn choose_run_id(&self, key: &str, source: &str, started_ms: i64) -> Result<(RunId, bool)> {
-        for attempt in 0..16usize {
-            let random = u16::from_str_radix(&key[attempt * 4..attempt * 4 + 4], 16).unwrap_or(0);
-            let id = RunId::generate(started_ms, random);
-            match self.ws.store.find_run(&self.req.stage, &id)? {
-                None => return Ok((id, false)),
-                Some(r) => {
-                    let m = self.ws.store.read_manifest(r.tip)?;
-                    if m.imported_from.as_deref() == Some(source) {
-                        return Ok((id, true));
-                    }
-                }
-            }
-        }
-        Err(Error::input(format!(
-            "no free run id for {}",
-            self.job.dir.display()
-        )))
-    }
-
-    fn started_millis(&self) -> i64 {
-        let job = self.job;
-        if let Some((date, time)) = &job.stamp {
-            let text = format!("{date}T{}Z", time.replace('-', ":"));
-            if let Some(t) = UtcDateTime::parse(&text) {
-                // keep jobs apart and in order
-                return t
-                    .unix_millis()
-                    .saturating_add(i64::try_from(job.number).unwrap_or(i64::MAX));
-            }
-        }
-        if self.req.layout == Layout::Runs {
-            // a folder named by a git-workbench run id keeps its time
-            if let Some(id) = job
-                .dir
-                .file_name()
-                .and_then(|n| n.to_str())
-                .and_then(|n| RunId::new(n).ok())
-            {
-                return id.unix_millis();
-            }
-        }
-        let probe = job.config.clone().unwrap_or_else(|| job.dir.clone());
-        std::fs::metadata(&probe)
-            .and_then(|m| m.modified())
-            .ok()
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map_or(0, |d| d.as_millis() as i64)
+        .place(p.run_dir.clone(), String::new())
+        .sweep(p.job.sweep.clone())
+        .imported_from(source)
     }
 }
 
-fn files_below(dir: &Path, skip_hidden_hydra: bool) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in rd.flatten() {
-            let p = e.path();
-            if skip_hidden_hydra && e.file_name() == ".hydra" {
-                continue;
-            }
-            match e.file_type() {
-                Ok(t) if t.is_dir() => stack.push(p),
-                Ok(t) if t.is_file() => out.push(p),
-                _ => {}
-            }
-        }
+/// The job's log, at most `limit` bytes of it (its end, behind the marker `run`
+/// writes), read without holding more than that: a huge log is not read whole.
+/// Returns the bytes kept, the log's length and whether it was cut.
+fn read_log(path: &Path, limit: u64) -> Result<(Vec<u8>, u64, bool)> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = std::fs::File::open(path).map_err(Error::io(path))?;
+    let len = f.metadata().map_err(Error::io(path))?.len();
+    let mut kept = Vec::new();
+    if len <= limit {
+        f.take(limit)
+            .read_to_end(&mut kept)
+            .map_err(Error::io(path))?;
+        return Ok((kept, len, false));
     }
-    out.sort();
-    out
-}
-
-fn hydra_jobs(root: &Path) -> Vec<Job> {
-    let mut jobs = Vec::new();
-    let mut stack = vec![(root.to_path_buf(), 0)];
-    while let Some((d, depth)) = stack.pop() {
-        let cfg = d.join(".hydra").join("config.yaml");
-        if cfg.is_file() {
-            let name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned());
-            let time = d.parent().and_then(name);
-            let date = d.parent().and_then(Path::parent).and_then(name);
-            let stamp = match (date, time) {
-                (Some(a), Some(b)) if a.len() == 10 && a.as_bytes()[4] == b'-' && b.len() == 8 => {
-                    Some((a, b))
-                }
-                _ => None,
-            };
-            jobs.push(Job {
-                number: name(&d).and_then(|n| n.parse().ok()).unwrap_or(0),
-                overrides: Some(d.join(".hydra").join("overrides.yaml")).filter(|p| p.is_file()),
-                config: Some(cfg),
-                dir: d,
-                stamp,
-            });
-            continue;
-        }
-        if depth < 6 {
-            if let Ok(rd) = std::fs::read_dir(&d) {
-                for e in rd.flatten() {
-                    if e.file_type().is_ok_and(|t| t.is_dir()) && e.file_name() != ".hydra" {
-                        stack.push((e.path(), depth + 1));
-                    }
-                }
-            }
-        }
-    }
-    jobs.sort_by(|a, b| (&a.stamp, a.number, &a.dir).cmp(&(&b.stamp, b.number, &b.dir)));
-    jobs
-}
-
-fn plain_jobs(root: &Path, metrics: &str) -> Vec<Job> {
-    let mut jobs: Vec<Job> = std::fs::read_dir(root)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-        .map(|e| e.path())
-        .filter(|d| d.join("config.yaml").is_file() || d.join(metrics).is_file())
-        .map(|d| Job {
-            config: Some(d.join("config.yaml")).filter(|p| p.is_file()),
-            overrides: None,
-            stamp: None,
-            number: 0,
-            dir: d,
-        })
-        .collect();
-    jobs.sort_by(|a, b| a.dir.cmp(&b.dir));
-    jobs
-}
-
-fn yaml(path: &Path) -> Result<Value> {
-    let text = std::fs::read_to_string(path).map_err(Error::io(path))?;
-    serde_yaml_ng::from_str(&text)
-        .map_err(|e| Error::input(format!("{}: not valid YAML: {e}", path.display())))
+    let dropped = len - limit;
+    f.seek(SeekFrom::Start(dropped)).map_err(Error::io(path))?;
+    kept.extend(format!("[git-workbench: log truncated, first {dropped} bytes dropped]\n").bytes());
+    f.take(limit)
+        .read_to_end(&mut kept)
+        .map_err(Error::io(path))?;
+    Ok((kept, len, true))
 }

@@ -75,10 +75,36 @@ fn ambiguous(prefix: &str, hits: &[&(&str, &str)]) -> Error {
         "run id prefix '{prefix}' is ambiguous: {}{more}",
         shown.join(", ")
     ))
-    .hint("give more characters of the run id")
+    .hint(ambiguity_hint(hits))
+}
+
+/// A hint that can be followed as printed: more characters single out a run only when
+/// no id is in two stages (`import` takes ids no stage has, but `run` in two stages,
+/// or two clones, may still pick one id by chance); `STAGE/ID` as listed always does.
+fn ambiguity_hint(hits: &[&(&str, &str)]) -> &'static str {
+    let ids: std::collections::BTreeSet<&str> = hits.iter().map(|(_, id)| *id).collect();
+    if ids.len() == hits.len() {
+        "give more characters of the run id, or write one as listed (STAGE/ID)"
+    } else {
+        "write one as listed, with its stage (STAGE/ID): the same id is in several stages"
+    }
 }
 
 fn no_runs(stage: &StageName) -> Error {
     Error::input(format!("stage '{stage}' has no runs"))
         .hint(format!("run it with 'git workbench run {stage}'"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_id_in_two_stages_is_named_with_its_stage() {
+        let a = ("a", "20260101T000000Z-0001");
+        let b = ("b", "20260101T000000Z-0001");
+        let c = ("b", "20260101T000000Z-0002");
+        assert!(ambiguity_hint(&[&a, &c]).starts_with("give more characters"));
+        assert!(ambiguity_hint(&[&a, &b, &c]).starts_with("write one as listed, with its stage"));
+    }
 }

@@ -134,7 +134,7 @@ fn sweep_import_man_and_error_reports_parse_strictly() {
     assert_eq!((sweep.combinations, sweep.failed), (2, 0));
     repo.write("old/20260301T101500Z-1a00/metrics.json", "{\"auc\": 0.7}");
     let import: ops::import::ImportReport =
-        strict(json(&repo, &["import", "runs", "old", "--stage", "old"]).ok());
+        strict(json(&repo, &["import", "runs", "old", "--stage", "report"]).ok());
     assert_eq!(import.imported.len(), 1);
     let man: InstallManReport = strict(
         json(
