@@ -108,7 +108,10 @@ impl fmt::Display for StaleReason {
 /// an overridden section).
 fn overridden(m: &RunManifest, key: &str) -> bool {
     m.overrides.keys().any(|k| {
-        key == k || (key.len() > k.len() && key.starts_with(k.as_str()) && key.as_bytes()[k.len()] == b'.')
+        key == k
+            || (key.len() > k.len()
+                && key.starts_with(k.as_str())
+                && key.as_bytes()[k.len()] == b'.')
     })
 }
 
@@ -134,8 +137,13 @@ pub fn stale_reasons(m: &RunManifest, now: &CurrentState, approved: bool) -> Vec
             Some(_) => {}
         }
     }
+    // An imported run (Hydra, run folders) records what its job left, not the command,
+    // deps and code files a run would: only what it recorded is compared.
+    let imported = m.imported_from.is_some();
     for path in now.inputs.keys().filter(|p| !m.inputs.contains_key(*p)) {
-        out.push(StaleReason::DepAdded { path: path.clone() });
+        if !imported {
+            out.push(StaleReason::DepAdded { path: path.clone() });
+        }
     }
     let keys: std::collections::BTreeSet<&String> =
         m.params_used.keys().chain(now.params.keys()).collect();
@@ -162,11 +170,14 @@ pub fn stale_reasons(m: &RunManifest, now: &CurrentState, approved: bool) -> Vec
     let code: std::collections::BTreeSet<&String> =
         m.code_files.keys().chain(now.code_files.keys()).collect();
     for path in code {
+        if imported && !m.code_files.contains_key(path) {
+            continue;
+        }
         if m.code_files.get(path) != now.code_files.get(path) {
             out.push(StaleReason::CodeChanged { path: path.clone() });
         }
     }
-    if m.command != now.command {
+    if m.command != now.command && !imported {
         out.push(StaleReason::CommandChanged {
             old: m.command.clone(),
             new: now.command.clone(),
@@ -336,6 +347,25 @@ mod tests {
         assert!(!overridden(&s, "ab.lr"));
         // deps still count for a candidate
         now.inputs.insert("d.csv".into(), tagged("99"));
-        assert_eq!(stale_reasons(&s, &now, false)[0].to_string(), "dep changed: d.csv");
+        assert_eq!(
+            stale_reasons(&s, &now, false)[0].to_string(),
+            "dep changed: d.csv"
+        );
+    }
+
+    #[test]
+    fn an_imported_run_is_compared_on_what_it_recorded() {
+        let mut m = manifest();
+        m.imported_from = Some("hydra multirun/x/0 abc".into());
+        m.inputs.clear();
+        m.code_files.clear();
+        m.command = "imported from Hydra job multirun/x/0".into();
+        let mut now = fresh(&m);
+        now.command = "python app.py".into();
+        now.inputs.insert("d.csv".into(), tagged("11"));
+        now.code_files.insert("app.py".into(), tagged("33"));
+        assert!(stale_reasons(&m, &now, false).is_empty());
+        now.params.insert("a.lr".into(), json!(0.3));
+        assert_eq!(stale_reasons(&m, &now, false).len(), 1);
     }
 }

@@ -872,3 +872,39 @@ fn plain_run_folders_are_imported_and_bad_trees_refused() {
         .fails(2, "not valid YAML");
     assert_eq!(run_count(&repo), 2);
 }
+
+#[test]
+fn an_imported_multirun_is_a_sweep_whose_best_run_next_presents() {
+    let repo = hydra_repo(
+        "[stages.train]\ncmd = \"python app.py\"\nparams = { file = \"conf/config.yaml\", keys = [\"model.*\"] }\ndirections = { score = \"maximize\" }\n",
+        APP,
+    );
+    hydra(&repo, &["--multirun", "model.lr=0.1,0.3,0.2"]);
+    let j = repo
+        .wb(&[
+            "--json",
+            "import",
+            "hydra",
+            "multirun",
+            "--stage",
+            "train",
+            "--metrics",
+            "metrics.json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(ids(&j, "imported").len(), 3);
+    // imported runs are candidates: not stale for their command, deps or overrides
+    let row = repo.wb(&["--json", "status"]).ok().json()["stages"][0].clone();
+    assert_eq!(row["state"], "executed", "{row}");
+    let best = row["sweep"]["best"].as_str().unwrap().to_string();
+    assert_eq!(row["current_run"], best.as_str());
+    let m = repo.manifest("train", &best);
+    assert_eq!(m["params_used"]["model.lr"], 0.3, "{m}");
+    let item = &repo.wb(&["--json", "next"]).ok().json()["items"][0];
+    assert_eq!(
+        (item["kind"].as_str(), item["run_id"].as_str()),
+        (Some("review"), Some(best.as_str())),
+        "{item}"
+    );
+}
