@@ -254,7 +254,11 @@ pub fn run_builtin(i: &Inputs) -> Vec<CheckResult> {
 
     // sweep_metrics_vary
     if m.sweep_id.is_some() {
-        out.push(sweep_metrics_vary(m, i.sweep, i.spec.expect_constant_metrics));
+        out.push(sweep_metrics_vary(
+            m,
+            i.sweep,
+            i.spec.expect_constant_metrics,
+        ));
     }
 
     // acceptance_criterion: ...

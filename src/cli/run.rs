@@ -64,10 +64,7 @@ fn human(out: &Out, r: &RunReport) -> Result<()> {
     ))?;
     out.line(&format!("  ref      {}", r.ref_name))?;
     if r.exit_code != 0 {
-        out.line(&format!(
-            "  log      git workbench show {} --log",
-            r.run_id
-        ))?;
+        out.line(&format!("  log      git workbench show {} --log", r.run_id))?;
     }
     out.line(&format!(
         "  outputs  {} file(s), {} stored in the record",

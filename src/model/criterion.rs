@@ -116,8 +116,7 @@ pub fn check(text: &str, rejected: &str, metrics: &BTreeMap<String, Value>) -> C
                 false,
                 format!(
                     "metric '{}' is {}, not a finite number {from}",
-                    c.metric,
-                    metrics[&c.metric]
+                    c.metric, metrics[&c.metric]
                 ),
             ),
             Some(Some(v)) => {
@@ -168,7 +167,11 @@ mod tests {
         ]);
         let fail = check("recall>=0.8", "R1", &m);
         assert!(!fail.pass && fail.blocking);
-        assert!(fail.note.as_deref().unwrap().contains("0.7917 fails recall >= 0.8"));
+        assert!(fail
+            .note
+            .as_deref()
+            .unwrap()
+            .contains("0.7917 fails recall >= 0.8"));
         assert!(check("recall>0.5", "R1", &m).pass);
         assert!(!check("precision>0.5", "R1", &m).pass);
         assert!(!check("bad>0.5", "R1", &m).pass);

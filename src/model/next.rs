@@ -162,7 +162,8 @@ pub fn shell_join(argv: &[String]) -> String {
         .map(|a| {
             let plain = !a.is_empty()
                 && a.chars().all(|c| {
-                    c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/' | '=' | '+' | ':' | '@' | ',')
+                    c.is_ascii_alphanumeric()
+                        || matches!(c, '-' | '_' | '.' | '/' | '=' | '+' | ':' | '@' | ',')
                 });
             if plain {
                 a.clone()
@@ -202,7 +203,13 @@ pub fn run_argv(stage: &StageName, overrides: &[(String, Value)]) -> Vec<String>
     argv
 }
 
-fn input(name: &str, flag: Option<&str>, required: bool, repeatable: bool, description: &str) -> Input {
+fn input(
+    name: &str,
+    flag: Option<&str>,
+    required: bool,
+    repeatable: bool,
+    description: &str,
+) -> Input {
     Input {
         name: name.to_string(),
         flag: flag.map(str::to_string),
@@ -233,9 +240,27 @@ fn decide_actions(id: &str, params_differ: &[(String, Value)]) -> Vec<Action> {
             "reject",
             wb(&["reject", id]),
             vec![
-                input("issue", Some("--issue"), true, false, "what is wrong with the run"),
-                input("suggest", Some("--suggest"), false, true, "KEY=VALUE to try next"),
-                input("criterion", Some("--criterion"), false, true, "METRIC OP NUMBER the next run must meet, e.g. recall>=0.8"),
+                input(
+                    "issue",
+                    Some("--issue"),
+                    true,
+                    false,
+                    "what is wrong with the run",
+                ),
+                input(
+                    "suggest",
+                    Some("--suggest"),
+                    false,
+                    true,
+                    "KEY=VALUE to try next",
+                ),
+                input(
+                    "criterion",
+                    Some("--criterion"),
+                    false,
+                    true,
+                    "METRIC OP NUMBER the next run must meet, e.g. recall>=0.8",
+                ),
             ],
         ),
     ]
@@ -447,10 +472,9 @@ fn sweep_why(pick: Option<&SweepPick>) -> Vec<String> {
     let (Some(best), Some(metric), Some(dir)) = (&p.best, &p.metric, p.direction) else {
         return Vec::new();
     };
-    let value = p
-        .best_value
-        .as_ref()
-        .map_or(String::new(), |v| format!(" = {}", super::manifest::display_value(v)));
+    let value = p.best_value.as_ref().map_or(String::new(), |v| {
+        format!(" = {}", super::manifest::display_value(v))
+    });
     let dir = match dir {
         Direction::Maximize => "highest",
         Direction::Minimize => "lowest",
@@ -530,7 +554,11 @@ mod tests {
                 carded,
                 conflicts: &[],
                 invalid: &[],
-                overrides: if run_state == Some(R::Rejected) { &suggested } else { &[] },
+                overrides: if run_state == Some(R::Rejected) {
+                    &suggested
+                } else {
+                    &[]
+                },
                 params_differ: &[],
                 criteria: &[],
                 card_path: Some("review/train/card.md".into()),
@@ -599,7 +627,10 @@ mod tests {
         assert!(i
             .command
             .starts_with("git workbench approve 20260308T100000Z-0000"));
-        assert_eq!(i.actions[0].argv, ["git", "workbench", "approve", "20260308T100000Z-0000"]);
+        assert_eq!(
+            i.actions[0].argv,
+            ["git", "workbench", "approve", "20260308T100000Z-0000"]
+        );
         // an invalid record before anything
         let why = ["run x is not a valid record".to_string()];
         let i = next_item(&StageFacts {
@@ -627,9 +658,20 @@ mod argv_tests {
         assert_eq!(override_arg("a", &json!("1.2")), r#"a="1.2""#);
         assert_eq!(override_arg("a", &json!("null")), r#"a="null""#);
         assert_eq!(override_arg("a", &json!([1, 2])), "a=[1,2]");
-        for v in [json!(1.2), json!("1.2"), json!("x y"), json!(null), json!({"b": 1}), json!("")] {
+        for v in [
+            json!(1.2),
+            json!("1.2"),
+            json!("x y"),
+            json!(null),
+            json!({"b": 1}),
+            json!(""),
+        ] {
             let arg = override_arg("k", &v);
-            assert_eq!(crate::model::params::parse_override(&arg).unwrap().1, v, "{arg}");
+            assert_eq!(
+                crate::model::params::parse_override(&arg).unwrap().1,
+                v,
+                "{arg}"
+            );
         }
     }
 
@@ -639,6 +681,9 @@ mod argv_tests {
             .iter()
             .map(|s| s.to_string())
             .collect();
-        assert_eq!(shell_join(&argv), r#"git workbench run s -p 'a=x y' -p 'b='\''q'\'''"#);
+        assert_eq!(
+            shell_join(&argv),
+            r#"git workbench run s -p 'a=x y' -p 'b='\''q'\'''"#
+        );
     }
 }

@@ -40,7 +40,8 @@ pub fn next(ws: &Workspace) -> Result<NextReport> {
         };
         let stage = ws.stage(&row.stage)?;
         // Read only what the table looks at in this state.
-        let (mut feedback, mut review, mut carded): (Option<FeedbackRecord>, _, _) = (None, None, false);
+        let (mut feedback, mut review, mut carded): (Option<FeedbackRecord>, _, _) =
+            (None, None, false);
         if let Some(r) = &row.latest {
             match state {
                 Some(RunState::Rejected) => feedback = ws.store.read_record(r.tip)?,
@@ -113,7 +114,10 @@ pub(crate) fn file_params(ws: &Workspace, stage: &Stage) -> Option<FlatParams> {
 }
 
 /// Overrides as `run` accepts them: a key the params file lacks is added on purpose.
-pub(crate) fn with_plus(overrides: Vec<(String, Value)>, file: Option<&FlatParams>) -> Vec<(String, Value)> {
+pub(crate) fn with_plus(
+    overrides: Vec<(String, Value)>,
+    file: Option<&FlatParams>,
+) -> Vec<(String, Value)> {
     let Some(file) = file else { return overrides };
     overrides
         .into_iter()
@@ -137,9 +141,9 @@ fn differ(m: &RunManifest, file: Option<&FlatParams>) -> Vec<(String, Value)> {
     m.params_used
         .iter()
         .filter(|(k, _)| {
-            m.overrides.keys().any(|o| {
-                k.as_str() == o.as_str() || k.starts_with(&format!("{o}."))
-            })
+            m.overrides
+                .keys()
+                .any(|o| k.as_str() == o.as_str() || k.starts_with(&format!("{o}.")))
         })
         .filter(|(k, v)| file.get(k.as_str()) != Some(v))
         .map(|(k, v)| (k.clone(), v.clone()))

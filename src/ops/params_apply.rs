@@ -71,9 +71,8 @@ pub fn write_run_params(ws: &Workspace, m: &RunManifest) -> Result<ParamsWritten
         .hint("set them by hand: ".to_string() + &shown(&values)));
     }
     let before = std::fs::read(&path).map_err(Error::io(&path))?;
-    let text = String::from_utf8(before.clone()).map_err(|_| {
-        Error::input(format!("params file '{}' is not UTF-8", spec.file))
-    })?;
+    let text = String::from_utf8(before.clone())
+        .map_err(|_| Error::input(format!("params file '{}' is not UTF-8", spec.file)))?;
     let format = Format::of_path(&spec.file).ok_or_else(|| {
         Error::input(format!(
             "params file '{}': params files end in .yaml, .yml, .json or .toml",

@@ -1,15 +1,15 @@
 //! `status`: one row per configured stage with its state, latest and approved run,
 //! and, when it is stale, why.
 
+use super::records::{state_of, sweep_runs};
 use super::workspace::Workspace;
 use crate::error::Result;
-use crate::model::staleness::{stale_reasons, StaleReason};
-use crate::model::state::{RunEvent, StageState};
-use super::records::{state_of, sweep_runs};
 use crate::model::config::Stage;
 use crate::model::manifest::RunManifest;
 use crate::model::next::SweepPick;
+use crate::model::staleness::{stale_reasons, StaleReason};
 use crate::model::state::RunState;
+use crate::model::state::{RunEvent, StageState};
 use crate::model::table::Direction;
 use crate::model::{RunId, StageName};
 use crate::store::RunRef;
@@ -153,7 +153,10 @@ fn sweep_focus(
     let runs = sweep_runs(&ws.store, &stage.name, sweep_id)?;
     let mut acted: Option<(i64, usize)> = None;
     for (i, (r, _)) in runs.iter().enumerate() {
-        if !matches!(state_of(&ws.store, r)?, RunState::Executed | RunState::Failed) {
+        if !matches!(
+            state_of(&ws.store, r)?,
+            RunState::Executed | RunState::Failed
+        ) {
             let time = ws.store.history(r.tip)?.last().map_or(0, |t| t.time);
             if acted.is_none_or(|(t, _)| time >= t) {
                 acted = Some((time, i));
@@ -182,7 +185,10 @@ fn sweep_focus(
             })
             .map(|(i, _)| i)
     });
-    let chosen = acted.map(|(_, i)| i).or(best).unwrap_or(runs.len().saturating_sub(1));
+    let chosen = acted
+        .map(|(_, i)| i)
+        .or(best)
+        .unwrap_or(runs.len().saturating_sub(1));
     let pick = SweepPick {
         sweep_id: sweep_id.to_string(),
         runs: runs.len(),

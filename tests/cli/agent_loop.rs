@@ -21,7 +21,8 @@ with open(os.path.join(d, "metrics.json"), "w") as f:
     json.dump({"recall": recall, "window": p["window"]}, f)
 "#;
 
-const PARAMS: &str = "# tuned by hand\nbaseline:\n  threshold: 1.5   # alerts above this\n  window: 3\n";
+const PARAMS: &str =
+    "# tuned by hand\nbaseline:\n  threshold: 1.5   # alerts above this\n  window: 3\n";
 
 fn config(python: &str, extra: &str) -> String {
     format!(
@@ -98,12 +99,18 @@ fn an_agent_following_next_reaches_the_approval_the_human_asked_for() {
             break;
         };
         let kind = item["kind"].as_str().unwrap().to_string();
-        log.push(format!("{step}: {} {kind} {}", item["who"], item["command"]));
+        log.push(format!(
+            "{step}: {} {kind} {}",
+            item["who"], item["command"]
+        ));
         // every item carries literal argv arrays, named inputs and the status reasons
         assert!(item["reasons"].is_array(), "{item}");
         for a in item["actions"].as_array().unwrap() {
             assert!(!a["argv"].as_array().unwrap().is_empty(), "{item}");
-            assert!(!a["argv"].to_string().contains('<'), "no placeholder in argv: {item}");
+            assert!(
+                !a["argv"].to_string().contains('<'),
+                "no placeholder in argv: {item}"
+            );
         }
         let first = &item["actions"][0];
         match kind.as_str() {
@@ -120,7 +127,10 @@ fn an_agent_following_next_reaches_the_approval_the_human_asked_for() {
                 let run = item["run_id"].as_str().unwrap().to_string();
                 presented.push(threshold_of(&repo, &run));
                 let (approve, reject) = (&item["actions"][0], &item["actions"][1]);
-                assert_eq!((approve["name"].as_str(), reject["name"].as_str()), (Some("approve"), Some("reject")));
+                assert_eq!(
+                    (approve["name"].as_str(), reject["name"].as_str()),
+                    (Some("approve"), Some("reject"))
+                );
                 decisions += 1;
                 if decisions == 1 {
                     act(
@@ -154,7 +164,11 @@ fn an_agent_following_next_reaches_the_approval_the_human_asked_for() {
     assert_eq!(decisions, 2, "{log}");
     // The human saw the baseline, then the run with the suggestion: never the rejected
     // setting twice.
-    assert_eq!(presented, [serde_json::json!(1.5), serde_json::json!(1.2)], "{log}");
+    assert_eq!(
+        presented,
+        [serde_json::json!(1.5), serde_json::json!(1.2)],
+        "{log}"
+    );
     let row = status_row(&repo);
     assert_eq!(row["state"], "approved", "{row}");
     assert_eq!(row["reasons"], serde_json::json!([]), "{row}");
@@ -170,7 +184,10 @@ fn an_agent_following_next_reaches_the_approval_the_human_asked_for() {
         .iter()
         .find(|c| c["name"] == "acceptance_criterion: recall>=0.68")
         .unwrap_or_else(|| panic!("{show}"));
-    assert_eq!((criterion["pass"].as_bool(), criterion["blocking"].as_bool()), (Some(true), Some(true)));
+    assert_eq!(
+        (criterion["pass"].as_bool(), criterion["blocking"].as_bool()),
+        (Some(true), Some(true))
+    );
     // The params file holds the approved value, comments and layout kept.
     assert_eq!(
         repo.read("params.yaml"),
@@ -188,13 +205,34 @@ fn a_failing_criterion_blocks_the_review_of_the_next_runs() {
     repo.wb(&["review", &first]).ok();
     repo.wb(&["card", &first, "-m", "recall is 0.625"]).ok();
     // Only checkable criteria are accepted, and nothing is written otherwise.
-    repo.wb(&["reject", &first, "--issue", "low", "--criterion", "recall should be higher"])
-        .fails(2, "--criterion 'recall should be higher' has no comparison");
-    repo.wb(&["reject", &first, "--issue", "low", "--suggest", "baseline.treshold=1"])
-        .fails(2, "baseline.treshold");
+    repo.wb(&[
+        "reject",
+        &first,
+        "--issue",
+        "low",
+        "--criterion",
+        "recall should be higher",
+    ])
+    .fails(2, "--criterion 'recall should be higher' has no comparison");
+    repo.wb(&[
+        "reject",
+        &first,
+        "--issue",
+        "low",
+        "--suggest",
+        "baseline.treshold=1",
+    ])
+    .fails(2, "baseline.treshold");
     assert_eq!(status_row(&repo)["state"], "reviewed");
     repo.wb(&[
-        "reject", &first, "--issue", "low", "--suggest", "baseline.threshold=1.4", "--criterion", "recall>=0.7",
+        "reject",
+        &first,
+        "--issue",
+        "low",
+        "--suggest",
+        "baseline.threshold=1.4",
+        "--criterion",
+        "recall>=0.7",
     ])
     .ok();
     // The suggestion (recall 0.65) does not meet the criterion: the review blocks.
@@ -203,18 +241,35 @@ fn a_failing_criterion_blocks_the_review_of_the_next_runs() {
     assert_eq!(item["kind"], "rerun_after_rejection");
     assert_eq!(
         item["actions"][0]["argv"],
-        serde_json::json!(["git", "workbench", "run", "baseline", "-p", "baseline.threshold=1.4"])
+        serde_json::json!([
+            "git",
+            "workbench",
+            "run",
+            "baseline",
+            "-p",
+            "baseline.threshold=1.4"
+        ])
     );
-    assert!(item["why"].to_string().contains("acceptance criterion: recall>=0.7"), "{item}");
+    assert!(
+        item["why"]
+            .to_string()
+            .contains("acceptance criterion: recall>=0.7"),
+        "{item}"
+    );
     act(&repo, &item["actions"][0], &[]);
-    let second = status_row(&repo)["current_run"].as_str().unwrap().to_string();
+    let second = status_row(&repo)["current_run"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert_eq!(threshold_of(&repo, &second), 1.4);
     // a candidate is not stale because the params file still says 1.5
     assert_eq!(status_row(&repo)["state"], "executed");
     let r = repo.wb(&["--json", "review", &second]).ok().json();
     assert_eq!(r["verdict"], "fail", "{r}");
     assert!(
-        r["review"]["blocking_issues"].to_string().contains("0.65 fails recall >= 0.7"),
+        r["review"]["blocking_issues"]
+            .to_string()
+            .contains("0.65 fails recall >= 0.7"),
         "{r}"
     );
     // A run after that one still answers the rejection: the criterion still binds.
@@ -222,12 +277,21 @@ fn a_failing_criterion_blocks_the_review_of_the_next_runs() {
     assert_eq!(n["items"][0]["kind"], "fix_failed_review");
     assert_eq!(
         n["items"][0]["actions"][0]["argv"],
-        serde_json::json!(["git", "workbench", "run", "baseline", "-p", "baseline.threshold=1.4"])
+        serde_json::json!([
+            "git",
+            "workbench",
+            "run",
+            "baseline",
+            "-p",
+            "baseline.threshold=1.4"
+        ])
     );
     let third = crate::run_json(&repo, &["baseline", "-p", "baseline.threshold=1.1"]);
     let r = repo.wb(&["--json", "review", &third]).ok().json();
     assert_eq!(r["verdict"], "pass", "{r}");
-    assert!(r["review"].to_string().contains("acceptance_criterion: recall>=0.7"));
+    assert!(r["review"]
+        .to_string()
+        .contains("acceptance_criterion: recall>=0.7"));
 }
 
 #[test]
@@ -246,7 +310,11 @@ fn an_approved_candidate_without_its_params_in_the_file_says_so() {
     );
     let n = next(&repo);
     let item = &n["items"][0];
-    assert_eq!((item["who"].as_str(), item["kind"].as_str()), (Some("human"), Some("apply_params")), "{item}");
+    assert_eq!(
+        (item["who"].as_str(), item["kind"].as_str()),
+        (Some("human"), Some("apply_params")),
+        "{item}"
+    );
     assert_eq!(
         item["actions"][0]["argv"],
         serde_json::json!(["git", "workbench", "approve", run, "--write-params"])
@@ -255,14 +323,21 @@ fn an_approved_candidate_without_its_params_in_the_file_says_so() {
     act(&repo, &item["actions"][0], &[]);
     // writing the params records nothing new: the approval stands as it was
     assert_eq!(repo.git(&["for-each-ref", "refs/workbench"]), before);
-    assert!(repo.read("params.yaml").contains("  threshold: 1.0   # alerts above this\n"));
+    assert!(repo
+        .read("params.yaml")
+        .contains("  threshold: 1.0   # alerts above this\n"));
     assert_eq!(status_row(&repo)["state"], "approved");
     // an edit of the file that does not come from the approval is stale again
     repo.write("params.yaml", &PARAMS.replace("1.5", "1.3"));
     let row = status_row(&repo);
     assert_eq!(row["reasons"][0]["kind"], "param_not_applied", "{row}");
     // and a change of a key the candidate did not override is an ordinary param change
-    repo.write("params.yaml", &PARAMS.replace("1.5", "1.0").replace("window: 3", "window: 4"));
+    repo.write(
+        "params.yaml",
+        &PARAMS
+            .replace("1.5", "1.0")
+            .replace("window: 3", "window: 4"),
+    );
     let row = status_row(&repo);
     assert_eq!(row["reasons"][0]["kind"], "param_changed", "{row}");
     assert_eq!(next(&repo)["items"][0]["kind"], "run");
@@ -276,13 +351,23 @@ fn a_candidate_goes_stale_on_deps_and_next_reruns_it_with_its_own_params() {
     repo.write("data.csv", "x\n2\n");
     let row = status_row(&repo);
     assert_eq!(row["state"], "stale");
-    assert_eq!(row["reasons"], serde_json::json!([{"kind": "dep_changed", "path": "data.csv"}]));
+    assert_eq!(
+        row["reasons"],
+        serde_json::json!([{"kind": "dep_changed", "path": "data.csv"}])
+    );
     let item = &next(&repo)["items"][0];
     assert_eq!(item["kind"], "run");
     assert_eq!(item["reasons"], row["reasons"]);
     assert_eq!(
         item["actions"][0]["argv"],
-        serde_json::json!(["git", "workbench", "run", "baseline", "-p", "baseline.threshold=1.0"])
+        serde_json::json!([
+            "git",
+            "workbench",
+            "run",
+            "baseline",
+            "-p",
+            "baseline.threshold=1.0"
+        ])
     );
 }
 
@@ -295,7 +380,15 @@ fn after_a_sweep_next_presents_the_best_run() {
     repo.wb(&["approve", &first, "--yes"]).ok();
     assert_eq!(status_row(&repo)["state"], "approved");
     let s = repo
-        .wb(&["--json", "sweep", "baseline", "-p", "baseline.threshold=1.4,0.8,1.2", "--jobs", "2"])
+        .wb(&[
+            "--json",
+            "sweep",
+            "baseline",
+            "-p",
+            "baseline.threshold=1.4,0.8,1.2",
+            "--jobs",
+            "2",
+        ])
         .ok()
         .json();
     let sweep_id = s["sweep_id"].as_str().unwrap().to_string();
@@ -318,29 +411,64 @@ fn after_a_sweep_next_presents_the_best_run() {
     assert_eq!(row["sweep"]["direction"], "maximize");
     let n = next(&repo);
     let item = &n["items"][0];
-    assert_eq!((item["kind"].as_str(), item["run_id"].as_str()), (Some("review"), Some(best.as_str())), "{item}");
-    assert!(item["why"].to_string().contains(&format!("git workbench compare --sweep {sweep_id}")), "{item}");
+    assert_eq!(
+        (item["kind"].as_str(), item["run_id"].as_str()),
+        (Some("review"), Some(best.as_str())),
+        "{item}"
+    );
+    assert!(
+        item["why"]
+            .to_string()
+            .contains(&format!("git workbench compare --sweep {sweep_id}")),
+        "{item}"
+    );
     act(&repo, &item["actions"][0], &[]);
     let item = &next(&repo)["items"][0];
-    assert_eq!((item["kind"].as_str(), item["run_id"].as_str()), (Some("card"), Some(best.as_str())));
-    act(&repo, &item["actions"][0], &["-m", "threshold 0.8 has the best recall"]);
+    assert_eq!(
+        (item["kind"].as_str(), item["run_id"].as_str()),
+        (Some("card"), Some(best.as_str()))
+    );
+    act(
+        &repo,
+        &item["actions"][0],
+        &["-m", "threshold 0.8 has the best recall"],
+    );
     let item = &next(&repo)["items"][0];
-    assert_eq!((item["kind"].as_str(), item["run_id"].as_str()), (Some("decide"), Some(best.as_str())));
+    assert_eq!(
+        (item["kind"].as_str(), item["run_id"].as_str()),
+        (Some("decide"), Some(best.as_str()))
+    );
     act(&repo, &item["actions"][0], &["--yes", "--write-params"]);
     assert!(repo.read("params.yaml").contains("threshold: 0.8   #"));
     let row = status_row(&repo);
-    assert_eq!((row["state"].as_str(), row["approved_run"].as_str()), (Some("approved"), Some(best.as_str())), "{row}");
+    assert_eq!(
+        (row["state"].as_str(), row["approved_run"].as_str()),
+        (Some("approved"), Some(best.as_str())),
+        "{row}"
+    );
     assert!(next(&repo)["items"].as_array().unwrap().is_empty());
 }
 
 #[test]
 fn a_sweep_whose_metrics_ignore_its_params_fails_review() {
     let ignore = "import json, os\nd = os.environ['WORKBENCH_RUN_DIR']\nos.makedirs(d, exist_ok=True)\nopen(os.path.join(d, 'scores.csv'), 'w').write('a\\n1\\n')\njson.dump({'recall': 0.5, 'window': 3}, open(os.path.join(d, 'metrics.json'), 'w'))\n";
-    for (extra, verdict) in [("", "fail"), ("[stages.baseline.review]\nexpect_constant_metrics = true\n", "pass")] {
+    for (extra, verdict) in [
+        ("", "fail"),
+        (
+            "[stages.baseline.review]\nexpect_constant_metrics = true\n",
+            "pass",
+        ),
+    ] {
         let repo = repo(extra);
         repo.write("train.py", ignore);
         let s = repo
-            .wb(&["--json", "sweep", "baseline", "-p", "baseline.threshold=1.0,2.0"])
+            .wb(&[
+                "--json",
+                "sweep",
+                "baseline",
+                "-p",
+                "baseline.threshold=1.0,2.0",
+            ])
             .ok()
             .json();
         let run = s["runs"][1]["run_id"].as_str().unwrap().to_string();
@@ -355,7 +483,10 @@ fn a_sweep_whose_metrics_ignore_its_params_fails_review() {
             .unwrap();
         assert_eq!(check["blocking"], true);
         if verdict == "fail" {
-            assert!(check["note"].as_str().unwrap().contains("identical for all 2 param sets"));
+            assert!(check["note"]
+                .as_str()
+                .unwrap()
+                .contains("identical for all 2 param sets"));
         }
     }
 }
@@ -377,17 +508,25 @@ fn write_params_refuses_what_it_cannot_write_safely() {
     assert_eq!(std::fs::read_to_string(&elsewhere).unwrap(), PARAMS);
     // the approval stands, and writing later is refused the same way
     assert_eq!(status_row(&repo)["approved_run"], run.as_str());
-    repo.wb(&["approve", &run, "--write-params"]).fails(2, "is not a regular file");
+    repo.wb(&["approve", &run, "--write-params"])
+        .fails(2, "is not a regular file");
     // a flow-style document cannot be edited in place: refused with the values to set
     std::fs::remove_file(repo.path("params.yaml")).unwrap();
     repo.write("params.yaml", "baseline: {threshold: 1.5, window: 3}\n");
     repo.wb(&["approve", &run, "--write-params"])
         .fails(2, "cannot be edited in place");
-    assert_eq!(repo.read("params.yaml"), "baseline: {threshold: 1.5, window: 3}\n");
+    assert_eq!(
+        repo.read("params.yaml"),
+        "baseline: {threshold: 1.5, window: 3}\n"
+    );
     let leftovers: Vec<_> = std::fs::read_dir(repo.path("."))
         .unwrap()
         .flatten()
-        .filter(|e| e.file_name().to_string_lossy().starts_with(".workbench-params-"))
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with(".workbench-params-")
+        })
         .collect();
     assert!(leftovers.is_empty());
 }

@@ -27,12 +27,7 @@ fn demo_walks_the_loop_in_a_new_repository() {
     ] {
         assert!(r.stdout.contains(step), "missing {step}:\n{}", r.stdout);
     }
-    assert!(
-        r.stdout
-            .contains("+  threshold: 1.3"),
-        "{}",
-        r.stdout
-    );
+    assert!(r.stdout.contains("+  threshold: 1.3"), "{}", r.stdout);
     let refs = scratch.wb_in(&dir, &["--json", "log"]).ok().json();
     let runs = refs["runs"].as_array().unwrap();
     assert_eq!(
