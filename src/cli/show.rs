@@ -33,7 +33,10 @@ pub fn cmd_show(out: &Out, args: Args) -> Result<u8> {
 
 fn header(r: &ShowReport) -> String {
     let m = &r.manifest;
-    let state = r.latest_event.map_or("unknown", |e| e.as_str());
+    let mut state = r.latest_event.map_or("unknown", |e| e.as_str()).to_string();
+    if r.approval.as_ref().is_some_and(|a| a.forced) {
+        state.push_str(", FORCED over a failed review");
+    }
     let commit = m
         .code_ref
         .commit
@@ -158,6 +161,22 @@ fn decisions(r: &ShowReport) -> String {
             "\napproved:   by {} at {}{signed}\n  digest    {}\n",
             a.approved_by, a.timestamp, a.artifact_digest
         ));
+        if a.forced {
+            let checks = if r.overridden_checks.is_empty() {
+                String::new()
+            } else {
+                // One line: a check name is free text and may not start another.
+                let names: Vec<String> = r
+                    .overridden_checks
+                    .iter()
+                    .map(|c| escape_controls(c, Lines::Escape).into_owned())
+                    .collect();
+                format!(": {}", names.join(", "))
+            };
+            text.push_str(&format!(
+                "  FORCED    over a failed review (approve --force){checks}\n"
+            ));
+        }
         if let Some(s) = &a.supersedes {
             text.push_str(&format!("  supersedes {s}\n"));
         }

@@ -4,6 +4,7 @@
 use super::records::state_of;
 use super::resolve::resolve_run;
 use crate::error::Result;
+use crate::model::approval::overridden_checks;
 use crate::model::decision::{ApprovalRecord, FeedbackRecord};
 use crate::model::event::NoteEvent;
 use crate::model::manifest::RunManifest;
@@ -46,6 +47,9 @@ pub struct ShowReport {
     /// The approval's verified signature status (`null` when not approved).
     pub signature: Option<crate::model::decision::SignatureStatus>,
     pub signature_detail: Option<String>,
+    /// The blocking checks a forced approval (`approval.forced`) overrode, from its
+    /// review; empty for any other run.
+    pub overridden_checks: Vec<String>,
     pub transitions: Vec<TransitionInfo>,
     /// This run's lines of the notes index on its code commit.
     pub notes: Vec<NoteEvent>,
@@ -89,10 +93,16 @@ pub fn show(store: &Store, spec: &str) -> Result<ShowReport> {
         }
         None => None,
     };
+    let review: Option<ReviewRecord> = store.read_record(run.tip)?;
+    let overridden_checks = match (&approval, &review) {
+        (Some(a), Some(r)) if a.forced => overridden_checks(r),
+        _ => Vec::new(),
+    };
     Ok(ShowReport {
         state: state_of(store, &run)?,
         latest_event: transitions.last().and_then(|t| t.event),
-        review: store.read_record(run.tip)?,
+        review,
+        overridden_checks,
         approval,
         feedback: store.read_record(run.tip)?,
         signed: signature

@@ -13,6 +13,7 @@ mod demo;
 mod doctor;
 mod drivers;
 mod errors;
+mod forced;
 mod help;
 mod import;
 mod init;
