@@ -4,20 +4,29 @@ use super::Out;
 use crate::error::Result;
 use crate::model::text::{escape_controls, Lines};
 use crate::model::time::Timestamp;
-use crate::ops::show::{show, ShowReport};
+use crate::ops::show::{log, show, RunLog, ShowReport};
 use crate::store::Store;
 
 /// Show a run: manifest, transitions and note lines.
 ///
 /// RUN is a full run id, a unique prefix, STAGE/PREFIX, STAGE@latest or STAGE@approved.
+/// With --log, the log its command wrote instead.
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// The run to show.
     pub run: String,
+    /// Print the log the run's command wrote (stdout and stderr) as the record stores
+    /// it, byte for byte (on a terminal, control characters are escaped); a note on
+    /// stderr says when the stored log was truncated.
+    #[arg(long)]
+    pub log: bool,
 }
 
 pub fn cmd_show(out: &Out, args: Args) -> Result<u8> {
     let store = Store::discover()?;
+    if args.log {
+        return cmd_log(out, &store, &args.run);
+    }
     let report = show(&store, &args.run)?;
     if out.json {
         out.json(&report)?;
@@ -29,6 +38,33 @@ pub fn cmd_show(out: &Out, args: Args) -> Result<u8> {
         out.print(&text)?;
     }
     Ok(0)
+}
+
+fn cmd_log(out: &Out, store: &Store, run: &str) -> Result<u8> {
+    let RunLog { report, bytes } = log(store, run)?;
+    if report.truncated {
+        out.note(&format!(
+            "note: the stored log of run {} is truncated: the command wrote {} bytes and the record keeps the last {} of them (the stage's max_stored_size), after a line saying so",
+            report.run_id,
+            report.log_bytes,
+            stored_tail(&bytes)
+        ));
+    }
+    if out.json {
+        out.json(&report)?;
+    } else {
+        out.print_record_bytes(&bytes)?;
+    }
+    Ok(0)
+}
+
+/// How many bytes of a truncated log are the command's: all but the first line,
+/// which says how many were dropped.
+fn stored_tail(bytes: &[u8]) -> usize {
+    bytes
+        .iter()
+        .position(|b| *b == b'\n')
+        .map_or(bytes.len(), |n| bytes.len() - n - 1)
 }
 
 fn header(r: &ShowReport) -> String {

@@ -27,6 +27,7 @@ mod notebooks;
 mod precommit;
 mod records;
 mod run;
+mod run_log;
 mod status;
 mod sweep;
 mod sync;
