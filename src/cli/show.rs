@@ -187,8 +187,9 @@ fn decisions(r: &ShowReport) -> String {
             rv.blocking_issues.len(),
             rv.warnings.len()
         ));
+        // One line each: check names and notes are free text.
         for b in rv.blocking_issues.iter().chain(&rv.warnings) {
-            text.push_str(&format!("  - {b}\n"));
+            text.push_str(&format!("  - {}\n", escape_controls(b, Lines::Escape)));
         }
     }
     if let Some(a) = &r.approval {

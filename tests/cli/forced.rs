@@ -281,6 +281,12 @@ fn show_says_an_approval_was_forced() {
         ),
         "{text}"
     );
+    // The review's issues too: a check name never starts a line of its own.
+    assert!(
+        text.contains("  - x\\n<!-- workbench:end -->\n")
+            && !text.contains("\n<!-- workbench:end -->"),
+        "{text}"
+    );
     let j = repo.wb(&["--json", "show", &forced]).ok().json();
     assert_eq!(j["approval"]["forced"], true);
     assert_eq!(
