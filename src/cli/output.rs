@@ -16,6 +16,31 @@ use comfy_table::{presets, ContentArrangement, Table};
 use serde::Serialize;
 use std::io::{IsTerminal, Write};
 
+/// What record bytes become on stdout: the bytes themselves for a pipe or a file; for
+/// a terminal, which obeys the escape sequences it is sent, control characters shown
+/// as escapes (line breaks and tabs kept) and bytes that are not UTF-8 as `\xNN`.
+pub fn for_stdout(bytes: &[u8], tty: bool) -> std::borrow::Cow<'_, [u8]> {
+    use std::borrow::Cow;
+    if !tty {
+        return Cow::Borrowed(bytes);
+    }
+    let mut out = String::new();
+    let mut changed = false;
+    for chunk in bytes.utf8_chunks() {
+        let shown = escape_controls(chunk.valid(), Lines::Keep);
+        changed |= matches!(shown, Cow::Owned(_)) || !chunk.invalid().is_empty();
+        out.push_str(&shown);
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    if changed {
+        Cow::Owned(out.into_bytes())
+    } else {
+        Cow::Borrowed(bytes)
+    }
+}
+
 pub struct Out {
     pub json: bool,
     pub color: bool,
@@ -37,8 +62,19 @@ impl Out {
     /// Writes text to stdout exactly: JSON, CSV, textconv output and completion
     /// scripts, which programs read back.
     pub fn print_exact(&self, text: &str) -> Result<()> {
+        self.write_stdout(text.as_bytes())
+    }
+
+    /// Writes bytes from a record that programs read back (a run's log): exactly to a
+    /// pipe or a file; on a terminal decoded, with control characters escaped, as any
+    /// record text is (`for_stdout`).
+    pub fn print_record_bytes(&self, bytes: &[u8]) -> Result<()> {
+        self.write_stdout(&for_stdout(bytes, self.tty))
+    }
+
+    fn write_stdout(&self, bytes: &[u8]) -> Result<()> {
         let mut so = std::io::stdout().lock();
-        so.write_all(text.as_bytes())
+        so.write_all(bytes)
             .and_then(|_| so.flush())
             .map_err(|e| match e.kind() {
                 // Only our own stdout closing ends a command quietly.
@@ -187,4 +223,31 @@ pub struct ErrorBody {
 pub struct InstallManReport {
     pub dir: std::path::PathBuf,
     pub pages: Vec<std::path::PathBuf>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::for_stdout;
+
+    #[test]
+    fn record_bytes_are_exact_off_a_terminal_and_escaped_on_one() {
+        let hostile = b"ok\n\x1b[2J\xff\x00tab\there\r\nend";
+        assert_eq!(&*for_stdout(hostile, false), hostile);
+        let shown = String::from_utf8(for_stdout(hostile, true).into_owned()).unwrap();
+        assert!(
+            !shown.contains('\x1b') && !shown.contains('\0'),
+            "{shown:?}"
+        );
+        assert!(shown.contains("\\x1b[2J"), "{shown:?}");
+        assert!(shown.contains("\\xff\\x00tab"), "{shown:?}");
+        assert!(
+            shown.starts_with("ok\n") && shown.contains("tab\there"),
+            "{shown:?}"
+        );
+        let plain = b"plain\ntext\n";
+        assert!(matches!(
+            for_stdout(plain, true),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
 }

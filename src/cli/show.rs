@@ -4,20 +4,29 @@ use super::Out;
 use crate::error::Result;
 use crate::model::text::{escape_controls, Lines};
 use crate::model::time::Timestamp;
-use crate::ops::show::{show, ShowReport};
+use crate::ops::show::{log, show, RunLog, ShowReport};
 use crate::store::Store;
 
 /// Show a run: manifest, transitions and note lines.
 ///
 /// RUN is a full run id, a unique prefix, STAGE/PREFIX, STAGE@latest or STAGE@approved.
+/// With --log, the log its command wrote instead.
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// The run to show.
     pub run: String,
+    /// Print the log the run's command wrote (stdout and stderr) as the record stores
+    /// it, byte for byte (on a terminal, control characters are escaped); a note on
+    /// stderr says when the stored log was truncated.
+    #[arg(long)]
+    pub log: bool,
 }
 
 pub fn cmd_show(out: &Out, args: Args) -> Result<u8> {
     let store = Store::discover()?;
+    if args.log {
+        return cmd_log(out, &store, &args.run);
+    }
     let report = show(&store, &args.run)?;
     if out.json {
         out.json(&report)?;
@@ -31,9 +40,39 @@ pub fn cmd_show(out: &Out, args: Args) -> Result<u8> {
     Ok(0)
 }
 
+fn cmd_log(out: &Out, store: &Store, run: &str) -> Result<u8> {
+    let RunLog { report, bytes } = log(store, run)?;
+    if report.truncated {
+        out.note(&format!(
+            "note: the stored log of run {} is truncated: the command wrote {} bytes and the record keeps the last {} of them (the stage's max_stored_size), after a line saying so",
+            report.run_id,
+            report.log_bytes,
+            stored_tail(&bytes)
+        ));
+    }
+    if out.json {
+        out.json(&report)?;
+    } else {
+        out.print_record_bytes(&bytes)?;
+    }
+    Ok(0)
+}
+
+/// How many bytes of a truncated log are the command's: all but the first line,
+/// which says how many were dropped.
+fn stored_tail(bytes: &[u8]) -> usize {
+    bytes
+        .iter()
+        .position(|b| *b == b'\n')
+        .map_or(bytes.len(), |n| bytes.len() - n - 1)
+}
+
 fn header(r: &ShowReport) -> String {
     let m = &r.manifest;
-    let state = r.latest_event.map_or("unknown", |e| e.as_str());
+    let mut state = r.latest_event.map_or("unknown", |e| e.as_str()).to_string();
+    if r.approval.as_ref().is_some_and(|a| a.forced) {
+        state.push_str(", FORCED over a failed review");
+    }
     let commit = m
         .code_ref
         .commit
@@ -148,8 +187,9 @@ fn decisions(r: &ShowReport) -> String {
             rv.blocking_issues.len(),
             rv.warnings.len()
         ));
+        // One line each: check names and notes are free text.
         for b in rv.blocking_issues.iter().chain(&rv.warnings) {
-            text.push_str(&format!("  - {b}\n"));
+            text.push_str(&format!("  - {}\n", escape_controls(b, Lines::Escape)));
         }
     }
     if let Some(a) = &r.approval {
@@ -158,6 +198,22 @@ fn decisions(r: &ShowReport) -> String {
             "\napproved:   by {} at {}{signed}\n  digest    {}\n",
             a.approved_by, a.timestamp, a.artifact_digest
         ));
+        if a.forced {
+            let checks = if r.overridden_checks.is_empty() {
+                String::new()
+            } else {
+                // One line: a check name is free text and may not start another.
+                let names: Vec<String> = r
+                    .overridden_checks
+                    .iter()
+                    .map(|c| escape_controls(c, Lines::Escape).into_owned())
+                    .collect();
+                format!(": {}", names.join(", "))
+            };
+            text.push_str(&format!(
+                "  FORCED    over a failed review (approve --force){checks}\n"
+            ));
+        }
         if let Some(s) = &a.supersedes {
             text.push_str(&format!("  supersedes {s}\n"));
         }

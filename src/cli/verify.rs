@@ -2,8 +2,11 @@
 
 use super::Out;
 use crate::error::Result;
+use crate::model::text::{escape_controls, Lines};
 use crate::narrative::transition::{EventKind, NarrativeEvent};
-use crate::ops::verify::{verify, BlockInfo, Found, RangeEvent, VerifyReport, VerifyRequest};
+use crate::ops::verify::{
+    verify, BlockInfo, ForcedApproval, Found, RangeEvent, VerifyReport, VerifyRequest,
+};
 use crate::store::Store;
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -83,16 +86,50 @@ fn text(out: &Out, r: &VerifyReport) -> Result<()> {
             format!(" ({})", s.unmarked.join(", "))
         }
     ))?;
+    for f in &s.forced {
+        out.line(&format!("FORCED APPROVAL: {}", forced_line(f)))?;
+    }
     out.line(&format!(
-        "verified {} commit(s), {} narrative block(s): {}",
+        "verified {} commit(s), {} narrative block(s){}: {}",
         r.commits.len(),
         r.blocks.len(),
+        on_forced(r),
         if r.errors == 0 {
             "ok".to_string()
         } else {
             format!("{} problem(s)", r.errors)
         }
     ))
+}
+
+/// `run … of stage …, approved by … over a failed review (checks); cited by file:line`.
+fn forced_line(f: &ForcedApproval) -> String {
+    let checks = if f.overridden_checks.is_empty() {
+        String::new()
+    } else {
+        // One line: a check name is free text and may not start another.
+        let names: Vec<String> = f
+            .overridden_checks
+            .iter()
+            .map(|c| escape_controls(c, Lines::Escape).into_owned())
+            .collect();
+        format!(" ({})", names.join(", "))
+    };
+    format!(
+        "run {} of stage {}, approved by {} over a failed review{checks}; cited by {}",
+        f.run,
+        f.stage,
+        f.approved_by,
+        f.blocks.join(", ")
+    )
+}
+
+/// ` (N on a forced approval)` when any block rests on one.
+fn on_forced(r: &VerifyReport) -> String {
+    match r.blocks.iter().filter(|b| b.forced == Some(true)).count() {
+        0 => String::new(),
+        n => format!(" ({n} on a forced approval)"),
+    }
 }
 
 fn markdown(r: &VerifyReport) -> String {
@@ -125,6 +162,13 @@ fn markdown(r: &VerifyReport) -> String {
         }
         s.push('\n');
     }
+    if !r.summary.forced.is_empty() {
+        s.push_str("### ⚠️ Forced approvals\n\n");
+        for f in &r.summary.forced {
+            s.push_str(&forced_item(f));
+        }
+        s.push('\n');
+    }
     let sm = &r.summary;
     s.push_str(&format!(
         "Blocks in the range: {} added, {} changed, {} removed; {} narrative(s) renamed.\n\n",
@@ -147,7 +191,7 @@ fn markdown(r: &VerifyReport) -> String {
         s.push('\n');
     }
     if !r.blocks.is_empty() {
-        s.push_str("| file | stage | run | approved by | when | signed | edited | changed |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n");
+        s.push_str("| file | stage | run | approved by | when | signed | edited | forced | changed |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
         for b in &r.blocks {
             s.push_str(&block_row(b));
         }
@@ -168,17 +212,48 @@ fn block_row(b: &BlockInfo) -> String {
         Some(false) => "no",
         None => "—",
     };
+    let forced = match b.forced {
+        Some(true) => "**yes**",
+        other => yes(other),
+    };
     format!(
-        "| {}:{} | {} | `{}` | {} | {} | {} | {} | {} |\n",
-        b.file,
+        "| {}:{} | {} | `{}` | {} | {} | {} | {} | {forced} | {} |\n",
+        md_text(&b.file),
         b.line,
         b.stage,
         b.run,
-        b.approved_by.as_deref().unwrap_or("**not approved**"),
+        b.approved_by
+            .as_deref()
+            .map_or("**not approved**".to_string(), md_text),
         b.approved_at.map_or("—".to_string(), |t| t.date()),
         yes(b.signed),
         yes(b.interpretation_edited),
         if b.changed { "**yes**" } else { "no" }
+    )
+}
+
+fn forced_item(f: &ForcedApproval) -> String {
+    let checks = if f.overridden_checks.is_empty() {
+        String::new()
+    } else {
+        let names: Vec<String> = f
+            .overridden_checks
+            .iter()
+            .map(|c| format!("`{}`", md_code(c)))
+            .collect();
+        format!(" ({})", names.join(", "))
+    };
+    let cited: Vec<String> = f
+        .blocks
+        .iter()
+        .map(|b| format!("`{}`", md_code(b)))
+        .collect();
+    format!(
+        "- run `{}` of stage `{}`, approved by {} **over a failed review**{checks}; cited by {}\n",
+        f.run,
+        f.stage,
+        md_text(&f.approved_by),
+        cited.join(", ")
     )
 }
 
@@ -229,7 +304,7 @@ fn md_text(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
 
-/// Text safe inside inline code.
+/// Text safe inside inline code (on one line).
 fn md_code(s: &str) -> String {
-    s.replace('`', "'")
+    s.replace('`', "'").replace(['\n', '\r'], " ")
 }

@@ -2,11 +2,12 @@
 //! without a review, never a failed review unless forced (and then recorded as
 //! forced), never behind a newer approval of the stage, never when the outputs on
 //! disk are not the bytes the run produced — and only from a state the state machine
-//! allows.
+//! allows. Also what a forced approval overrode (`overridden_checks`), which every
+//! view of an approval shows (docs/decisions.md).
 
 use super::digest::{FileHashes, Sha256};
 use super::ids::RunId;
-use super::review::Verdict;
+use super::review::{ReviewRecord, Verdict};
 use super::state::{transition, Action, Refusal, RunState};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -101,9 +102,44 @@ pub fn may_approve(f: &ApprovalFacts) -> Result<bool, ApprovalRefusal> {
     Ok(forced)
 }
 
+/// The checks a forced approval overrode: the names of the blocking checks its review
+/// failed, in the review's order. Only meaningful with `ApprovalRecord::forced`, which
+/// the record rules tie to a failed review (`model::integrity`); the names come from
+/// the review the approval rests on, never from text a narrative or a user supplies.
+pub fn overridden_checks(review: &ReviewRecord) -> Vec<String> {
+    review
+        .checks
+        .iter()
+        .filter(|c| c.blocking && !c.pass)
+        .map(|c| c.name.clone())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn overridden_checks_are_the_failed_blocking_ones() {
+        use super::super::review::CheckResult;
+        use super::super::time::Timestamp;
+        let review = ReviewRecord::new(
+            &super::super::ids::StageName::new("s").unwrap(),
+            &RunId::new("20260308T110000Z-0000").unwrap(),
+            vec![
+                CheckResult::builtin("passes", true, true, None),
+                CheckResult::builtin("non_empty_outputs", false, true, Some("a.log".into())),
+                CheckResult::builtin("warns", false, false, None),
+                CheckResult::builtin("row_counts", false, true, None),
+            ],
+            Timestamp::from_unix_millis(0),
+            "a".into(),
+        );
+        assert_eq!(
+            overridden_checks(&review),
+            ["non_empty_outputs", "row_counts"]
+        );
+    }
 
     #[test]
     fn the_whole_table() {

@@ -10,9 +10,11 @@
 //! use `#` comments, and their rendered lines are comments too. Parsing, rendering and
 //! comparing are pure functions here; what is checked against git lives in `narrative/`.
 
+use super::approval::overridden_checks;
 use super::decision::ApprovalRecord;
 use super::ids::{RunId, StageName};
 use super::manifest::{display_value, RunManifest};
+use super::review::ReviewRecord;
 use std::fmt;
 
 /// How a file writes its marker lines.
@@ -387,10 +389,12 @@ fn parse_begin(rest: &str, line: usize) -> Result<(StageName, RunId, BlockOption
 }
 
 /// The content of a block: a pure function of the approval (and, for the opt-in
-/// table and figures, the run's manifest).
+/// table and figures, the run's manifest; for a forced approval, the review it
+/// overrode, which names the checks).
 pub fn render(
     approval: &ApprovalRecord,
     manifest: &RunManifest,
+    review: Option<&ReviewRecord>,
     options: &BlockOptions,
     syntax: Syntax,
 ) -> String {
@@ -432,13 +436,7 @@ pub fn render(
         }
     }
     lines.push(String::new());
-    lines.push(format!(
-        "_Approved by {} on {} (run {}, {})._",
-        approval.approved_by,
-        approval.timestamp.date(),
-        approval.run_id,
-        &approval.artifact_digest.to_string()[..19]
-    ));
+    lines.push(provenance_line(approval, review));
     match syntax {
         Syntax::Html => lines.join("\n"),
         Syntax::Hash => lines
@@ -452,6 +450,60 @@ pub fn render(
             })
             .collect::<Vec<_>>()
             .join("\n"),
+    }
+}
+
+/// How many overridden checks a provenance line names before it only counts the rest.
+const NAMED_CHECKS: usize = 3;
+
+/// The last line of a block: who approved which bytes of which run, and when.
+///
+/// A forced approval says so, with the checks it overrode. `forced` is the approval
+/// record's, which the record rules tie to a failed review; the check names are the
+/// review's. The text of a block is compared with this rendering, so a block that
+/// adds "FORCED" to a clean approval, or drops it from a forced one, differs from it.
+/// Only names of letters, digits, `_`, `-` and `.` (at most 40) are written: an agent's
+/// check name is free text, and this line must never hold a marker, a line break or
+/// markup; the others are counted.
+pub fn provenance_line(approval: &ApprovalRecord, review: Option<&ReviewRecord>) -> String {
+    let mut line = format!(
+        "_Approved by {} on {} (run {}, {})",
+        approval.approved_by,
+        approval.timestamp.date(),
+        approval.run_id,
+        &approval.artifact_digest.to_string()[..19]
+    );
+    if approval.forced {
+        let names = review.map(overridden_checks).unwrap_or_default();
+        let plain = |n: &&String| {
+            (1..=40).contains(&n.len())
+                && n.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        };
+        let shown: Vec<&String> = names.iter().filter(plain).take(NAMED_CHECKS).collect();
+        let others = names.len() - shown.len();
+        let list = shown
+            .iter()
+            .map(|n| n.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        line.push_str("; FORCED over a failed review");
+        match (shown.is_empty(), others) {
+            (true, 0) => {}
+            (true, n) => line.push_str(&format!(" ({n} check{})", plural(n))),
+            (false, 0) => line.push_str(&format!(" ({list})")),
+            (false, n) => line.push_str(&format!(" ({list} and {n} more)")),
+        }
+    }
+    line.push_str("._");
+    line
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
     }
 }
 
@@ -580,6 +632,126 @@ mod tests {
                 p.errors[0].message.contains(needle),
                 "{text:?}: {}",
                 p.errors[0].message
+            );
+        }
+    }
+
+    fn approval(forced: bool) -> ApprovalRecord {
+        use super::super::decision::{Decision, APPROVAL_SCHEMA};
+        use super::super::digest::{FileHashes, Sha256};
+        use super::super::review::Verdict;
+        ApprovalRecord {
+            schema: APPROVAL_SCHEMA.into(),
+            run_id: RunId::new(RUN).unwrap(),
+            stage: StageName::new("s").unwrap(),
+            decision: Decision::Approved,
+            approved_by: "Ada <ada@example.com>".into(),
+            timestamp: super::super::time::Timestamp::from_unix_millis(1_772_979_753_000),
+            artifacts_approved: FileHashes::new(),
+            interpretation_approved: true,
+            interpretation_edited: false,
+            approved_interpretation: "Fine.".into(),
+            note: None,
+            supersedes: None,
+            artifact_digest: Sha256::of(b""),
+            review_verdict: if forced { Verdict::Fail } else { Verdict::Pass },
+            forced,
+        }
+    }
+
+    fn review(failed: &[&str]) -> ReviewRecord {
+        use super::super::review::CheckResult;
+        let mut checks = vec![CheckResult::builtin("ok", true, true, None)];
+        checks.extend(
+            failed
+                .iter()
+                .map(|n| CheckResult::builtin(n, false, true, Some("why".into()))),
+        );
+        checks.push(CheckResult::builtin("a_warning", false, false, None));
+        ReviewRecord::new(
+            &StageName::new("s").unwrap(),
+            &RunId::new(RUN).unwrap(),
+            checks,
+            super::super::time::Timestamp::from_unix_millis(0),
+            "a".into(),
+        )
+    }
+
+    #[test]
+    fn the_provenance_line_says_when_an_approval_was_forced() {
+        let clean = "_Approved by Ada <ada@example.com> on 2026-03-08 (run 20260308T142233Z-1e2a, sha256:e3b0c44298fc)._";
+        // A clean approval renders as it always has, whatever the review holds.
+        assert_eq!(provenance_line(&approval(false), None), clean);
+        assert_eq!(
+            provenance_line(&approval(false), Some(&review(&["row_counts"]))),
+            clean
+        );
+        let forced = |failed: &[&str]| provenance_line(&approval(true), Some(&review(failed)));
+        let head = clean.trim_end_matches("._");
+        let cases: Vec<(Vec<&str>, String)> = vec![
+            (vec!["non_empty_outputs"], "(non_empty_outputs)".into()),
+            (vec!["a", "b-2", "c.3"], "(a, b-2, c.3)".into()),
+            (vec!["a", "b", "c", "d", "e"], "(a, b, c and 2 more)".into()),
+            // Free-text names of an agent's checks are counted, never written.
+            (
+                vec!["x\n<!-- workbench:end -->", "row_counts"],
+                "(row_counts and 1 more)".into(),
+            ),
+            (vec!["workbench:begin", "a b"], "(2 checks)".into()),
+            (vec!["*bold*"], "(1 check)".into()),
+            (vec![], String::new()),
+        ];
+        for (failed, tail) in cases {
+            let want = if tail.is_empty() {
+                format!("{head}; FORCED over a failed review._")
+            } else {
+                format!("{head}; FORCED over a failed review {tail}._")
+            };
+            assert_eq!(forced(&failed), want, "{failed:?}");
+        }
+        assert_eq!(
+            provenance_line(&approval(true), None),
+            format!("{head}; FORCED over a failed review._")
+        );
+    }
+
+    #[test]
+    fn a_forced_block_parses_back_whole_in_both_syntaxes() {
+        let hostile = review(&[
+            "x\n<!-- workbench:end -->",
+            "# workbench:begin stage=s run=20260308T142233Z-1e2a",
+            "non_empty_outputs",
+        ]);
+        let m = RunManifest::builder(
+            StageName::new("s").unwrap(),
+            RunId::new(RUN).unwrap(),
+            super::super::manifest::CodeRef {
+                commit: None,
+                dirty: false,
+                tree: crate::model::ObjectId::from_bytes([0; 20]),
+                branch: None,
+            },
+            super::super::time::Timestamp::from_unix_millis(0),
+        )
+        .build();
+        for syntax in [Syntax::Html, Syntax::Hash] {
+            let content = render(
+                &approval(true),
+                &m,
+                Some(&hostile),
+                &BlockOptions::default(),
+                syntax,
+            );
+            let text = block_lines("s", RUN, &BlockOptions::default(), &content, syntax).join("\n");
+            let p = parse(&text, syntax);
+            assert!(p.errors.is_empty(), "{syntax:?}: {:?}\n{text}", p.errors);
+            assert_eq!(p.blocks.len(), 1);
+            assert_eq!(normalize(&p.blocks[0].content), normalize(&content));
+            let last = content.lines().last().unwrap();
+            assert!(is_provenance(last), "{last}");
+            assert!(
+                last.contains("FORCED over a failed review (non_empty_outputs and 2 more)"),
+                "{last}"
             );
         }
     }

@@ -1,6 +1,7 @@
 //! The comparison table: one row per run, built from run records (never by re-reading
 //! files), with deterministic columns — `run_id, stage, started_at, state`, then
-//! `params.*`, then `metrics.*`, each group sorted — so its CSV diffs cleanly.
+//! `forced` when a run shown was approved over a failed review, then `params.*`, then
+//! `metrics.*`, each group sorted — so its CSV diffs cleanly.
 
 use super::manifest::RunManifest;
 use serde_json::Value;
@@ -8,6 +9,27 @@ use std::cmp::Ordering;
 use std::collections::BTreeSet;
 
 pub const BASE_COLUMNS: [&str; 4] = ["run_id", "stage", "started_at", "state"];
+
+/// The column that marks forced approvals: the checks each overrode, empty for every
+/// other run. Present only when a row has one, so tables without a forced approval
+/// keep the columns they always had.
+pub const FORCED_COLUMN: &str = "forced";
+
+/// A column about the run itself rather than its params or metrics: kept by
+/// `--columns` and `--only-changed` like the base columns.
+pub fn is_run_column(name: &str) -> bool {
+    BASE_COLUMNS.contains(&name) || name == FORCED_COLUMN
+}
+
+/// The `forced` cell of a run: `None` unless its approval was forced, else the
+/// blocking checks its review failed (`forced` when the review names none).
+pub fn forced_cell(checks: Option<&[String]>) -> Cell {
+    match checks {
+        None => Cell::Empty,
+        Some([]) => Cell::Text(FORCED_COLUMN.to_string()),
+        Some(names) => Cell::Text(names.join(", ")),
+    }
+}
 
 /// A cell: absent (empty), a number (NaN/Inf kept as such), or text.
 #[derive(Debug, Clone, PartialEq)]
@@ -110,6 +132,8 @@ pub struct RunRow<'a> {
     pub state: &'a str,
     pub params: &'a std::collections::BTreeMap<String, Value>,
     pub metrics: &'a std::collections::BTreeMap<String, Value>,
+    /// For a forced approval, the checks it overrode (`forced_cell`).
+    pub forced: Option<&'a [String]>,
 }
 
 impl<'a> RunRow<'a> {
@@ -121,6 +145,7 @@ impl<'a> RunRow<'a> {
             state,
             params: &m.params_used,
             metrics: &m.metrics,
+            forced: None,
         }
     }
 }
@@ -133,9 +158,13 @@ impl Table {
         let params: BTreeSet<&String> = runs.iter().flat_map(|r| r.params.keys()).collect();
         let metrics: BTreeSet<&String> = runs.iter().flat_map(|r| r.metrics.keys()).collect();
         let mut columns: Vec<String> = BASE_COLUMNS.iter().map(|s| s.to_string()).collect();
+        let forced = runs.iter().any(|r| r.forced.is_some());
+        if forced {
+            columns.push(FORCED_COLUMN.to_string());
+        }
         columns.extend(params.iter().map(|p| format!("params.{p}")));
         columns.extend(metrics.iter().map(|m| format!("metrics.{m}")));
-        let base = BASE_COLUMNS.len();
+        let base = BASE_COLUMNS.len() + usize::from(forced);
         let param_at: std::collections::HashMap<&str, usize> = params
             .iter()
             .enumerate()
@@ -157,6 +186,9 @@ impl Table {
                     Cell::Text(r.started_at.to_string()),
                     Cell::Text(r.state.to_string()),
                 ]);
+                if forced {
+                    row.push(forced_cell(r.forced));
+                }
                 row.resize(width, Cell::Empty);
                 for (k, v) in r.params {
                     row[param_at[k.as_str()]] = Cell::from_json(v);
@@ -223,7 +255,7 @@ impl Table {
     pub fn drop_constant(&mut self) {
         let rows = self.rows.clone();
         self.retain_columns(|i, name| {
-            BASE_COLUMNS.contains(&name)
+            is_run_column(name)
                 || rows.windows(2).any(|w| {
                     compare_cells(&w[0][i], &w[1][i]) != Ordering::Equal || w[0][i] != w[1][i]
                 })
@@ -389,6 +421,63 @@ mod tests {
         assert_eq!(markdown_escape("-1.5"), "-1.5");
         assert_eq!(markdown_escape("-cmd"), "'-cmd");
         assert_eq!(markdown_escape("@x"), "'@x");
+    }
+
+    #[test]
+    fn a_forced_column_only_when_a_run_was_forced() {
+        let (params, metrics) = (
+            std::collections::BTreeMap::from([("lr".to_string(), serde_json::json!(0.1))]),
+            std::collections::BTreeMap::from([("f1".to_string(), serde_json::json!(0.5))]),
+        );
+        let checks = ["non_empty_outputs".to_string(), "row_counts".to_string()];
+        let row = |id, state, forced| RunRow {
+            run_id: id,
+            stage: "s",
+            started_at: super::super::time::Timestamp::from_unix_millis(0),
+            state,
+            params: &params,
+            metrics: &metrics,
+            forced,
+        };
+        let clean = Table::from_runs(&[row("a", "approved", None), row("b", "executed", None)]);
+        assert_eq!(
+            clean.columns,
+            [
+                "run_id",
+                "stage",
+                "started_at",
+                "state",
+                "params.lr",
+                "metrics.f1"
+            ]
+        );
+        let mut t = Table::from_runs(&[
+            row("a", "approved", Some(&checks)),
+            row("b", "approved", None),
+            row("c", "approved", Some(&[])),
+        ]);
+        assert_eq!(
+            t.columns,
+            [
+                "run_id",
+                "stage",
+                "started_at",
+                "state",
+                "forced",
+                "params.lr",
+                "metrics.f1"
+            ]
+        );
+        let col = t.column("forced").unwrap();
+        let cells: Vec<String> = t.rows.iter().map(|r| r[col].render()).collect();
+        assert_eq!(cells, ["non_empty_outputs, row_counts", "", "forced"]);
+        assert_eq!(t.rows[0][t.column("lr").unwrap()], Cell::Number(0.1));
+        // A status column, kept when params and metrics are constant.
+        t.drop_constant();
+        assert_eq!(
+            t.columns,
+            ["run_id", "stage", "started_at", "state", "forced"]
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! true conflict, written between conflict markers with both versions.
 
 use super::error::Error;
-use super::table::BASE_COLUMNS;
+use super::table::{BASE_COLUMNS, FORCED_COLUMN};
 use super::table_diff::{index, union_columns, Keyed};
 use std::collections::HashMap;
 
@@ -81,13 +81,17 @@ fn merged_columns(ours: &Keyed, theirs: &Keyed) -> Vec<String> {
     let is_comparison = |k: &Keyed| {
         k.columns.len() >= BASE_COLUMNS.len()
             && k.columns[..BASE_COLUMNS.len()] == BASE_COLUMNS
-            && k.columns[BASE_COLUMNS.len()..]
-                .iter()
-                .all(|c| c.starts_with("params.") || c.starts_with("metrics."))
+            && k.columns[BASE_COLUMNS.len()..].iter().all(|c| {
+                c == FORCED_COLUMN || c.starts_with("params.") || c.starts_with("metrics.")
+            })
     };
     if is_comparison(ours) && is_comparison(theirs) {
         columns[BASE_COLUMNS.len()..].sort_by(|a, b| {
-            let group = |s: &str| if s.starts_with("params.") { 0 } else { 1 };
+            let group = |s: &str| match s {
+                FORCED_COLUMN => 0,
+                s if s.starts_with("params.") => 1,
+                _ => 2,
+            };
             (group(a), a).cmp(&(group(b), b))
         });
     }
@@ -262,6 +266,21 @@ mod tests {
             "run_id,stage,started_at,state,params.depth,params.lr,metrics.auc\n\
              a,train,t1,approved,,0.1,0.5\n\
              b,train,t2,executed,4,0.2,0.6\n\
+             c,train,t3,executed,,0.3,0.7\n"
+        );
+    }
+
+    #[test]
+    fn a_forced_column_from_one_side_lands_where_compare_puts_it() {
+        let ours = format!("{BASE}c,train,t3,executed,0.3,0.7\n");
+        let theirs = "run_id,stage,started_at,state,forced,params.lr,metrics.auc\n\
+                      a,train,t1,approved,non_empty_outputs,0.1,0.5\n";
+        let m = merge(&k(BASE), &k(&ours), &k(theirs), "run_id", 7).unwrap();
+        assert!(m.conflicts.is_empty(), "{:?}", m.conflicts);
+        assert_eq!(
+            m.text,
+            "run_id,stage,started_at,state,forced,params.lr,metrics.auc\n\
+             a,train,t1,approved,non_empty_outputs,0.1,0.5\n\
              c,train,t3,executed,,0.3,0.7\n"
         );
     }

@@ -1,11 +1,15 @@
 //! Checking narrative files against the records: every block must reference an
-//! approved run of its stage and hold exactly the rendering of that approval. Used
-//! by `narrative check`, the pre-commit hook and `verify`.
+//! approved run of its stage and hold exactly the rendering of that approval — its
+//! provenance line included, which says whether the approval was forced from the
+//! record alone, so no text can add or hide it. Used by `narrative check`, the
+//! pre-commit hook and `verify`.
 
 use crate::error::Result;
+use crate::model::approval::overridden_checks;
 use crate::model::decision::ApprovalRecord;
 use crate::model::manifest::RunManifest;
 use crate::model::narrative::{self, normalize, Block, Syntax};
+use crate::model::review::ReviewRecord;
 use crate::model::state::RunState;
 use crate::model::{RunId, StageName};
 use crate::store::Store;
@@ -61,7 +65,7 @@ enum RunInfo {
     NotApproved(RunState),
     /// The record breaks the rules every record keeps (forged, replayed, corrupt).
     Invalid(String),
-    Approved(Box<(ApprovalRecord, RunManifest)>),
+    Approved(Box<Approved>),
 }
 
 /// Checks narrative texts, remembering what it looked up.
@@ -74,19 +78,54 @@ pub struct Checker<'a> {
     all_runs: Option<Vec<(StageName, RunId)>>,
 }
 
-/// The current approval record and manifest of an approved run.
+/// What a block of an approved run is rendered from.
+#[derive(Debug, Clone)]
+pub struct Approved {
+    pub approval: ApprovalRecord,
+    pub manifest: RunManifest,
+    /// The review the approval rests on: a forced approval's block names the checks
+    /// it overrode from it.
+    pub review: Option<ReviewRecord>,
+}
+
+impl Approved {
+    /// The block content for these records (`model::narrative::render`).
+    pub fn render(&self, options: &narrative::BlockOptions, syntax: Syntax) -> String {
+        narrative::render(
+            &self.approval,
+            &self.manifest,
+            self.review.as_ref(),
+            options,
+            syntax,
+        )
+    }
+
+    /// The checks a forced approval overrode (empty for a clean one).
+    pub fn overridden_checks(&self) -> Vec<String> {
+        match (&self.review, self.approval.forced) {
+            (Some(r), true) => overridden_checks(r),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// The current approval record, manifest and review of an approved run.
 pub fn approved_records(
     store: &Store,
     stage: &StageName,
     run_id: &RunId,
-) -> Result<Option<(ApprovalRecord, RunManifest)>> {
+) -> Result<Option<Approved>> {
     let Some(run) = store.find_run(stage, run_id)? else {
         return Ok(None);
     };
     let Some(approval) = store.read_record::<ApprovalRecord>(run.tip)? else {
         return Ok(None);
     };
-    Ok(Some((approval, store.read_manifest(run.tip)?)))
+    Ok(Some(Approved {
+        approval,
+        manifest: store.read_manifest(run.tip)?,
+        review: store.read_record(run.tip)?,
+    }))
 }
 
 impl<'a> Checker<'a> {
@@ -207,7 +246,7 @@ impl<'a> Checker<'a> {
             fix,
             diff,
         };
-        let (approval, manifest) = match self.run_info(&b.stage, &b.run)? {
+        let approved = match self.run_info(&b.stage, &b.run)? {
             RunInfo::Missing => {
                 return Ok(Some(problem(
                     Severity::Error,
@@ -249,7 +288,7 @@ impl<'a> Checker<'a> {
             }
             RunInfo::Approved(rec) => *rec,
         };
-        let expected = narrative::render(&approval, &manifest, &b.options, syntax);
+        let expected = approved.render(&b.options, syntax);
         if normalize(&b.content) != normalize(&expected) {
             let (want, have) = (normalize(&expected) + "\n", normalize(&b.content) + "\n");
             let diff = similar::TextDiff::from_lines(&want, &have)

@@ -1,12 +1,16 @@
 //! `compare`: the comparison table, one row per run, built from the run records (and
-//! a cache of their table fields keyed by record tip).
+//! a cache of their table fields keyed by record tip). Forced approvals are marked in
+//! a `forced` column naming the checks they overrode.
 
 use super::records::state_of;
 use crate::error::{Error, Result};
+use crate::model::approval::overridden_checks;
+use crate::model::decision::ApprovalRecord;
+use crate::model::review::ReviewRecord;
 use crate::model::state::RunState;
-use crate::model::table::{glob_match, Cell, Condition, Direction, RunRow, Table, BASE_COLUMNS};
+use crate::model::table::{glob_match, is_run_column, Cell, Condition, Direction, RunRow, Table};
 use crate::model::StageName;
-use crate::store::Store;
+use crate::store::{RunRef, Store};
 use crate::table::cache::{RowFields, TableCache};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -60,11 +64,13 @@ pub fn compare(store: &Store, req: &CompareRequest) -> Result<CompareReport> {
             Some(f) => f,
             None => {
                 let m = store.read_manifest(r.tip)?;
+                let state = state_of(store, &r)?;
                 let f = RowFields {
                     run_id: m.run_id,
                     stage: m.stage,
                     started_at: m.started_at,
-                    state: state_of(store, &r)?,
+                    forced: forced_checks(store, &r, state)?,
+                    state,
                     params: m.params_used,
                     metrics: m.metrics,
                     sweep_id: m.sweep_id,
@@ -99,6 +105,7 @@ pub fn compare(store: &Store, req: &CompareRequest) -> Result<CompareReport> {
             state: f.state.as_str(),
             params: &f.params,
             metrics: &f.metrics,
+            forced: f.forced.as_deref(),
         })
         .collect();
     let mut table = Table::from_runs(&rows);
@@ -107,6 +114,23 @@ pub fn compare(store: &Store, req: &CompareRequest) -> Result<CompareReport> {
         table,
         directions: super::workspace::metric_directions(store.maybe_workdir()),
     })
+}
+
+/// For an approved run whose approval was forced, the checks it overrode (read from
+/// the records, as every view of a forced approval is); `None` for any other run.
+fn forced_checks(store: &Store, r: &RunRef, state: RunState) -> Result<Option<Vec<String>>> {
+    if state != RunState::Approved {
+        return Ok(None);
+    }
+    match store.read_record::<ApprovalRecord>(r.tip)? {
+        Some(a) if a.forced => Ok(Some(
+            store
+                .read_record::<ReviewRecord>(r.tip)?
+                .map(|review| overridden_checks(&review))
+                .unwrap_or_default(),
+        )),
+        _ => Ok(None),
+    }
 }
 
 /// Filters, sorts and selects columns as asked.
@@ -121,7 +145,7 @@ fn shape(table: &mut Table, req: &CompareRequest) -> Result<()> {
     }
     if !req.columns.is_empty() {
         table.retain_columns(|_, n| {
-            BASE_COLUMNS.contains(&n) || req.columns.iter().any(|g| glob_match(g, n))
+            is_run_column(n) || req.columns.iter().any(|g| glob_match(g, n))
         });
     }
     if !req.exclude.is_empty() {

@@ -3,14 +3,12 @@
 //! in.
 
 use crate::error::{Error, Result};
-use crate::model::decision::ApprovalRecord;
-use crate::model::manifest::RunManifest;
 use crate::model::narrative::{self, BlockOptions, Syntax};
 use crate::model::narrative_change;
 use crate::model::narrative_format::{Document, EditError, LineEdit};
 use crate::model::{RunId, StageName};
 use crate::narrative::transition::{judge, Judged, NarrativeEvent, Scope, Version};
-use crate::narrative::{approved_records, Checker, Problem, Severity};
+use crate::narrative::{approved_records, Approved, Checker, Problem, Severity};
 use crate::store::content::NARRATIVE_ATTR;
 use crate::store::trees::FileMap;
 use crate::store::Store;
@@ -257,13 +255,13 @@ pub fn new_block(store: &Store, req: &NewRequest) -> Result<NewReport> {
         Error::refused(format!("stage '{}' has no approved run", req.stage))
             .hint("only approved results may enter a narrative; see 'git workbench next'")
     })?;
-    let (approval, manifest) = approved_records(store, &req.stage, &run.run_id)?
+    let approved = approved_records(store, &req.stage, &run.run_id)?
         .ok_or_else(|| Error::input(format!("run {} has no approval record", run.run_id)))?;
     let path = root.join(&file);
     let text = read_text(&path, &file, true)?;
     let doc = parse_document(&file, &text)?;
     let lines = |syntax: Syntax| {
-        let content = narrative::render(&approval, &manifest, &req.options, syntax);
+        let content = approved.render(&req.options, syntax);
         narrative::block_lines(&req.stage, &run.run_id, &req.options, &content, syntax)
     };
     let slot = doc.regions().iter().enumerate().find_map(|(i, r)| {
@@ -328,7 +326,7 @@ impl SyncReport {
 #[derive(Default)]
 struct Lookups {
     approved: HashMap<StageName, Option<RunId>>,
-    records: HashMap<(StageName, RunId), Option<(ApprovalRecord, RunManifest)>>,
+    records: HashMap<(StageName, RunId), Option<Approved>>,
 }
 
 impl Lookups {
@@ -346,7 +344,7 @@ impl Lookups {
         store: &Store,
         stage: &StageName,
         run: &RunId,
-    ) -> Result<Option<&(ApprovalRecord, RunManifest)>> {
+    ) -> Result<Option<&Approved>> {
         let key = (stage.clone(), run.clone());
         if !self.records.contains_key(&key) {
             let r = approved_records(store, stage, run)?;
@@ -441,8 +439,8 @@ fn sync_file(
                 }
             }
             match lookups.records(store, &b.stage, &run)? {
-                Some((approval, manifest)) => {
-                    let content = narrative::render(approval, manifest, &b.options, region.syntax);
+                Some(approved) => {
+                    let content = approved.render(&b.options, region.syntax);
                     edits.push(LineEdit {
                         region: region_index,
                         first: b.begin_line,

@@ -1,9 +1,11 @@
 //! `show RUN`: a run's record and its chain of transitions, read from the run ref
-//! (never from the working-tree mirror).
+//! (never from the working-tree mirror); `show RUN --log`: the log its command wrote,
+//! as the record stores it.
 
 use super::records::state_of;
 use super::resolve::resolve_run;
 use crate::error::Result;
+use crate::model::approval::overridden_checks;
 use crate::model::decision::{ApprovalRecord, FeedbackRecord};
 use crate::model::event::NoteEvent;
 use crate::model::manifest::RunManifest;
@@ -46,6 +48,9 @@ pub struct ShowReport {
     /// The approval's verified signature status (`null` when not approved).
     pub signature: Option<crate::model::decision::SignatureStatus>,
     pub signature_detail: Option<String>,
+    /// The blocking checks a forced approval (`approval.forced`) overrode, from its
+    /// review; empty for any other run.
+    pub overridden_checks: Vec<String>,
     pub transitions: Vec<TransitionInfo>,
     /// This run's lines of the notes index on its code commit.
     pub notes: Vec<NoteEvent>,
@@ -89,10 +94,16 @@ pub fn show(store: &Store, spec: &str) -> Result<ShowReport> {
         }
         None => None,
     };
+    let review: Option<ReviewRecord> = store.read_record(run.tip)?;
+    let overridden_checks = match (&approval, &review) {
+        (Some(a), Some(r)) if a.forced => overridden_checks(r),
+        _ => Vec::new(),
+    };
     Ok(ShowReport {
         state: state_of(store, &run)?,
         latest_event: transitions.last().and_then(|t| t.event),
-        review: store.read_record(run.tip)?,
+        review,
+        overridden_checks,
         approval,
         feedback: store.read_record(run.tip)?,
         signed: signature
@@ -107,5 +118,50 @@ pub fn show(store: &Store, spec: &str) -> Result<ShowReport> {
         manifest,
         transitions,
         notes,
+    })
+}
+
+/// `show RUN --log --json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogReport {
+    pub run_id: RunId,
+    pub stage: StageName,
+    /// How many bytes the command wrote (the manifest's `log_bytes`). When
+    /// `truncated`, the record keeps only the last `max_stored_size` of them, after a
+    /// line saying how many were dropped.
+    pub log_bytes: u64,
+    pub truncated: bool,
+    /// The stored log, invalid UTF-8 replaced by U+FFFD (`show --log` without
+    /// `--json` prints the exact bytes).
+    pub log: String,
+}
+
+/// A run's stored log: its exact bytes and the report about them.
+pub struct RunLog {
+    pub report: LogReport,
+    pub bytes: Vec<u8>,
+}
+
+/// The stored log of `spec`'s run (`log.txt` of its record), from the run ref.
+pub fn log(store: &Store, spec: &str) -> Result<RunLog> {
+    let run = resolve_run(store, spec)?;
+    let manifest = store.read_manifest(run.tip)?;
+    let bytes = store.record_file(run.tip, "log.txt")?.ok_or_else(|| {
+        crate::error::Error::input(format!("the record of run {} holds no log.txt", run.run_id))
+            .hint(format!(
+                "see 'git workbench doctor'; the record is {}",
+                run.ref_name()
+            ))
+    })?;
+    Ok(RunLog {
+        report: LogReport {
+            run_id: run.run_id,
+            stage: run.stage,
+            log_bytes: manifest.log_bytes,
+            truncated: manifest.log_truncated,
+            log: String::from_utf8_lossy(&bytes).into_owned(),
+        },
+        bytes,
     })
 }

@@ -6,7 +6,8 @@
 //!    (`model::mirror`, shared with `doctor`);
 //! 3. every approval the tip's narratives rely on must match its manifest's bytes,
 //!    the outputs on disk must still be those bytes, and with `workbench.requireSigned`
-//!    it must be signed by a key allowed at the base of the range.
+//!    it must be signed by a key allowed at the base of the range. Forced approvals
+//!    among them are named in the summary (not a problem: a human decided it).
 
 use super::narrative::{finish, strict_narrative};
 use super::records::mirror_records;
@@ -93,8 +94,50 @@ pub struct BlockInfo {
     pub approved_at: Option<Timestamp>,
     pub interpretation_edited: Option<bool>,
     pub signed: Option<bool>,
+    /// The approval overrode a failed review (`approve --force`); `null` when the
+    /// block's run has no approval.
+    pub forced: Option<bool>,
+    /// The blocking checks a forced approval overrode, from its review.
+    pub overridden_checks: Vec<String>,
     /// The block is new or changed since the base of the range.
     pub changed: bool,
+}
+
+/// A forced approval the tip's narratives rely on, and the blocks that cite it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForcedApproval {
+    pub stage: StageName,
+    pub run: RunId,
+    pub approved_by: String,
+    /// The blocking checks of the review it overrode.
+    pub overridden_checks: Vec<String>,
+    /// `file:line` of each block citing it.
+    pub blocks: Vec<String>,
+}
+
+impl ForcedApproval {
+    /// One entry per forced approval the blocks cite, in the order first cited.
+    fn of(blocks: &[BlockInfo]) -> Vec<ForcedApproval> {
+        let mut out: Vec<ForcedApproval> = Vec::new();
+        for b in blocks.iter().filter(|b| b.forced == Some(true)) {
+            let at = format!("{}:{}", b.file, b.line);
+            match out
+                .iter_mut()
+                .find(|f| f.stage == b.stage && f.run == b.run)
+            {
+                Some(f) => f.blocks.push(at),
+                None => out.push(ForcedApproval {
+                    stage: b.stage.clone(),
+                    run: b.run.clone(),
+                    approved_by: b.approved_by.clone().unwrap_or_default(),
+                    overridden_checks: b.overridden_checks.clone(),
+                    blocks: vec![at],
+                }),
+            }
+        }
+        out
+    }
 }
 
 /// Something a commit of the range did to a narrative.
@@ -108,8 +151,9 @@ pub struct RangeEvent {
     pub event: NarrativeEvent,
 }
 
-/// How many blocks the range added, changed and removed, and the narratives it
-/// unmarked (protection dropped: listed by name, never only counted).
+/// How many blocks the range added, changed and removed, the narratives it unmarked
+/// (protection dropped: listed by name, never only counted), and the forced approvals
+/// the tip's blocks rely on (named, as unmarks are).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Summary {
@@ -118,6 +162,7 @@ pub struct Summary {
     pub removed: usize,
     pub renamed: usize,
     pub unmarked: Vec<String>,
+    pub forced: Vec<ForcedApproval>,
 }
 
 impl Summary {
@@ -203,7 +248,8 @@ pub fn verify(store: &Store, req: &VerifyRequest) -> Result<VerifyReport> {
         .iter()
         .filter(|f| f.severity == Severity::Error)
         .count();
-    let summary = Summary::of(&events);
+    let mut summary = Summary::of(&events);
+    summary.forced = ForcedApproval::of(&blocks);
     Ok(VerifyReport {
         commits,
         blocks,
@@ -430,13 +476,17 @@ fn approvals_at(
             approved_at: None,
             interpretation_edited: None,
             signed: None,
+            forced: None,
+            overridden_checks: Vec::new(),
             changed,
         };
-        if let Some((approval, manifest)) = approved_records(store, &b.stage, &b.run)? {
+        if let Some(approved) = approved_records(store, &b.stage, &b.run)? {
+            info.forced = Some(approved.approval.forced);
+            info.overridden_checks = approved.overridden_checks();
             let mut p = approval_problems(
                 store,
-                &approval,
-                &manifest,
+                &approved.approval,
+                &approved.manifest,
                 &file,
                 allowed,
                 require_signed,

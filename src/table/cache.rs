@@ -12,7 +12,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;
 use std::path::PathBuf;
 
-const HEADER: &str = "workbench-table-cache v3";
+// v4: `forced`; a v3 entry would read as a clean approval.
+const HEADER: &str = "workbench-table-cache v4";
 
 /// What the table needs of a run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -25,6 +26,9 @@ pub struct RowFields {
     pub metrics: BTreeMap<String, Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sweep_id: Option<String>,
+    /// For a forced approval, the checks it overrode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forced: Option<Vec<String>>,
 }
 
 pub struct TableCache {

@@ -57,6 +57,8 @@ fn the_loop_reports_parse_strictly() {
     let show: ops::show::ShowReport = strict(json(&repo, &["show", &id]).ok());
     assert_eq!(show.transitions.len(), 4);
     assert_eq!(show.notes.len(), 4, "every event has its index line");
+    let log: ops::show::LogReport = strict(json(&repo, &["show", &id, "--log"]).ok());
+    assert!(log.log.contains("to stderr") && !log.truncated);
     let log: ops::log::LogReport = strict(json(&repo, &["log"]).ok());
     assert_eq!(log.runs.len(), 1);
     let compare: ops::compare::CompareReport = strict(json(&repo, &["compare"]).ok());
