@@ -530,3 +530,53 @@ fn write_params_refuses_what_it_cannot_write_safely() {
         .collect();
     assert!(leftovers.is_empty());
 }
+
+#[test]
+fn a_failed_run_points_the_agent_to_its_log() {
+    let repo = repo("");
+    repo.write(
+        "train.py",
+        "import sys\nsys.stderr.write('KeyError: baseline.window\\n')\nsys.exit(3)\n",
+    );
+    let r = repo.wb(&["--json", "run", "baseline", "-p", "baseline.threshold=1.1"]);
+    assert_eq!(r.code, 3);
+    let run = r.json()["run_id"].as_str().unwrap().to_string();
+    let item = &next(&repo)["items"][0];
+    assert_eq!(item["kind"], "fix_failed_run", "{item}");
+    assert_eq!(item["reasons"][0]["kind"], "latest_failed");
+    assert_eq!(
+        item["actions"][0]["argv"],
+        serde_json::json!(["git", "workbench", "show", run, "--log"])
+    );
+    // the rerun keeps the failed candidate's params
+    assert_eq!(
+        item["actions"][1]["argv"],
+        serde_json::json!([
+            "git",
+            "workbench",
+            "run",
+            "baseline",
+            "-p",
+            "baseline.threshold=1.1"
+        ])
+    );
+    let argv: Vec<&str> = item["actions"][0]["argv"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    let log = repo.wb(&argv[2..]).ok();
+    assert!(
+        log.stdout.contains("KeyError: baseline.window"),
+        "{}",
+        log.stdout
+    );
+    // and `run` itself says where the log is
+    let r = repo.wb(&["run", "baseline"]);
+    assert!(
+        r.stdout.contains("log      git workbench show"),
+        "{}",
+        r.stdout
+    );
+}
