@@ -37,10 +37,10 @@ fn parse_axis_text(spec: &str) -> Result<Axis, String> {
         return Err(format!("'{spec}' is not key=values"));
     };
     let key = key.trim();
-    let bare = key.strip_prefix('+').unwrap_or(key);
-    if bare.starts_with(['~', '+']) {
+    let bare = super::params::override_key(key);
+    if key.starts_with('~') || bare.starts_with('+') {
         return Err(format!(
-            "-p {key}: only KEY=VALUES and +KEY=VALUES (a new key) are supported in a sweep"
+            "-p {key}: only KEY=VALUES, +KEY=VALUES (a new key) and ++KEY=VALUES are supported in a sweep"
         ));
     }
     if bare.is_empty() || bare.split('.').any(str::is_empty) {
@@ -704,6 +704,7 @@ mod tests {
             ("lr", "not key=values"),
             ("=1,2", "empty key"),
             ("~lr=1", "only KEY=VALUES"),
+            ("+++lr=1", "only KEY=VALUES"),
             ("x=range(1,2,0)", "the step is zero"),
             ("x=range(a,b)", "needs finite numbers"),
             ("x=range(0,inf)", "needs finite numbers"),
