@@ -532,7 +532,7 @@ fn range(shown: &str, args: &[&str]) -> Result<Vec<Value>, String> {
     let exact = || format!("{shown}: too many digits to count exactly");
     let exponent = start.1.min(stop.1).min(step.1);
     let scale = |(m, e, _): (i128, i32, bool)| -> Result<i128, String> {
-        let shift = u32::try_from(e - exponent).map_err(|_| exact())?;
+        let shift = u32::try_from(i64::from(e) - i64::from(exponent)).map_err(|_| exact())?;
         10i128
             .checked_pow(shift)
             .and_then(|p| m.checked_mul(p))
@@ -716,6 +716,7 @@ mod tests {
             ("x=range(1,start=2)", "'start' is given twice"),
             ("x=range(1,2,size=3)", "no argument 'size'"),
             ("x=range(1e-300,1e300)", "too many digits"),
+            ("x=range(1e-2000000000,1e2000000000)", "too many digits"),
             ("x=choice()", "needs at least one value"),
             ("x=choice(a=1)", "no named argument"),
             (
