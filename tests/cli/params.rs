@@ -253,6 +253,9 @@ fn a_hydra_app_reads_back_exactly_the_recorded_overrides() {
         "+zero=-0.0",
         "+big=12345678901234567890",
         "++seed=2",
+        "+lines=one\ntwo\tthree",
+        "+dash=-x --y",
+        "+quote='",
         "++fresh.k=[]",
     ];
     let mut args = vec!["--json", "run", "h"];
@@ -280,6 +283,8 @@ fn a_hydra_app_reads_back_exactly_the_recorded_overrides() {
     assert_eq!(used["ratio"], json!(1e20));
     assert_eq!(used["seed"], 2);
     assert_eq!(used["fresh.k"], json!([]));
+    assert_eq!(used["lines"], "one\ntwo\tthree");
+    assert_eq!(used["quote"], "'");
     // The record keeps the configured command: staleness compares it with the config.
     assert!(
         m["command"].as_str().unwrap().ends_with("{overrides}"),
