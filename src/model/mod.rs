@@ -25,6 +25,7 @@ pub mod next;
 pub mod note_blob;
 pub(crate) mod notebook;
 pub mod params;
+pub mod params_doc;
 pub mod record;
 pub mod review;
 pub mod run_spec;

@@ -178,10 +178,38 @@ fn prepare(
             check_inside(&ws.root, &literal, "output")?;
         }
     }
+    // `{overrides}` in `cmd` (or as a word of `run -- ARGS`) becomes the overrides as
+    // Hydra arguments when the command runs; the record keeps the command as
+    // configured, which staleness compares.
+    const OVERRIDES: &str = "{overrides}";
+    let overrides = || -> Result<Vec<String>> {
+        crate::model::params::hydra_args(&req.params)
+            .map_err(|e| Error::input(format!("{e} (stage '{}' passes {{overrides}})", stage.name)))
+    };
     let (program, command_text) = if req.command.is_empty() {
-        (Program::Shell(stage.cmd.clone()), stage.cmd.clone())
+        let cmd = if stage.cmd.contains(OVERRIDES) {
+            stage.cmd.replace(OVERRIDES, &shell_join(&overrides()?))
+        } else {
+            stage.cmd.clone()
+        };
+        (Program::Shell(cmd), stage.cmd.clone())
     } else {
-        (Program::Argv(req.command.clone()), shell_join(&req.command))
+        let argv = if req.command.iter().any(|a| a == OVERRIDES) {
+            let args = overrides()?;
+            req.command
+                .iter()
+                .flat_map(|a| {
+                    if a == OVERRIDES {
+                        args.clone()
+                    } else {
+                        vec![a.clone()]
+                    }
+                })
+                .collect()
+        } else {
+            req.command.clone()
+        };
+        (Program::Argv(argv), shell_join(&req.command))
     };
     let (code_files, _) =
         ws.hash_patterns(&ws.code_patterns(&stage, &command_text), CODE_PATH, cache)?;

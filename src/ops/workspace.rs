@@ -11,6 +11,7 @@ use crate::model::digest::{FileHashes, Sha256};
 use crate::model::manifest::RunManifest;
 use crate::model::mirror::{MIRROR_DIR, MIRROR_FILES};
 use crate::model::params::{self, FlatParams};
+use crate::model::params_doc;
 use crate::model::staleness::CurrentState;
 use crate::model::table::Direction;
 use crate::model::{RunId, StageName};
@@ -194,15 +195,17 @@ impl Workspace {
                 Error::io(&path)(e)
             }
         })?;
-        let value: serde_json::Value = match Path::new(file).extension().and_then(|e| e.to_str()) {
-            Some("yaml" | "yml") => serde_yaml_ng::from_str(&text).map_err(|e| e.to_string()),
-            Some("json") => serde_json::from_str(&text).map_err(|e| e.to_string()),
-            Some("toml") => toml::from_str::<toml::Table>(&text)
-                .map_err(|e| e.to_string())
-                .and_then(|t| serde_json::to_value(t).map_err(|e| e.to_string())),
-            _ => Err("params files must end in .yaml, .yml, .json or .toml".to_string()),
-        }
-        .map_err(|e| Error::input(format!("params file '{file}': {}", e.trim())))?;
+        let format = params_doc::Format::of_path(file).ok_or_else(|| {
+            Error::input(format!(
+                "params file '{file}': params files must end in .yaml, .yml, .json or .toml"
+            ))
+        })?;
+        // Duplicate keys, a dotted key beside its nested form and other parse errors
+        // name their line: `params file 'params.yaml' line 7: duplicate key ...`.
+        let value = params_doc::parse(&text, format).map_err(|e| {
+            let sep = if e.line.is_some() { " " } else { ": " };
+            Error::input(format!("params file '{file}'{sep}{e}"))
+        })?;
         let flat = params::flatten(&value);
         self.params_files
             .borrow_mut()

@@ -25,6 +25,7 @@ mod manpages;
 mod narrative_attacks;
 mod narratives;
 mod notebooks;
+mod params;
 mod precommit;
 mod records;
 mod run;
