@@ -5,12 +5,14 @@
 //!
 //! The view is a directory beside the repository's private files whose entries are
 //! symbolic links to the tree's entries, except the directories on the way to the
-//! file, which are real directories of links, and the file itself. `View::finish`
-//! carries what the command did in those real directories into the tree, as if it had
-//! run there: entries it created move in, entries it replaced (an atomic write renamed
-//! over a link) replace the real ones, an entry it renamed is renamed, a file whose
-//! link it removed is removed. Never carried: the rendered file, anything named `.git`,
-//! and the protected paths. A directory whose link was only removed is kept (with a
+//! file and to the command's code files, which are real directories of links, the
+//! code files, which are hard links (so that a script's own resolved path stays in
+//! the view), and the file itself. `View::finish` carries what the command did in
+//! those real directories into the tree, as if it had run there: entries it created
+//! move in, entries it replaced (an atomic write renamed over a link) replace the
+//! real ones, an entry it renamed is renamed, a file whose link it removed is
+//! removed. Never carried: the rendered file, anything named `.git`, and the
+//! protected paths. A directory whose link was only removed is kept (with a
 //! warning): `mv dir other/` moves the link and looks the same, and removing the
 //! directory then would lose it.
 //!
@@ -37,6 +39,11 @@ pub struct ViewSpec<'a> {
     /// The file the view shows with other bytes, relative to `root`.
     pub file: &'a str,
     pub bytes: &'a [u8],
+    /// The command's code files, relative to `root`: their directories are real in
+    /// the view too, and they are hard links where the file system allows, so that a
+    /// script finding the file from its own path (`Path(__file__).resolve().parent`,
+    /// `dirname(__file__)/..`) finds the view's.
+    pub code: &'a [String],
     /// Paths carrying back never removes or replaces, besides `.git` and the file
     /// (the repository's private directory).
     pub protect: &'a [PathBuf],
@@ -49,16 +56,27 @@ fn id_of(m: &fs::Metadata) -> Id {
     (m.dev(), m.ino())
 }
 
-/// One real directory of the view: the root, or one on the way to the file.
+/// How the view shows one entry of the tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Link {
+    /// A symbolic link to this target.
+    Sym(PathBuf),
+    /// A hard link of the tree's file (a code file).
+    Hard(Id),
+}
+
+/// One real directory of the view: the root, one on the way to the file, or one
+/// holding code.
 struct Level {
     /// Relative to the root (empty for the root).
     rel: PathBuf,
+    /// The level of the directory holding this one.
+    parent: Option<usize>,
     /// The view directory, to see whether the command replaced it.
     id: Id,
-    /// Name → target of each link made.
-    links: BTreeMap<OsString, PathBuf>,
-    /// The entry that is real here: the next level's directory, or the file.
-    kept: OsString,
+    links: BTreeMap<OsString, Link>,
+    /// The entries that are real here: directories of other levels, or the file.
+    kept: BTreeSet<OsString>,
 }
 
 /// A live view; dropped without `finish`, it is removed and nothing is carried back.
@@ -142,16 +160,11 @@ impl View {
     }
 
     fn build(&mut self, parts: &[OsString], spec: &ViewSpec) -> Result<()> {
-        let (file_name, dirs) = parts.split_last().expect("normalized paths are not empty");
+        let (file_name, file_dirs) = parts.split_last().expect("normalized paths are not empty");
         let real_file: PathBuf = self.root.join(parts.iter().collect::<PathBuf>());
         let file_meta = fs::metadata(&real_file).map_err(Error::io(&real_file))?;
         self.file_id = id_of(&file_meta);
         let file_canon = fs::canonicalize(&real_file).map_err(Error::io(&real_file))?;
-        let mut spine = Vec::new();
-        for k in 0..=dirs.len() {
-            let d = self.root.join(dirs[..k].iter().collect::<PathBuf>());
-            spine.push(fs::canonicalize(&d).map_err(Error::io(&d))?);
-        }
         self.protect = spec
             .protect
             .iter()
@@ -159,39 +172,102 @@ impl View {
             .filter_map(|p| fs::canonicalize(p).ok())
             .chain([file_canon.clone()])
             .collect();
+        // The real directories (parents sort before children) and the code files.
+        let mut dirs: BTreeSet<Vec<OsString>> = (0..=file_dirs.len())
+            .map(|k| file_dirs[..k].to_vec())
+            .collect();
+        let on_the_way = dirs.clone();
+        let mut code: BTreeMap<Vec<OsString>, BTreeSet<OsString>> = BTreeMap::new();
+        for c in spec.code.iter().filter_map(|c| normalized(c)) {
+            if c.as_slice() == parts {
+                continue;
+            }
+            let (name, d) = c.split_last().expect("normalized paths are not empty");
+            dirs.extend((0..=d.len()).map(|k| d[..k].to_vec()));
+            code.entry(d.to_vec()).or_default().insert(name.clone());
+        }
+        // Where a link to a directory on the way to the file must point instead.
+        let mut spine = Vec::new();
+        for d in &on_the_way {
+            let real = self.root.join(d.iter().collect::<PathBuf>());
+            let canon = fs::canonicalize(&real).map_err(Error::io(&real))?;
+            spine.push((canon, self.dir.join(d.iter().collect::<PathBuf>())));
+        }
         let view_file = self.dir.join(parts.iter().collect::<PathBuf>());
-        for k in 0..=dirs.len() {
-            let rel: PathBuf = dirs[..k].iter().collect();
+        let mut index: HashMap<Vec<OsString>, usize> = HashMap::new();
+        for d in &dirs {
+            let parent = d.split_last().map(|(_, p)| p.to_vec());
+            let parent = match parent {
+                Some(p) => match index.get(&p) {
+                    Some(&i) => Some(i),
+                    None => continue, // its parent was left out
+                },
+                None => None,
+            };
+            let rel: PathBuf = d.iter().collect();
             let rd = self.root.join(&rel);
             let vd = self.dir.join(&rel);
-            if k > 0 {
+            if parent.is_some() {
+                let meta = match fs::metadata(&rd) {
+                    Ok(m) if m.is_dir() => m,
+                    // A code path that is gone, or not under a directory: the command
+                    // finds what the tree has through the link.
+                    _ if !on_the_way.contains(d) => continue,
+                    Ok(_) => return Err(Error::io(&rd)(io::ErrorKind::NotADirectory.into())),
+                    Err(e) => return Err(Error::io(&rd)(e)),
+                };
                 fs::create_dir(&vd).map_err(Error::io(&vd))?;
-                let mode = fs::metadata(&rd).map_err(Error::io(&rd))?.permissions();
-                fs::set_permissions(&vd, mode).map_err(Error::io(&vd))?;
+                fs::set_permissions(&vd, meta.permissions()).map_err(Error::io(&vd))?;
             }
-            let kept = dirs.get(k).unwrap_or(file_name).clone();
+            let mut kept: BTreeSet<OsString> = dirs
+                .iter()
+                .filter(|c| c.len() == d.len() + 1 && c.starts_with(d))
+                .filter(|c| {
+                    // a child level that will exist
+                    on_the_way.contains(*c)
+                        || fs::metadata(rd.join(c.last().unwrap())).is_ok_and(|m| m.is_dir())
+                })
+                .map(|c| c.last().unwrap().clone())
+                .collect();
+            if d.as_slice() == file_dirs {
+                kept.insert(file_name.clone());
+            }
+            let hard = code.get(d);
             let mut links = BTreeMap::new();
             for entry in fs::read_dir(&rd).map_err(Error::io(&rd))? {
                 let name = entry.map_err(Error::io(&rd))?.file_name();
-                if name == kept {
+                if kept.contains(&name) {
                     continue;
                 }
                 let real = rd.join(&name);
-                let Some(target) = self.target_for(&real, &view_file, &file_canon, &spine, dirs)?
-                else {
+                let link = vd.join(&name);
+                if hard.is_some_and(|h| h.contains(&name)) {
+                    let m = fs::symlink_metadata(&real).map_err(Error::io(&real))?;
+                    // Across file systems, or where hard links are not allowed, a
+                    // symbolic link does.
+                    if m.is_file()
+                        && id_of(&m) != self.file_id
+                        && fs::hard_link(&real, &link).is_ok()
+                    {
+                        links.insert(name, Link::Hard(id_of(&m)));
+                        continue;
+                    }
+                }
+                let Some(target) = self.target_for(&real, &view_file, &file_canon, &spine)? else {
                     self.warnings.push(format!(
                         "'{}' is left out of the command's view: it leads to the params file another way",
                         self.shown(&real)
                     ));
                     continue;
                 };
-                let link = vd.join(&name);
                 symlink(&target, &link).map_err(Error::io(&link))?;
-                links.insert(name, target);
+                links.insert(name, Link::Sym(target));
             }
             let id = id_of(&fs::symlink_metadata(&vd).map_err(Error::io(&vd))?);
+            index.insert(d.clone(), self.levels.len());
             self.levels.push(Level {
                 rel,
+                parent,
                 id,
                 links,
                 kept,
@@ -218,13 +294,12 @@ impl View {
         real: &Path,
         view_file: &Path,
         file_canon: &Path,
-        spine: &[PathBuf],
-        dirs: &[OsString],
+        spine: &[(PathBuf, PathBuf)],
     ) -> Result<Option<PathBuf>> {
         let m = fs::symlink_metadata(real).map_err(Error::io(real))?;
         if !m.file_type().is_symlink() {
-            // A hard link of the file is the file; a directory off the spine cannot
-            // hold it (only a link can lead there).
+            // A hard link of the file is the file; a directory off the way to it
+            // cannot hold it (only a link can lead there).
             if m.is_file() && id_of(&m) == self.file_id {
                 return Ok(Some(view_file.to_path_buf()));
             }
@@ -241,8 +316,8 @@ impl View {
             if file_canon.starts_with(&canon) {
                 return Ok(spine
                     .iter()
-                    .position(|s| *s == canon)
-                    .map(|k| self.dir.join(dirs[..k].iter().collect::<PathBuf>())));
+                    .find(|(c, _)| *c == canon)
+                    .map(|(_, v)| v.clone()));
             }
         }
         Ok(Some(real.to_path_buf()))
@@ -266,35 +341,37 @@ impl View {
     fn carry_back(&self, w: &mut Vec<String>) {
         // Levels the command left in place; below a replaced one nothing is judged
         // (its links are gone with it, which must not read as removals).
-        let mut valid = 0;
-        for lv in &self.levels {
+        let mut valid = vec![false; self.levels.len()];
+        for (i, lv) in self.levels.iter().enumerate() {
+            if lv.parent.is_some_and(|p| !valid[p]) {
+                continue;
+            }
             let vd = self.dir.join(&lv.rel);
             match fs::symlink_metadata(&vd) {
-                Ok(m) if m.is_dir() && id_of(&m) == lv.id => valid += 1,
-                _ => {
-                    w.push(if lv.rel.as_os_str().is_empty() {
-                        "the command removed its working directory: nothing it did there was carried into the working tree".to_string()
-                    } else {
-                        format!(
-                            "the command removed or replaced '{}', the directory of the params file, in its view: nothing it did there was carried into the working tree",
-                            lv.rel.display()
-                        )
-                    });
-                    break;
-                }
+                Ok(m) if m.is_dir() && id_of(&m) == lv.id => valid[i] = true,
+                _ => w.push(if lv.rel.as_os_str().is_empty() {
+                    "the command removed its working directory: nothing it did there was carried into the working tree".to_string()
+                } else {
+                    format!(
+                        "the command removed or replaced '{}' in its view, a directory the view makes real (it holds the params file or the command's code): nothing it did there was carried into the working tree",
+                        lv.rel.display()
+                    )
+                }),
             }
         }
-        let levels = &self.levels[..valid];
-        // Each link's target → its level and name.
+        let levels = &self.levels;
+        // Each symbolic link's target → its level and name.
         let mut named: HashMap<&Path, (usize, &OsString)> = HashMap::new();
-        for (k, lv) in levels.iter().enumerate() {
-            for (name, t) in &lv.links {
-                named.insert(t, (k, name));
+        for (k, lv) in levels.iter().enumerate().filter(|(k, _)| valid[*k]) {
+            for (name, link) in &lv.links {
+                if let Link::Sym(t) = link {
+                    named.insert(t, (k, name));
+                }
             }
         }
         let mut carries = Vec::new();
         let mut removed: BTreeSet<(usize, OsString)> = BTreeSet::new();
-        for (k, lv) in levels.iter().enumerate() {
+        for (k, lv) in levels.iter().enumerate().filter(|(k, _)| valid[*k]) {
             let vd = self.dir.join(&lv.rel);
             let names: io::Result<Vec<OsString>> =
                 fs::read_dir(&vd).and_then(|rd| rd.map(|e| e.map(|e| e.file_name())).collect());
@@ -304,33 +381,34 @@ impl View {
                     // Unread, a directory must not look emptied.
                     w.push(format!(
                         "'{}' in the command's view could not be read ({e}): nothing it did there was carried into the working tree",
-                        self.dir.join(&lv.rel).display()
+                        vd.display()
                     ));
                     continue;
                 }
             };
             let present: BTreeSet<&OsString> = names.iter().collect();
             for name in &names {
-                if *name == lv.kept {
-                    continue; // the next level, or the rendered file: never carried
+                if lv.kept.contains(name) {
+                    continue; // another level, or the rendered file: never carried
                 }
                 let vp = vd.join(name);
                 let Ok(m) = fs::symlink_metadata(&vp) else {
                     continue;
                 };
-                let link = if m.file_type().is_symlink() {
-                    fs::read_link(&vp).ok()
-                } else {
-                    None
+                let untouched = match lv.links.get(name) {
+                    Some(Link::Sym(t)) => {
+                        m.file_type().is_symlink() && fs::read_link(&vp).is_ok_and(|l| l == *t)
+                    }
+                    Some(Link::Hard(id)) => m.is_file() && id_of(&m) == *id,
+                    None => false,
                 };
-                let ours = lv.links.get(name);
-                if ours.is_some() && ours == link.as_ref() {
-                    continue; // untouched
+                if untouched {
+                    continue;
                 }
                 let id = id_of(&m);
                 if id == self.rendered || self.levels.iter().any(|l| l.id == id) {
                     w.push(format!(
-                        "'{}' is the params file, or a directory holding it, under another name in the command's view: not carried into the working tree",
+                        "'{}' is the params file, or a directory of the view, under another name in the command's view: not carried into the working tree",
                         lv.rel.join(name).display()
                     ));
                     continue;
@@ -338,7 +416,7 @@ impl View {
                 carries.push(Carry {
                     level: k,
                     name: name.clone(),
-                    replaced: ours.is_some(),
+                    replaced: lv.links.contains_key(name),
                     moved_from: None,
                 });
             }

@@ -11,6 +11,7 @@ use crate::exec::command::{self, Echo, Interrupts, Invocation, Program};
 use crate::exec::hash::hash_files;
 use crate::exec::paths::{check_inside, expand};
 use crate::exec::statcache::StatCache;
+use crate::exec::view::{self, View, ViewSpec};
 use crate::model::config::{expand as expand_placeholder, format_size, Stage};
 use crate::model::decision::FeedbackRecord;
 use crate::model::digest::FileHashes;
@@ -112,7 +113,14 @@ pub fn run(
     } else {
         ws.stat_cache()
     };
-    let p = prepare(ws, req, &mut cache, observer)?;
+    let mut p = prepare(ws, req, &mut cache, observer)?;
+    let view = match params_view(ws, &p, req) {
+        Ok(v) => v,
+        Err(e) => {
+            let _ = std::fs::remove_dir(ws.root.join(&p.run_dir)); // only if still empty
+            return Err(e);
+        }
+    };
     observer.notice(Notice::RunStarted {
         stage: &p.stage.name,
         run_id: &p.run_id,
@@ -121,7 +129,7 @@ pub fn run(
     let outcome = command::run(
         Invocation {
             program: p.program.clone(),
-            cwd: &ws.root,
+            cwd: view.as_ref().map_or(ws.root.as_path(), |v| v.path()),
             env: environment(&p, req),
             echo: req.echo,
             no_stdin: req.no_stdin,
@@ -129,6 +137,10 @@ pub fn run(
         },
         interrupts,
     );
+    // What the command did in its view reaches the tree before anything is hashed.
+    if let Some(v) = view {
+        p.warnings.extend(v.finish());
+    }
     let log = std::fs::read(&log_file).unwrap_or_default();
     let _ = std::fs::remove_file(&log_file);
     let outcome = outcome?;
@@ -217,6 +229,181 @@ fn prepare(
         started_ms,
         warnings,
     })
+}
+
+/// The view of the tree the command runs in when its stage's params file must show
+/// the overrides (`exec::view`); `None`: it runs in the tree itself. Views that killed
+/// runs left are removed first.
+fn params_view(ws: &Workspace, p: &Prepared, req: &RunRequest) -> Result<Option<View>> {
+    let views = ws.store.private_dir().join("views");
+    view::remove_stale(&views);
+    let Some(spec) = &p.stage.params else {
+        return Ok(None); // the overrides reach it as WORKBENCH_PARAMS only
+    };
+    if req.params.is_empty() || overrides_on_command_line(&p.stage, req) {
+        return Ok(None);
+    }
+    let path = ws.root.join(&spec.file);
+    let text = std::fs::read_to_string(&path).map_err(Error::io(&path))?;
+    let rendered = render_params(&spec.file, &text, &req.params)?;
+    if rendered == text {
+        return Ok(None);
+    }
+    let name = format!("{}-{}", p.run_id, p.stage.name);
+    let code: Vec<String> = p.code_files.keys().cloned().collect();
+    let view = View::create(&ViewSpec {
+        views: &views,
+        name: &name,
+        root: &ws.root,
+        file: &spec.file,
+        bytes: rendered.as_bytes(),
+        code: &code,
+        protect: &[ws.store.private_dir()],
+    })?;
+    Ok(Some(view))
+}
+
+/// The stage's command takes the overrides as arguments (`{overrides}`, for Hydra
+/// apps): rendering them into the file too would give them twice (and Hydra refuses
+/// `+key` for a key the file then has).
+fn overrides_on_command_line(stage: &Stage, req: &RunRequest) -> bool {
+    req.command.is_empty() && stage.cmd.contains("{overrides}")
+}
+
+/// The text a command reads as its params file `file`: `text` with the overrides
+/// applied. One function, so that the in-place editor that keeps comments and layout
+/// can take over; until then the document is parsed and written again whole (same
+/// values, comments and layout lost).
+pub fn render_params(file: &str, text: &str, overrides: &[(String, Value)]) -> Result<String> {
+    rewrite_params(file, text, overrides)
+        .map_err(|e| Error::input(format!("params file '{file}': {e}")))
+}
+
+/// The whole-document rendering behind `render_params`.
+fn rewrite_params(
+    file: &str,
+    text: &str,
+    overrides: &[(String, Value)],
+) -> std::result::Result<String, String> {
+    use crate::model::params::override_key;
+    let ext = Path::new(file).extension().and_then(|e| e.to_str());
+    match ext {
+        Some("yaml" | "yml") => {
+            let mut doc: serde_yaml_ng::Value =
+                serde_yaml_ng::from_str(text).map_err(|e| e.to_string())?;
+            for (raw, v) in overrides {
+                let value = serde_yaml_ng::to_value(v).map_err(|e| e.to_string())?;
+                set_yaml(&mut doc, &segments(override_key(raw)), value)
+                    .map_err(|e| format!("-p {raw}: {e}"))?;
+            }
+            serde_yaml_ng::to_string(&doc).map_err(|e| e.to_string())
+        }
+        Some("json") => {
+            let mut doc: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+            for (raw, v) in overrides {
+                set_json(&mut doc, &segments(override_key(raw)), v.clone())
+                    .map_err(|e| format!("-p {raw}: {e}"))?;
+            }
+            serde_json::to_string_pretty(&doc)
+                .map(|t| t + "\n")
+                .map_err(|e| e.to_string())
+        }
+        Some("toml") => {
+            let mut doc: toml::Table = toml::from_str(text).map_err(|e| e.to_string())?;
+            for (raw, v) in overrides {
+                let value = toml::Value::try_from(v).map_err(|_| {
+                    format!("-p {raw}: a TOML file cannot hold this value ({v}); TOML has no null")
+                })?;
+                set_toml(&mut doc, &segments(override_key(raw)), value)
+                    .map_err(|e| format!("-p {raw}: {e}"))?;
+            }
+            toml::to_string(&doc).map_err(|e| e.to_string())
+        }
+        _ => Err("params files must end in .yaml, .yml, .json or .toml".into()),
+    }
+}
+
+fn segments(key: &str) -> Vec<&str> {
+    key.split('.').collect()
+}
+
+/// How many leading segments of `segs` name one key of a mapping (a key may hold dots,
+/// as flattening reads it); the longest such key wins.
+fn key_span(segs: &[&str], has: impl Fn(&str) -> bool) -> Option<usize> {
+    (1..=segs.len()).rev().find(|&n| has(&segs[..n].join(".")))
+}
+
+const NOT_A_MAPPING: &str = "a value on the way to this key is not a mapping";
+
+fn set_yaml(
+    node: &mut serde_yaml_ng::Value,
+    segs: &[&str],
+    value: serde_yaml_ng::Value,
+) -> std::result::Result<(), String> {
+    use serde_yaml_ng::Value as Y;
+    let Y::Mapping(map) = node else {
+        return Err(NOT_A_MAPPING.into());
+    };
+    let as_text = |k: &Y| match k {
+        Y::String(s) => Some(s.clone()),
+        Y::Number(n) => Some(n.to_string()),
+        Y::Bool(b) => Some(b.to_string()),
+        _ => None,
+    };
+    let found = key_span(segs, |k| {
+        map.keys().any(|m| as_text(m).as_deref() == Some(k))
+    });
+    let n = found.unwrap_or(1);
+    let name = segs[..n].join(".");
+    let key = map
+        .keys()
+        .find(|m| as_text(m).as_deref() == Some(name.as_str()))
+        .cloned()
+        .unwrap_or_else(|| Y::String(name));
+    if n == segs.len() {
+        map.insert(key, value);
+        return Ok(());
+    }
+    let child = map
+        .entry(key)
+        .or_insert_with(|| Y::Mapping(Default::default()));
+    set_yaml(child, &segs[n..], value)
+}
+
+fn set_json(node: &mut Value, segs: &[&str], value: Value) -> std::result::Result<(), String> {
+    let Value::Object(map) = node else {
+        return Err(NOT_A_MAPPING.into());
+    };
+    let n = key_span(segs, |k| map.contains_key(k)).unwrap_or(1);
+    let name = segs[..n].join(".");
+    if n == segs.len() {
+        map.insert(name, value);
+        return Ok(());
+    }
+    let child = map
+        .entry(name)
+        .or_insert_with(|| Value::Object(Default::default()));
+    set_json(child, &segs[n..], value)
+}
+
+fn set_toml(
+    map: &mut toml::Table,
+    segs: &[&str],
+    value: toml::Value,
+) -> std::result::Result<(), String> {
+    let n = key_span(segs, |k| map.contains_key(k)).unwrap_or(1);
+    let name = segs[..n].join(".");
+    if n == segs.len() {
+        map.insert(name, value);
+        return Ok(());
+    }
+    match map
+        .entry(name)
+        .or_insert_with(|| toml::Value::Table(Default::default()))
+    {
+        toml::Value::Table(child) => set_toml(child, &segs[n..], value),
+        _ => Err(NOT_A_MAPPING.into()),
+    }
 }
 
 /// The feedback of `run` when a human rejected it.
@@ -577,6 +764,63 @@ mod tests {
         assert!(l.ends_with(b"6789"));
         assert!(String::from_utf8_lossy(&l).contains("first 6 bytes dropped"));
         assert_eq!(cut_log(b"abc".to_vec(), 4), (b"abc".to_vec(), false));
+    }
+
+    fn rendered(file: &str, text: &str, overrides: &[(&str, Value)]) -> String {
+        let o: Vec<(String, Value)> = overrides
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
+        render_params(file, text, &o).unwrap()
+    }
+
+    #[test]
+    fn params_render_with_the_overrides_in_every_format() {
+        use serde_json::json;
+        let flat = |v: Value| crate::model::params::flatten(&v);
+        let y = rendered(
+            "p.yaml",
+            "train:\n  lr: 0.1 # tuned\n  depth: 3\n\"a.b\": 1\nseed: 7\n",
+            &[
+                ("train.lr", json!(0.5)),
+                ("a.b", json!(2)),
+                ("+train.opt.name", json!("adam")),
+                ("seed", json!([1, 2])),
+            ],
+        );
+        let back: Value = serde_yaml_ng::from_str(&y).unwrap();
+        assert_eq!(
+            flat(back),
+            flat(
+                json!({"train": {"lr": 0.5, "depth": 3, "opt": {"name": "adam"}}, "a.b": 2, "seed": [1, 2]})
+            )
+        );
+        let j = rendered(
+            "conf/p.json",
+            r#"{"train": {"lr": 0.1}, "n": null}"#,
+            &[("train.lr", json!(1e-3)), ("n", json!({"k": true}))],
+        );
+        assert!(j.ends_with('\n'));
+        assert_eq!(
+            serde_json::from_str::<Value>(&j).unwrap(),
+            json!({"train": {"lr": 0.001}, "n": {"k": true}})
+        );
+        let t = rendered(
+            "p.toml",
+            "[train]\nlr = 0.1\nname = \"x\"\n",
+            &[("train.lr", json!(2)), ("train.name", json!("y"))],
+        );
+        let back: toml::Table = toml::from_str(&t).unwrap();
+        assert_eq!(back["train"]["lr"].as_integer(), Some(2));
+        assert_eq!(back["train"]["name"].as_str(), Some("y"));
+        // an override the format cannot hold is bad input, naming the file and key
+        let e = render_params("p.toml", "a = 1\n", &[("a".into(), Value::Null)]).unwrap_err();
+        assert!(
+            e.to_string().contains("'p.toml'") && e.to_string().contains("-p a"),
+            "{e}"
+        );
+        let e = render_params("p.yaml", "a: 1\n", &[("a.b".into(), json!(1))]).unwrap_err();
+        assert!(e.to_string().contains("not a mapping"), "{e}");
     }
 
     #[test]

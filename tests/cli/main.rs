@@ -23,6 +23,7 @@ mod manpages;
 mod narrative_attacks;
 mod narratives;
 mod notebooks;
+mod params_reach;
 mod precommit;
 mod records;
 mod run;

@@ -46,6 +46,7 @@ impl Tree {
             root: &self.root,
             file,
             bytes: bytes.as_bytes(),
+            code: &[],
             protect: &[self.root.join(".git/workbench")],
         })
         .unwrap()
@@ -438,6 +439,7 @@ fn stale_views_are_removed_and_live_ones_kept() {
         root: &t.root,
         file: "params.yaml",
         bytes: b"y",
+        code: &[],
         protect: &[],
     });
     assert!(e.is_err());
@@ -454,6 +456,7 @@ fn a_path_outside_the_tree_is_refused() {
             root: &t.root,
             file: bad,
             bytes: b"x",
+            code: &[],
             protect: &[],
         });
         assert!(r.is_err(), "{bad}");
@@ -494,6 +497,7 @@ fn across_file_systems_entries_are_copied_in() {
         root: &t.root,
         file: "params.yaml",
         bytes: b"lr: 0.5\n",
+        code: &[],
         protect: &[],
     })
     .unwrap();
@@ -512,4 +516,76 @@ fn across_file_systems_entries_are_copied_in() {
     assert_eq!(t.read("params.yaml"), "lr: 0.1\n");
     assert_eq!(names(&t.root), [".git", "params.yaml", "plots", "r.txt"]);
     assert_eq!(names(&views), Vec::<String>::new());
+}
+
+#[test]
+fn code_directories_are_real_and_code_files_hard_links() {
+    let t = Tree::with(&[
+        ("params.yaml", "lr: 0.1\n"),
+        ("src/pkg/train.py", "code\n"),
+        ("src/pkg/helper.py", "helper\n"),
+        ("src/notes.txt", "n\n"),
+        ("data/big.csv", "rows\n"),
+    ]);
+    let code = ["src/pkg/train.py".to_string(), "gone/x.py".to_string()];
+    let v = View::create(&ViewSpec {
+        views: &t.views(),
+        name: "r1",
+        root: &t.root,
+        file: "params.yaml",
+        bytes: b"lr: 0.5\n",
+        code: &code,
+        protect: &[],
+    })
+    .unwrap();
+    let p = v.path().to_path_buf();
+    for d in ["src", "src/pkg"] {
+        assert!(fs::symlink_metadata(p.join(d)).unwrap().is_dir(), "{d}");
+    }
+    let train = fs::symlink_metadata(p.join("src/pkg/train.py")).unwrap();
+    assert!(train.is_file(), "a hard link, not a symbolic one");
+    assert_eq!(
+        train.ino(),
+        fs::metadata(t.root.join("src/pkg/train.py")).unwrap().ino()
+    );
+    assert!(fs::symlink_metadata(p.join("src/pkg/helper.py"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    // from the script's own path, resolved or not, `..` leads to the view's file
+    let resolved = fs::canonicalize(p.join("src/pkg/train.py")).unwrap();
+    let up = resolved
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap();
+    assert_eq!(
+        fs::read_to_string(up.join("params.yaml")).unwrap(),
+        "lr: 0.5\n"
+    );
+    assert_eq!(
+        fs::read_to_string(p.join("src/pkg/../../params.yaml")).unwrap(),
+        "lr: 0.5\n"
+    );
+    // a renamed code file is renamed; one replaced is replaced; new files land
+    fs::rename(p.join("src/pkg/train.py"), p.join("src/pkg/train_v2.py")).unwrap();
+    replace_atomically(&p.join("src/pkg/helper.py"), "helper 2\n");
+    fs::write(p.join("src/pkg/out.txt"), "o").unwrap();
+    fs::remove_file(p.join("src/notes.txt")).unwrap();
+    assert_eq!(v.finish(), Vec::<String>::new());
+    assert!(!t.exists("src/pkg/train.py"));
+    assert_eq!(t.read("src/pkg/train_v2.py"), "code\n");
+    assert_eq!(t.read("src/pkg/helper.py"), "helper 2\n");
+    assert_eq!(t.read("src/pkg/out.txt"), "o");
+    assert!(!t.exists("src/notes.txt"));
+    assert_eq!(t.read("data/big.csv"), "rows\n");
+    assert_eq!(
+        fs::metadata(t.root.join("src/pkg/train_v2.py"))
+            .unwrap()
+            .nlink(),
+        1,
+        "the view's name for it is gone"
+    );
 }
