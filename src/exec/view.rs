@@ -85,8 +85,11 @@ pub struct View {
     root: PathBuf,
     name: String,
     levels: Vec<Level>,
-    /// The rendered file in the view.
+    /// The rendered file in the view, and what it holds.
     rendered: Id,
+    rendered_bytes: Vec<u8>,
+    /// Where it is, relative to the view.
+    file_rel: PathBuf,
     /// The user's file.
     file_id: Id,
     /// Canonical paths never removed or replaced: the file and the protected paths.
@@ -143,6 +146,8 @@ impl View {
             name: spec.name.to_string(),
             levels: Vec::new(),
             rendered: (0, 0),
+            rendered_bytes: spec.bytes.to_vec(),
+            file_rel: parts.iter().collect(),
             file_id: (0, 0),
             protect: Vec::new(),
             warnings: Vec::new(),
@@ -357,6 +362,23 @@ impl View {
                         lv.rel.display()
                     )
                 }),
+            }
+        }
+        // The command may mean to write its params file (a tuner saving its best
+        // values): that never reaches the tree, and the user is told.
+        let file_level = self.file_rel.parent().unwrap_or(Path::new(""));
+        let file_kept = self
+            .levels
+            .iter()
+            .zip(&valid)
+            .any(|(l, ok)| *ok && l.rel == file_level);
+        if file_kept {
+            let now = fs::read(self.dir.join(&self.file_rel));
+            if now.as_deref().ok() != Some(self.rendered_bytes.as_slice()) {
+                w.push(format!(
+                    "the command changed its params file '{}' in its view: the change is not carried into the working tree, whose file is never written",
+                    self.file_rel.display()
+                ));
             }
         }
         let levels = &self.levels;

@@ -110,7 +110,12 @@ fn the_view_shows_the_rendered_file_and_the_tree_keeps_its_own() {
     fs::write(p.join("params.yaml"), "lr: 9\n").unwrap();
     replace_atomically(&p.join("params.yaml"), "lr: 10\n");
     fs::set_permissions(p.join("params.yaml"), fs::Permissions::from_mode(0o777)).unwrap();
-    assert!(v.finish().is_empty());
+    let w = v.finish();
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(
+        w[0].contains("changed its params file 'params.yaml'"),
+        "{w:?}"
+    );
     assert_eq!(t.read("params.yaml"), "lr: 0.1 # default\n");
     let mode = fs::metadata(t.root.join("params.yaml"))
         .unwrap()
@@ -222,9 +227,12 @@ fn a_params_file_in_a_subdirectory_makes_that_directory_real() {
     fs::write(p.join("conf/derived.txt"), "d").unwrap();
     fs::remove_file(p.join("conf/stale.txt")).unwrap();
     fs::write(p.join("metrics.json"), "{}").unwrap();
-    replace_atomically(&p.join("conf/params.yaml"), "lr: 99\n");
     fs::rename(p.join("conf/other.yaml"), p.join("other.yaml")).unwrap();
-    assert_eq!(v.finish(), Vec::<String>::new());
+    assert_eq!(
+        v.finish(),
+        Vec::<String>::new(),
+        "the file untouched, no warning"
+    );
     assert_eq!(t.read("conf/derived.txt"), "d");
     assert!(!t.exists("conf/stale.txt"));
     assert_eq!(t.read("metrics.json"), "{}");
@@ -254,7 +262,11 @@ fn git_the_private_directory_and_the_params_file_are_never_touched() {
         "the rendered file never leaves"
     );
     assert_eq!(t.read("conf/params.yaml"), "lr: 0.1\n");
-    assert_eq!(w.len(), 4, "{w:?}");
+    assert_eq!(w.len(), 5, "{w:?}");
+    assert!(
+        w.iter().any(|m| m.contains("changed its params file")),
+        "{w:?}"
+    );
     assert!(w.iter().any(|m| m.contains("'.git'")), "{w:?}");
     assert!(w.iter().any(|m| m.contains("'conf/.GIT'")), "{w:?}");
     assert!(w.iter().any(|m| m.contains("conf/moved.yaml")), "{w:?}");
@@ -287,7 +299,9 @@ fn another_name_for_the_params_file_shows_the_rendered_bytes_too() {
     }
     fs::write(p.join("soft.yaml"), "lr: 7\n").unwrap();
     fs::write(p.join("cfg/params.yaml"), "lr: 8\n").unwrap();
-    assert_eq!(v.finish(), Vec::<String>::new());
+    let w = v.finish();
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(w[0].contains("changed its params file"), "{w:?}");
     assert_eq!(t.read("conf/params.yaml"), "lr: 0.1\n");
     assert_eq!(
         fs::read_link(t.root.join("soft.yaml")).unwrap(),
