@@ -96,8 +96,16 @@ pub struct View {
     protect: Vec<PathBuf>,
     warnings: Vec<String>,
     _lock: File,
+    /// Every real directory of the view and the rendered file, open: while they are,
+    /// their inodes cannot be reused, so an entry with the same device and inode is
+    /// the same one (a directory the command removed and made again is another).
+    _held: Vec<File>,
     finished: bool,
 }
+
+/// At most this many real directories in a view: each is held open while it lives.
+/// Code directories beyond it stay links (their scripts then resolve to the tree).
+const MAX_LEVELS: usize = 64;
 
 /// An entry the command left in a real directory of the view that is not the link
 /// made there.
@@ -152,6 +160,7 @@ impl View {
             protect: Vec::new(),
             warnings: Vec::new(),
             _lock: lock,
+            _held: Vec::new(),
             finished: false,
         };
         // On an error from here on, dropping the view removes it.
@@ -188,6 +197,10 @@ impl View {
                 continue;
             }
             let (name, d) = c.split_last().expect("normalized paths are not empty");
+            let more = (0..=d.len()).filter(|k| !dirs.contains(&d[..*k])).count();
+            if dirs.len() + more > MAX_LEVELS {
+                continue;
+            }
             dirs.extend((0..=d.len()).map(|k| d[..k].to_vec()));
             code.entry(d.to_vec()).or_default().insert(name.clone());
         }
@@ -268,7 +281,9 @@ impl View {
                 symlink(&target, &link).map_err(Error::io(&link))?;
                 links.insert(name, Link::Sym(target));
             }
-            let id = id_of(&fs::symlink_metadata(&vd).map_err(Error::io(&vd))?);
+            let held = File::open(&vd).map_err(Error::io(&vd))?;
+            let id = id_of(&held.metadata().map_err(Error::io(&vd))?);
+            self._held.push(held);
             index.insert(d.clone(), self.levels.len());
             self.levels.push(Level {
                 rel,
@@ -287,6 +302,7 @@ impl View {
         f.set_permissions(file_meta.permissions())
             .map_err(Error::io(&view_file))?;
         self.rendered = id_of(&f.metadata().map_err(Error::io(&view_file))?);
+        self._held.push(f);
         Ok(())
     }
 
