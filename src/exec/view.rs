@@ -565,7 +565,18 @@ impl View {
         }
         let dm = match fs::symlink_metadata(dst) {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return move_entry(src, dst, &self.name)
+                return match move_entry(src, dst, &self.name) {
+                    // A parallel run's directory appeared there meanwhile: merge.
+                    Err(e)
+                        if matches!(
+                            e.kind(),
+                            io::ErrorKind::DirectoryNotEmpty | io::ErrorKind::AlreadyExists
+                        ) && fs::symlink_metadata(dst).is_ok() =>
+                    {
+                        self.try_place(src, dst, replaced, w)
+                    }
+                    other => other,
+                };
             }
             Err(e) => return Err(e),
             Ok(m) => m,

@@ -33,6 +33,10 @@ if os.path.exists("runs/barrier/need"):
     seen["arrived"] = len(os.listdir("runs/barrier")) - 1
     with open(PARAMS) as f:
         seen["again"] = yaml.safe_load(f)
+    # a directory new to the tree, made by every job at once
+    os.makedirs("shared", exist_ok=True)
+    with open("shared/" + os.environ["WORKBENCH_RUN_ID"], "w") as f:
+        f.write(str(p["train"]["lr"]))
 if os.path.exists("runs/hold"):
     with open(os.path.join(run_dir, "pgid"), "w") as f:
         f.write(str(os.getpgid(0)))
@@ -240,11 +244,20 @@ fn every_sweep_job_sees_exactly_its_own_values() {
             combos.insert(want.to_string());
         }
         assert_eq!(combos.len(), runs.len(), "each job had its own combination");
+        // each job's file in the directory they all made lands in the tree's
+        for run in runs {
+            let id = run["run_id"].as_str().unwrap();
+            assert_eq!(
+                repo.read(&format!("shared/{id}")),
+                run["params"]["train.lr"].to_string()
+            );
+        }
         std::fs::remove_dir_all(repo.path("runs/barrier")).unwrap();
         assert_eq!(sha256sum(&repo.path("params.yaml")), before);
         assert_eq!(views(&repo), Vec::<PathBuf>::new());
     }
-    assert_eq!(status(&repo), ["?? review/"]);
+    assert_eq!(status(&repo), ["?? review/", "?? shared/"]);
+    assert_eq!(std::fs::read_dir(repo.path("shared")).unwrap().count(), 9);
     repo.fsck();
 }
 
