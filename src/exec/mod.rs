@@ -1,6 +1,7 @@
 //! Running stage commands and hashing files: path expansion, the stat cache, parallel
-//! sha256, reading files that change under the read, signing, the clock, and the
-//! teed, interruptible child process.
+//! sha256, reading files that change under the read, signing, the clock, the teed,
+//! interruptible child process, and the per-run view of the tree a command runs in
+//! when its params file holds overrides.
 
 pub mod clock;
 pub mod command;
@@ -11,5 +12,6 @@ pub mod paths;
 pub mod sign;
 pub mod stable;
 pub mod statcache;
+pub mod view;
 
 pub use error::{Error, Result};

@@ -370,6 +370,18 @@ fn hydra_string(s: &str, out: &mut String) {
     out.push('\'');
 }
 
+/// The flat keys a run's recorded overrides set: a mapping override sets the keys it
+/// names (it merges into its section), every other override its own key.
+pub fn overridden_keys(overrides: &BTreeMap<String, Value>) -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    for (k, v) in overrides {
+        let mut wrapped = Map::new();
+        wrapped.insert(override_key(k).to_string(), v.clone());
+        out.extend(flatten(&Value::Object(wrapped)).into_keys());
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -104,17 +104,6 @@ impl fmt::Display for StaleReason {
     }
 }
 
-/// True when `key` is set by one of a run's overrides (the key itself, or a key below
-/// an overridden section).
-fn overridden(m: &RunManifest, key: &str) -> bool {
-    m.overrides.keys().any(|k| {
-        key == k
-            || (key.len() > k.len()
-                && key.starts_with(k.as_str())
-                && key.as_bytes()[k.len()] == b'.')
-    })
-}
-
 /// Every reason a run no longer describes the current state; empty when fresh.
 ///
 /// A run with overrides (`-p`, a sweep, a rejection's suggestion) is a *candidate*:
@@ -147,9 +136,10 @@ pub fn stale_reasons(m: &RunManifest, now: &CurrentState, approved: bool) -> Vec
     }
     let keys: std::collections::BTreeSet<&String> =
         m.params_used.keys().chain(now.params.keys()).collect();
+    let overridden = super::params::overridden_keys(&m.overrides);
     for key in keys {
         let (old, new) = (m.params_used.get(key), now.params.get(key));
-        if overridden(m, key) {
+        if overridden.contains(key) {
             if let (true, Some(old)) = (approved && old != new, old) {
                 out.push(StaleReason::ParamNotApplied {
                     key: key.clone(),
@@ -337,14 +327,19 @@ mod tests {
             stale_reasons(&m, &now, false)[0].to_string(),
             "param changed: a.depth (unset) -> 3"
         );
-        // keys below an overridden section are the candidate's own
+        // a mapping override sets the keys it names, and only those
         let mut s = manifest();
-        s.params_used = BTreeMap::from([("a.lr".into(), json!(0.2))]);
+        s.params_used = BTreeMap::from([("a.lr".into(), json!(0.2)), ("a.m".into(), json!(1))]);
         s.overrides = BTreeMap::from([("a".into(), json!({"lr": 0.2}))]);
         let mut now = fresh(&s);
         now.params = BTreeMap::from([("a.lr".into(), json!(0.1)), ("a.m".into(), json!(1))]);
         assert!(stale_reasons(&s, &now, false).is_empty());
-        assert!(!overridden(&s, "ab.lr"));
+        now.params.insert("a.m".into(), json!(2));
+        assert_eq!(
+            stale_reasons(&s, &now, false)[0].to_string(),
+            "param changed: a.m 1 -> 2"
+        );
+        now.params.insert("a.m".into(), json!(1));
         // deps still count for a candidate
         now.inputs.insert("d.csv".into(), tagged("99"));
         assert_eq!(

@@ -35,14 +35,11 @@ pub fn write_run_params(ws: &Workspace, m: &RunManifest) -> Result<ParamsWritten
         )));
     };
     let file = ws.params_file(stage, &spec.file)?;
+    let overridden = crate::model::params::overridden_keys(&m.overrides);
     let values: Vec<(String, Value)> = m
         .params_used
         .iter()
-        .filter(|(k, _)| {
-            m.overrides
-                .keys()
-                .any(|o| k.as_str() == o.as_str() || k.starts_with(&format!("{o}.")))
-        })
+        .filter(|(k, _)| overridden.contains(k.as_str()))
         .filter(|(k, v)| file.get(k.as_str()) != Some(v))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();

@@ -11,6 +11,7 @@ use crate::exec::command::{self, Echo, Interrupts, Invocation, Program};
 use crate::exec::hash::hash_files;
 use crate::exec::paths::{check_inside, expand};
 use crate::exec::statcache::StatCache;
+use crate::exec::view::{self, View, ViewSpec};
 use crate::model::config::{expand as expand_placeholder, format_size, Stage};
 use crate::model::decision::FeedbackRecord;
 use crate::model::digest::FileHashes;
@@ -112,7 +113,14 @@ pub fn run(
     } else {
         ws.stat_cache()
     };
-    let p = prepare(ws, req, &mut cache, observer)?;
+    let mut p = prepare(ws, req, &mut cache, observer)?;
+    let view = match params_view(ws, &p, req) {
+        Ok(v) => v,
+        Err(e) => {
+            let _ = std::fs::remove_dir(ws.root.join(&p.run_dir)); // only if still empty
+            return Err(e);
+        }
+    };
     observer.notice(Notice::RunStarted {
         stage: &p.stage.name,
         run_id: &p.run_id,
@@ -121,7 +129,7 @@ pub fn run(
     let outcome = command::run(
         Invocation {
             program: p.program.clone(),
-            cwd: &ws.root,
+            cwd: view.as_ref().map_or(ws.root.as_path(), |v| v.path()),
             env: environment(&p, req),
             echo: req.echo,
             no_stdin: req.no_stdin,
@@ -129,6 +137,10 @@ pub fn run(
         },
         interrupts,
     );
+    // What the command did in its view reaches the tree before anything is hashed.
+    if let Some(v) = view {
+        p.warnings.extend(v.finish());
+    }
     let log = std::fs::read(&log_file).unwrap_or_default();
     let _ = std::fs::remove_file(&log_file);
     let outcome = outcome?;
@@ -245,6 +257,61 @@ fn prepare(
         started_ms,
         warnings,
     })
+}
+
+/// The view of the tree the command runs in when its stage's params file must show
+/// the overrides (`exec::view`); `None`: it runs in the tree itself. Views that killed
+/// runs left are removed first.
+fn params_view(ws: &Workspace, p: &Prepared, req: &RunRequest) -> Result<Option<View>> {
+    let views = ws.store.private_dir().join("views");
+    view::remove_stale(&views);
+    let Some(spec) = &p.stage.params else {
+        return Ok(None); // the overrides reach it as WORKBENCH_PARAMS only
+    };
+    if req.params.is_empty() || overrides_on_command_line(&p.stage, req) {
+        return Ok(None);
+    }
+    let path = ws.root.join(&spec.file);
+    let text = std::fs::read_to_string(&path).map_err(Error::io(&path))?;
+    let rendered = render_params(&spec.file, &text, &req.params)?;
+    if rendered == text {
+        return Ok(None);
+    }
+    let name = format!("{}-{}", p.run_id, p.stage.name);
+    let code: Vec<String> = p.code_files.keys().cloned().collect();
+    let view = View::create(&ViewSpec {
+        views: &views,
+        name: &name,
+        root: &ws.root,
+        file: &spec.file,
+        bytes: rendered.as_bytes(),
+        code: &code,
+        protect: &[ws.store.private_dir()],
+    })?;
+    Ok(Some(view))
+}
+
+/// The stage's command takes the overrides as arguments (`{overrides}`, for Hydra
+/// apps): rendering them into the file too would give them twice (and Hydra refuses
+/// `+key` for a key the file then has).
+fn overrides_on_command_line(stage: &Stage, req: &RunRequest) -> bool {
+    req.command.is_empty() && stage.cmd.contains("{overrides}")
+}
+
+/// The text a command reads as its params file `file`: `text` with the overrides
+/// applied, edited in place (comments and layout kept) where the document allows it,
+/// else written anew with the same values (`model::params_doc::render`).
+pub fn render_params(file: &str, text: &str, overrides: &[(String, Value)]) -> Result<String> {
+    use crate::model::params_doc::{render, Format};
+    let format = Format::of_path(file).ok_or_else(|| {
+        Error::input(format!(
+            "params file '{file}': params files end in .yaml, .yml, .json or .toml"
+        ))
+    })?;
+    let bytes = render(text, format, overrides)
+        .map_err(|e| Error::input(format!("params file '{file}': {e}")))?;
+    String::from_utf8(bytes)
+        .map_err(|_| Error::input(format!("params file '{file}': rendered text is not UTF-8")))
 }
 
 /// The feedback of `run` when a human rejected it.
@@ -605,6 +672,64 @@ mod tests {
         assert!(l.ends_with(b"6789"));
         assert!(String::from_utf8_lossy(&l).contains("first 6 bytes dropped"));
         assert_eq!(cut_log(b"abc".to_vec(), 4), (b"abc".to_vec(), false));
+    }
+
+    fn rendered(file: &str, text: &str, overrides: &[(&str, Value)]) -> String {
+        let o: Vec<(String, Value)> = overrides
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
+        render_params(file, text, &o).unwrap()
+    }
+
+    #[test]
+    fn params_render_with_the_overrides_in_every_format() {
+        use serde_json::json;
+        let flat = |v: Value| crate::model::params::flatten(&v);
+        let y = rendered(
+            "p.yaml",
+            "train:\n  lr: 0.1 # tuned\n  depth: 3\n\"a.b\": 1\nseed: 7\n",
+            &[
+                ("train.lr", json!(0.5)),
+                ("a.b", json!(2)),
+                ("+train.opt.name", json!("adam")),
+                ("seed", json!([1, 2])),
+            ],
+        );
+        let back: Value = serde_yaml_ng::from_str(&y).unwrap();
+        assert_eq!(
+            flat(back),
+            flat(
+                json!({"train": {"lr": 0.5, "depth": 3, "opt": {"name": "adam"}}, "a.b": 2, "seed": [1, 2]})
+            )
+        );
+        let j = rendered(
+            "conf/p.json",
+            r#"{"train": {"lr": 0.1}, "n": null}"#,
+            &[("train.lr", json!(1e-3)), ("n", json!(5))],
+        );
+        assert_eq!(
+            serde_json::from_str::<Value>(&j).unwrap(),
+            json!({"train": {"lr": 0.001}, "n": 5})
+        );
+        let t = rendered(
+            "p.toml",
+            "[train]\nlr = 0.1\nname = \"x\"\n",
+            &[("train.lr", json!(2)), ("train.name", json!("y"))],
+        );
+        let back: toml::Table = toml::from_str(&t).unwrap();
+        assert_eq!(back["train"]["lr"].as_integer(), Some(2));
+        assert_eq!(back["train"]["name"].as_str(), Some("y"));
+        // an override the format cannot hold is bad input, naming the file and key
+        let e = render_params("p.toml", "a = 1\n", &[("a".into(), Value::Null)]).unwrap_err();
+        assert!(e.to_string().contains("'p.toml'"), "{e}");
+        let e = render_params("p.yaml", "a: 1\n", &[("a.b".into(), json!(1))]).unwrap_err();
+        assert!(e.to_string().contains("'p.yaml'"), "{e}");
+        // comments and layout are kept where the document allows it
+        assert_eq!(
+            rendered("p.yaml", "a: 1 # why\nb: 2\n", &[("a", json!(3))]),
+            "a: 3 # why\nb: 2\n"
+        );
     }
 
     #[test]

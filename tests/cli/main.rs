@@ -26,6 +26,7 @@ mod narrative_attacks;
 mod narratives;
 mod notebooks;
 mod params;
+mod params_reach;
 mod precommit;
 mod records;
 mod run;
