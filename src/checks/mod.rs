@@ -237,8 +237,11 @@ pub fn run_builtin(i: &Inputs) -> Vec<CheckResult> {
 
     // metrics_changed_with_params (a warning)
     if let Some(prev) = i.previous {
-        let same =
-            !m.metrics.is_empty() && prev.metrics == m.metrics && prev.params_used != m.params_used;
+        // A stage that declares constant metrics expected is not warned about them.
+        let same = !i.spec.expect_constant_metrics
+            && !m.metrics.is_empty()
+            && prev.metrics == m.metrics
+            && prev.params_used != m.params_used;
         out.push(CheckResult::builtin(
             "metrics_changed_with_params",
             !same,

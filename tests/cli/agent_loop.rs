@@ -264,7 +264,9 @@ fn a_failing_criterion_blocks_the_review_of_the_next_runs() {
     assert_eq!(threshold_of(&repo, &second), 1.4);
     // a candidate is not stale because the params file still says 1.5
     assert_eq!(status_row(&repo)["state"], "executed");
-    let r = repo.wb(&["--json", "review", &second]).ok().json();
+    let r = repo.wb(&["--json", "review", &second]);
+    assert_eq!(r.code, 1, "a failed review exits 1");
+    let r = r.json();
     assert_eq!(r["verdict"], "fail", "{r}");
     assert!(
         r["review"]["blocking_issues"]
@@ -472,7 +474,9 @@ fn a_sweep_whose_metrics_ignore_its_params_fails_review() {
             .ok()
             .json();
         let run = s["runs"][1]["run_id"].as_str().unwrap().to_string();
-        let r = repo.wb(&["--json", "review", &run]).ok().json();
+        let r = repo.wb(&["--json", "review", &run]);
+        assert_eq!(r.code, i32::from(verdict == "fail"), "{}", r.stdout);
+        let r = r.json();
         assert_eq!(r["verdict"], verdict, "{extra}: {r}");
         let check = r["review"]["checks"]
             .as_array()
