@@ -50,6 +50,9 @@ fn write(ws: &Workspace, run: &RunRef, event: RunEvent) -> Result<Vec<String>> {
     };
     let approved = ws.store.approved_run(&run.stage)?.map(|r| r.run_id);
     let plan = plan(event, &run.run_id, shown.as_ref(), approved.as_ref());
+    if plan.approved || plan.candidate != CandidateChange::Keep {
+        refuse_linked_dirs(&ws.root, stage)?;
+    }
     let mut warnings = Vec::new();
     let mut touched = Vec::new();
     if plan.approved || plan.candidate != CandidateChange::Keep {
@@ -104,6 +107,27 @@ fn clear_candidate(ws: &Workspace, stage: &str) -> Result<Vec<String>> {
     }
     let _ = std::fs::remove_dir(ws.root.join(slot.dir(stage)));
     Ok(MIRROR_FILES.iter().map(|n| slot.file(stage, n)).collect())
+}
+
+/// Refuses a mirror directory that is a symbolic link (a committed one, say): the
+/// mirror would write and remove files wherever it points, outside the repository.
+/// A mirrored file that is a link is replaced by the rename, never followed.
+fn refuse_linked_dirs(root: &Path, stage: &str) -> Result<()> {
+    for rel in [
+        MIRROR_DIR.to_string(),
+        Slot::Approved.dir(stage),
+        Slot::Candidate.dir(stage),
+    ] {
+        let is_link =
+            std::fs::symlink_metadata(root.join(&rel)).is_ok_and(|m| m.file_type().is_symlink());
+        if is_link {
+            return Err(Error::input(format!(
+                "{rel} is a symbolic link; the mirror is never written through one"
+            ))
+            .hint(format!("make {rel} a directory (or remove it)")));
+        }
+    }
+    Ok(())
 }
 
 fn remove_file(path: &Path) -> Result<()> {

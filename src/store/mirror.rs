@@ -99,9 +99,31 @@ impl Store {
 
     /// Stages the working-tree state of each path: its file's content, or the removal
     /// of its index entry when the file is gone (a path in neither is left alone).
+    /// Nothing is staged while one of the paths has an unresolved merge conflict:
+    /// staging would resolve it silently, and that is the user's to do.
     pub fn stage_paths(&self, root: &Path, paths: &[String]) -> Result<()> {
         if paths.is_empty() {
             return Ok(());
+        }
+        let index = self
+            .repo
+            .index()
+            .and_then(|mut i| i.read(false).map(|()| i))
+            .map_err(Error::git("cannot read the index"))?;
+        let conflicted: Vec<&str> = paths
+            .iter()
+            .filter(|p| (1..=3).any(|stage| index.get_path(Path::new(p.as_str()), stage).is_some()))
+            .map(String::as_str)
+            .collect();
+        if !conflicted.is_empty() {
+            return Err(Error::Tool {
+                what: "not staged".into(),
+                message: format!(
+                    "{} {} an unresolved merge conflict; resolve it first",
+                    conflicted.join(", "),
+                    if conflicted.len() == 1 { "has" } else { "have" }
+                ),
+            });
         }
         let out = self
             .git_in(root)

@@ -615,3 +615,69 @@ fn verify_and_doctor_catch_each_tampering_of_the_layout() {
         .iter()
         .all(|p| p["severity"] == "warning"));
 }
+
+#[test]
+fn a_mirror_directory_that_is_a_link_is_never_written_through() {
+    let repo = train_repo();
+    let outside = repo.home.join("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(outside.join("card.md"), "not yours\n").unwrap();
+    std::fs::create_dir_all(repo.path("review/train")).unwrap();
+    std::os::unix::fs::symlink(&outside, repo.path("review/train/candidate")).unwrap();
+    repo.git(&["add", "review"]);
+    repo.git(&["commit", "-q", "-m", "a link where the candidate goes"]);
+    let r = repo.wb(&["--json", "run", "train"]).ok();
+    let w = r.json()["warnings"].to_string();
+    assert!(
+        w.contains(
+            "review/train/candidate is a symbolic link; the mirror is never written through one"
+        ),
+        "{w}"
+    );
+    let id = r.json()["run_id"].as_str().unwrap().to_string();
+    repo.wb(&["review", &id]).ok();
+    repo.wb(&["card", &id, "-m", "fine"]).ok();
+    // recorded all the same; the linked directory is as it was
+    assert!(record(&repo, &id, "card.md").contains("## What ran"));
+    let mut left: Vec<String> = std::fs::read_dir(&outside)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["card.md"]);
+    assert_eq!(
+        std::fs::read_to_string(outside.join("card.md")).unwrap(),
+        "not yours\n"
+    );
+}
+
+#[test]
+fn a_decision_never_resolves_a_merge_conflict_in_the_mirror() {
+    let repo = train_repo();
+    let id = run_json(&repo, &["train"]);
+    repo.wb(&["review", &id]).ok();
+    // two branches committed different candidates: the merge leaves a conflict there
+    let card = "review/train/candidate/card.md";
+    repo.git(&["checkout", "-q", "-b", "other"]);
+    repo.write(card, "theirs\n");
+    repo.git(&["add", "-f", card]);
+    repo.git(&["commit", "-q", "-m", "their card"]);
+    repo.git(&["checkout", "-q", "main"]);
+    repo.write(card, "ours\n");
+    repo.git(&["add", "-f", card]);
+    repo.git(&["commit", "-q", "-m", "our card"]);
+    assert_ne!(repo.git_run(&["merge", "-q", "other"]).code, 0);
+    let j = repo.wb(&["--json", "card", &id, "-m", "fine"]).ok().json();
+    let w = j["warnings"].to_string();
+    assert!(
+        w.contains(
+            "review/train/candidate/card.md has an unresolved merge conflict; resolve it first"
+        ),
+        "{w}"
+    );
+    assert!(
+        repo.git(&["ls-files", "-u"]).contains(card),
+        "still unmerged"
+    );
+    assert_eq!(repo.read(card).trim_end(), record(&repo, &id, "card.md"));
+}
