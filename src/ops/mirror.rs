@@ -50,12 +50,10 @@ fn write(ws: &Workspace, run: &RunRef, event: RunEvent) -> Result<Vec<String>> {
     };
     let approved = ws.store.approved_run(&run.stage)?.map(|r| r.run_id);
     let plan = plan(event, &run.run_id, shown.as_ref(), approved.as_ref());
-    if plan.approved || plan.candidate != CandidateChange::Keep {
-        refuse_linked_dirs(&ws.root, stage)?;
-    }
     let mut warnings = Vec::new();
     let mut touched = Vec::new();
     if plan.approved || plan.candidate != CandidateChange::Keep {
+        refuse_linked_dirs(&ws.root, stage)?;
         // Before any file exists: a `git status` in between never lists it.
         if let Err(e) = ws.store.ensure_mirror_excluded() {
             warnings.push(format!(
