@@ -5,7 +5,7 @@ use super::resolve::resolve_run;
 use super::workspace::Workspace;
 use crate::error::{Error, Result};
 use crate::model::card::render_card;
-use crate::model::mirror::MIRROR_DIR;
+use crate::model::mirror::Slot;
 use crate::model::review::ReviewRecord;
 use crate::model::state::{Action, RunEvent};
 use crate::model::{ObjectId, RunId, StageName};
@@ -77,7 +77,7 @@ pub fn card(ws: &Workspace, req: &CardRequest) -> Result<CardReport> {
     })?;
     let (moved, warnings) = after_transition(ws, &m, &run, RunEvent::Carded, record)?;
     Ok(CardReport {
-        card_path: format!("{MIRROR_DIR}/{}/card.md", moved.stage),
+        card_path: Slot::Candidate.file(moved.stage.as_str(), "card.md"),
         run_id: moved.run_id,
         stage: moved.stage,
         record: moved.tip,

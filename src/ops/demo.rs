@@ -299,7 +299,7 @@ fn first_run_and_rejection(d: &mut Demo) -> Result<()> {
         "\n# It checks its own work before showing anything (exit 1 would mean a failed review).",
     );
     d.expect_ok(false, &["review", "baseline@latest"])?;
-    d.say("\n# It presents the run with a drafted interpretation; the card is also in review/baseline/card.md.");
+    d.say("\n# It presents the run with a drafted interpretation; the card is also in review/baseline/candidate/card.md.");
     d.expect_ok(false, &["card", "baseline@latest", "-m", "Threshold 1.5 flags few false alarms (precision 0.93) but misses 4 in 10 incidents (recall 0.61)."])?;
     d.say("\n# What now? `next` says: a human decision.");
     d.expect_ok(false, &["next"])?;

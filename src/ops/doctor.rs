@@ -1,9 +1,9 @@
 //! `doctor`: checks the set-up and explains each problem with the command that fixes
 //! it. Each check is its own function; a failed check makes the report not ok.
 
-use super::records::mirror_records;
+use super::mirror::{exposed_untracked, stage_problems};
 use crate::error::Result;
-use crate::model::mirror::{mirror_problems, mirrored_run, MIRROR_DIR, MIRROR_FILES};
+use crate::model::mirror::MIRROR_DIR;
 use crate::store::refs::{fetch_refspecs, NOTES_REF};
 use crate::store::Store;
 use serde::{Deserialize, Serialize};
@@ -409,35 +409,50 @@ fn hook(root: &Path) -> Check {
     )
 }
 
-/// The working-tree mirror `review/<stage>/` against the records: it should show the
-/// stage's latest run, and every file it holds must be one the records hold.
+/// The working-tree mirror against the records: the top level of `review/<stage>/`
+/// shows the stage's approved run exactly, `candidate/` a run of the stage that is not
+/// approved, every file one its records hold; and no mirrored file is untracked
+/// without being ignored (a `git pull` of a teammate's mirror would refuse to run).
 fn mirror(store: &Store, root: &Path) -> Result<Option<Check>> {
     let Ok(entries) = std::fs::read_dir(root.join(MIRROR_DIR)) else {
         return Ok(None);
     };
+    let mut dirs: Vec<String> = entries
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    dirs.sort();
     let mut problems = Vec::new();
     let mut seen = 0;
-    for e in entries.flatten() {
-        let stage = e.file_name().to_string_lossy().into_owned();
-        let Ok(bytes) = std::fs::read(e.path().join("manifest.json")) else {
-            continue;
-        };
-        seen += 1;
-        let m = match mirrored_run(&bytes) {
-            Ok(m) => m,
-            Err(p) => {
-                problems.push(format!("{MIRROR_DIR}/{stage}/: {p}"));
-                continue;
+    for stage in &dirs {
+        let exposed = exposed_untracked(store, root, stage)?;
+        let mut present = false;
+        let found = stage_problems(store, stage, &mut |rel| {
+            let p = root.join(rel);
+            match std::fs::read(&p) {
+                Ok(b) => {
+                    present = true;
+                    Ok(Some(b))
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(crate::error::Error::io(&p)(e)),
             }
-        };
-        let files: BTreeMap<&'static str, Vec<u8>> = MIRROR_FILES
-            .into_iter()
-            .filter_map(|n| std::fs::read(e.path().join(n)).ok().map(|b| (n, b)))
-            .collect();
-        let latest = store.list_runs(Some(&m.stage))?.pop().map(|r| r.run_id);
-        let records = mirror_records(store, &m, latest)?;
-        for p in mirror_problems(&stage, &m, &files, records.as_ref()) {
-            problems.push(format!("{MIRROR_DIR}/{stage}/: {p}"));
+        })?;
+        if !present {
+            continue;
+        }
+        seen += 1;
+        problems.extend(
+            found
+                .into_iter()
+                .map(|p| format!("{}/: {}", p.dir, p.problem)),
+        );
+        if !exposed.is_empty() {
+            problems.push(format!(
+                "untracked and not ignored, so a `git pull` bringing a teammate's committed mirror would refuse to run: {} (an ignore rule's '!' negation overrides the block git-workbench keeps in .git/info/exclude)",
+                exposed.join(", ")
+            ));
         }
     }
     if seen == 0 {
@@ -446,14 +461,14 @@ fn mirror(store: &Store, root: &Path) -> Result<Option<Check>> {
     Ok(Some(if problems.is_empty() {
         ok(
             "review mirror",
-            format!("{seen} stage(s) mirror their latest run"),
+            format!("{seen} stage(s): the top level shows the approved run, candidate/ a run awaiting a decision"),
         )
     } else {
         check(
             "review mirror",
             CheckStatus::Warn,
             problems.join("; "),
-            Some("fetch the records (git workbench fetch), restore hand edits (git checkout -- review/), or let the next transition rewrite it; 'git workbench verify' checks the committed mirror"),
+            Some("fetch the records (git workbench fetch); restore hand edits and dropped files from the commit that has them (git checkout HEAD -- review/); the next run, review, card or rejection rewrites candidate/, the next approval the top level; 'git workbench verify' checks the committed mirror"),
         )
     }))
 }

@@ -492,7 +492,7 @@ impl JobImport<'_> {
             )
             .log(log_bytes, truncated)
             .build();
-        let (_, warnings) = record_new_run(
+        let (run, warnings) = record_new_run(
             &self.ws.store,
             &NewRun {
                 manifest: &manifest,
@@ -503,6 +503,10 @@ impl JobImport<'_> {
         )?;
         ids.imported.insert(source, manifest.run_id.clone());
         report.warnings.extend(warnings);
+        // The newest imported run awaits a decision in review/<stage>/candidate/.
+        report
+            .warnings
+            .extend(super::mirror::show_new_run(self.ws, &run));
         report.runs.push(Imported {
             run_id: manifest.run_id.clone(),
             run_dir: manifest.run_dir.clone(),

@@ -17,6 +17,7 @@ pub mod hooks;
 pub mod import;
 pub mod init;
 pub mod log;
+pub mod mirror;
 pub mod narrative;
 pub mod next;
 pub mod notes_repair;

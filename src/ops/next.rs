@@ -10,7 +10,7 @@ use crate::error::Result;
 use crate::model::config::Stage;
 use crate::model::decision::FeedbackRecord;
 use crate::model::manifest::RunManifest;
-use crate::model::mirror::MIRROR_DIR;
+use crate::model::mirror::Slot;
 use crate::model::next::{next_item, NextItem, StageFacts};
 use crate::model::params::FlatParams;
 use crate::model::state::RunState;
@@ -96,7 +96,7 @@ pub fn next(ws: &Workspace) -> Result<NextReport> {
             overrides: &overrides,
             params_differ: &params_differ,
             criteria: &criteria,
-            card_path: Some(format!("{MIRROR_DIR}/{}/card.md", row.stage)),
+            card_path: Some(Slot::Candidate.file(row.stage.as_str(), "card.md")),
             sweep: row.sweep.as_ref(),
         };
         match next_item(&facts) {

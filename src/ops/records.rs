@@ -1,18 +1,15 @@
 //! What the transition use cases share: a run's state, the state machine's guard, the
 //! interpretation rule, and recording an event in the notes index and the
-//! working-tree mirror after the record itself is written.
+//! working-tree mirror (`ops::mirror`) after the record itself is written.
 
 use super::workspace::Workspace;
 use crate::error::{Error, Result};
 use crate::exec::clock;
 use crate::model::event::{NoteEvent, NOTE_EVENT_SCHEMA};
 use crate::model::manifest::{RunManifest, RunStatus};
-use crate::model::mirror::{MirrorRecords, MIRROR_FILES};
 use crate::model::state::{transition, Action, RunEvent, RunState};
-use crate::model::ObjectId;
-use crate::model::RunId;
+use crate::model::{ObjectId, RunId};
 use crate::store::{NewRun, RunRef, Store};
-use std::collections::BTreeMap;
 
 /// The state of a run, from the event of its newest record.
 pub fn state_of(store: &Store, run: &RunRef) -> Result<RunState> {
@@ -96,7 +93,7 @@ fn note_event(
 }
 
 /// After a transition: the notes index line and the working-tree mirror. Returns the
-/// moved run and the warnings.
+/// moved run and the warnings: the record is written, so neither can fail it.
 pub fn after_transition(
     ws: &Workspace,
     m: &RunManifest,
@@ -105,10 +102,10 @@ pub fn after_transition(
     record: ObjectId,
 ) -> Result<(RunRef, Vec<String>)> {
     let moved = run.at(record);
-    let warnings = note_event(&ws.store, m, &moved, event, None)
+    let mut warnings: Vec<String> = note_event(&ws.store, m, &moved, event, None)
         .into_iter()
         .collect();
-    ws.write_mirror(&moved)?;
+    warnings.extend(super::mirror::show_transition(ws, &moved, event));
     Ok((moved, warnings))
 }
 
@@ -130,31 +127,6 @@ pub fn record_new_run(store: &Store, new: &NewRun) -> Result<(RunRef, Vec<String
         .into_iter()
         .collect();
     Ok((run, warnings))
-}
-
-/// What the records hold for the run a mirror shows (`None`: no such run here).
-pub fn mirror_records(
-    store: &Store,
-    m: &RunManifest,
-    latest: Option<RunId>,
-) -> Result<Option<MirrorRecords>> {
-    let Some(run) = store.find_run(&m.stage, &m.run_id)? else {
-        return Ok(None);
-    };
-    let chain = store.history(run.tip)?;
-    let mut versions = BTreeMap::new();
-    for name in MIRROR_FILES {
-        let mut v = Vec::new();
-        for t in &chain {
-            if let Some(b) = store.record_file(t.commit, name)? {
-                if !v.contains(&b) {
-                    v.push(b);
-                }
-            }
-        }
-        versions.insert(name, v);
-    }
-    Ok(Some(MirrorRecords { versions, latest }))
 }
 
 /// The rejection a run of `stage` answers: the newest rejected run recorded before

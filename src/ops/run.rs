@@ -421,11 +421,7 @@ fn record(
         },
     )?;
     warnings.extend(recorded);
-    if let Err(e) = ws.write_new_run_mirror(&run) {
-        warnings.push(format!(
-            "run recorded, but the review/ mirror was not written: {e}"
-        ));
-    }
+    warnings.extend(super::mirror::show_new_run(ws, &run));
     warnings.extend(
         manifest
             .missing_outputs

@@ -2,22 +2,21 @@
 //! commits:
 //! 1. every narrative file at every commit is checked as the hook does (catching
 //!    `--no-verify`, web edits and anything pushed by other means);
-//! 2. the `review/` mirror committed at the tip must agree with the run records
+//! 2. the `review/` mirror committed at the tip must agree with the run records: the
+//!    top level is the approved run's record, `candidate/` a run of the stage
 //!    (`model::mirror`, shared with `doctor`);
 //! 3. every approval the tip's narratives rely on must match its manifest's bytes,
 //!    the outputs on disk must still be those bytes, and with `workbench.requireSigned`
 //!    it must be signed by a key allowed at the base of the range. Forced approvals
 //!    among them are named in the summary (not a problem: a human decided it).
 
+use super::mirror::{mirrored_stages, stage_problems};
 use super::narrative::{finish, strict_narrative};
-use super::records::mirror_records;
 use crate::error::{Error, Result};
 use crate::exec::hash::sha256_file;
 use crate::model::decision::{artifact_digest, ApprovalRecord, SignatureStatus};
 use crate::model::manifest::RunManifest;
-use crate::model::mirror::{
-    mirror_problems, mirrored_run, MirrorProblem, MIRROR_DIR, MIRROR_FILES,
-};
+use crate::model::mirror::{MirrorProblem, CANDIDATE_DIR};
 use crate::model::narrative::{self, normalize};
 use crate::model::time::Timestamp;
 use crate::model::{ObjectId, RunId, StageName};
@@ -363,61 +362,81 @@ fn problem(
     }
 }
 
-/// 2. The mirror committed at the tip against the run records.
+/// Check 2, the mirror committed at the tip against the run records. A mirror that lags
+/// the records (a newer approval not committed yet) is a warning; one that no record
+/// backs, or that drops a file of the approved record, is an error.
 fn mirror_at(store: &Store, tip: ObjectId) -> Result<Vec<Found>> {
     let rev = tip.to_string();
+    let paths = store.paths_at(&rev)?;
     let mut found = Vec::new();
-    for path in store.paths_at(&rev)? {
-        let Some(rest) = path.strip_prefix(&format!("{MIRROR_DIR}/")) else {
-            continue;
-        };
-        let Some((stage, "manifest.json")) = rest.split_once('/') else {
-            continue;
-        };
-        let Some(bytes) = store.blob_at(&rev, &path)? else {
-            continue;
-        };
-        let stage_name = StageName::new(stage).ok();
-        let m = match mirrored_run(&bytes) {
-            Ok(m) => m,
-            Err(p) => {
-                found.push(mirror_found(tip, &path, stage_name.as_ref(), None, p));
-                continue;
-            }
-        };
-        let mut files = BTreeMap::new();
-        for name in MIRROR_FILES {
-            if let Some(b) = store.blob_at(&rev, &format!("{MIRROR_DIR}/{stage}/{name}"))? {
-                files.insert(name, b);
-            }
-        }
-        let records = mirror_records(store, &m, None)?;
-        for p in mirror_problems(stage, &m, &files, records.as_ref()) {
-            let file = match &p {
-                MirrorProblem::Differs { file, .. } => file.clone(),
-                _ => path.clone(),
+    for stage in mirrored_stages(paths.iter().map(String::as_str)) {
+        let problems = stage_problems(store, &stage, &mut |path| Ok(store.blob_at(&rev, path)?))?;
+        for p in problems {
+            let (stage, run) = mirror_subject(&stage, &p.problem);
+            let severity = if p.problem.is_lag() {
+                Severity::Warning
+            } else {
+                Severity::Error
             };
-            found.push(mirror_found(tip, &file, Some(&m.stage), Some(&m.run_id), p));
+            let fix = mirror_fix(&p.problem, &p.dir);
+            let mut prob = problem(
+                &p.file,
+                stage.as_ref(),
+                run.as_ref(),
+                p.problem.to_string(),
+                &fix,
+            );
+            prob.severity = severity;
+            found.push(Found::at(tip, prob));
         }
     }
     Ok(found)
 }
 
-fn mirror_found(
-    tip: ObjectId,
-    file: &str,
-    stage: Option<&StageName>,
-    run: Option<&RunId>,
-    p: MirrorProblem,
-) -> Found {
-    let fix = match p {
-        MirrorProblem::NotAManifest => {
-            "git workbench show STAGE@latest, then re-run the transition"
-        }
-        MirrorProblem::UnknownRun { .. } => "fetch the workbench refs, or restore the mirror",
-        _ => "never edit the mirror by hand; the next transition rewrites it",
+/// The stage and run a mirror problem is about, as far as it says.
+fn mirror_subject(dir: &str, p: &MirrorProblem) -> (Option<StageName>, Option<RunId>) {
+    let run = match p {
+        MirrorProblem::NotAManifest | MirrorProblem::NoManifest { .. } => None,
+        MirrorProblem::WrongStage { .. } => None,
+        MirrorProblem::UnknownRun { run_id }
+        | MirrorProblem::Missing { run_id, .. }
+        | MirrorProblem::Differs { run_id, .. } => Some(run_id.clone()),
+        MirrorProblem::NotApproved { shown }
+        | MirrorProblem::Superseded { shown, .. }
+        | MirrorProblem::Decided { shown } => Some(shown.clone()),
+        MirrorProblem::NotMirrored { approved } => Some(approved.clone()),
     };
-    Found::at(tip, problem(file, stage, run, p.to_string(), fix))
+    let stage = match p {
+        MirrorProblem::WrongStage { stage, .. } => Some(stage.clone()),
+        _ => StageName::new(dir).ok(),
+    };
+    (stage, run)
+}
+
+fn mirror_fix(p: &MirrorProblem, dir: &str) -> String {
+    match p {
+        MirrorProblem::NotAManifest | MirrorProblem::NoManifest { .. } => format!(
+            "never edit the mirror by hand: restore {dir}/ from the commit that has it (git checkout), or git rm its files"
+        ),
+        MirrorProblem::UnknownRun { .. } => {
+            "fetch the workbench refs, or restore the mirror".to_string()
+        }
+        MirrorProblem::WrongStage { .. } | MirrorProblem::Differs { .. } => format!(
+            "never edit the mirror by hand: restore {dir}/ from the commit that has it (git checkout)"
+        ),
+        MirrorProblem::Missing { file, .. } => format!(
+            "a commit dropped a file of the approval: restore it from the base of the range (git checkout BASE -- {file})"
+        ),
+        MirrorProblem::NotApproved { .. } => format!(
+            "{dir}/ holds the approved run only (an earlier git-workbench mirrored the newest run there): git rm its files, or approve the run (approve writes and stages the mirror)"
+        ),
+        MirrorProblem::Superseded { .. } | MirrorProblem::NotMirrored { .. } => {
+            "commit the mirror of the newest approval: approve writes and stages it; from another clone, pull the commit that has it".to_string()
+        }
+        MirrorProblem::Decided { .. } => format!(
+            "commit the mirror the approval wrote: it moved the run to the top level and emptied {CANDIDATE_DIR}/ (or git rm -r {dir})"
+        ),
+    }
 }
 
 /// Blocks of the narrative files at `rev` (its committed attributes only).

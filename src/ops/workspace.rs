@@ -1,6 +1,6 @@
 //! A repository together with its stage configuration, and the computations the use
 //! cases share: params now, code files, hashing of declared paths, the current state
-//! of a stage, and the working-tree mirror.
+//! of a stage, and the one atomic replacement of a working-tree file.
 
 use crate::error::{Error, Result};
 use crate::exec::hash::hash_files;
@@ -9,13 +9,11 @@ use crate::exec::statcache::StatCache;
 use crate::model::config::{self, Config, Stage};
 use crate::model::digest::{FileHashes, Sha256};
 use crate::model::manifest::RunManifest;
-use crate::model::mirror::{MIRROR_DIR, MIRROR_FILES};
 use crate::model::params::{self, FlatParams};
 use crate::model::params_doc;
 use crate::model::staleness::CurrentState;
 use crate::model::table::Direction;
-use crate::model::{RunId, StageName};
-use crate::store::{RunRef, Store};
+use crate::store::Store;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -346,104 +344,18 @@ impl Workspace {
             outputs,
         })
     }
-
-    /// Writes the working-tree mirror of a run, `review/<stage>/`: every contract
-    /// file its newest record holds, and no stale file of an earlier run.
-    pub fn write_mirror(&self, run: &RunRef) -> Result<()> {
-        let dir = self.root.join(MIRROR_DIR).join(run.stage.as_str());
-        std::fs::create_dir_all(&dir).map_err(Error::io(&dir))?;
-        for name in MIRROR_FILES {
-            let path = dir.join(name);
-            match self.store.record_file(run.tip, name)? {
-                Some(bytes) => write_atomic(&dir, &path, &bytes)?,
-                None => match std::fs::remove_file(&path) {
-                    Ok(()) => {}
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => return Err(Error::io(&path)(e)),
-                },
-            }
-        }
-        Ok(())
-    }
-
-    /// Writes the mirror of a run just recorded, unless it already shows a later run
-    /// of the stage: runs recorded in parallel finish in any order, and the mirror
-    /// must end up showing the latest one (what `doctor` and `verify` expect). The
-    /// writers of a stage's mirror take turns, so the look and the write are one step.
-    pub fn write_new_run_mirror(&self, run: &RunRef) -> Result<()> {
-        let _turn = MirrorTurn::take(&self.store.private_dir(), &run.stage);
-        let shown = self
-            .root
-            .join(MIRROR_DIR)
-            .join(run.stage.as_str())
-            .join("manifest.json");
-        if let Some(later) = shown_run(&shown).filter(|id| id.as_str() > run.run_id.as_str()) {
-            if self.store.find_run(&run.stage, &later)?.is_some() {
-                return Ok(());
-            }
-        }
-        self.write_mirror(run)
-    }
-}
-
-/// The run a mirrored manifest names, if it names one.
-fn shown_run(manifest: &Path) -> Option<RunId> {
-    let bytes = std::fs::read(manifest).ok()?;
-    let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    RunId::new(v.get("run_id")?.as_str()?).ok()
-}
-
-/// A turn at writing one stage's mirror: an advisory lock on a file in the private
-/// directory, which the kernel releases when the turn ends, even when its process is
-/// killed. Taking a turn never fails: after a few seconds of waiting, or when no lock
-/// can be taken, the mirror is written without one (it is a view of the records,
-/// which `doctor` checks and a new run rewrites).
-struct MirrorTurn(Option<std::fs::File>);
-
-impl MirrorTurn {
-    fn take(private: &Path, stage: &StageName) -> MirrorTurn {
-        if std::fs::create_dir_all(private).is_err() {
-            return MirrorTurn(None);
-        }
-        let Ok(file) = std::fs::File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(private.join(format!("mirror-{stage}.lock")))
-        else {
-            return MirrorTurn(None);
-        };
-        // Turns last a millisecond or so: poll rather than block, so a writer that is
-        // stopped (Ctrl-Z) midway costs the others a few seconds, never a hang.
-        let mut waited = std::time::Duration::ZERO;
-        let mut pause = std::time::Duration::from_micros(50);
-        while waited < std::time::Duration::from_secs(5) {
-            match file.try_lock() {
-                Ok(()) => return MirrorTurn(Some(file)),
-                Err(std::fs::TryLockError::WouldBlock) => {
-                    std::thread::sleep(pause);
-                    waited += pause;
-                    pause = (pause * 2).min(std::time::Duration::from_millis(2));
-                }
-                Err(std::fs::TryLockError::Error(_)) => break,
-            }
-        }
-        MirrorTurn(None)
-    }
-}
-
-impl Drop for MirrorTurn {
-    fn drop(&mut self) {
-        if let Some(file) = &self.0 {
-            let _ = file.unlock();
-        }
-    }
 }
 
 /// Replaces `path` (in `dir`) with `bytes` through a temporary file and a rename, so
-/// a reader (a parallel run's snapshot) sees either the old or the new file.
+/// a reader (a parallel run's snapshot) sees either the old or the new file. The file
+/// gets the permissions git gives the files it checks out, 0666 minus the umask,
+/// whatever the file it replaces had.
 pub fn write_atomic(dir: &Path, path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(Error::io(dir))?;
+    use std::os::unix::fs::PermissionsExt;
+    let mut tmp = tempfile::Builder::new()
+        .permissions(std::fs::Permissions::from_mode(0o666))
+        .tempfile_in(dir)
+        .map_err(Error::io(dir))?;
     std::io::Write::write_all(&mut tmp, bytes).map_err(Error::io(path))?;
     tmp.persist(path).map_err(|e| Error::io(path)(e.error))?;
     Ok(())

@@ -14,6 +14,7 @@ mod files;
 pub mod gitcli;
 mod gitconfig;
 mod integrity;
+mod mirror;
 mod notes;
 mod notes_tree;
 pub mod refs;

@@ -236,11 +236,12 @@ fn diff_metrics_compares_the_approved_runs_at_two_commits() {
         .fails(1, "")
         .stdout;
     assert!(table.contains("+0.2 (+200.0%) ▲ better"), "{table}");
-    // a later run replaces the mirror without an approval: the committed approval on
-    // the history still stands
+    // a later run goes to candidate/ and leaves the committed approval alone
+    let approval = repo.read("review/s/approval.json");
     run_json(&repo, &["s", "-p", "lr=0.05"]);
     commit_mirror(&repo, "new run, not approved");
-    assert!(!repo.path("review/s/approval.json").exists());
+    assert_eq!(repo.read("review/s/approval.json"), approval);
+    assert!(repo.path("review/s/candidate/manifest.json").is_file());
     repo.wb(&["diff", "--metrics", "HEAD~1", "HEAD", "--exit-code"])
         .ok();
     let j = repo

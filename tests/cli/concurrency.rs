@@ -45,7 +45,9 @@ fn a_parallel_sweep_records_every_run_while_the_committed_mirror_is_rewritten() 
         ],
     );
     repo.wb(&["run", "s"]).ok();
-    repo.git(&["add", "review"]);
+    // -f: untracked mirror files are ignored (docs/decisions.md), this repository
+    // commits them anyway, so the runs rewrite tracked files.
+    repo.git(&["add", "-f", "review"]);
     repo.git(&["commit", "-q", "-m", "the review mirror"]);
     let j = repo
         .wb(&[
@@ -66,10 +68,10 @@ fn a_parallel_sweep_records_every_run_while_the_committed_mirror_is_rewritten() 
     assert_eq!(j["runs"].as_array().unwrap().len(), 400);
     let refs = run_refs(&repo);
     assert_eq!(refs.len(), 401, "the first run and the sweep's 400");
-    // The mirror shows the stage's latest run, whole, however the runs finished.
+    // candidate/ shows the stage's latest run, whole, however the runs finished.
     let latest = refs.last().unwrap();
     assert_eq!(
-        repo.read("review/s/manifest.json"),
+        repo.read("review/s/candidate/manifest.json"),
         repo.git(&["show", &format!("{latest}:manifest.json")]) + "\n",
     );
     let doctor = repo.wb(&["--json", "doctor"]).json();
@@ -93,6 +95,6 @@ fn a_mirror_lock_file_left_by_a_killed_run_does_not_stop_the_next_from_mirroring
     std::fs::write(&lock, "").unwrap();
     let id = crate::run_json(&repo, &["s"]);
     let shown: serde_json::Value =
-        serde_json::from_str(&repo.read("review/s/manifest.json")).unwrap();
+        serde_json::from_str(&repo.read("review/s/candidate/manifest.json")).unwrap();
     assert_eq!(shown["run_id"], id.as_str());
 }

@@ -19,8 +19,10 @@ fn presented(repo: &Repo) -> String {
 fn the_whole_loop_with_mirror_notes_and_states() {
     let repo = train_repo();
     let id = run_json(&repo, &["train"]);
+    // awaiting a decision: candidate/ shows it, the top level (the approved run) is empty
+    assert!(!repo.path("review/train/manifest.json").exists());
     assert_eq!(
-        repo.read("review/train/manifest.json"),
+        repo.read("review/train/candidate/manifest.json"),
         repo.git(&[
             "show",
             &format!("refs/workbench/runs/train/{id}:manifest.json")
@@ -73,7 +75,7 @@ fn the_whole_loop_with_mirror_notes_and_states() {
     ] {
         assert!(card.contains(h), "card lacks {h}:\n{card}");
     }
-    assert_eq!(repo.read("review/train/card.md"), card);
+    assert_eq!(repo.read("review/train/candidate/card.md"), card);
 
     let j = repo
         .wb(&["--json", "approve", &id, "--yes", "-m", "looks right"])
@@ -129,6 +131,8 @@ fn the_whole_loop_with_mirror_notes_and_states() {
         );
     }
     assert!(!repo.path("review/train/feedback.json").exists());
+    // the approval moved the run to the top level and emptied candidate/
+    assert!(!repo.path("review/train/candidate").exists());
 
     let s = repo.wb(&["--json", "status", "train"]).ok().json();
     assert_eq!(s["stages"][0]["state"], "approved");
@@ -340,7 +344,7 @@ fn reject_feeds_the_next_run() {
         "Ada Analyst <ada@example.com>"
     );
     assert_eq!(
-        repo.read("review/train/feedback.json"),
+        repo.read("review/train/candidate/feedback.json"),
         repo.git(&[
             "show",
             &format!("refs/workbench/runs/train/{id}:feedback.json")
@@ -403,7 +407,7 @@ fn next_walks_the_agent_and_the_human_through_the_loop() {
     let j = repo.wb(&["--json", "next"]).ok().json();
     assert_eq!(j["items"][0]["kind"], "decide");
     assert_eq!(j["items"][0]["who"], "human");
-    assert_eq!(j["items"][0]["card"], "review/train/card.md");
+    assert_eq!(j["items"][0]["card"], "review/train/candidate/card.md");
     let text = repo.wb(&["next"]).ok().stdout;
     assert!(
         text.contains(&format!("git workbench approve {id}")),

@@ -97,16 +97,16 @@ fn doctor_explains_problems_and_their_fixes() {
         status_of(&repo.wb(&["--json", "doctor"]).ok().json(), "review mirror"),
         "ok"
     );
-    let mirror = repo.read("review/train/manifest.json");
+    let mirror = repo.read("review/train/candidate/manifest.json");
     repo.write(
-        "review/train/manifest.json",
+        "review/train/candidate/manifest.json",
         &mirror.replace("\"exit_code\": 0", "\"exit_code\": 0 "),
     );
     assert_eq!(
         status_of(&repo.wb(&["--json", "doctor"]).ok().json(), "review mirror"),
         "warn"
     );
-    repo.write("review/train/manifest.json", &mirror);
+    repo.write("review/train/candidate/manifest.json", &mirror);
     // missing identity fails
     let r = repo
         .cmd(crate::common::BIN, &["--json", "doctor"])

@@ -8,7 +8,7 @@ use crate::{run_json, train_repo};
 /// Every ref and its value, and the mirrored card: what a refusal must leave alone.
 fn recorded(repo: &Repo) -> (String, Option<String>) {
     let refs = repo.git(&["for-each-ref", "--format=%(refname) %(objectname)"]);
-    let card = std::fs::read_to_string(repo.path("review/train/card.md")).ok();
+    let card = std::fs::read_to_string(repo.path("review/train/candidate/card.md")).ok();
     (refs, card)
 }
 

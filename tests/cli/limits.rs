@@ -260,7 +260,7 @@ fn control_characters_from_records_are_escaped_on_terminals_and_exact_in_json() 
     let card = repo.wb(&["card", &id]).ok();
     assert_inert("card", &card.stdout);
     assert_inert("card stderr", &card.stderr);
-    let file = repo.read("review/s/card.md");
+    let file = repo.read("review/s/candidate/card.md");
     assert_inert("card.md", &file);
     assert!(file.contains(HOSTILE_SHOWN), "{file}");
 }

@@ -22,6 +22,7 @@ mod interpretations;
 mod json;
 mod limits;
 mod manpages;
+mod mirror;
 mod narrative_attacks;
 mod narratives;
 mod notebooks;

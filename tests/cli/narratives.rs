@@ -564,7 +564,8 @@ fn a_mirror_under_another_stage_is_refused() {
             &repo.read(&format!("review/train/{f}")),
         );
     }
-    repo.git(&["add", "-A"]);
+    // -f: copied by hand, the files are untracked mirror files, which are ignored
+    repo.git(&["add", "-f", "review/report"]);
     commit_ok(&repo, &["commit", "-q", "-m", "report"]);
     let r = repo.wb(&["verify"]);
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
