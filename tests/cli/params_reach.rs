@@ -199,7 +199,7 @@ fn a_script_that_reads_its_params_file_sees_the_overrides() {
 
     assert_eq!(sha256sum(&repo.path("params.yaml")), before);
     assert_eq!(views(&repo), Vec::<PathBuf>::new());
-    assert_eq!(status(&repo), ["?? review/"]);
+    assert_eq!(status(&repo), Vec::<String>::new());
     repo.fsck();
 }
 
@@ -256,7 +256,7 @@ fn every_sweep_job_sees_exactly_its_own_values() {
         assert_eq!(sha256sum(&repo.path("params.yaml")), before);
         assert_eq!(views(&repo), Vec::<PathBuf>::new());
     }
-    assert_eq!(status(&repo), ["?? review/", "?? shared/"]);
+    assert_eq!(status(&repo), ["?? shared/"]);
     assert_eq!(std::fs::read_dir(repo.path("shared")).unwrap().count(), 9);
     repo.fsck();
 }
@@ -312,7 +312,7 @@ fn kill_9_of_run_or_sweep_mid_command_leaves_the_params_file_and_a_later_run_cle
     assert_eq!(seen(&repo, &id)["params"]["train"]["lr"], 0.3);
     assert_eq!(views(&repo), Vec::<PathBuf>::new());
     assert_eq!(sha256sum(&repo.path("params.yaml")), before);
-    assert_eq!(status(&repo), ["?? review/"]);
+    assert_eq!(status(&repo), Vec::<String>::new());
     repo.fsck();
 }
 
@@ -346,7 +346,7 @@ fn a_command_outliving_its_killed_run_never_reaches_the_params_file() {
         "a killed run's view is not carried back"
     );
     assert_eq!(sha256sum(&repo.path("params.yaml")), before);
-    assert_eq!(status(&repo), ["?? review/"]);
+    assert_eq!(status(&repo), Vec::<String>::new());
     repo.fsck();
 }
 
@@ -481,7 +481,6 @@ fn outputs_deletions_and_replacements_in_the_view_land_in_the_tree() {
             "?? metrics.json",
             "?? out.csv",
             "?? plots/",
-            "?? review/",
         ],
     );
 }
@@ -499,7 +498,6 @@ fn with_the_params_file_in_a_subdirectory_its_directory_is_carried_too() {
             "?? metrics.json",
             "?? out.csv",
             "?? plots/",
-            "?? review/",
         ],
     );
 }
@@ -591,7 +589,7 @@ params = {{ file = "params.yaml", keys = ["train.*"] }}
     let m = std::fs::metadata(repo.path("src/train.py")).unwrap();
     assert_eq!(std::os::unix::fs::MetadataExt::ino(&m), train_ino);
     assert_eq!(std::os::unix::fs::MetadataExt::nlink(&m), 1);
-    assert_eq!(status(&repo), ["?? review/", "?? src/__pycache__/"]);
+    assert_eq!(status(&repo), ["?? src/__pycache__/"]);
     assert_eq!(views(&repo), Vec::<PathBuf>::new());
     repo.fsck();
 }
