@@ -2,6 +2,7 @@
 //! repositories and checks the results with the real `git` CLI.
 
 mod agent_loop;
+mod attack_r;
 mod attacks;
 mod attributes;
 mod checkout;
