@@ -353,12 +353,15 @@ pub fn next_item(f: &StageFacts) -> Option<NextItem> {
         {
             let mut why: Vec<String> = not_applied.iter().map(|r| r.to_string()).collect();
             why.push(format!(
-                "write them with 'git workbench approve {id} --write-params', or edit the params file and run the stage again"
+                "write them with 'git workbench approve {id} --write-params'; or, if the params file was edited on purpose since, run the stage with its values"
             ));
             Some(item(
                 Who::Human,
                 NextKind::ApplyParams,
-                vec![Action::new("write_params", wb(&["approve", &id, "--write-params"]), vec![])],
+                vec![
+                    Action::new("write_params", wb(&["approve", &id, "--write-params"]), vec![]),
+                    Action::new("run", run_argv(stage, &[]), vec![]),
+                ],
                 why,
             ))
         }
@@ -436,6 +439,7 @@ pub fn next_item(f: &StageFacts) -> Option<NextItem> {
             }
             _ => {
                 let mut why = vec!["reviewed and presented; awaiting a human decision".to_string()];
+                why.extend(criteria_why());
                 // A presented sweep run that is not the sweep's best is named as such.
                 if let Some(p) = f.sweep {
                     if let (Some(best), Some(metric)) = (&p.best, &p.metric) {

@@ -100,6 +100,37 @@ pub fn plan(ws: &Workspace, spec: &str, force: bool) -> Result<ApprovalPlan> {
         on_disk: &on_disk,
     };
     let forced = may_approve(&facts).map_err(|r| approval_refused(&run, state, r))?;
+    // The criteria of the rejection the run answers hold at the decision too, not only
+    // in a review that may predate the rejection.
+    if let Some((rejected, fb)) =
+        super::records::answered_rejection(&ws.store, &run.stage, &run.run_id)?
+    {
+        let failing: Vec<String> = fb
+            .acceptance_criteria
+            .iter()
+            .map(|c| crate::model::criterion::check(c, &rejected.run_id, &manifest.metrics))
+            .filter(|c| !c.pass)
+            .map(|c| c.note.unwrap_or(c.name))
+            .collect();
+        // A review that checked them and failed is what --force overrides; one that
+        // did not check them (it predates the rejection) must be done again.
+        let reviewed_them = review.as_ref().is_some_and(|r| {
+            r.checks
+                .iter()
+                .any(|c| c.name.starts_with("acceptance_criterion: "))
+        });
+        if !(failing.is_empty() || force && reviewed_them) {
+            return Err(Error::refused(format!(
+                "cannot approve run {}: it does not meet the acceptance criteria of the rejection it answers: {}",
+                run.run_id,
+                failing.join("; ")
+            ))
+            .hint(format!(
+                "review it again (git workbench review {}) so its review checks them, then run the stage again or approve the failed review with --force",
+                run.run_id
+            )));
+        }
+    }
     Ok(ApprovalPlan {
         identity: ws.store.decision_identity()?,
         draft: read_text(&ws.store, &run, "interpretation.md")?,

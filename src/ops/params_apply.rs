@@ -59,6 +59,23 @@ pub fn write_run_params(ws: &Workspace, m: &RunManifest) -> Result<ParamsWritten
         return Ok(written);
     }
     let path = ws.root.join(&spec.file);
+    // Never through a link: a committed symlinked directory could point anywhere.
+    let mut prefix = ws.root.clone();
+    for part in std::path::Path::new(&spec.file).components() {
+        prefix.push(part);
+        let linked = std::fs::symlink_metadata(&prefix)
+            .map(|m| m.file_type().is_symlink())
+            .unwrap_or(false);
+        if linked {
+            return Err(Error::input(format!(
+                "params file '{}' is reached through the link '{}'; its values were not written",
+                spec.file,
+                crate::exec::paths::relative(&ws.root, &prefix)
+            ))
+            .hint("set them by hand: ".to_string() + &shown(&values)));
+        }
+    }
+    crate::exec::paths::check_inside(&ws.root, &spec.file, "params file")?;
     let meta = std::fs::symlink_metadata(&path).map_err(Error::io(&path))?;
     if !meta.file_type().is_file() {
         return Err(Error::input(format!(

@@ -163,9 +163,19 @@ pub fn sweep_runs(
     stage: &crate::model::StageName,
     sweep_id: &str,
 ) -> Result<Vec<(RunRef, RunManifest)>> {
+    // Only a well-formed start time narrows the search (ids from another clone are
+    // hostile: a made-up one must not hide the sweep's runs).
     let started = sweep_id
         .strip_prefix("sweep-")
         .and_then(|id| id.split('-').next())
+        .filter(|t| {
+            t.len() == 16
+                && t.bytes().enumerate().all(|(i, b)| match i {
+                    8 => b == b'T',
+                    15 => b == b'Z',
+                    _ => b.is_ascii_digit(),
+                })
+        })
         .unwrap_or("");
     let mut out = Vec::new();
     for r in store.list_runs(Some(stage))? {

@@ -1,7 +1,7 @@
 //! `status`: one row per configured stage with its state, latest and approved run,
 //! and, when it is stale, why.
 
-use super::records::{state_of, sweep_runs};
+use super::records::{answered_rejection, state_of, sweep_runs};
 use super::workspace::Workspace;
 use crate::error::Result;
 use crate::model::config::Stage;
@@ -77,7 +77,8 @@ pub fn status(ws: &Workspace, only: &[StageName]) -> Result<StatusReport> {
         let mut sweep = None;
         if let Some((_, m)) = &current {
             if let Some(id) = m.sweep_id.clone() {
-                let (r, m, pick) = sweep_focus(ws, stage, &id)?;
+                let latest = current.clone().expect("checked");
+                let (r, m, pick) = sweep_focus(ws, stage, &id, latest)?;
                 current = Some((r, m));
                 sweep = Some(pick);
             }
@@ -145,12 +146,37 @@ pub fn status(ws: &Workspace, only: &[StageName]) -> Result<StatusReport> {
 /// was recorded on last (the agent or the human is working on it), else the best by
 /// the stage's first metric direction among the runs that succeeded with that
 /// metric, else the newest run (and the pick says nothing ranks them).
+///
+/// When a rejection's acceptance criteria bind the sweep (it answers the rejection),
+/// only the runs meeting them are ranked, unless none does.
 fn sweep_focus(
     ws: &Workspace,
     stage: &Stage,
     sweep_id: &str,
+    latest: (RunRef, RunManifest),
 ) -> Result<(RunRef, RunManifest, SweepPick)> {
-    let runs = sweep_runs(&ws.store, &stage.name, sweep_id)?;
+    let mut runs = sweep_runs(&ws.store, &stage.name, sweep_id)?;
+    // The latest run names the sweep, so it is one of its runs whatever the id says.
+    if !runs.iter().any(|(r, _)| r.run_id == latest.0.run_id) {
+        runs.push(latest);
+    }
+    let criteria: Vec<(String, String)> = match runs.first() {
+        Some((first, _)) => answered_rejection(&ws.store, &stage.name, &first.run_id)?
+            .map(|(r, fb)| {
+                fb.acceptance_criteria
+                    .into_iter()
+                    .map(|c| (r.run_id.to_string(), c))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        None => Vec::new(),
+    };
+    let meets = |m: &RunManifest| {
+        criteria
+            .iter()
+            .all(|(r, c)| crate::model::criterion::check(c, r, &m.metrics).pass)
+    };
+    let any_meets = runs.iter().any(|(_, m)| meets(m));
     let mut acted: Option<(i64, usize)> = None;
     for (i, (r, _)) in runs.iter().enumerate() {
         if !matches!(
@@ -169,7 +195,9 @@ fn sweep_focus(
         for (i, (_, m)) in runs.iter().enumerate() {
             let v = m.metrics.get(metric).and_then(|v| v.as_f64());
             if let (0, Some(v)) = (m.exit_code, v.filter(|v| v.is_finite())) {
-                ranked.push((i, v));
+                if !any_meets || meets(m) {
+                    ranked.push((i, v));
+                }
             }
         }
     }

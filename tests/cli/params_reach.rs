@@ -275,8 +275,8 @@ fn kill_9_of_run_or_sweep_mid_command_leaves_the_params_file_and_a_later_run_cle
     assert_eq!(v.len(), 1, "{v:?}");
     assert_eq!(
         std::fs::read_to_string(v[0].join("params.yaml")).unwrap(),
-        "train:\n  lr: 0.9\n  depth: 3\nother: 1\n",
-        "the view shows the override"
+        "# tuned by hand\ntrain:\n  lr: 0.9   # default\n  depth: 3\nother: 1\n",
+        "the view shows the override, the file's comments kept"
     );
     assert_eq!(sha256sum(&repo.path("params.yaml")), before, "mid-command");
     kill_group(child.id() as i32);
