@@ -2,22 +2,26 @@
 # What the params view costs (issue 12, item 3): `run s -p n=2`, whose command runs in a
 # view of the tree (the params file rendered, a link made for every top-level entry,
 # then every entry judged and the view removed), against `run s`, which runs in the
-# tree, on the same stage of a tree of 1,000 top-level entries, in the same hyperfine
-# invocation. Both record a run; the difference of the means is the view's cost.
+# tree, on the same stage of a tree of 1,000 top-level entries (ENTRIES=N for another
+# size), in the same hyperfine invocation. Both record a run; the difference of the
+# means is the view's cost. WORK=/dev/shm/... puts the repository on a tmpfs, which
+# separates the file system's cost of creating 1,000 links from the view's own work.
 # hyperfine times one command after the other and the repository grows by a run per
 # timing, so both orders are timed and averaged.
 source "$(dirname "$0")/common.sh"
 repo="$WORK/params-view"
 rm -rf "$repo" && mkdir -p "$repo" && cd "$repo"
 git init -q -b main
-for i in $(seq -w 1 897); do echo "$i" > "f$i.txt"; done
-for i in $(seq -w 1 100); do mkdir "d$i" && echo x > "d$i/x"; done
+entries=${ENTRIES:-1000}
+dirs=$((entries / 10))
+for i in $(seq -w 1 $((entries - dirs - 4))); do echo "$i" > "f$i.txt"; done
+for i in $(seq -w 1 "$dirs"); do mkdir "d$i" && echo x > "d$i/x"; done
 printf 'n: 1\nlr: 0.1\n' > params.yaml
 printf '[stages.s]\ncmd = "true"\nparams = { file = "params.yaml", keys = ["n", "lr"] }\n' > workbench.toml
 printf 'runs/*/\n' > .gitignore
 git add -A && git commit -qm tree
 "$WB" init >/dev/null
-echo "top-level entries: $(ls -A | wc -l)"
+echo "top-level entries: $(ls -A | wc -l) (.git included)"
 runs=${RUNS:-60}
 hyperfine -N --warmup 5 --runs "$runs" --export-json "$RESULTS/params_view.json" \
   -n 'run s (in the tree)' "$WB run s" -n 'run s -p n=2 (in a view)' "$WB run s -p n=2" >/dev/null

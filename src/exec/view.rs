@@ -253,7 +253,8 @@ impl View {
             let hard = code.get(d);
             let mut links = BTreeMap::new();
             for entry in fs::read_dir(&rd).map_err(Error::io(&rd))? {
-                let name = entry.map_err(Error::io(&rd))?.file_name();
+                let entry = entry.map_err(Error::io(&rd))?;
+                let name = entry.file_name();
                 if kept.contains(&name) {
                     continue;
                 }
@@ -271,7 +272,7 @@ impl View {
                         continue;
                     }
                 }
-                let Some(target) = self.target_for(&real, &view_file, &file_canon, &spine)? else {
+                let Some(target) = self.target_for(&entry, &view_file, &file_canon, &spine)? else {
                     self.warnings.push(format!(
                         "'{}' is left out of the command's view: it leads to the params file another way",
                         self.shown(&real)
@@ -312,16 +313,23 @@ impl View {
     /// view has no counterpart (a link to a directory above the tree).
     fn target_for(
         &self,
-        real: &Path,
+        entry: &fs::DirEntry,
         view_file: &Path,
         file_canon: &Path,
         spine: &[(PathBuf, PathBuf)],
     ) -> Result<Option<PathBuf>> {
-        let m = fs::symlink_metadata(real).map_err(Error::io(real))?;
-        if !m.file_type().is_symlink() {
+        use std::os::unix::fs::DirEntryExt;
+        let real = &entry.path();
+        // The directory listing's type and inode spare a stat per entry: a view's
+        // cost is a few system calls per entry of its real directories.
+        let kind = entry.file_type().map_err(Error::io(real))?;
+        if !kind.is_symlink() {
             // A hard link of the file is the file; a directory off the way to it
             // cannot hold it (only a link can lead there).
-            if m.is_file() && id_of(&m) == self.file_id {
+            if kind.is_file()
+                && entry.ino() == self.file_id.1
+                && fs::symlink_metadata(real).is_ok_and(|m| id_of(&m) == self.file_id)
+            {
                 return Ok(Some(view_file.to_path_buf()));
             }
             return Ok(Some(real.to_path_buf()));
@@ -430,10 +438,17 @@ impl View {
                     continue; // another level, or the rendered file: never carried
                 }
                 let vp = vd.join(name);
+                let ours = lv.links.get(name);
+                if let Some(Link::Sym(t)) = ours {
+                    // One system call for the common case, an untouched link.
+                    if fs::read_link(&vp).is_ok_and(|l| l == *t) {
+                        continue;
+                    }
+                }
                 let Ok(m) = fs::symlink_metadata(&vp) else {
                     continue;
                 };
-                let untouched = match lv.links.get(name) {
+                let untouched = match ours {
                     Some(Link::Sym(t)) => {
                         m.file_type().is_symlink() && fs::read_link(&vp).is_ok_and(|l| l == *t)
                     }
