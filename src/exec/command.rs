@@ -310,7 +310,6 @@ mod tests {
     fn an_interrupt_reaches_every_running_command_and_each_is_told() {
         let d = tempfile::tempdir().unwrap();
         let i = Interrupts::detached();
-        let started = Instant::now();
         std::thread::scope(|s| {
             let runs: Vec<_> = (0..2)
                 .map(|n| {
@@ -333,9 +332,14 @@ mod tests {
                 assert!(by.contains(&o.exit_code), "exit code {}", o.exit_code);
             }
         });
-        assert!(started.elapsed() < Duration::from_secs(20));
-        // a run that starts after the interrupt is stopped at once
+        // A signal's exit code, not sleep's 0, shows each was stopped, not waited for:
+        // no clock is read (a timed assertion fails on a loaded machine).
+        // A run that starts after the interrupt is stopped too.
         let o = run(invocation(d.path(), "sleep 30"), &i).unwrap();
-        assert!(o.interrupted && o.duration < Duration::from_secs(20));
+        assert!(
+            o.interrupted && o.exit_code != 0,
+            "exit code {}",
+            o.exit_code
+        );
     }
 }
