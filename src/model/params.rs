@@ -382,6 +382,21 @@ pub fn overridden_keys(overrides: &BTreeMap<String, Value>) -> std::collections:
     out
 }
 
+/// The values a run set through its overrides that `file` (the params file's keys)
+/// does not hold: what adopting the run would write.
+pub fn overrides_not_in(
+    params_used: &FlatParams,
+    overrides: &BTreeMap<String, Value>,
+    file: &FlatParams,
+) -> Vec<(String, Value)> {
+    let overridden = overridden_keys(overrides);
+    params_used
+        .iter()
+        .filter(|(k, v)| overridden.contains(k.as_str()) && file.get(k.as_str()) != Some(v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -137,12 +137,7 @@ pub(crate) fn with_plus(
 
 /// A run's override values that the params file does not hold.
 fn differ(m: &RunManifest, file: Option<&FlatParams>) -> Vec<(String, Value)> {
-    let Some(file) = file else { return Vec::new() };
-    let overridden = crate::model::params::overridden_keys(&m.overrides);
-    m.params_used
-        .iter()
-        .filter(|(k, _)| overridden.contains(k.as_str()))
-        .filter(|(k, v)| file.get(k.as_str()) != Some(v))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
+    file.map_or_else(Vec::new, |f| {
+        crate::model::params::overrides_not_in(&m.params_used, &m.overrides, f)
+    })
 }

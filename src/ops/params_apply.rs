@@ -35,14 +35,7 @@ pub fn write_run_params(ws: &Workspace, m: &RunManifest) -> Result<ParamsWritten
         )));
     };
     let file = ws.params_file(stage, &spec.file)?;
-    let overridden = crate::model::params::overridden_keys(&m.overrides);
-    let values: Vec<(String, Value)> = m
-        .params_used
-        .iter()
-        .filter(|(k, _)| overridden.contains(k.as_str()))
-        .filter(|(k, v)| file.get(k.as_str()) != Some(v))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let values = crate::model::params::overrides_not_in(&m.params_used, &m.overrides, &file);
     // A key the file lacks was added on purpose by the run (`-p +key=...`).
     let edits: Vec<(String, Value)> = values
         .iter()
