@@ -35,6 +35,25 @@ fn decision_hint(review: &ReviewRecord, run_id: &str) -> String {
     }
 }
 
+/// The card's figures: each an image linked where the mirror puts it beside the card
+/// (`model::figures`), or a line saying why it is not mirrored.
+fn push_figures(c: &mut String, m: &RunManifest) {
+    use super::figures::{figures, markdown_text, url_path};
+    let figures = figures(m);
+    if figures.is_empty() {
+        return;
+    }
+    c.push_str("\nFigures:\n\n");
+    for f in figures {
+        let alt = markdown_text(&f.output);
+        match (&f.mirrored, f.slot_path()) {
+            (Ok(_), Some(rel)) => c.push_str(&format!("![{alt}]({})\n\n", url_path(&rel))),
+            (Err(why), _) => c.push_str(&format!("- {alt} — not mirrored: {why}\n\n")),
+            (Ok(_), None) => {}
+        }
+    }
+}
+
 /// Renders the card. `interpretation` is the agent's draft (None: not drafted yet).
 pub fn render_card(
     m: &RunManifest,
@@ -101,13 +120,7 @@ pub fn render_card(
             c.push_str(&format!("| {k} | {} |\n", display_value(v)));
         }
     }
-    let figures: Vec<&String> = m.outputs.keys().filter(|p| is_figure(p)).collect();
-    if !figures.is_empty() {
-        c.push_str("\nFigures:\n\n");
-        for f in figures {
-            c.push_str(&format!("![{f}]({f})\n"));
-        }
-    }
+    push_figures(&mut c, m);
 
     c.push_str("\n## Self-review\n\n");
     let failed = review.checks.iter().filter(|x| !x.pass).count();
@@ -174,7 +187,9 @@ mod tests {
             "parent_run_id": null, "status": "executed",
             "params_used": {"baseline.threshold": 1.5}, "overrides": {"baseline.threshold": 1.5},
             "inputs": {}, "outputs": {"runs/R1/fig.png": format!("sha256:{aa}"),
-                                      "runs/R1/m.json": format!("sha256:{bb}")},
+                                      "runs/R1/m.json": format!("sha256:{bb}"),
+                                      "runs/R1/big.svg": format!("sha256:{bb}")},
+            "stored_outputs": ["runs/R1/fig.png", "runs/R1/m.json"],
             "code_ref": {"commit": "0123456789abcdef0123456789abcdef01234567", "dirty": true,
                          "tree": "fedcba9876543210fedcba9876543210fedcba98"},
             "command": "python3 x.py", "exit_code": 0, "started_at": "2026-03-08T14:22:33.120Z",
@@ -209,7 +224,16 @@ mod tests {
         assert!(pos.windows(2).all(|w| w[0] < w[1]), "{card}");
         assert!(card.contains("`baseline.threshold` = 1.5 (override)"));
         assert!(card.contains("| precision | 0.9 |"));
-        assert!(card.contains("![runs/R1/fig.png](runs/R1/fig.png)"));
+        assert!(
+            card.contains("![runs/R1/fig.png](figures/fig.png)"),
+            "{card}"
+        );
+        assert!(
+            card.contains(
+                "- runs/R1/big.svg — not mirrored: larger than the stage's max_stored_size"
+            ),
+            "{card}"
+        );
         assert!(card.contains("Verdict: **pass_with_warnings**"));
         assert!(card.contains("- [ ] metrics_changed_with_params — warning: same as R0"));
         assert!(card.contains(DRAFT_MARK));

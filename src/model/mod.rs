@@ -13,6 +13,7 @@ pub mod decision;
 pub mod digest;
 pub mod error;
 pub mod event;
+pub mod figures;
 pub mod ids;
 pub mod integrity;
 pub mod interpretation;
