@@ -6,6 +6,7 @@
 //! files ignored, and the check shared by `doctor` (the files on disk) and `verify`
 //! (the files committed at the tip).
 
+use super::figures::FIGURES_DIR;
 use super::ids::{RunId, StageName};
 use super::manifest::RunManifest;
 use super::state::RunEvent;
@@ -129,8 +130,9 @@ pub const EXCLUDE_BEGIN: &str =
     "# git-workbench: untracked review/ mirror files (see docs/decisions.md); edits here are replaced";
 pub const EXCLUDE_END: &str = "# git-workbench: end";
 
-/// The ignore patterns of the block: each mirrored file of each slot, and nothing
-/// else, so a file of the user's own under `review/` stays visible to `git status`.
+/// The ignore patterns of the block: each mirrored file of each slot and everything
+/// under its `figures/`, and nothing else, so a file of the user's own under
+/// `review/` stays visible to `git status`.
 pub fn exclude_patterns() -> Vec<String> {
     Slot::ALL
         .iter()
@@ -138,6 +140,7 @@ pub fn exclude_patterns() -> Vec<String> {
             MIRROR_FILES
                 .iter()
                 .map(move |name| format!("/{}", slot.file("*", name)))
+                .chain([format!("/{}/**", slot.file("*", FIGURES_DIR))])
         })
         .collect()
 }
@@ -188,6 +191,9 @@ pub struct RunRecords {
     pub newest: BTreeMap<&'static str, Vec<u8>>,
     /// The run's newest event is an approval.
     pub approved: bool,
+    /// The figures the mirror holds beside the run's card (`model::figures`): each
+    /// name under `figures/` and the stored bytes of its output.
+    pub figures: BTreeMap<String, Vec<u8>>,
 }
 
 /// What a slot's `manifest.json` says.
@@ -224,6 +230,11 @@ pub enum MirrorProblem {
     Missing { file: String, run_id: RunId },
     /// A mirrored file is not what the records of the run hold.
     Differs { file: String, run_id: RunId },
+    /// A figure of the run's card is not mirrored beside it (a mirror written before
+    /// figures were, or a file dropped): the card shows a broken image.
+    FigureMissing { file: String, run_id: RunId },
+    /// A file under `figures/` that is no figure of the run.
+    NotAFigure { file: String, run_id: RunId },
 }
 
 impl MirrorProblem {
@@ -236,6 +247,23 @@ impl MirrorProblem {
                 | MirrorProblem::NotMirrored { .. }
                 | MirrorProblem::Decided { .. }
         )
+    }
+
+    /// A problem `verify` reports as a warning: a lag, or a figure missing beside its
+    /// card (the card shows a broken image, while every record file is there).
+    pub fn is_warning(&self) -> bool {
+        self.is_lag() || matches!(self, MirrorProblem::FigureMissing { .. })
+    }
+
+    /// The file the problem is about, when it is about one file.
+    pub fn file(&self) -> Option<&str> {
+        match self {
+            MirrorProblem::Missing { file, .. }
+            | MirrorProblem::Differs { file, .. }
+            | MirrorProblem::FigureMissing { file, .. }
+            | MirrorProblem::NotAFigure { file, .. } => Some(file),
+            _ => None,
+        }
     }
 }
 
@@ -281,6 +309,14 @@ impl std::fmt::Display for MirrorProblem {
             MirrorProblem::Differs { file, run_id } => {
                 write!(f, "{file} differs from the records of run {run_id}")
             }
+            MirrorProblem::FigureMissing { file, run_id } => write!(
+                f,
+                "{file} is missing: the card of run {run_id} shows that figure"
+            ),
+            MirrorProblem::NotAFigure { file, run_id } => write!(
+                f,
+                "{file} is no figure of run {run_id} (the records hold no such figure)"
+            ),
         }
     }
 }
@@ -291,23 +327,28 @@ pub fn mirrored_run(manifest: &[u8]) -> Result<RunManifest, MirrorProblem> {
 }
 
 /// Every problem of one slot of the mirror of `stage`: `files` are the mirrored files
-/// present in it (`manifest.json` included), `shown` what its manifest says, and
-/// `approved` the stage's approved run.
+/// present in it (`manifest.json` included), `figures` the files under its
+/// `figures/` (by their names there), `shown` what its manifest says, and `approved`
+/// the stage's approved run.
 ///
 /// The top level must be the approved run's record exactly: every file of it, each
 /// byte for byte, so a commit that drops or edits the approval is caught. `candidate/`
 /// may show any state its run went through (a pull request may be pushed between two
-/// transitions), but only files the run's records held.
+/// transitions), but only files the run's records held. Both hold the run's figures,
+/// each byte for byte, and nothing else under `figures/`.
 pub fn slot_problems(
     slot: Slot,
     stage: &str,
     files: &BTreeMap<&'static str, Vec<u8>>,
+    figures: &BTreeMap<String, Vec<u8>>,
     shown: Shown,
     approved: Option<&RunId>,
 ) -> Vec<MirrorProblem> {
     let dir = slot.dir(stage);
     let (m, records) = match shown {
-        Shown::Nothing if !files.is_empty() => return vec![MirrorProblem::NoManifest { dir }],
+        Shown::Nothing if !files.is_empty() || !figures.is_empty() => {
+            return vec![MirrorProblem::NoManifest { dir }]
+        }
         Shown::Nothing => {
             return match (slot, approved) {
                 (Slot::Approved, Some(a)) => vec![MirrorProblem::NotMirrored {
@@ -374,6 +415,39 @@ pub fn slot_problems(
             out.push(differs(name));
         }
     }
+    out.extend(figure_problems(slot, stage, figures, records, id));
+    out
+}
+
+/// The figures of a slot against the run's: each present and exact, no other file.
+fn figure_problems(
+    slot: Slot,
+    stage: &str,
+    present: &BTreeMap<String, Vec<u8>>,
+    records: &RunRecords,
+    id: &RunId,
+) -> Vec<MirrorProblem> {
+    let file = |name: &str| slot.file(stage, &format!("{FIGURES_DIR}/{name}"));
+    let mut out = Vec::new();
+    for (name, bytes) in &records.figures {
+        match present.get(name) {
+            None => out.push(MirrorProblem::FigureMissing {
+                file: file(name),
+                run_id: id.clone(),
+            }),
+            Some(b) if b != bytes => out.push(MirrorProblem::Differs {
+                file: file(name),
+                run_id: id.clone(),
+            }),
+            Some(_) => {}
+        }
+    }
+    for name in present.keys().filter(|n| !records.figures.contains_key(*n)) {
+        out.push(MirrorProblem::NotAFigure {
+            file: file(name),
+            run_id: id.clone(),
+        });
+    }
     out
 }
 
@@ -435,10 +509,12 @@ mod tests {
             "/review/*/card.md",
             "/review/*/candidate/manifest.json",
             "/review/*/candidate/feedback.json",
+            "/review/*/figures/**",
+            "/review/*/candidate/figures/**",
         ] {
             assert!(block.lines().any(|l| l == p), "{p} missing:\n{block}");
         }
-        assert_eq!(exclude_patterns().len(), 10);
+        assert_eq!(exclude_patterns().len(), 12);
         let user = "# git ls-files --others --exclude-from=.git/info/exclude\n*.swp\n";
         let added = with_exclude_block(user).unwrap();
         assert_eq!(added, format!("{user}{block}"));
@@ -512,6 +588,7 @@ mod tests {
                 versions,
                 newest,
                 approved,
+                figures: BTreeMap::new(),
             }
         };
         let kinds = |p: Vec<MirrorProblem>| -> Vec<String> {
@@ -525,6 +602,7 @@ mod tests {
                 .collect()
         };
         let (m, yes, no) = (manifest("train"), records(true), records(false));
+        let none = BTreeMap::new();
         use Slot::{Approved as Top, Candidate as Cand};
         #[rustfmt::skip]
         let table = vec![
@@ -554,13 +632,14 @@ mod tests {
             (Cand, BTreeMap::from([("card.md", b"x".to_vec())]), Shown::Nothing, None, vec!["no_manifest"]),
         ];
         for (i, (slot, f, shown, approved, want)) in table.into_iter().enumerate() {
-            let got = kinds(slot_problems(slot, "train", &f, shown, approved));
+            let got = kinds(slot_problems(slot, "train", &f, &none, shown, approved));
             assert_eq!(got, want, "row {i}");
         }
         let p = slot_problems(
             Top,
             "train",
             &files(Some("draft 2"), None),
+            &none,
             Shown::Run(&m, Some(&yes)),
             Some(&run),
         );
@@ -574,6 +653,7 @@ mod tests {
             Cand,
             "train",
             &files(Some("edited"), None),
+            &none,
             Shown::Run(&m, Some(&no)),
             None,
         );
@@ -588,6 +668,7 @@ mod tests {
                 slot,
                 "eval",
                 &files(Some("draft 2"), Some("a")),
+                &none,
                 Shown::Run(&m, Some(&yes)),
                 None,
             );
@@ -600,6 +681,62 @@ mod tests {
                 )
             );
         }
+        // figures: both slots hold the run's exactly, and nothing else under figures/
+        let mut with_fig = records(true);
+        with_fig.figures.insert("plot.png".into(), b"png".to_vec());
+        let mut cand_fig = records(false);
+        cand_fig.figures.insert("plot.png".into(), b"png".to_vec());
+        let fig = |pairs: &[(&str, &str)]| -> BTreeMap<String, Vec<u8>> {
+            pairs
+                .iter()
+                .map(|(n, b)| (n.to_string(), b.as_bytes().to_vec()))
+                .collect()
+        };
+        #[rustfmt::skip]
+        let table = vec![
+            (Top, fig(&[("plot.png", "png")]), &with_fig, vec![]),
+            (Top, fig(&[]), &with_fig, vec!["figure_missing"]),
+            (Top, fig(&[("plot.png", "PNG")]), &with_fig, vec!["differs"]),
+            (Top, fig(&[("plot.png", "png"), ("x.png", "png")]), &with_fig, vec!["not_a_figure"]),
+            (Top, fig(&[("x.png", "png")]), &yes, vec!["not_a_figure"]),
+            (Cand, fig(&[("plot.png", "png")]), &cand_fig, vec![]),
+            (Cand, fig(&[]), &cand_fig, vec!["figure_missing"]),
+            (Cand, fig(&[("plot.png", "tampered")]), &cand_fig, vec!["differs"]),
+        ];
+        for (i, (slot, figs, recs, want)) in table.into_iter().enumerate() {
+            let f = if slot == Top {
+                files(Some("draft 2"), Some("a"))
+            } else {
+                files(Some("draft 2"), None)
+            };
+            let got = kinds(slot_problems(
+                slot,
+                "train",
+                &f,
+                &figs,
+                Shown::Run(&m, Some(recs)),
+                Some(&run).filter(|_| slot == Top),
+            ));
+            assert_eq!(got, want, "figure row {i}");
+        }
+        let only_figs = fig(&[("plot.png", "png")]);
+        assert_eq!(
+            kinds(slot_problems(
+                Top,
+                "train",
+                &BTreeMap::new(),
+                &only_figs,
+                Shown::Nothing,
+                None
+            )),
+            ["no_manifest"]
+        );
+        let missing = MirrorProblem::FigureMissing {
+            file: "review/train/figures/plot.png".into(),
+            run_id: run.clone(),
+        };
+        assert!(missing.is_warning() && !missing.is_lag());
+        assert_eq!(missing.file(), Some("review/train/figures/plot.png"));
         assert!(MirrorProblem::Decided { shown: run.clone() }.is_lag());
         assert!(!MirrorProblem::NotApproved { shown: run }.is_lag());
     }

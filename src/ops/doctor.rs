@@ -428,17 +428,22 @@ fn mirror(store: &Store, root: &Path) -> Result<Option<Check>> {
     for stage in &dirs {
         let exposed = exposed_untracked(store, root, stage)?;
         let mut present = false;
-        let found = stage_problems(store, stage, &mut |rel| {
-            let p = root.join(rel);
-            match std::fs::read(&p) {
-                Ok(b) => {
-                    present = true;
-                    Ok(Some(b))
+        let found = stage_problems(
+            store,
+            stage,
+            &mut |rel| {
+                let p = root.join(rel);
+                match std::fs::read(&p) {
+                    Ok(b) => {
+                        present = true;
+                        Ok(Some(b))
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                    Err(e) => Err(crate::error::Error::io(&p)(e)),
                 }
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-                Err(e) => Err(crate::error::Error::io(&p)(e)),
-            }
-        })?;
+            },
+            &mut |dir| super::mirror::files_below(&root.join(dir)),
+        )?;
         if !present {
             continue;
         }

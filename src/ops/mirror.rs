@@ -4,12 +4,18 @@
 //! files are written (under a per-stage turn), kept ignored while untracked, staged
 //! when a decision presents them, and read back for `doctor` and `verify`.
 
+#[path = "mirror/figures.rs"]
+mod figures;
+
+pub use figures::{files_below, record_figures};
+
 use super::workspace::{write_atomic, Workspace};
 use crate::error::{Error, Result};
+use crate::model::figures::FIGURES_DIR;
 use crate::model::manifest::RunManifest;
 use crate::model::mirror::{
     exclude_patterns, mirrored_run, plan, slot_problems, CandidateChange, MirrorProblem,
-    RunRecords, Shown, Slot, MIRROR_DIR, MIRROR_FILES,
+    RunRecords, Shown, Slot, CANDIDATE_DIR, MIRROR_DIR, MIRROR_FILES,
 };
 use crate::model::state::RunEvent;
 use crate::model::{RunId, StageName};
@@ -75,17 +81,25 @@ fn write(ws: &Workspace, run: &RunRef, event: RunEvent) -> Result<Vec<String>> {
     Ok(warnings)
 }
 
-/// Puts a run's newest record into a slot: every contract file it holds, and no file
-/// of an earlier run. Every record file is read before the first is written, so a
-/// record that cannot be read leaves the slot as it was.
+/// Puts a run's newest record into a slot: every contract file it holds and its
+/// figures (`model::figures`), and no file of an earlier run. Every record file is
+/// read before the first is written, so a record that cannot be read leaves the slot
+/// as it was.
 fn write_slot(ws: &Workspace, slot: Slot, run: &RunRef) -> Result<Vec<String>> {
     let stage = run.stage.as_str();
     let dir = ws.root.join(slot.dir(stage));
-    std::fs::create_dir_all(&dir).map_err(Error::io(&dir))?;
     let mut files = Vec::new();
     for name in MIRROR_FILES {
         files.push((name, ws.store.record_file(run.tip, name)?));
     }
+    let figures = match files
+        .iter()
+        .find_map(|(n, b)| b.as_ref().filter(|_| *n == "manifest.json"))
+    {
+        Some(m) => record_figures(&ws.store, run.tip, &RunManifest::from_json(m)?)?,
+        None => BTreeMap::new(),
+    };
+    std::fs::create_dir_all(&dir).map_err(Error::io(&dir))?;
     for (name, bytes) in &files {
         let path = dir.join(name);
         match bytes {
@@ -93,7 +107,9 @@ fn write_slot(ws: &Workspace, slot: Slot, run: &RunRef) -> Result<Vec<String>> {
             None => remove_file(&path)?,
         }
     }
-    Ok(MIRROR_FILES.iter().map(|n| slot.file(stage, n)).collect())
+    let mut touched: Vec<String> = MIRROR_FILES.iter().map(|n| slot.file(stage, n)).collect();
+    touched.extend(figures::sync(&ws.root, &slot.dir(stage), &figures)?);
+    Ok(touched)
 }
 
 /// Empties `candidate/`: its mirrored files, and the directory when nothing else of
@@ -103,8 +119,10 @@ fn clear_candidate(ws: &Workspace, stage: &str) -> Result<Vec<String>> {
     for name in MIRROR_FILES {
         remove_file(&ws.root.join(slot.file(stage, name)))?;
     }
+    let mut touched: Vec<String> = MIRROR_FILES.iter().map(|n| slot.file(stage, n)).collect();
+    touched.extend(figures::sync(&ws.root, &slot.dir(stage), &BTreeMap::new())?);
     let _ = std::fs::remove_dir(ws.root.join(slot.dir(stage)));
-    Ok(MIRROR_FILES.iter().map(|n| slot.file(stage, n)).collect())
+    Ok(touched)
 }
 
 /// Refuses a mirror directory that is a symbolic link (a committed one, say): the
@@ -115,6 +133,8 @@ fn refuse_linked_dirs(root: &Path, stage: &str) -> Result<()> {
         MIRROR_DIR.to_string(),
         Slot::Approved.dir(stage),
         Slot::Candidate.dir(stage),
+        Slot::Approved.file(stage, FIGURES_DIR),
+        Slot::Candidate.file(stage, FIGURES_DIR),
     ] {
         let is_link =
             std::fs::symlink_metadata(root.join(&rel)).is_ok_and(|m| m.file_type().is_symlink());
@@ -139,6 +159,7 @@ fn remove_file(path: &Path) -> Result<()> {
 /// Stages what a decision wrote or removed, except paths the user's own ignore rules
 /// keep out of git; failing to is a warning (the files are written).
 fn stage_presented(ws: &Workspace, paths: &[String]) -> Vec<String> {
+    let mut warnings = Vec::new();
     let staged = ws
         .store
         .ignored_by_user(&ws.root, paths, &exclude_patterns())
@@ -148,10 +169,21 @@ fn stage_presented(ws: &Workspace, paths: &[String]) -> Vec<String> {
                 .filter(|p| !user.contains(*p))
                 .cloned()
                 .collect();
+            let figures: Vec<&String> = user
+                .iter()
+                .filter(|p| p.contains(&format!("/{FIGURES_DIR}/")) && ws.root.join(p).is_file())
+                .collect();
+            if !figures.is_empty() {
+                let list: Vec<&str> = figures.iter().map(|p| p.as_str()).collect();
+                warnings.push(format!(
+                    "not staged, as an ignore rule of yours ignores them, so the card shows a broken image on a forge: {} (stage them with git add -f, or add '!/{MIRROR_DIR}/**' to .gitignore)",
+                    list.join(", ")
+                ));
+            }
             ws.store.stage_paths(&ws.root, &kept)
         });
     match staged {
-        Ok(()) => Vec::new(),
+        Ok(()) => warnings,
         Err(e) => {
             let mut dirs: Vec<String> = paths
                 .iter()
@@ -244,10 +276,12 @@ pub fn run_records(store: &Store, m: &RunManifest) -> Result<Option<RunRecords>>
         }
     }
     let approved = store.latest_event(run.tip)? == Some(RunEvent::Approved);
+    let figures = record_figures(store, run.tip, &store.read_manifest(run.tip)?)?;
     Ok(Some(RunRecords {
         versions,
         newest,
         approved,
+        figures,
     }))
 }
 
@@ -262,13 +296,15 @@ pub struct SlotProblem {
 }
 
 /// Every problem of the mirror of stage directory `stage` (`review/<stage>/`), its
-/// files read through `read` (a path relative to the root, `None` when absent): the
+/// files read through `read` (a path relative to the root, `None` when absent) and
+/// the files below a directory listed by `list` (relative to that directory): the
 /// working tree for `doctor`, a commit's tree for `verify`. A directory that cannot
 /// be a stage's is no mirror and has none.
 pub fn stage_problems(
     store: &Store,
     stage: &str,
     read: &mut dyn FnMut(&str) -> Result<Option<Vec<u8>>>,
+    list: &mut dyn FnMut(&str) -> Result<Vec<String>>,
 ) -> Result<Vec<SlotProblem>> {
     let Ok(name) = StageName::new(stage) else {
         return Ok(Vec::new());
@@ -282,6 +318,13 @@ pub fn stage_problems(
                 files.insert(n, b);
             }
         }
+        let fig_dir = slot.file(stage, FIGURES_DIR);
+        let mut figures = BTreeMap::new();
+        for name in list(&fig_dir)? {
+            if let Some(b) = read(&format!("{fig_dir}/{name}"))? {
+                figures.insert(name, b);
+            }
+        }
         let manifest = files.get("manifest.json").map(|b| mirrored_run(b));
         let records = match &manifest {
             Some(Ok(m)) => run_records(store, m)?,
@@ -292,12 +335,10 @@ pub fn stage_problems(
             Some(Err(_)) => Shown::Unparsable,
             Some(Ok(m)) => Shown::Run(m, records.as_ref()),
         };
-        for problem in slot_problems(slot, stage, &files, shown, approved.as_ref()) {
-            let file = match &problem {
-                MirrorProblem::Differs { file, .. } | MirrorProblem::Missing { file, .. } => {
-                    file.clone()
-                }
-                _ => slot.file(stage, "manifest.json"),
+        for problem in slot_problems(slot, stage, &files, &figures, shown, approved.as_ref()) {
+            let file = match problem.file() {
+                Some(f) => f.to_string(),
+                None => slot.file(stage, "manifest.json"),
             };
             out.push(SlotProblem {
                 slot,
@@ -319,10 +360,13 @@ pub fn mirrored_stages<'a>(paths: impl IntoIterator<Item = &'a str>) -> Vec<Stri
             let rest = p.strip_prefix(MIRROR_DIR)?.strip_prefix('/')?;
             let (stage, file) = rest.split_once('/')?;
             let file = file
-                .strip_prefix(crate::model::mirror::CANDIDATE_DIR)
+                .strip_prefix(CANDIDATE_DIR)
                 .and_then(|f| f.strip_prefix('/'))
                 .unwrap_or(file);
-            MIRROR_FILES.contains(&file).then(|| stage.to_string())
+            let figure = file
+                .strip_prefix(FIGURES_DIR)
+                .is_some_and(|f| f.starts_with('/'));
+            (MIRROR_FILES.contains(&file) || figure).then(|| stage.to_string())
         })
         .collect();
     out.sort();
@@ -333,11 +377,17 @@ pub fn mirrored_stages<'a>(paths: impl IntoIterator<Item = &'a str>) -> Vec<Stri
 /// The mirrored files of the working tree that are untracked and not ignored: a
 /// `git pull` bringing a teammate's committed file there would refuse to run.
 pub fn exposed_untracked(store: &Store, root: &Path, stage: &str) -> Result<Vec<String>> {
-    let present: Vec<String> = Slot::ALL
+    let mut present: Vec<String> = Slot::ALL
         .iter()
         .flat_map(|slot| MIRROR_FILES.iter().map(move |n| slot.file(stage, n)))
         .filter(|p| root.join(p).is_file())
         .collect();
+    for slot in Slot::ALL {
+        let dir = slot.file(stage, FIGURES_DIR);
+        for name in files_below(&root.join(&dir))? {
+            present.push(format!("{dir}/{name}"));
+        }
+    }
     Ok(store.untracked_not_ignored(root, &present)?)
 }
 
@@ -354,9 +404,12 @@ mod tests {
             "review/notes/README.md",
             "review/x/candidate/notes.txt",
             "review/y/deeper/manifest.json",
+            "review/f/figures/a/b.png",
+            "review/g/candidate/figures/c.png",
+            "review/h/figuresx/c.png",
             "reviewers/z/manifest.json",
             "review/manifest.json",
         ];
-        assert_eq!(mirrored_stages(paths), ["eval", "train"]);
+        assert_eq!(mirrored_stages(paths), ["eval", "f", "g", "train"]);
     }
 }

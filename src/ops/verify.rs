@@ -370,10 +370,15 @@ fn mirror_at(store: &Store, tip: ObjectId) -> Result<Vec<Found>> {
     let paths = store.paths_at(&rev)?;
     let mut found = Vec::new();
     for stage in mirrored_stages(paths.iter().map(String::as_str)) {
-        let problems = stage_problems(store, &stage, &mut |path| Ok(store.blob_at(&rev, path)?))?;
+        let problems = stage_problems(
+            store,
+            &stage,
+            &mut |path| Ok(store.blob_at(&rev, path)?),
+            &mut |dir| Ok(paths_below(&paths, dir)),
+        )?;
         for p in problems {
             let (stage, run) = mirror_subject(&stage, &p.problem);
-            let severity = if p.problem.is_lag() {
+            let severity = if p.problem.is_warning() {
                 Severity::Warning
             } else {
                 Severity::Error
@@ -393,6 +398,15 @@ fn mirror_at(store: &Store, tip: ObjectId) -> Result<Vec<Found>> {
     Ok(found)
 }
 
+/// The paths among `paths` below directory `dir`, relative to it.
+fn paths_below(paths: &[String], dir: &str) -> Vec<String> {
+    let prefix = format!("{dir}/");
+    paths
+        .iter()
+        .filter_map(|p| p.strip_prefix(&prefix).map(str::to_string))
+        .collect()
+}
+
 /// The stage and run a mirror problem is about, as far as it says.
 fn mirror_subject(dir: &str, p: &MirrorProblem) -> (Option<StageName>, Option<RunId>) {
     let run = match p {
@@ -400,7 +414,9 @@ fn mirror_subject(dir: &str, p: &MirrorProblem) -> (Option<StageName>, Option<Ru
         MirrorProblem::WrongStage { .. } => None,
         MirrorProblem::UnknownRun { run_id }
         | MirrorProblem::Missing { run_id, .. }
-        | MirrorProblem::Differs { run_id, .. } => Some(run_id.clone()),
+        | MirrorProblem::Differs { run_id, .. }
+        | MirrorProblem::FigureMissing { run_id, .. }
+        | MirrorProblem::NotAFigure { run_id, .. } => Some(run_id.clone()),
         MirrorProblem::NotApproved { shown }
         | MirrorProblem::Superseded { shown, .. }
         | MirrorProblem::Decided { shown } => Some(shown.clone()),
@@ -421,11 +437,16 @@ fn mirror_fix(p: &MirrorProblem, dir: &str) -> String {
         MirrorProblem::UnknownRun { .. } => {
             "fetch the workbench refs, or restore the mirror".to_string()
         }
-        MirrorProblem::WrongStage { .. } | MirrorProblem::Differs { .. } => format!(
+        MirrorProblem::WrongStage { .. }
+        | MirrorProblem::Differs { .. }
+        | MirrorProblem::NotAFigure { .. } => format!(
             "never edit the mirror by hand: restore {dir}/ from the commit that has it (git checkout)"
         ),
         MirrorProblem::Missing { file, .. } => format!(
             "a commit dropped a file of the approval: restore it from the base of the range (git checkout BASE -- {file})"
+        ),
+        MirrorProblem::FigureMissing { file, .. } => format!(
+            "commit the figure beside the card: restore it (git checkout BASE -- {file}) or, for a mirror written before figures were, write it from the record (git show RECORD:outputs/PATH > {file}) and git add it"
         ),
         MirrorProblem::NotApproved { .. } => format!(
             "{dir}/ holds the approved run only (an earlier git-workbench mirrored the newest run there): git rm its files, or approve the run (approve writes and stages the mirror)"
