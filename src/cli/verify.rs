@@ -1,5 +1,8 @@
 //! `git workbench verify`.
 
+#[path = "verify/stages.rs"]
+mod stages;
+
 use super::Out;
 use crate::error::Result;
 use crate::model::text::{escape_controls, Lines};
@@ -29,6 +32,11 @@ pub struct Args {
     /// (also: git config workbench.requireSigned true).
     #[arg(long)]
     pub require_signed: bool,
+    /// With --format markdown: the URL the forge serves the tip's files under (e.g.
+    /// https://github.com/OWNER/REPO/raw/SHA/), so the mirrored figures show as
+    /// thumbnails; without it they are relative links.
+    #[arg(long, value_name = "PREFIX")]
+    pub figures_url: Option<String>,
 }
 
 pub fn cmd_verify(out: &Out, args: Args) -> Result<u8> {
@@ -43,7 +51,7 @@ pub fn cmd_verify(out: &Out, args: Args) -> Result<u8> {
     match if out.json { Format::Json } else { args.format } {
         Format::Json => out.json(&r)?,
         Format::Text => text(out, &r)?,
-        Format::Markdown => out.print(&markdown(&r))?,
+        Format::Markdown => out.print(&markdown(&r, args.figures_url.as_deref()))?,
     }
     Ok(u8::from(r.errors > 0))
 }
@@ -132,7 +140,7 @@ fn on_forced(r: &VerifyReport) -> String {
     }
 }
 
-fn markdown(r: &VerifyReport) -> String {
+fn markdown(r: &VerifyReport, figures_url: Option<&str>) -> String {
     let verdict = if r.errors == 0 {
         "✅ every narrative block is an approved result"
     } else {
@@ -169,6 +177,7 @@ fn markdown(r: &VerifyReport) -> String {
         }
         s.push('\n');
     }
+    s.push_str(&stages::section(&r.stages, figures_url));
     let sm = &r.summary;
     s.push_str(&format!(
         "Blocks in the range: {} added, {} changed, {} removed; {} narrative(s) renamed.\n\n",

@@ -10,6 +10,11 @@
 //!    it must be signed by a key allowed at the base of the range. Forced approvals
 //!    among them are named in the summary (not a problem: a human decided it).
 
+#[path = "verify/stages.rs"]
+mod stages;
+
+pub use stages::{FigureLink, MetricChange, StageResult};
+
 use super::mirror::{mirrored_stages, stage_problems};
 use super::narrative::{finish, strict_narrative};
 use crate::error::{Error, Result};
@@ -195,6 +200,8 @@ pub struct VerifyReport {
     /// What each commit of the range did to narratives, oldest first.
     pub events: Vec<RangeEvent>,
     pub problems: Vec<Found>,
+    /// Per stage mirrored at the tip, its approved run against the base's.
+    pub stages: Vec<StageResult>,
     pub errors: usize,
     pub ok: bool,
 }
@@ -243,6 +250,19 @@ pub fn verify(store: &Store, req: &VerifyRequest) -> Result<VerifyReport> {
         require_signed,
     )?;
     problems.extend(found);
+    let mirrored = mirrored_stages(
+        store
+            .paths_at(&tip_id.to_string())?
+            .iter()
+            .map(String::as_str),
+    );
+    let stages = stages::stage_results(
+        store,
+        &mirrored,
+        tip_id,
+        base_id,
+        allowed.as_ref().map(|a| a.path()),
+    )?;
     let errors = problems
         .iter()
         .filter(|f| f.severity == Severity::Error)
@@ -255,6 +275,7 @@ pub fn verify(store: &Store, req: &VerifyRequest) -> Result<VerifyReport> {
         summary,
         events,
         problems,
+        stages,
         errors,
         ok: errors == 0,
     })
