@@ -249,6 +249,16 @@ fn verify_names_forced_approvals_in_text_markdown_and_json() {
     };
     assert!(row(&forced).contains("| **yes** | no |"), "{md}");
     assert!(row(&clean).ends_with("| no | no |"), "{md}");
+    // the per-stage section marks it too, the hostile check name inert
+    let section = md.split("### Approved results\n").nth(1).unwrap();
+    let s = section.split("#### `s`").nth(1).unwrap();
+    let s = s.split("#### ").next().unwrap();
+    assert!(
+        s.starts_with(&format!(": run `{forced}`"))
+            && s.contains("⚠️ **forced** over a failed review (non\\_empty\\_outputs, x\\\\n&lt;\\!-- workbench:end --&gt;)"),
+        "{section}"
+    );
+    assert!(!section.contains("<!--"), "{section}");
 
     // Without a forced approval, nothing says forced.
     let plain = crate::narratives::reported().0;

@@ -102,6 +102,12 @@ fn narrative_table_and_sharing_reports_parse_strictly() {
     repo.git(&["commit", "-q", "--no-verify", "-m", "report"]);
     let verify: ops::verify::VerifyReport = strict(json(&repo, &["verify"]).ok());
     assert!(verify.ok && verify.blocks.len() == 1);
+    assert_eq!(
+        verify.stages.len(),
+        1,
+        "the committed mirror's approved run"
+    );
+    assert_eq!(verify.stages[0].run.as_str(), id);
     repo.wb(&["compare", "-o"]).ok();
     repo.git(&["add", "-A"]);
     repo.git(&["commit", "-q", "--no-verify", "-m", "table"]);

@@ -15,6 +15,7 @@ mod demo;
 mod doctor;
 mod drivers;
 mod errors;
+mod figures;
 mod forced;
 mod help;
 mod import;
