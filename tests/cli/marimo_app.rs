@@ -4,6 +4,7 @@
 //! marimo stores in the page (`__MARIMO_MOUNT_CONFIG__`'s session), not its code.
 
 use crate::common::{path_with_binary, venv_tool, Repo};
+use crate::run_json;
 use std::path::Path;
 
 const APP: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/marimo/review.py");
@@ -17,10 +18,10 @@ struct Export {
 }
 
 /// `marimo export html APP -o OUT -- ARGS`, run from `cwd` with the built binary on
-/// PATH; fails the test when marimo reports a failed cell (exit 1, "some cells failed
+/// PATH (and `WORKBENCH_REPO` set to `repo_env`, when given); fails the test when marimo reports a failed cell (exit 1, "some cells failed
 /// to execute") or the page holds an error output or a traceback.
-fn export(scratch: &Repo, cwd: &Path, args: &[&str]) -> Export {
-    let out = scratch.root.join("review.html");
+fn export(scratch: &Repo, cwd: &Path, args: &[&str], repo_env: Option<&Path>) -> Export {
+    let out = scratch.home.join("review.html");
     let _ = std::fs::remove_file(&out);
     let mut all = vec![
         "export",
@@ -32,13 +33,17 @@ fn export(scratch: &Repo, cwd: &Path, args: &[&str]) -> Export {
         "--",
     ];
     all.extend_from_slice(args);
-    let o = scratch
-        .cmd(venv_tool("marimo").to_str().unwrap(), &all)
-        .current_dir(cwd)
+    let mut cmd = scratch.cmd(venv_tool("marimo").to_str().unwrap(), &all);
+    cmd.current_dir(cwd)
         .env("PATH", path_with_binary())
         .env("MARIMO_SKIP_UPDATE_CHECK", "1")
-        .output()
-        .unwrap();
+        // marimo keeps a session snapshot beside the notebook (examples/marimo/__marimo__)
+        // and Python its bytecode, unless given a cache prefix: the source tree stays clean
+        .env("PYTHONPYCACHEPREFIX", scratch.home.join("pycache"));
+    if let Some(r) = repo_env {
+        cmd.env("WORKBENCH_REPO", r);
+    }
+    let o = cmd.output().unwrap();
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(
         o.status.success(),
@@ -168,7 +173,12 @@ fn review_app_shows_the_demo_repository() {
         .json();
     let before = repository_state(&scratch, &dir);
     // run from elsewhere: the app finds the repository through --repo
-    let e = export(&scratch, &scratch.root, &["--repo", dir.to_str().unwrap()]);
+    let e = export(
+        &scratch,
+        &scratch.root,
+        &["--repo", dir.to_str().unwrap()],
+        None,
+    );
     assert_eq!(
         repository_state(&scratch, &dir),
         before,
@@ -256,4 +266,112 @@ fn drill_down(scratch: &Repo, dir: &Path, html: &str, shown: &serde_json::Value)
     );
     assert!(run.contains(&img), "the figure's stored bytes in:\n{run}");
     assert_eq!(run.matches("<img ").count(), 1);
+}
+
+const EVIL_CONFIG: &str = r#"
+[stages.evil]
+cmd = "sh scripts/evil.sh"
+outs = ["runs/{run_id}/*.svg"]
+metrics = "runs/{run_id}/metrics.json"
+params = { file = "params.yaml", keys = ["evil.*"] }
+"#;
+
+/// A figure whose name breaks out of an attribute and whose SVG holds a script, and
+/// metric names with markup, a quote, an escape sequence and a right-to-left override.
+const EVIL_SH: &str = r#"set -e
+mkdir -p "$WORKBENCH_RUN_DIR"
+printf '<svg xmlns="http://www.w3.org/2000/svg" width="20" height="20"><script>alert(1)</script><rect width="20" height="20" fill="white"/><path d="M0 0 L20 20" stroke="black"/></svg>' > "$WORKBENCH_RUN_DIR/<b>\"x'.svg"
+printf '{"<script>alert(1)</script>": 1, "a\\"b": 0.5, "\\u202eevil": 2, "x\\u001b[31m": 3}' > "$WORKBENCH_RUN_DIR/metrics.json"
+"#;
+
+#[test]
+fn review_app_escapes_hostile_records_and_only_shows_the_decision() {
+    let repo = Repo::with(
+        EVIL_CONFIG,
+        &[
+            ("scripts/evil.sh", EVIL_SH),
+            (
+                "params.yaml",
+                "evil:\n  note: \"<iframe src=http://evil.example/>\"\n  n: 1\n",
+            ),
+        ],
+    );
+    repo.wb(&["init"]).ok();
+    let approved = run_json(&repo, &["evil"]);
+    repo.wb(&["review", &approved]).ok();
+    let card = "<img src=x onerror=alert(1)> </pre><script>alert(2)</script>";
+    repo.wb(&["card", &approved, "-m", card]).ok();
+    repo.wb(&["approve", &approved, "--yes"]).ok();
+    let pending = run_json(&repo, &["evil", "-p", "evil.n=2"]);
+    repo.wb(&["review", &pending]).ok();
+    repo.wb(&["card", &pending, "-m", "second"]).ok();
+    let before = repository_state(&repo, &repo.root);
+    let elsewhere = repo.home.clone();
+    let e = export(
+        &repo,
+        &elsewhere,
+        &["--repo", repo.root.to_str().unwrap()],
+        None,
+    );
+    // no markup from a record survives as markup: not the card's, a metric name's, a
+    // param's or the figure's (whose SVG is only an <img> source, base64-encoded)
+    for raw in [
+        "<script",
+        "<iframe",
+        "<img src=x",
+        "<b>",
+        "\u{202e}",
+        "\u{1b}",
+    ] {
+        assert!(!e.html.contains(raw), "{raw:?} in the outputs:\n{}", e.html);
+    }
+    let run = element(
+        &e.html,
+        &format!("<section class=\"wb-run\" data-run=\"{approved}\">"),
+        "</section>",
+    );
+    // the card as recorded, shown as text
+    let stored = repo.git(&[
+        "show",
+        &format!("refs/workbench/runs/evil/{approved}:card.md"),
+    ]);
+    assert!(stored.contains(card), "{stored}");
+    assert!(
+        run.contains(&format!("<pre class=\"wb-card\">{}", escaped(&stored))),
+        "the card as text:\n{run}"
+    );
+    assert!(run.contains("<tr data-metric=\"&lt;script&gt;alert(1)&lt;/script&gt;\">"));
+    assert!(run.contains("<td>\\u202eevil</td>") && run.contains("<td>x\\u001b[31m</td>"));
+    assert!(run.contains("&lt;iframe src=http://evil.example/&gt;"));
+    let name = format!("runs/{approved}/&lt;b&gt;&quot;x&#x27;.svg");
+    assert!(
+        run.contains(&format!(
+            "<img class=\"wb-figure\" data-path=\"{name}\" alt=\"{name}\" src=\"data:image/svg+xml;base64,"
+        )),
+        "{run}"
+    );
+    assert_eq!(e.html.matches("<svg class=\"wb-plot\"").count(), 4);
+    assert!(
+        !run.contains("wb-command"),
+        "an approved run needs no decision"
+    );
+
+    // the run awaiting a decision, picked with --run and the repository from the
+    // environment: the app shows the command, and running it is the human's
+    let e = export(&repo, &elsewhere, &["--run", &pending], Some(&repo.root));
+    let run = element(
+        &e.html,
+        &format!("<section class=\"wb-run\" data-run=\"{pending}\">"),
+        "</section>",
+    );
+    assert!(run.contains(&format!(
+        "<pre class=\"wb-command\">git workbench approve {pending}"
+    )));
+    assert_eq!(
+        repository_state(&repo, &repo.root),
+        before,
+        "the app changed the repository"
+    );
+    let shown = repo.wb(&["--json", "show", &pending]).ok().json();
+    assert_eq!(shown["state"], "reviewed");
 }
