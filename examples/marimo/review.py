@@ -375,7 +375,10 @@ def run_html(shown, card, figures):
 
 @app.function
 def error_html(message):
-    return mo.callout(mo.Html(f'<pre class="wb-error">{esc(message, None)}</pre>'), kind="danger")
+    return mo.Html(
+        '<div style="border-left:4px solid #c0392b;background:#fdecea;padding:4px 12px">'
+        f'<pre class="wb-error">{esc(message, None)}</pre></div>'
+    )
 
 
 @app.cell

@@ -18,9 +18,28 @@ struct Export {
 }
 
 /// `marimo export html APP -o OUT -- ARGS`, run from `cwd` with the built binary on
-/// PATH (and `WORKBENCH_REPO` set to `repo_env`, when given); fails the test when marimo reports a failed cell (exit 1, "some cells failed
-/// to execute") or the page holds an error output or a traceback.
+/// PATH (and `WORKBENCH_REPO` set to `repo_env`, when given); fails the test when
+/// marimo reports a failed cell (exit 1, "some cells failed to execute"), the page
+/// holds an error output or a traceback, or the app shows an error of its own.
 fn export(scratch: &Repo, cwd: &Path, args: &[&str], repo_env: Option<&Path>) -> Export {
+    let e = export_page(scratch, cwd, args, repo_env, false);
+    assert!(
+        !e.html.contains("wb-error"),
+        "an error shown by the app:\n{}",
+        e.html
+    );
+    e
+}
+
+/// `export`, where the app may show its own error (and stop the cells after it:
+/// `stopped`).
+fn export_page(
+    scratch: &Repo,
+    cwd: &Path,
+    args: &[&str],
+    repo_env: Option<&Path>,
+    stopped: bool,
+) -> Export {
     let out = scratch.home.join("review.html");
     let _ = std::fs::remove_file(&out);
     let mut all = vec![
@@ -52,17 +71,13 @@ fn export(scratch: &Repo, cwd: &Path, args: &[&str], repo_env: Option<&Path>) ->
     );
     assert!(!stderr.contains("failed to execute"), "{stderr}");
     let page = std::fs::read_to_string(&out).unwrap();
-    let html = outputs(&page);
-    assert!(
-        !html.contains("wb-error"),
-        "an error shown by the app:\n{html}"
-    );
+    let html = outputs(&page, stopped);
     Export { html, page }
 }
 
-/// The outputs of every cell, asserting none is an error and no cell printed a
-/// traceback.
-fn outputs(page: &str) -> String {
+/// The outputs of every cell, asserting none is an error (but for cells not run
+/// because the app stopped, when `stopped`) and no cell printed a traceback.
+fn outputs(page: &str, stopped: bool) -> String {
     let at = page
         .find("\"__MARIMO_MOUNT_CONFIG__\"")
         .expect("the page has marimo's mount config");
@@ -85,7 +100,12 @@ fn outputs(page: &str) -> String {
             );
         }
         for o in cell["outputs"].as_array().unwrap() {
-            assert_ne!(o["type"], "error", "cell {} failed: {o}", cell["id"]);
+            let skipped = stopped && o["ename"] == "ancestor-stopped";
+            assert!(
+                o["type"] != "error" || skipped,
+                "cell {} failed: {o}",
+                cell["id"]
+            );
             for (_, v) in o["data"].as_object().into_iter().flatten() {
                 html.push_str(v.as_str().unwrap_or_default());
                 html.push('\n');
@@ -374,4 +394,17 @@ fn review_app_escapes_hostile_records_and_only_shows_the_decision() {
     );
     let shown = repo.wb(&["--json", "show", &pending]).ok().json();
     assert_eq!(shown["state"], "reviewed");
+}
+
+#[test]
+fn review_app_outside_a_repository_shows_the_error() {
+    let scratch = Repo::bare_dir();
+    let e = export_page(&scratch, &scratch.home, &[], Some(&scratch.root), true);
+    let error = element(&e.html, "<pre class=\"wb-error\">", "</pre>");
+    assert!(
+        error.contains("git workbench --json status: not a git repository")
+            && error.contains("hint: "),
+        "{error}"
+    );
+    assert!(!e.html.contains("wb-compare"));
 }
