@@ -42,10 +42,15 @@ fn export_page(
 ) -> Export {
     let out = scratch.home.join("review.html");
     let _ = std::fs::remove_file(&out);
+    // marimo writes a session snapshot beside the notebook it exports
+    // (`__marimo__/session/`): a copy in a temporary directory keeps the source tree
+    // clean (PYTHONPYCACHEPREFIX would too, but makes Python compile marimo anew)
+    let app = scratch.home.join("review.py");
+    std::fs::copy(APP, &app).unwrap();
     let mut all = vec![
         "export",
         "html",
-        APP,
+        app.to_str().unwrap(),
         "-o",
         out.to_str().unwrap(),
         "--no-sandbox",
@@ -55,10 +60,7 @@ fn export_page(
     let mut cmd = scratch.cmd(venv_tool("marimo").to_str().unwrap(), &all);
     cmd.current_dir(cwd)
         .env("PATH", path_with_binary())
-        .env("MARIMO_SKIP_UPDATE_CHECK", "1")
-        // marimo keeps a session snapshot beside the notebook (examples/marimo/__marimo__)
-        // and Python its bytecode, unless given a cache prefix: the source tree stays clean
-        .env("PYTHONPYCACHEPREFIX", scratch.home.join("pycache"));
+        .env("MARIMO_SKIP_UPDATE_CHECK", "1");
     if let Some(r) = repo_env {
         cmd.env("WORKBENCH_REPO", r);
     }
