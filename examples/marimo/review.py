@@ -32,8 +32,10 @@ with app.setup:
 
     import marimo as mo
 
-    # The largest stored file (a card, a figure) the app puts into the page.
+    # The largest stored file (a card, a figure) the app puts into the page, and the
+    # most bytes of figures one run's page holds.
     MAX_BYTES = 20 * 1024 * 1024
+    MAX_FIGURE_BYTES = 64 * 1024 * 1024
     # How much of one value from a record a cell shows.
     MAX_CELL = 300
     FIGURE_TYPES = {
@@ -184,9 +186,16 @@ def stored_figures(repo, shown):
     if not figures or not RUN_ID.fullmatch(shown.get("run_id", "")):
         return []
     with tempfile.TemporaryDirectory(prefix="workbench-review-") as tmp:
-        report = workbench(repo, "checkout", shown["run_id"], "--to", tmp)
+        report = workbench(repo, "checkout", "--to", tmp, "--", shown["run_id"])
         where = {f["path"]: f["to"] for f in report.get("files", [])}
-        return [read_figure(p, outputs[p], where.get(p), tmp) for p in figures]
+        shown_figures, total = [], 0
+        for p in figures:
+            fig = read_figure(p, outputs[p], where.get(p), tmp)
+            total += len(fig.get("bytes", b""))
+            if total > MAX_FIGURE_BYTES:
+                fig = {"path": p, "mime": fig["mime"], "note": f"not shown: the run's figures exceed {MAX_FIGURE_BYTES} bytes"}
+            shown_figures.append(fig)
+        return shown_figures
 
 
 @app.function
@@ -455,7 +464,7 @@ def _(approved, cmp, repo, wanted_run):
     first, pick_error = None, None
     if wanted_run not in (None, ""):
         try:
-            first = workbench(repo, "show", str(wanted_run))["run_id"]
+            first = workbench(repo, "show", "--", str(wanted_run))["run_id"]
         except WorkbenchError as e:
             pick_error = f"--run {wanted_run}: {e}"
     elif approved:
@@ -472,7 +481,7 @@ def _(pick, pick_error, repo):
     mo.stop(pick_error is not None, mo.vstack([mo.md("## Run"), pick, error_html(pick_error or "")]))
     mo.stop(pick.value is None, mo.vstack([mo.md("## Run"), pick, mo.md("No run to show.")]))
     try:
-        shown = workbench(repo, "show", pick.value)
+        shown = workbench(repo, "show", "--", pick.value)
         page = run_html(shown, record_file(repo, shown.get("record"), "card.md"), stored_figures(repo, shown))
         out = mo.Html(page)
     except WorkbenchError as e:

@@ -396,6 +396,15 @@ fn review_app_escapes_hostile_records_and_only_shows_the_decision() {
     );
     let shown = repo.wb(&["--json", "show", &pending]).ok().json();
     assert_eq!(shown["state"], "reviewed");
+
+    // a --run that looks like an option is a run name to `show`, never its --log
+    let e = export_page(&repo, &elsewhere, &["--run=--log"], Some(&repo.root), false);
+    let error = element(&e.html, "<pre class=\"wb-error\">", "</pre>");
+    assert!(
+        error.contains("no run matches &#x27;--log&#x27;"),
+        "{error}"
+    );
+    assert!(e.html.contains("wb-compare") && !e.html.contains("wb-run"));
 }
 
 #[test]
