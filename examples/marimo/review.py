@@ -444,7 +444,7 @@ def _(approved, axis, cmp):
     for metric in metrics:
         points, missing = plot_points(cmp, metric, axis.value)
         note = f"<p>{missing} run(s) without a finite value not shown</p>" if missing else ""
-        plots.append(mo.Html(f'<div class="wb-plot-box">{plot_svg(metric, points, axis.value or "run", approved)}{note}</div>'))
+        plots.append(mo.Html(f'<div class="wb-plot-box">{plot_svg(metric, points, axis.value or "run, oldest first", approved)}{note}</div>'))
     legend = " ".join(
         f'<span style="color:{c}">&#9679; {esc(state)}</span>' for state, c in STATE_COLORS.items()
     )
