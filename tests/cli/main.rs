@@ -24,6 +24,7 @@ mod interpretations;
 mod json;
 mod limits;
 mod manpages;
+mod marimo_app;
 mod mirror;
 mod narrative_attacks;
 mod narratives;
