@@ -24,6 +24,7 @@ mod next;
 mod notes_repair;
 mod notices;
 mod output;
+mod progress;
 mod reject;
 mod render;
 mod review;

@@ -458,6 +458,7 @@ impl JobImport<'_> {
             &p.outputs,
             self.stage.max_stored_size,
             cache,
+            &*self.ws.progress,
         )?;
         // What makes this job this job: its place (however DIR was written) and bytes.
         let key = sha256_hex(
