@@ -108,6 +108,8 @@ impl Inner {
 
 fn reveal(bar: &ProgressBar) {
     bar.set_draw_target(ProgressDrawTarget::stderr());
+    // Drawn now, however short the phase: a bar shown is a bar seen.
+    bar.tick();
     bar.enable_steady_tick(TICK);
 }
 
