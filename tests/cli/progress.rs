@@ -171,3 +171,25 @@ fn fetch_push_and_sync_show_their_phases() {
     let (tty, _) = on_tty(&bob, &[("NO_COLOR", "1")], &["sync"], "");
     assert!(!tty.contains("fetching origin"), "{tty:?}");
 }
+
+#[test]
+fn import_counts_the_runs_it_records() {
+    let r = repo();
+    for i in 0..3 {
+        r.write(&format!("old/r{i}/metrics.json"), "{\"auc\": 0.7}");
+    }
+    let (tty, stdout) = on_tty(&r, &[], &["import", "runs", "old", "--stage", "prep"], "");
+    assert!(tty.contains("importing runs"), "{tty:?}");
+    assert!(tty.contains("/3"), "a count with its total:\n{tty:?}");
+    assert!(!String::from_utf8_lossy(&stdout).contains("importing runs"));
+}
+
+#[test]
+fn review_shows_the_hashing_of_the_outputs() {
+    let r = repo();
+    let id = run_json(&r, &["prep"]);
+    std::fs::write(r.path("out.bin"), std::fs::read(r.path("out.bin")).unwrap()).unwrap();
+    let (tty, stdout) = on_tty(&r, &[], &["review", &id], "");
+    assert!(tty.contains("hashing outputs"), "{tty:?}");
+    assert!(!String::from_utf8_lossy(&stdout).contains("hashing"));
+}
