@@ -66,3 +66,65 @@ impl Progress for Within<'_> {
         self.0.item(item);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    #[derive(Default)]
+    struct Log(Mutex<Vec<String>>);
+
+    impl Progress for Log {
+        fn begin(&self, what: &str, total: Option<u64>, _: Unit) {
+            self.0
+                .lock()
+                .unwrap()
+                .push(format!("begin {what} {total:?}"));
+        }
+        fn advance(&self, n: u64) {
+            self.0.lock().unwrap().push(format!("advance {n}"));
+        }
+        fn item(&self, item: &str) {
+            self.0.lock().unwrap().push(format!("item {item}"));
+        }
+        fn end(&self) {
+            self.0.lock().unwrap().push("end".into());
+        }
+    }
+
+    #[test]
+    fn a_phase_ends_when_dropped_and_within_only_counts() {
+        let log = Log::default();
+        {
+            let _p = Phase::begin(&log, "outer", Some(3), Unit::Files);
+            let inner = Within(&log);
+            let _q = Phase::begin(&inner, "inner", None, Unit::Bytes);
+            inner.item("f");
+            inner.advance(2);
+        }
+        assert_eq!(
+            *log.0.lock().unwrap(),
+            ["begin outer Some(3)", "item f", "advance 2", "end"]
+        );
+    }
+
+    #[test]
+    fn hashing_reports_the_bytes_it_reads_out_of_their_total() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("a"), vec![0u8; 3 << 20]).unwrap();
+        std::fs::write(d.path().join("b"), b"xy").unwrap();
+        let log = Log::default();
+        let mut cache = crate::exec::statcache::StatCache::disabled();
+        let names = ["a".to_string(), "b".to_string()];
+        crate::exec::hash::hash_files_shown(d.path(), &names, &mut cache, &log, "hashing").unwrap();
+        let log = log.0.into_inner().unwrap();
+        assert_eq!(log[0], format!("begin hashing Some({})", (3 << 20) + 2));
+        assert_eq!(log.last().unwrap(), "end");
+        let read: u64 = log
+            .iter()
+            .filter_map(|l| l.strip_prefix("advance ")?.parse::<u64>().ok())
+            .sum();
+        assert_eq!(read, (3 << 20) + 2);
+    }
+}
