@@ -18,7 +18,12 @@ pub struct Args {
 
 pub fn cmd_hash(out: &Out, args: Args) -> Result<u8> {
     let cwd = std::env::current_dir().map_err(Error::io(std::path::Path::new(".")))?;
-    let hashed = hash(&cwd, &args.files, args.no_stat_cache)?;
+    let hashed = hash(
+        &cwd,
+        &args.files,
+        args.no_stat_cache,
+        &*super::progress::sink(out),
+    )?;
     if out.json {
         let map: serde_json::Map<String, serde_json::Value> = hashed
             .into_iter()

@@ -60,7 +60,7 @@ pub fn cmd_import(out: &Out, args: Args) -> Result<u8> {
         Source::Hydra(h) => (Layout::Hydra, h.common, h.timezone),
         Source::Runs(a) => (Layout::Runs, a, None),
     };
-    let ws = Workspace::open("import")?;
+    let ws = Workspace::open("import")?.with_progress(super::progress::sink(out));
     let report = import(
         &ws,
         &ImportRequest {

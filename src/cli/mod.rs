@@ -1,7 +1,7 @@
 //! Argument parsing and rendering, one file per subcommand: each parses its arguments,
 //! calls one use case in `ops`, and renders the report (human text or `--json`)
-//! through `Out`. Shared renderings live in `render`, progress in `notices`. No
-//! command module imports another.
+//! through `Out`. Shared renderings live in `render`, notices in `notices`, when
+//! progress bars are drawn in `progress`. No command module imports another.
 
 mod approve;
 mod card;
@@ -24,6 +24,7 @@ mod next;
 mod notes_repair;
 mod notices;
 mod output;
+mod progress;
 mod reject;
 mod render;
 mod review;

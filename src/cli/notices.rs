@@ -6,7 +6,6 @@ use super::output::Out;
 use crate::model::text::{escape_controls, Lines};
 use crate::ops::sweep::shown;
 use crate::ops::{Notice, Observer};
-use std::io::IsTerminal;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
@@ -36,7 +35,7 @@ impl<'a> Notices<'a> {
         self.out.note(&format!(
             "workbench: sweep {sweep_id}: {total} run(s) of stage {stage}, {jobs} at a time"
         ));
-        if std::io::stderr().is_terminal() && !self.out.json {
+        if super::progress::enabled(self.out) {
             let b = indicatif::ProgressBar::new(total as u64);
             b.set_style(
                 indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {elapsed} {msg}")

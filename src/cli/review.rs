@@ -23,7 +23,7 @@ pub struct Args {
 }
 
 pub fn cmd_review(out: &Out, args: Args) -> Result<u8> {
-    let ws = Workspace::open("review")?;
+    let ws = Workspace::open("review")?.with_progress(super::progress::sink(out));
     let report = review(
         &ws,
         &ReviewRequest {

@@ -32,7 +32,7 @@ pub struct Args {
 }
 
 pub fn cmd_run(out: &Out, args: Args) -> Result<u8> {
-    let ws = Workspace::open("run")?;
+    let ws = Workspace::open("run")?.with_progress(super::progress::sink(out));
     let mut req = RunRequest::new(args.stage);
     req.params = args.params;
     req.no_stat_cache = args.no_stat_cache;

@@ -15,7 +15,7 @@ pub struct Args {
 }
 
 pub fn cmd_status(out: &Out, args: Args) -> Result<u8> {
-    let ws = Workspace::open("status")?;
+    let ws = Workspace::open("status")?.with_progress(super::progress::sink(out));
     let report = status(&ws, &args.stages)?;
     if out.json {
         out.json(&report)?;

@@ -1,6 +1,7 @@
 //! `git workbench fetch | push | sync`.
 
 use super::notices::Notices;
+use super::progress::sink;
 use super::Out;
 use crate::error::Result;
 use crate::ops::sync::{fetch, push, sync, SyncReport};
@@ -32,12 +33,17 @@ pub struct SyncArgs {
 }
 
 pub fn cmd_fetch(out: &Out, args: FetchArgs) -> Result<u8> {
-    let r = fetch(&Store::discover()?, args.remote)?;
+    let r = fetch(&Store::discover()?, args.remote, &*sink(out))?;
     show(out, &r, true)
 }
 
 pub fn cmd_push(out: &Out, args: PushArgs) -> Result<u8> {
-    let r = push(&Store::discover()?, args.remote, &Notices::new(out))?;
+    let r = push(
+        &Store::discover()?,
+        args.remote,
+        &Notices::new(out),
+        &*sink(out),
+    )?;
     let merged = &r.merged;
     show(
         out,
@@ -47,7 +53,12 @@ pub fn cmd_push(out: &Out, args: PushArgs) -> Result<u8> {
 }
 
 pub fn cmd_sync(out: &Out, args: SyncArgs) -> Result<u8> {
-    let r = sync(&Store::discover()?, args.remote, &Notices::new(out))?;
+    let r = sync(
+        &Store::discover()?,
+        args.remote,
+        &Notices::new(out),
+        &*sink(out),
+    )?;
     show(out, &r, true)
 }
 

@@ -2,6 +2,7 @@
 //! Files may change while they are hashed: each digest is of the bytes read.
 
 use super::error::{Error, Result};
+use super::progress::{Phase, Progress, Unit, NONE};
 use super::stable::{read_stable, Found, Links};
 use super::statcache::{now_ns, Stamp, StatCache};
 use sha2::Digest as _;
@@ -21,6 +22,11 @@ pub fn sha256_file(path: &Path) -> std::io::Result<Sha256> {
 
 /// sha256 of everything an open file holds from its current position.
 fn sha256_of(f: &mut std::fs::File) -> std::io::Result<Sha256> {
+    sha256_counted(f, &NONE)
+}
+
+/// `sha256_of`, telling `progress` of every block read.
+fn sha256_counted(f: &mut std::fs::File, progress: &dyn Progress) -> std::io::Result<Sha256> {
     let mut h = sha2::Sha256::new();
     let mut buf = vec![0u8; BUF];
     loop {
@@ -29,6 +35,7 @@ fn sha256_of(f: &mut std::fs::File) -> std::io::Result<Sha256> {
             break;
         }
         h.update(&buf[..n]);
+        progress.advance(n as u64);
     }
     Ok(Sha256::from_bytes(h.finalize().into()))
 }
@@ -46,8 +53,21 @@ pub fn hash_files(
     rels: &[String],
     cache: &mut StatCache,
 ) -> Result<Vec<(String, Sha256)>> {
+    hash_files_shown(root, rels, cache, &NONE, "hashing")
+}
+
+/// `hash_files`, reporting the bytes read to `progress` as the phase `what`
+/// ("hashing inputs"), out of the sizes of the files the cache could not answer for.
+pub fn hash_files_shown(
+    root: &Path,
+    rels: &[String],
+    cache: &mut StatCache,
+    progress: &dyn Progress,
+    what: &str,
+) -> Result<Vec<(String, Sha256)>> {
     let mut results: Vec<Option<Sha256>> = vec![None; rels.len()];
     let mut todo: Vec<(usize, PathBuf)> = Vec::new();
+    let mut total: u64 = 0;
     for (i, rel) in rels.iter().enumerate() {
         let abs = root.join(rel);
         let meta = match std::fs::metadata(&abs) {
@@ -60,9 +80,13 @@ pub fn hash_files(
             .and_then(|hex| Sha256::parse_hex(&hex).ok())
         {
             Some(d) => results[i] = Some(d),
-            None => todo.push((i, abs)),
+            None => {
+                total = total.saturating_add(meta.len());
+                todo.push((i, abs));
+            }
         }
     }
+    let _phase = (!todo.is_empty()).then(|| Phase::begin(progress, what, Some(total), Unit::Bytes));
     let threads = if todo.len() > 1 {
         std::thread::available_parallelism()
             .map_or(1, |n| n.get())
@@ -77,7 +101,8 @@ pub fn hash_files(
         let Some((i, abs)) = todo.get(k) else {
             break;
         };
-        let r = read_stable(abs, Links::Follow, sha256_of)
+        progress.item(&rels[*i]);
+        let r = read_stable(abs, Links::Follow, |f| sha256_counted(f, progress))
             .map_err(Error::io(abs))
             .map(|found| match found {
                 // Only a file that did not change while it was read is cacheable,

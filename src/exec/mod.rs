@@ -9,6 +9,7 @@ pub mod editor;
 mod error;
 pub mod hash;
 pub mod paths;
+pub mod progress;
 pub mod sign;
 pub mod stable;
 pub mod statcache;

@@ -14,6 +14,7 @@ use super::run::{code_ref, hash_outputs, read_metrics};
 use super::workspace::Workspace;
 use crate::error::{Error, Result};
 use crate::exec::clock;
+use crate::exec::progress::{Phase, Unit, NONE};
 use crate::model::config::Stage;
 use crate::model::digest::sha256_hex;
 use crate::model::integrity::contained_path;
@@ -115,7 +116,15 @@ pub fn import(ws: &Workspace, req: &ImportRequest) -> Result<ImportReport> {
             .map_or_else(|| "local".to_string(), Zone::to_string),
         warnings,
     };
+    let progress = &*ws.progress;
+    let _phase = Phase::begin(
+        progress,
+        "importing runs",
+        Some(plans.len() as u64),
+        Unit::Records,
+    );
     for p in &plans {
+        progress.item(&p.run_dir);
         let job = JobImport {
             ws,
             req,
@@ -124,6 +133,7 @@ pub fn import(ws: &Workspace, req: &ImportRequest) -> Result<ImportReport> {
             snapshot: &snapshot,
         };
         job.import(p, &mut ids, &mut cache, &mut report)?;
+        progress.advance(1);
     }
     cache.save();
     Ok(report)
@@ -458,6 +468,8 @@ impl JobImport<'_> {
             &p.outputs,
             self.stage.max_stored_size,
             cache,
+            // counted as one run of the import's phase, not in bytes
+            &NONE,
         )?;
         // What makes this job this job: its place (however DIR was written) and bytes.
         let key = sha256_hex(

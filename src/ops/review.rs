@@ -7,7 +7,7 @@ use super::workspace::Workspace;
 use crate::checks::{self, csv_scan, is_table};
 use crate::error::{Error, Result};
 use crate::exec::clock;
-use crate::exec::hash::hash_files;
+use crate::exec::hash::hash_files_shown;
 use crate::model::digest::FileHashes;
 use crate::model::review::{parse_agent_checks, ReviewRecord, Verdict};
 use crate::model::state::{Action, RunEvent};
@@ -112,7 +112,7 @@ fn builtin_checks(
                 })
                 .collect::<BTreeMap<_, _>>()
         });
-        let hashed = hash_files(root, &present, &mut cache);
+        let hashed = hash_files_shown(root, &present, &mut cache, &*ws.progress, "hashing outputs");
         (hashed, scans.join().expect("csv scan thread"))
     });
     let hashed: FileHashes = hashed?.into_iter().collect();

@@ -8,8 +8,9 @@ use super::{Notice, Observer};
 use crate::error::{Error, Result};
 use crate::exec::clock;
 use crate::exec::command::{self, Echo, Interrupts, Invocation, Program};
-use crate::exec::hash::hash_files;
+use crate::exec::hash::hash_files_shown;
 use crate::exec::paths::{check_inside, expand};
+use crate::exec::progress::{Phase, Progress, Unit, Within};
 use crate::exec::statcache::StatCache;
 use crate::exec::view::{self, View, ViewSpec};
 use crate::model::config::{expand as expand_placeholder, format_size, Stage};
@@ -366,6 +367,7 @@ fn record(
         &expanded.files,
         stage.max_stored_size,
         cache,
+        &*ws.progress,
     )?;
     let mut missing = expanded.missing;
     missing.extend(hashed.gone);
@@ -482,28 +484,41 @@ pub fn hash_outputs(
     files: &[String],
     max_stored: u64,
     cache: &mut StatCache,
+    progress: &dyn Progress,
 ) -> Result<HashedOutputs> {
     let mut small = Vec::new();
     let mut large = Vec::new();
     let mut gone = Vec::new();
+    let mut total: u64 = 0;
     for f in files {
         let abs = root.join(f);
         match std::fs::metadata(&abs) {
-            Ok(m) if m.len() <= max_stored => small.push(f),
-            Ok(_) => large.push(f.clone()),
+            Ok(m) if m.len() <= max_stored => {
+                total = total.saturating_add(m.len());
+                small.push((f, m.len()));
+            }
+            Ok(m) => {
+                total = total.saturating_add(m.len());
+                large.push(f.clone());
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => gone.push(f.clone()),
             Err(e) => return Err(Error::io(&abs)(e)),
         }
     }
-    let mut hashes: FileHashes = hash_files(root, &large, cache)?.into_iter().collect();
+    let _phase = Phase::begin(progress, "hashing outputs", Some(total), Unit::Bytes);
+    let mut hashes: FileHashes = hash_files_shown(root, &large, cache, &Within(progress), "")?
+        .into_iter()
+        .collect();
     gone.extend(large.into_iter().filter(|f| !hashes.contains_key(f)));
     let mut stored = Vec::new();
-    for f in small {
+    for (f, len) in small {
         let abs = root.join(f);
+        progress.item(f);
         let Some(file) = store.blob_of_file(&abs)? else {
             gone.push(f.clone());
             continue;
         };
+        progress.advance(len);
         if let Some((stamp, at)) = file.cacheable {
             cache.insert(abs, stamp, at, file.sha256.hex());
         }

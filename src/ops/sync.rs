@@ -4,6 +4,7 @@
 
 use super::{Notice, Observer};
 use crate::error::{Error, Result};
+use crate::exec::progress::{Phase, Progress, Unit};
 use crate::store::{MergeReport, PushResult, Store};
 use serde::{Deserialize, Serialize};
 
@@ -29,17 +30,19 @@ pub fn remote_of(store: &Store, asked: Option<String>) -> Result<String> {
     }
 }
 
-fn fetch_and_merge(store: &Store, remote: &str) -> Result<MergeReport> {
-    let refused = store.fetch_records(remote)?;
+fn fetch_and_merge(store: &Store, remote: &str, progress: &dyn Progress) -> Result<MergeReport> {
+    let refused = store.fetch_records_shown(remote, progress)?;
+    let merging = Phase::begin(progress, "merging records", None, Unit::Steps);
     let mut merged = store.merge_records(remote)?;
+    drop(merging);
     let unrelated = std::mem::replace(&mut merged.refused, refused);
     merged.refused.extend(unrelated);
     Ok(merged)
 }
 
-pub fn fetch(store: &Store, remote: Option<String>) -> Result<SyncReport> {
+pub fn fetch(store: &Store, remote: Option<String>, progress: &dyn Progress) -> Result<SyncReport> {
     let remote = remote_of(store, remote)?;
-    let merged = fetch_and_merge(store, &remote)?;
+    let merged = fetch_and_merge(store, &remote, progress)?;
     Ok(SyncReport {
         remote,
         merged,
@@ -47,10 +50,15 @@ pub fn fetch(store: &Store, remote: Option<String>) -> Result<SyncReport> {
     })
 }
 
-pub fn push(store: &Store, remote: Option<String>, observer: &dyn Observer) -> Result<SyncReport> {
+pub fn push(
+    store: &Store,
+    remote: Option<String>,
+    observer: &dyn Observer,
+    progress: &dyn Progress,
+) -> Result<SyncReport> {
     let remote = remote_of(store, remote)?;
     let mut merged = MergeReport::default();
-    let pushed = push_with_retry(store, &remote, &mut merged, observer)?;
+    let pushed = push_with_retry(store, &remote, &mut merged, observer, progress)?;
     Ok(SyncReport {
         remote,
         merged,
@@ -58,10 +66,15 @@ pub fn push(store: &Store, remote: Option<String>, observer: &dyn Observer) -> R
     })
 }
 
-pub fn sync(store: &Store, remote: Option<String>, observer: &dyn Observer) -> Result<SyncReport> {
+pub fn sync(
+    store: &Store,
+    remote: Option<String>,
+    observer: &dyn Observer,
+    progress: &dyn Progress,
+) -> Result<SyncReport> {
     let remote = remote_of(store, remote)?;
-    let mut merged = fetch_and_merge(store, &remote)?;
-    let pushed = push_with_retry(store, &remote, &mut merged, observer)?;
+    let mut merged = fetch_and_merge(store, &remote, progress)?;
+    let pushed = push_with_retry(store, &remote, &mut merged, observer, progress)?;
     Ok(SyncReport {
         remote,
         merged,
@@ -76,17 +89,21 @@ fn push_with_retry(
     remote: &str,
     merged: &mut MergeReport,
     observer: &dyn Observer,
+    progress: &dyn Progress,
 ) -> Result<usize> {
     for attempt in 0..PUSH_ATTEMPTS {
+        let pushing = Phase::begin(progress, &format!("pushing to {remote}"), None, Unit::Steps);
         if attempt == 0 && store.in_step_with(remote)? {
             return Ok(0); // the remote holds exactly these records: nothing to push
         }
-        match store.push_records(remote)? {
+        let pushed = store.push_records(remote)?;
+        drop(pushing);
+        match pushed {
             PushResult::Done { updated } => return Ok(updated),
             PushResult::Stale => {
                 observer.notice(Notice::PushRetry { remote });
                 std::thread::sleep(std::time::Duration::from_millis(50u64 << attempt));
-                merged.absorb(fetch_and_merge(store, remote)?);
+                merged.absorb(fetch_and_merge(store, remote, progress)?);
             }
         }
     }

@@ -3,8 +3,9 @@
 //! of a stage, and the one atomic replacement of a working-tree file.
 
 use crate::error::{Error, Result};
-use crate::exec::hash::hash_files;
+use crate::exec::hash::hash_files_shown;
 use crate::exec::paths::expand;
+use crate::exec::progress::{NoProgress, Progress};
 use crate::exec::statcache::StatCache;
 use crate::model::config::{self, Config, Stage};
 use crate::model::digest::{FileHashes, Sha256};
@@ -32,6 +33,9 @@ pub struct Workspace {
     /// `workbench.toml` or `pyproject.toml`, relative to the root.
     pub config_file: &'static str,
     params_files: std::cell::RefCell<BTreeMap<String, FlatParams>>,
+    /// Where hashing and other long work report their progress (`NoProgress` unless
+    /// the CLI sets one: `with_progress`).
+    pub progress: std::sync::Arc<dyn Progress>,
 }
 
 /// Configured deps or code paths with `{stage}` filled in.
@@ -133,7 +137,14 @@ impl Workspace {
             config,
             config_file,
             params_files: Default::default(),
+            progress: std::sync::Arc::new(NoProgress),
         })
+    }
+
+    /// This workspace, reporting the progress of long work to `progress`.
+    pub fn with_progress(mut self, progress: std::sync::Arc<dyn Progress>) -> Workspace {
+        self.progress = progress;
+        self
     }
 
     /// The stage called `name`, or an error listing the known ones.
@@ -287,9 +298,15 @@ impl Workspace {
     ) -> Result<(FileHashes, Vec<String>)> {
         let mut e = expand(&self.root, patterns)?;
         e.refuse_not_utf8(what)?;
-        let hashed: FileHashes = hash_files(&self.root, &e.files, cache)?
-            .into_iter()
-            .collect();
+        let phase = if what == DEPENDENCY {
+            "hashing inputs"
+        } else {
+            "hashing code"
+        };
+        let hashed: FileHashes =
+            hash_files_shown(&self.root, &e.files, cache, &*self.progress, phase)?
+                .into_iter()
+                .collect();
         e.missing
             .extend(e.files.into_iter().filter(|f| !hashed.contains_key(f)));
         Ok((hashed, e.missing))
@@ -311,9 +328,15 @@ impl Workspace {
         cache: &mut StatCache,
     ) -> Result<BTreeMap<String, Option<Sha256>>> {
         let present = self.present_outputs(m);
-        let now: FileHashes = hash_files(&self.root, &present, cache)?
-            .into_iter()
-            .collect();
+        let now: FileHashes = hash_files_shown(
+            &self.root,
+            &present,
+            cache,
+            &*self.progress,
+            "hashing outputs",
+        )?
+        .into_iter()
+        .collect();
         Ok(m.outputs
             .keys()
             .map(|p| (p.clone(), now.get(p).copied()))

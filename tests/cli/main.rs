@@ -32,6 +32,7 @@ mod notebooks;
 mod params;
 mod params_reach;
 mod precommit;
+mod progress;
 mod records;
 mod run;
 mod run_log;

@@ -12,6 +12,7 @@ use super::super::error::{Error, Result};
 use super::super::refs::{APPROVED_PREFIX, NOTES_REF, RUNS_PREFIX};
 use super::super::{id, Store, TreeMemo};
 use super::{tracking_approved, tracking_notes, tracking_runs};
+use crate::exec::progress::{Phase, Progress, Unit};
 use crate::model::ObjectId;
 use git2::Oid;
 use serde::{Deserialize, Serialize};
@@ -87,6 +88,17 @@ impl Store {
     /// through the quarantine; skipped when the remote advertises exactly what the
     /// tracking refs hold and what was refused before. Returns what was refused.
     pub fn fetch_records(&self, remote: &str) -> Result<Vec<RefusedRecord>> {
+        self.fetch_records_shown(remote, &crate::exec::progress::NONE)
+    }
+
+    /// `fetch_records`, reporting its phases (fetching, judging each run record) to
+    /// `progress`.
+    pub fn fetch_records_shown(
+        &self,
+        remote: &str,
+        progress: &dyn Progress,
+    ) -> Result<Vec<RefusedRecord>> {
+        let fetching = Phase::begin(progress, &format!("fetching {remote}"), None, Unit::Steps);
         self.check_remote(remote)?;
         let advertised = self.remote_state(remote)?;
         let before = self.refused_before(remote);
@@ -102,13 +114,23 @@ impl Store {
             repo: git2::Repository::open_bare(&q.0)
                 .map_err(Error::git("cannot open the fetch quarantine"))?,
         };
+        drop(fetching);
+        let runs = qstore.refs_under(&tracking_runs(remote))?;
+        let judging = Phase::begin(
+            progress,
+            "judging records",
+            Some(runs.len() as u64),
+            Unit::Records,
+        );
         let mut refused = BTreeMap::new();
         let mut accepted: Vec<(String, Oid)> = Vec::new();
         let mut memo = TreeMemo::default();
         let mut run_tips = BTreeSet::new();
         let runs_prefix = tracking_runs(remote);
-        for (name, tip) in qstore.refs_under(&runs_prefix)? {
+        for (name, tip) in runs {
+            progress.advance(1);
             let remote_ref = format!("{RUNS_PREFIX}{}", &name[runs_prefix.len()..]);
+            progress.item(&remote_ref);
             let refuse = |why: String| RefusedRecord {
                 ref_name: remote_ref.clone(),
                 commit: id(tip),
@@ -156,6 +178,8 @@ impl Store {
         if let Ok(notes) = qstore.repo.refname_to_id(&tracking_notes(remote)) {
             accepted.push((tracking_notes(remote), notes));
         }
+        drop(judging);
+        let _taking = Phase::begin(progress, "taking accepted records", None, Unit::Steps);
         self.take_from_quarantine(&q.0, &accepted, &mut refused)?;
         self.prune_tracking(remote, &advertised)?;
         self.remember_refused(remote, &refused);
