@@ -177,12 +177,20 @@ impl Out {
         t
     }
 
-    /// The terminal's width in columns, when stdout is a terminal that reports one.
-    pub fn terminal_width(&self) -> Option<usize> {
-        if !self.tty {
-            return None;
-        }
-        Table::new().width().map(usize::from).filter(|w| *w >= 20)
+    /// The width a table for eyes fits: `COLUMNS` when set to a number, else the
+    /// terminal's width, else 80 — so piped output does not change with the terminal
+    /// it was piped from. Never under 20.
+    pub fn table_width(&self) -> usize {
+        let columns = std::env::var("COLUMNS")
+            .ok()
+            .and_then(|c| c.trim().parse::<usize>().ok());
+        let tty = || {
+            self.tty
+                .then(|| Table::new().width().map(usize::from))
+                .flatten()
+                .filter(|w| *w > 0)
+        };
+        columns.or_else(tty).unwrap_or(80).max(20)
     }
 
     /// A state name, coloured when colour is on.
