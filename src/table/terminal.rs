@@ -11,9 +11,9 @@
 
 use super::best_rows;
 use crate::model::table::{is_run_column, Cell, Direction, Table};
+use crate::model::text::{escape_controls, Lines};
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
-use std::fmt::Write;
 use unicode_width::UnicodeWidthStr;
 
 /// The longest a text cell, a label or a group heading is shown in a width-limited
@@ -32,30 +32,10 @@ pub struct View<'a> {
     pub width: Option<usize>,
 }
 
-/// `s` with control characters, and the invisible and bidirectional formatting
-/// characters that reorder or hide text on a terminal, written as escapes (`\n`,
-/// `\u{1b}`): one line, shown as the bytes are.
+/// `s` on one line with every character that could steer a terminal or disguise text
+/// escaped (`\n`, `\x1b`, `\u{202e}`): the one escaping, `model::text`.
 pub fn sanitize(s: &str) -> Cow<'_, str> {
-    let bad = |c: char| {
-        c.is_control()
-            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}')
-    };
-    if !s.chars().any(bad) {
-        return Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if bad(c) => {
-                let _ = write!(out, "\\u{{{:x}}}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    Cow::Owned(out)
+    escape_controls(s, Lines::Escape)
 }
 
 fn width_of(s: &str) -> usize {
@@ -395,7 +375,7 @@ pub fn render(view: &View) -> String {
         }
         end_line(&mut out);
     }
-    if !view.directions.is_empty() || cols.iter().any(|c| c.marked) {
+    if shown.iter().any(|&i| cols[i].marked) {
         out.push_str("* best value of a metric with a direction; ! NaN or infinite\n");
     }
     let hidden: Vec<usize> = (0..cols.len()).filter(|i| !shown.contains(i)).collect();
@@ -462,7 +442,7 @@ mod tests {
     fn hostile_names_stay_on_one_line() {
         assert_eq!(
             sanitize("a\nb\u{1b}[31m\u{202e}c"),
-            "a\\nb\\u{1b}[31m\\u{202e}c"
+            "a\\nb\\x1b[31m\\u{202e}c"
         );
         let t = Table {
             columns: vec![
