@@ -173,9 +173,12 @@ fn measure(view: &View, best: &BTreeMap<usize, usize>) -> Vec<Column> {
                     Cell::Number(n) => marked |= !n.is_finite(),
                     Cell::Text(_) => numeric = false,
                 }
-                match first {
-                    None => first = Some(c),
-                    Some(f) => {
+                // A param of one stage is empty in the other stages' rows: it changes
+                // when the values it has differ, not where it is absent.
+                match (first, c) {
+                    (_, Cell::Empty) => {}
+                    (None, _) => first = Some(c),
+                    (Some(f), _) => {
                         changes |= f != c
                             && !(f.is_non_finite() && c.is_non_finite() && f.render() == c.render())
                     }
@@ -195,9 +198,32 @@ fn measure(view: &View, best: &BTreeMap<usize, usize>) -> Vec<Column> {
         .collect()
 }
 
+/// A group heading within `span` columns: whole when it fits (or nothing is limited),
+/// else its longest dotted tail that fits after `…` (`…model.optimizer.`), else its
+/// last segment (`…optimizer.`), for which the group is widened.
+fn heading_fit(g: &str, span: usize, limit: bool) -> Cow<'_, str> {
+    if !limit || width_of(g) <= span {
+        return Cow::Borrowed(g);
+    }
+    let body = g.strip_suffix('.').unwrap_or(g);
+    let mut last = None;
+    for (i, _) in body.match_indices('.') {
+        let tail = &g[i + 1..];
+        if width_of(tail) < span {
+            return Cow::Owned(format!("…{tail}"));
+        }
+        last = Some(tail);
+    }
+    match last {
+        Some(tail) => Cow::Owned(format!("…{tail}")),
+        None => Cow::Borrowed(g),
+    }
+}
+
 /// The widths of `shown` (in table order): each column as wide as its label and cells,
-/// and a group's last column widened when its heading is wider than the group.
-fn widths(cols: &[Column], shown: &[usize]) -> Vec<usize> {
+/// and a group's last column widened when its heading (as `heading_fit` shows it) is
+/// wider than the group.
+fn widths(cols: &[Column], shown: &[usize], limit: bool) -> Vec<usize> {
     let mut w: Vec<usize> = shown
         .iter()
         .map(|&i| cols[i].body().max(width_of(&cols[i].label)))
@@ -207,7 +233,7 @@ fn widths(cols: &[Column], shown: &[usize]) -> Vec<usize> {
             continue;
         };
         let span: usize = w[start..end].iter().sum::<usize>() + GAP * (end - start - 1);
-        let need = width_of(g);
+        let need = width_of(&heading_fit(g, span, limit));
         if need > span {
             w[end - 1] += need - span;
         }
@@ -262,7 +288,7 @@ fn choose(cols: &[Column], t: &Table, width: Option<usize>) -> Vec<usize> {
         let mut trial = shown.clone();
         let at = trial.partition_point(|&j| j < i);
         trial.insert(at, i);
-        if rank(i) == 0 || total(&widths(cols, &trial)) <= width {
+        if rank(i) == 0 || total(&widths(cols, &trial, true)) <= width {
             shown = trial;
         }
     }
@@ -302,7 +328,7 @@ pub fn render(view: &View) -> String {
     let best = best_rows(t, view.directions);
     let cols = measure(view, &best);
     let shown = choose(&cols, t, view.width);
-    let w = widths(&cols, &shown);
+    let w = widths(&cols, &shown, view.width.is_some());
     let line_width = total(&w);
     let mut out = String::with_capacity((line_width + 1) * (t.rows.len() + 4));
     let end_line = |out: &mut String| {
@@ -318,8 +344,9 @@ pub fn render(view: &View) -> String {
             }
             let span = w[s..e].iter().sum::<usize>() + GAP * (e - s - 1);
             let g = cols[shown[s]].group.as_deref().unwrap_or("");
-            out.push_str(g);
-            pad(&mut out, span - width_of(g));
+            let g = heading_fit(g, span, view.width.is_some());
+            out.push_str(&g);
+            pad(&mut out, span - width_of(&g));
         }
         end_line(&mut out);
     }
@@ -468,6 +495,17 @@ mod tests {
                 assert!(s.lines().all(|l| l.width() <= 80), "{s}");
             }
         }
+    }
+
+    #[test]
+    fn headings_keep_their_dotted_tail() {
+        let g = "params.stage1.model.optimizer.";
+        assert_eq!(heading_fit(g, 40, true), g);
+        assert_eq!(heading_fit(g, 27, true), "…stage1.model.optimizer.");
+        assert_eq!(heading_fit(g, 20, true), "…model.optimizer.");
+        assert_eq!(heading_fit(g, 4, true), "…optimizer.");
+        assert_eq!(heading_fit(g, 4, false), g);
+        assert_eq!(heading_fit("params.", 5, true), "params.");
     }
 
     #[test]
