@@ -124,6 +124,9 @@ pub fn cmd_compare(out: &Out, args: Args) -> Result<u8> {
         (_, true) => TableView::Vertical,
         _ => TableView::Fit,
     };
+    if format == TableFormat::Json && args.output.is_none() {
+        return out.json(&report).map(|_| 0);
+    }
     let text = comparison_view(out, &report, format, view);
     match &args.output {
         Some(path) => {
