@@ -509,6 +509,40 @@ mod tests {
     }
 
     #[test]
+    fn a_narrow_width_keeps_the_run_id_and_wide_characters_count_twice() {
+        let t = Table {
+            columns: vec!["run_id".into(), "stage".into(), "params.名前".into()],
+            rows: vec![vec![
+                Cell::Text("20261201T104512Z-a3f2".into()),
+                Cell::Text("訓練".into()),
+                Cell::Text("値値値".into()),
+            ]],
+        };
+        let short = HashMap::from([("20261201T104512Z-a3f2".to_string(), "T104512Z".to_string())]);
+        let show = |width| {
+            render(&View {
+                table: &t,
+                directions: &BTreeMap::new(),
+                short_ids: &short,
+                width: Some(width),
+            })
+        };
+        let s = show(20);
+        assert!(
+            s.lines().nth(2).unwrap().starts_with("T104512Z  訓練"),
+            "{s}"
+        );
+        assert!(
+            s.lines().last().unwrap().starts_with("1 column hidden"),
+            "{s}"
+        );
+        let s = show(80);
+        // `訓練` is four columns wide, the heading `params.` widens its column to 7.
+        assert_eq!(s.lines().nth(2).unwrap(), "--------  -----  -------", "{s}");
+        assert_eq!(s.lines().nth(3).unwrap(), "T104512Z  訓練   値値値", "{s}");
+    }
+
+    #[test]
     fn numbers_are_hidden_never_cut() {
         let t = Table {
             columns: (0..30).map(|i| format!("metrics.m{i}")).collect(),
