@@ -2,12 +2,16 @@
 set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$BENCH_DIR/.." && pwd)
-WB="$ROOT/target/release/git-workbench"
+# WB=... runs another build (the one before a change); then nothing is built.
+WB="${WB:-}"
 RESULTS="${RESULTS:-$BENCH_DIR/results}"
 WORK="${WORK:-${TMPDIR:-/tmp}/workbench-bench}"
 mkdir -p "$RESULTS" "$WORK"
 command -v hyperfine >/dev/null || { echo "hyperfine is required (apt-get install hyperfine)" >&2; exit 2; }
-(cd "$ROOT" && cargo build --release --locked -q)
+if [ -z "$WB" ]; then
+  WB="$ROOT/target/release/git-workbench"
+  (cd "$ROOT" && cargo build --release --locked -q)
+fi
 export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null TZ=UTC LC_ALL=C NO_COLOR=1
 export GIT_AUTHOR_NAME=Bench GIT_AUTHOR_EMAIL=bench@example.com
 export GIT_COMMITTER_NAME=Bench GIT_COMMITTER_EMAIL=bench@example.com

@@ -1,8 +1,8 @@
 //! `git workbench compare`.
 
-use super::render::{comparison, TableFormat};
+use super::render::{comparison_view, TableFormat, TableView};
 use super::Out;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::state::RunState;
 use crate::model::table::{parse_condition, Condition};
 use crate::model::StageName;
@@ -40,6 +40,12 @@ fn condition_arg(s: &str) -> std::result::Result<Condition, String> {
 
 /// Build the comparison table: run_id, stage, started_at, state, then params, then
 /// metrics (each group sorted by name). Written with -o, it is runs/comparison.csv.
+///
+/// The terminal table fits COLUMNS (or the terminal's width; 80 when piped): run ids
+/// abbreviated to what names them alone (any command taking a RUN accepts the short
+/// form), shared name prefixes lifted into a heading, and columns that do not fit
+/// hidden by priority (params that change, then metrics, then the rest) and named in a
+/// note. Numbers are never cut.
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Only runs of this stage (repeatable).
@@ -71,6 +77,12 @@ pub struct Args {
     pub last: Option<usize>,
     #[arg(long, value_enum)]
     pub format: Option<TableFormat>,
+    /// Terminal table: every column, whatever the width.
+    #[arg(long, conflicts_with = "vertical")]
+    pub wide: bool,
+    /// Terminal table: one block per run, a 'column: value' line per cell set.
+    #[arg(long)]
+    pub vertical: bool,
     /// Write to FILE (default runs/comparison.csv) instead of stdout.
     #[arg(short = 'o', long = "output", value_name = "FILE", num_args = 0..=1, default_missing_value = COMPARISON_CSV)]
     pub output: Option<PathBuf>,
@@ -99,7 +111,23 @@ pub fn cmd_compare(out: &Out, args: Args) -> Result<u8> {
         (None, _, Some(_)) => TableFormat::Csv,
         (None, _, None) => TableFormat::Table,
     };
-    let text = comparison(out, &report, format);
+    if (args.wide || args.vertical) && format != TableFormat::Table {
+        return Err(Error::input(format!(
+            "--{} lays out the terminal table, not {} output",
+            if args.wide { "wide" } else { "vertical" },
+            format!("{format:?}").to_lowercase()
+        ))
+        .hint("drop --format, --json and -o, or say --format table"));
+    }
+    let view = match (args.wide, args.vertical) {
+        (true, _) => TableView::Wide,
+        (_, true) => TableView::Vertical,
+        _ => TableView::Fit,
+    };
+    if format == TableFormat::Json && args.output.is_none() {
+        return out.json(&report).map(|_| 0);
+    }
+    let text = comparison_view(out, &report, format, view);
     match &args.output {
         Some(path) => {
             let written = save(&store, path, &text)?;

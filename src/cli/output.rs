@@ -87,11 +87,21 @@ impl Out {
         self.print(&format!("{text}\n"))
     }
 
-    /// A report as the command's one JSON document.
+    /// A report as the command's one JSON document, serialized straight to stdout (a
+    /// 10,000-run comparison table is tens of MiB of JSON: never held as one string).
     pub fn json<T: Serialize + ?Sized>(&self, value: &T) -> Result<()> {
-        let mut s = serde_json::to_string_pretty(value).expect("reports serialize");
-        s.push('\n');
-        self.print_exact(&s)
+        let so = std::io::stdout().lock();
+        let mut w = std::io::BufWriter::with_capacity(1 << 16, so);
+        let io_error = |e: std::io::Error| match e.kind() {
+            // Only our own stdout closing ends a command quietly.
+            std::io::ErrorKind::BrokenPipe => Error::BrokenPipe,
+            _ => Error::io(std::path::Path::new("stdout"))(e),
+        };
+        serde_json::to_writer_pretty(&mut w, value).map_err(|e| match e.io_error_kind() {
+            Some(kind) => io_error(std::io::Error::from(kind)),
+            None => Error::io(std::path::Path::new("stdout"))(std::io::Error::other(e)),
+        })?;
+        w.write_all(b"\n").and_then(|_| w.flush()).map_err(io_error)
     }
 
     /// A table and a line break. Its cells are record text, so they are escaped; the
@@ -177,12 +187,20 @@ impl Out {
         t
     }
 
-    /// The terminal's width in columns, when stdout is a terminal that reports one.
-    pub fn terminal_width(&self) -> Option<usize> {
-        if !self.tty {
-            return None;
-        }
-        Table::new().width().map(usize::from).filter(|w| *w >= 20)
+    /// The width a table for eyes fits: `COLUMNS` when set to a number, else the
+    /// terminal's width, else 80 — so piped output does not change with the terminal
+    /// it was piped from. Never under 20.
+    pub fn table_width(&self) -> usize {
+        let columns = std::env::var("COLUMNS")
+            .ok()
+            .and_then(|c| c.trim().parse::<usize>().ok());
+        let tty = || {
+            self.tty
+                .then(|| Table::new().width().map(usize::from))
+                .flatten()
+                .filter(|w| *w > 0)
+        };
+        columns.or_else(tty).unwrap_or(80).max(20)
     }
 
     /// A state name, coloured when colour is on.

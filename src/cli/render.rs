@@ -19,8 +19,30 @@ pub enum TableFormat {
     Markdown,
 }
 
+/// How the terminal table is laid out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum TableView {
+    /// Fitted to the width, columns hidden by priority.
+    #[default]
+    Fit,
+    /// Every column, nothing cut.
+    Wide,
+    /// One block of `column: value` lines per run.
+    Vertical,
+}
+
 /// The comparison table in `format`.
 pub fn comparison(out: &Out, report: &CompareReport, format: TableFormat) -> String {
+    comparison_view(out, report, format, TableView::Fit)
+}
+
+/// The comparison table in `format`, the terminal table laid out as `view` says.
+pub fn comparison_view(
+    out: &Out,
+    report: &CompareReport,
+    format: TableFormat,
+    view: TableView,
+) -> String {
     let t = &report.table;
     match format {
         TableFormat::Csv => crate::table::to_csv(t),
@@ -30,28 +52,19 @@ pub fn comparison(out: &Out, report: &CompareReport, format: TableFormat) -> Str
             s
         }
         TableFormat::Markdown => crate::table::to_markdown(t),
-        TableFormat::Table => comparison_terminal(out, report),
+        TableFormat::Table => {
+            let v = crate::table::terminal::View {
+                table: t,
+                directions: &report.directions,
+                short_ids: &report.short_ids,
+                width: (view == TableView::Fit).then(|| out.table_width()),
+            };
+            match view {
+                TableView::Vertical => crate::table::terminal::vertical(&v),
+                _ => crate::table::terminal::render(&v),
+            }
+        }
     }
-}
-
-fn comparison_terminal(out: &Out, report: &CompareReport) -> String {
-    let table = &report.table;
-    if table.rows.is_empty() {
-        return "no runs match\n".to_string();
-    }
-    let (header, rows) =
-        crate::table::terminal_cells(table, &report.directions, out.terminal_width());
-    let mut t = out.table(&header.iter().map(String::as_str).collect::<Vec<_>>());
-    t.set_content_arrangement(comfy_table::ContentArrangement::Disabled);
-    for r in rows {
-        t.add_row(r);
-    }
-    let mut s = t.to_string();
-    s.push('\n');
-    if !report.directions.is_empty() {
-        s.push_str("* best value of a metric with a direction; ! NaN or infinite\n");
-    }
-    s
 }
 
 fn delta_text(c: &CellChange) -> String {

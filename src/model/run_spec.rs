@@ -1,5 +1,6 @@
 //! The `RUN` argument grammar: a full run id, a unique prefix (optionally
-//! `STAGE/PREFIX`), `STAGE@latest`, `STAGE@approved`.
+//! `STAGE/PREFIX`), an abbreviation from the time on (`T104512Z-a3`, what `compare`
+//! shows), `STAGE@latest`, `STAGE@approved`.
 
 use super::error::Error;
 use super::ids::StageName;
@@ -63,6 +64,54 @@ pub enum PrefixMatch<'a, S, I> {
     Ambiguous(Vec<&'a (S, I)>),
 }
 
+/// Where the time of day starts in a run id (`20261201T104512Z-a3f2`).
+const TIME_AT: usize = 8;
+/// The shortest abbreviation: the time of day, `T104512Z`.
+const SHORTEST: usize = 8;
+
+/// True when `prefix` names `id`: a prefix of it, or, for a prefix starting with `T`
+/// (no run id does: they start with the year), a prefix of its part from the time on.
+fn names(id: &str, prefix: &str) -> bool {
+    id.starts_with(prefix)
+        || (prefix.starts_with('T') && id.get(TIME_AT..).is_some_and(|t| t.starts_with(prefix)))
+}
+
+/// The shortest form of each of `ids` that names it alone among them (as git abbreviates
+/// object ids): from the time on, with as many characters of the suffix as it takes
+/// (`T104512Z-a3`); the full id when even that is shared (the same time and suffix on
+/// another day, or one id in two stages). Sorting the tails makes this n log n: a tail
+/// is told apart by one character more than it shares with either neighbour.
+pub fn abbreviations<'a>(ids: &[&'a str]) -> std::collections::HashMap<&'a str, String> {
+    let mut tails: Vec<&str> = ids
+        .iter()
+        .map(|id| {
+            id.get(TIME_AT..)
+                .filter(|t| t.starts_with('T'))
+                .unwrap_or(id)
+        })
+        .collect();
+    tails.sort_unstable();
+    let common = |a: &str, b: &str| a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count();
+    ids.iter()
+        .map(|&id| {
+            let Some(tail) = id.get(TIME_AT..).filter(|t| t.starts_with('T')) else {
+                return (id, id.to_string());
+            };
+            let at = tails.partition_point(|t| *t < tail);
+            // Every other tail: the neighbours below `at` and above the run of equal ones.
+            let same = tails[at..].iter().take_while(|t| **t == tail).count();
+            let below = at.checked_sub(1).map_or(0, |i| common(tails[i], tail));
+            let above = tails.get(at + same).map_or(0, |t| common(t, tail));
+            let need = (below.max(above) + 1).max(SHORTEST);
+            if same > 1 || need > tail.len() {
+                (id, id.to_string())
+            } else {
+                (id, tail[..need].to_string())
+            }
+        })
+        .collect()
+}
+
 /// Matches a run id prefix; an exact id always wins over longer ids it prefixes.
 pub fn match_prefix<'a, S: AsRef<str>, I: AsRef<str>>(
     runs: &'a [(S, I)],
@@ -71,9 +120,7 @@ pub fn match_prefix<'a, S: AsRef<str>, I: AsRef<str>>(
 ) -> PrefixMatch<'a, S, I> {
     let hits: Vec<&(S, I)> = runs
         .iter()
-        .filter(|(st, id)| {
-            stage.is_none_or(|s| s == st.as_ref()) && id.as_ref().starts_with(prefix)
-        })
+        .filter(|(st, id)| stage.is_none_or(|s| s == st.as_ref()) && names(id.as_ref(), prefix))
         .collect();
     if let Some(exact) = hits.iter().find(|(_, id)| id.as_ref() == prefix) {
         if hits.iter().filter(|(_, id)| id.as_ref() == prefix).count() == 1 {
@@ -139,5 +186,58 @@ mod tests {
             match_prefix(&runs, None, "20260101T000000Z-0001"),
             PrefixMatch::One(&runs[0])
         );
+        // From the time on: `T...` matches the tail of every day's ids.
+        assert_eq!(
+            match_prefix(&runs, None, "T000000Z-0002"),
+            PrefixMatch::One(&runs[1])
+        );
+        assert_eq!(
+            match_prefix(&runs, None, "T000000Z-0001"),
+            PrefixMatch::Ambiguous(vec![&runs[0], &runs[2]])
+        );
+        assert_eq!(
+            match_prefix(&runs, Some("b"), "T000000Z-0001"),
+            PrefixMatch::One(&runs[2])
+        );
+        assert_eq!(match_prefix(&runs, None, "T1"), PrefixMatch::None);
+    }
+
+    #[test]
+    fn abbreviations_name_one_run_each() {
+        let ids = [
+            "20261201T104512Z-a3f2",
+            "20261201T104512Z-a3c0",
+            "20261201T104513Z-0001",
+            "20261130T104513Z-0040",
+            "20261130T090000Z-0001",
+            "20261129T090000Z-0001",
+            "20261201T111111Z-0001",
+            "20261201T111111Z-0001",
+        ];
+        let short = abbreviations(&ids);
+        assert_eq!(short["20261201T104512Z-a3f2"], "T104512Z-a3f");
+        assert_eq!(short["20261201T104512Z-a3c0"], "T104512Z-a3c");
+        assert_eq!(short["20261201T104513Z-0001"], "T104513Z-000");
+        assert_eq!(short["20261130T104513Z-0040"], "T104513Z-004");
+        assert_eq!(short["20261130T090000Z-0001"], "20261130T090000Z-0001");
+        assert_eq!(short["20261201T111111Z-0001"], "20261201T111111Z-0001");
+        let lone = abbreviations(&["20261201T104512Z-a3f2"]);
+        assert_eq!(lone["20261201T104512Z-a3f2"], "T104512Z");
+        // Each abbreviation resolves to its run alone (the id in two stages aside).
+        let pairs: Vec<(&str, &str)> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (["a", "b"][i % 2], *id))
+            .collect();
+        for (i, id) in ids.iter().enumerate().take(6) {
+            if i == 4 || i == 5 {
+                continue;
+            }
+            assert_eq!(
+                match_prefix(&pairs, None, &short[id]),
+                PrefixMatch::One(&pairs[i]),
+                "{id}"
+            );
+        }
     }
 }

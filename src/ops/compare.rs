@@ -13,7 +13,7 @@ use crate::model::StageName;
 use crate::store::{RunRef, Store};
 use crate::table::cache::{RowFields, TableCache};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 /// The default file `compare -o` writes, relative to the repository root.
@@ -51,12 +51,19 @@ pub struct CompareReport {
     pub table: Table,
     /// Which way each metric improves (from the configuration), for marking the best.
     pub directions: BTreeMap<String, Direction>,
+    /// The shortest form of each shown run id that names it alone among every run of
+    /// the repository (`run_spec::abbreviations`), for the terminal table. Not in the
+    /// JSON, whose ids are whole.
+    pub short_ids: HashMap<String, String>,
 }
 
 pub fn compare(store: &Store, req: &CompareRequest) -> Result<CompareReport> {
     let mut cache = TableCache::load(store.private_dir().join("table-cache"));
     let mut fields = Vec::new();
-    for r in store.list_runs(None)? {
+    let all = store.list_runs(None)?;
+    let ids: Vec<&str> = all.iter().map(|r| r.run_id.as_str()).collect();
+    let mut short = crate::model::run_spec::abbreviations(&ids);
+    for r in &all {
         if !req.stages.is_empty() && !req.stages.contains(&r.stage) {
             continue;
         }
@@ -64,12 +71,12 @@ pub fn compare(store: &Store, req: &CompareRequest) -> Result<CompareReport> {
             Some(f) => f,
             None => {
                 let m = store.read_manifest(r.tip)?;
-                let state = state_of(store, &r)?;
+                let state = state_of(store, r)?;
                 let f = RowFields {
                     run_id: m.run_id,
                     stage: m.stage,
                     started_at: m.started_at,
-                    forced: forced_checks(store, &r, state)?,
+                    forced: forced_checks(store, r, state)?,
                     state,
                     params: m.params_used,
                     metrics: m.metrics,
@@ -109,10 +116,19 @@ pub fn compare(store: &Store, req: &CompareRequest) -> Result<CompareReport> {
         })
         .collect();
     let mut table = Table::from_runs(&rows);
+    drop(rows);
     shape(&mut table, req)?;
+    let short_ids = fields
+        .iter()
+        .filter_map(|f| {
+            let id = f.run_id.as_str();
+            short.remove(id).map(|s| (id.to_string(), s))
+        })
+        .collect();
     Ok(CompareReport {
         table,
         directions: super::workspace::metric_directions(store.maybe_workdir()),
+        short_ids,
     })
 }
 
@@ -173,7 +189,7 @@ pub fn save(store: &Store, path: &Path, text: &str) -> Result<PathBuf> {
 
 impl Serialize for CompareReport {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        crate::table::to_json(&self.table).serialize(s)
+        crate::table::JsonTable(&self.table).serialize(s)
     }
 }
 
@@ -206,6 +222,7 @@ impl<'de> Deserialize<'de> for CompareReport {
                 rows,
             },
             directions: BTreeMap::new(),
+            short_ids: HashMap::new(),
         })
     }
 }

@@ -1,8 +1,9 @@
 //! Rendering comparison tables: CSV (the committed artifact), JSON, markdown for pull
-//! requests, and a terminal table that marks the best value of each metric and fits the
-//! terminal width by truncating, never wrapping.
+//! requests, and the terminal table (`terminal`: fitted to the width by hiding columns,
+//! never by cutting numbers or wrapping).
 
 pub mod cache;
+pub mod terminal;
 
 use crate::model::table::{markdown_escape, Cell, Direction, Table};
 use std::collections::BTreeMap;
@@ -33,33 +34,78 @@ pub fn to_csv(t: &Table) -> String {
     String::from_utf8(w.into_inner().expect("flush to memory")).expect("utf-8 cells")
 }
 
-fn json_cell(c: &Cell) -> serde_json::Value {
-    match c {
-        Cell::Empty => serde_json::Value::Null,
-        // Integers stay integers (as in the CSV), not 1.0.
-        Cell::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => serde_json::json!(*n as i64),
-        Cell::Number(n) if n.is_finite() => serde_json::json!(n),
-        Cell::Number(_) => serde_json::Value::String(c.render()),
-        Cell::Text(s) => serde_json::Value::String(s.clone()),
+/// One cell as JSON: integers stay integers (as in the CSV), not 1.0; empty is null;
+/// NaN and infinities are the strings `NaN`, `inf`, `-inf`.
+struct JsonCell<'a>(&'a Cell);
+
+impl serde::Serialize for JsonCell<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Cell::Empty => s.serialize_unit(),
+            Cell::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => s.serialize_i64(*n as i64),
+            Cell::Number(n) if n.is_finite() => s.serialize_f64(*n),
+            Cell::Number(_) => s.serialize_str(&self.0.render()),
+            Cell::Text(t) => s.serialize_str(t),
+        }
     }
 }
 
-/// `{"columns": [...], "rows": [{column: value}]}`; empty cells are null, NaN/Inf strings.
+/// One row: `{column: value}`, keys in name order (as a `serde_json::Map` wrote them).
+struct JsonRow<'a> {
+    columns: &'a [String],
+    order: &'a [usize],
+    cells: &'a [Cell],
+}
+
+impl serde::Serialize for JsonRow<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(self.order.len()))?;
+        for &i in self.order {
+            m.serialize_entry(&self.columns[i], &JsonCell(&self.cells[i]))?;
+        }
+        m.end()
+    }
+}
+
+/// `{"columns": [...], "rows": [{column: value}]}`; empty cells are null, NaN/Inf
+/// strings. Serialized straight from the table, without a `serde_json::Value` tree (at
+/// 10,000 rows that tree was most of `compare --json`'s memory).
+pub struct JsonTable<'a>(pub &'a Table);
+
+impl serde::Serialize for JsonTable<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        struct Rows<'a>(&'a Table, Vec<usize>);
+        impl serde::Serialize for Rows<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let mut seq = s.serialize_seq(Some(self.0.rows.len()))?;
+                for r in &self.0.rows {
+                    seq.serialize_element(&JsonRow {
+                        columns: &self.0.columns,
+                        order: &self.1,
+                        cells: r,
+                    })?;
+                }
+                seq.end()
+            }
+        }
+        let t = self.0;
+        let mut order: Vec<usize> = (0..t.columns.len()).collect();
+        order.sort_by(|a, b| t.columns[*a].cmp(&t.columns[*b]));
+        // A column named twice (never from `Table::from_runs`) is written once, as a
+        // map would.
+        order.dedup_by(|a, b| t.columns[*a] == t.columns[*b]);
+        let mut m = s.serialize_map(Some(2))?;
+        m.serialize_entry("columns", &t.columns)?;
+        m.serialize_entry("rows", &Rows(t, order))?;
+        m.end()
+    }
+}
+
+/// The table as a JSON value (tests and callers that want one).
 pub fn to_json(t: &Table) -> serde_json::Value {
-    let rows: Vec<serde_json::Value> = t
-        .rows
-        .iter()
-        .map(|r| {
-            let obj: serde_json::Map<String, serde_json::Value> = t
-                .columns
-                .iter()
-                .cloned()
-                .zip(r.iter().map(json_cell))
-                .collect();
-            serde_json::Value::Object(obj)
-        })
-        .collect();
-    serde_json::json!({"columns": t.columns, "rows": rows})
+    serde_json::to_value(JsonTable(t)).expect("a table serializes")
 }
 
 pub fn to_markdown(t: &Table) -> String {
@@ -114,78 +160,6 @@ pub fn best_rows(t: &Table, directions: &BTreeMap<String, Direction>) -> BTreeMa
         }
     }
     best
-}
-
-fn truncate(s: &str, width: usize) -> String {
-    if s.chars().count() <= width {
-        return s.to_string();
-    }
-    let mut out: String = s.chars().take(width.saturating_sub(1)).collect();
-    out.push('…');
-    out
-}
-
-/// The cells as shown in a terminal: best values marked `*`, NaN/Inf marked `!`, and
-/// every column cut to fit `width` characters overall (widest columns first).
-pub fn terminal_cells(
-    t: &Table,
-    directions: &BTreeMap<String, Direction>,
-    width: Option<usize>,
-) -> (Vec<String>, Vec<Vec<String>>) {
-    let best = best_rows(t, directions);
-    let mut rows: Vec<Vec<String>> = t
-        .rows
-        .iter()
-        .enumerate()
-        .map(|(ri, r)| {
-            r.iter()
-                .enumerate()
-                .map(|(ci, c)| {
-                    let mut s = c.render();
-                    if c.is_non_finite() {
-                        s.push('!');
-                    } else if best.get(&ci) == Some(&ri) {
-                        s.push('*');
-                    }
-                    s
-                })
-                .collect()
-        })
-        .collect();
-    let mut header = t.columns.clone();
-    if let Some(total) = width {
-        let n = header.len().max(1);
-        // Borders and padding take 3 characters a column.
-        let budget = total.saturating_sub(3 * n + 1);
-        let mut widths: Vec<usize> = (0..header.len())
-            .map(|c| {
-                rows.iter()
-                    .map(|r| r[c].chars().count())
-                    .chain([header[c].chars().count()])
-                    .max()
-                    .unwrap_or(0)
-            })
-            .collect();
-        while widths.iter().sum::<usize>() > budget {
-            let (i, w) = widths
-                .iter()
-                .enumerate()
-                .max_by_key(|(_, w)| **w)
-                .map(|(i, w)| (i, *w))
-                .expect("columns");
-            if w <= 4 {
-                break;
-            }
-            widths[i] = w - 1;
-        }
-        for (c, w) in widths.iter().enumerate() {
-            header[c] = truncate(&header[c], *w);
-            for r in rows.iter_mut() {
-                r[c] = truncate(&r[c], *w);
-            }
-        }
-    }
-    (header, rows)
 }
 
 #[cfg(test)]
@@ -243,20 +217,19 @@ mod tests {
     }
 
     #[test]
-    fn best_values_and_width() {
+    fn best_values() {
         let dirs = BTreeMap::from([
             ("loss".to_string(), Direction::Minimize),
             ("acc".to_string(), Direction::Maximize),
         ]);
-        let (_, rows) = terminal_cells(&table(), &dirs, None);
-        assert_eq!(rows[1][2], "0.3*");
-        assert_eq!(rows[0][3], "0.9*", "NaN is never best");
-        assert_eq!(rows[1][3], "NaN!");
-        let wide = Table {
-            columns: (0..500).map(|i| format!("metrics.m{i}")).collect(),
-            rows: vec![(0..500).map(|i| Cell::Number(i as f64)).collect()],
-        };
-        let (h, _) = terminal_cells(&wide, &BTreeMap::new(), Some(80));
-        assert!(h.iter().all(|c| c.chars().count() <= 9), "cut, not wrapped");
+        let best = best_rows(&table(), &dirs);
+        assert_eq!(best.get(&2), Some(&1));
+        assert_eq!(best.get(&3), Some(&0), "NaN is never best");
+    }
+
+    #[test]
+    fn json_keys_in_name_order_as_before() {
+        let text = serde_json::to_string(&JsonTable(&table())).unwrap();
+        assert!(text.starts_with(r#"{"columns":["run_id","params.lr","metrics.loss","metrics.acc"],"rows":[{"metrics.acc":0.9,"metrics.loss":0.5,"params.lr":0.1,"run_id":"a"}"#), "{text}");
     }
 }

@@ -484,10 +484,9 @@ fn compare_csv_round_trips_and_goldens_hold() {
             format!("START-{i}                  ")[..24].to_string(),
         ));
     }
-    for (format, file) in [
-        ("table", "compare.table.txt"),
-        ("markdown", "compare.markdown.md"),
-    ] {
+    // The terminal table's abbreviations differ in length from run to run: its
+    // goldens are the imported sweep's (`the_terminal_table_fits_...`).
+    for (format, file) in [("markdown", "compare.markdown.md")] {
         let mut out = repo
             .wb(&["compare", "--format", format, "--sort", "-score"])
             .ok()
@@ -521,4 +520,203 @@ fn wide_tables_and_long_cells_diff_and_render() {
     assert_eq!(cells[500]["new"].as_str().unwrap().len(), 10_001);
     let table = repo.wb(&["diff", "--path", "wide.csv"]).ok().stdout;
     assert_eq!(table.lines().filter(|l| l.starts_with("| a ")).count(), 501);
+}
+
+/// Nine imported runs of a sweep over two params with a long shared prefix
+/// (`model.optimizer.learning_rate` × `model.optimizer.weight_decay`), their ids fixed
+/// by their folder names (`import runs` keeps a run id's time and derives the rest
+/// from the folder), so the terminal tables are golden files. `extra` adds a param to
+/// every run's config (YAML lines under the top level).
+fn long_prefix_sweep(extra: &str) -> Repo {
+    let repo = Repo::with(
+        "[stages.train]\ncmd = \"true\"\ndirections = { loss = \"minimize\", accuracy = \"maximize\" }\n",
+        &[],
+    );
+    let mut i = 0;
+    for lr in ["0.001", "0.01", "0.1"] {
+        for wd in ["0", "0.0001", "0.01"] {
+            i += 1;
+            let dir = format!("imported/20261201T1030{i:02}Z-0000");
+            repo.write(
+                &format!("{dir}/config.yaml"),
+                &format!("model:\n  optimizer:\n    learning_rate: {lr}\n    weight_decay: {wd}\n  seed: 7\n{extra}"),
+            );
+            repo.write(
+                &format!("{dir}/metrics.json"),
+                &format!(
+                    "{{\"loss\": 0.{}, \"accuracy\": 0.9{i}, \"f1\": 0.8}}\n",
+                    i * 7
+                ),
+            );
+        }
+    }
+    // One more day's run at a time of day another run has, so an abbreviation needs
+    // more than the time.
+    repo.write(
+        "imported/20261130T103001Z-0000/config.yaml",
+        "model:\n  optimizer:\n    learning_rate: 1\n    weight_decay: 1\n  seed: 7\n",
+    );
+    repo.wb(&["import", "runs", "imported", "--stage", "train"])
+        .ok();
+    repo
+}
+
+fn compare_at(repo: &Repo, columns: &str, args: &[&str]) -> String {
+    let mut all = vec!["compare"];
+    all.extend_from_slice(args);
+    let o = repo
+        .cmd(crate::common::BIN, &all)
+        .env("COLUMNS", columns)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8(o.stdout).unwrap()
+}
+
+fn widest(text: &str) -> usize {
+    text.lines().map(|l| l.chars().count()).max().unwrap_or(0)
+}
+
+#[test]
+fn the_terminal_table_fits_80_120_and_200_columns() {
+    let repo = long_prefix_sweep("");
+    for (width, file) in [
+        (80, "compare.sweep.80.txt"),
+        (120, "compare.sweep.120.txt"),
+        (200, "compare.sweep.200.txt"),
+    ] {
+        let out = compare_at(&repo, &width.to_string(), &[]);
+        assert!(widest(&out) <= width, "{width}:\n{out}");
+        golden(file, &out);
+    }
+    // Piped with no COLUMNS: 80, whatever the terminal the test runs in.
+    let piped = repo.wb(&["compare"]).ok().stdout;
+    assert_eq!(piped, compare_at(&repo, "80", &[]));
+    // The shared prefix is a heading, the swept params fit at 80, and what does not
+    // fit is named with how to see it.
+    let at80 = compare_at(&repo, "80", &[]);
+    assert!(
+        at80.lines()
+            .next()
+            .unwrap()
+            .contains("params.model.optimizer."),
+        "{at80}"
+    );
+    assert!(
+        at80.contains("learning_rate") && at80.contains("weight_decay"),
+        "{at80}"
+    );
+    assert!(
+        !at80.contains("params.model.optimizer.learning_rate"),
+        "{at80}"
+    );
+    let note = at80.lines().last().unwrap();
+    assert!(
+        note.starts_with("4 columns hidden (see --wide, --vertical): params.model.seed"),
+        "{at80}"
+    );
+    // Every number shown is whole (a column is hidden, never cut).
+    let j = repo.wb(&["--json", "compare"]).ok().json();
+    let numbers: std::collections::BTreeSet<String> = j["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r.as_object().unwrap().values())
+        .filter(|v| v.is_number())
+        .map(|v| v.to_string())
+        .collect();
+    for width in ["80", "120", "200"] {
+        let out = compare_at(&repo, width, &[]);
+        for line in out.lines().skip(3).take(10) {
+            for word in line.split_whitespace().skip(5) {
+                let n = word.trim_end_matches(['*', '!']);
+                assert!(numbers.contains(n), "{n} at {width}:\n{out}");
+            }
+        }
+    }
+    golden(
+        "compare.sweep.wide.txt",
+        &compare_at(&repo, "80", &["--wide"]),
+    );
+    golden(
+        "compare.sweep.vertical.txt",
+        &compare_at(&repo, "80", &["--vertical", "--last", "2"]),
+    );
+    repo.wb(&["compare", "--wide", "--format", "csv"])
+        .fails(2, "--wide lays out the terminal table");
+    repo.wb(&["--json", "compare", "--vertical"])
+        .fails(2, "--vertical lays out the terminal table");
+}
+
+#[test]
+fn every_abbreviated_run_id_resolves_to_its_run() {
+    let repo = long_prefix_sweep("");
+    let j = repo.wb(&["--json", "compare"]).ok().json();
+    let ids: Vec<String> = j["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["run_id"].as_str().unwrap().to_string())
+        .collect();
+    let table = compare_at(&repo, "200", &[]);
+    let shown: Vec<String> = table
+        .lines()
+        .skip(3)
+        .take(ids.len())
+        .map(|l| l.split_whitespace().next().unwrap().to_string())
+        .collect();
+    // Two runs share 10:30:01 on different days: the one of 12-01 needs its date... or
+    // its suffix; every other run is its time alone.
+    assert!(
+        shown.iter().filter(|s| s.len() == 8).count() >= 8,
+        "{table}"
+    );
+    for (short, id) in shown.iter().zip(&ids) {
+        assert!(short.len() < id.len() || short == id, "{short} for {id}");
+        for spec in [short.clone(), format!("train/{short}")] {
+            let s = repo.wb(&["--json", "show", &spec]).ok().json();
+            assert_eq!(s["manifest"]["run_id"], id.as_str(), "{spec}");
+        }
+    }
+    // The review and approval commands take them too.
+    let last = shown.last().unwrap();
+    repo.wb(&["review", last]).ok();
+    repo.wb(&["reject", last, "--issue", "no"]).ok();
+    // A time alone that two runs share is ambiguous, named with both.
+    repo.wb(&["show", "T103001Z"]).fails(2, "is ambiguous");
+    repo.wb(&["show", "T999999Z"]).fails(2, "no run matches");
+}
+
+#[test]
+fn hostile_param_names_cannot_break_the_layout() {
+    let long = "k".repeat(300);
+    let repo = long_prefix_sweep(&format!(
+        "\"evil\\e[2J\\e[31m\\u202e\\nname\": 1\n{long}: 2\n\"ok\": \"text\\r\\nwith\\e]0;title\\u0007 escapes and a very long value that goes on and on\"\n"
+    ));
+    for width in [80usize, 120, 200] {
+        let out = compare_at(&repo, &width.to_string(), &[]);
+        assert!(
+            !out.contains(['\u{1b}', '\u{202e}', '\u{7}', '\r']),
+            "{out:?}"
+        );
+        assert!(widest(&out) <= width, "{width}:\n{out}");
+        // group heading, labels, rule, ten rows, the legend when a marked column is
+        // shown, and the note: nothing broke a line
+        let lines = out.lines().count();
+        assert!((14..=15).contains(&lines), "{width}: {lines} lines:\n{out}");
+    }
+    for args in [&["--wide"][..], &["--vertical"][..]] {
+        let out = compare_at(&repo, "80", args);
+        assert!(
+            !out.contains(['\u{1b}', '\u{202e}', '\u{7}', '\r']),
+            "{out:?}"
+        );
+        assert!(
+            out.contains("evil\\x1b[2J\\x1b[31m\\u{202e}\\nname"),
+            "{out}"
+        );
+    }
+    let wide = compare_at(&repo, "80", &["--wide"]);
+    // headings, labels, rule, ten rows, the legend
+    assert_eq!(wide.lines().count(), 14, "{wide}");
 }
