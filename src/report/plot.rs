@@ -29,7 +29,8 @@ pub fn svg(points: &[(f64, f64)], shape: Shape) -> Option<String> {
     pts.sort_by(|a, b| a.0.total_cmp(&b.0));
     let mut out = String::new();
     draw(&mut out, &pts, shape).ok()?;
-    Some(out)
+    // Inline in HTML an <svg> is in the SVG namespace without naming it: no URL at all.
+    Some(out.replacen(" xmlns=\"http://www.w3.org/2000/svg\"", "", 1))
 }
 
 /// A range around the values, never empty (plotters needs width).
@@ -86,7 +87,7 @@ mod tests {
     #[test]
     fn renders_points_and_lines() {
         let s = svg(&[(1.0, 2.0), (2.0, 3.0), (f64::NAN, 1.0)], Shape::Line).unwrap();
-        assert!(s.starts_with("<svg"), "{s}");
+        assert!(s.starts_with("<svg") && !s.contains("http"), "{s}");
         assert!(s.contains("<circle") && s.contains("<polyline"), "{s}");
         assert!(
             svg(&[(5.0, 5.0)], Shape::Points).is_some(),

@@ -33,6 +33,7 @@ mod params;
 mod params_reach;
 mod precommit;
 mod records;
+mod report;
 mod run;
 mod run_log;
 mod status;
