@@ -6,8 +6,11 @@ use crate::ops::report::{report, ReportRequest};
 use crate::store::Store;
 use std::path::PathBuf;
 
-/// Write a static HTML report of every run: index.html with the comparison table
-/// (sortable, filterable by stage, sweep and state, best values marked), plots of each
+/// Write a static HTML report of every run (default runs/report/index.html), readable
+/// offline.
+///
+/// index.html holds the comparison table (sortable, filterable by stage, sweep and
+/// state, best values marked), plots of each
 /// metric per sweep and over time, the narratives with the status of their blocks, and
 /// one page per run (params, metrics, files and hashes, card, review checks, approval
 /// chain with verified signatures, figures). It works offline: nothing is loaded from
