@@ -46,6 +46,11 @@
     var s = document.getElementById("f-" + k);
     if (s) s.addEventListener("change", filter);
   });
+  // index.html#stage=S&sweep=W&state=T opens with those filters set.
+  location.hash.replace(/^#/, "").split("&").forEach(function (kv) {
+    var i = kv.indexOf("="), s = document.getElementById("f-" + kv.slice(0, i));
+    if (i > 0 && s) s.value = decodeURIComponent(kv.slice(i + 1));
+  });
   filter();
   document.body.setAttribute("data-script", "ran");
 })();

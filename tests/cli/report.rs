@@ -157,6 +157,24 @@ fn the_report_renders_in_chromium_with_every_row_plot_and_figure() {
         "the narrative block checks: {dom}"
     );
 
+    // the filters, preset from the address: the approved run alone, then the sweep
+    let url = format!("{}#state=approved", dir.join("index.html").display());
+    let dom = headless(&repo, Path::new(&url), &["--dump-dom"]);
+    assert_eq!(count(&dom, "<tr class=\"run\""), 4);
+    assert_eq!(count(&dom, "hidden=\"\""), 3, "only the approved run shown");
+    assert!(dom.contains("<span id=\"shown\">1</span>"), "{dom}");
+    let sweep = sweep_id(&dom);
+    assert!(!sweep.is_empty(), "{dom}");
+    let url = format!(
+        "{}#sweep={sweep}&stage=fig",
+        dir.join("index.html").display()
+    );
+    let dom = headless(&repo, Path::new(&url), &["--dump-dom"]);
+    assert!(
+        dom.contains("<span id=\"shown\">3</span>"),
+        "the sweep's three runs"
+    );
+
     let stage = workbench_page(&dir, "fig", &id);
     let page = headless(&repo, &stage, &["--dump-dom"]);
     let imgs = count(&page, "<img src=\"../figures/");
@@ -181,6 +199,15 @@ fn the_report_renders_in_chromium_with_every_row_plot_and_figure() {
         ],
     );
     assert_not_blank(&shot);
+}
+
+/// The id of the one sweep: the filter's one choice besides "all".
+fn sweep_id(dom: &str) -> String {
+    let select = dom.split("id=\"f-sweep\"").nth(1).unwrap();
+    let at = select.find("<option value=\"").unwrap() + 15;
+    let rest = &select[at..];
+    let rest = &rest[rest.find("<option value=\"").unwrap() + 15..];
+    rest.split('"').next().unwrap().to_string()
 }
 
 /// The page `report` names for a run: its path is a digest, so look it up by content.
