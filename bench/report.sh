@@ -36,7 +36,7 @@ directions = { score = "maximize", loss = "minimize" }
 TOML
   printf 'runs/*/\n' > .gitignore
   git add -A && git commit -qm "report bench" && "$WB" init >/dev/null
-  "$WB" sweep fig -j 2 -p "fig.lr=$(seq -s, 1 "$N")" >/dev/null
+  "$WB" sweep fig -j 2 -p "fig.lr=$(seq -s, 1 "$N")" >/dev/null 2>&1
   touch .built
 fi
 cd "$repo"

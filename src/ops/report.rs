@@ -4,7 +4,7 @@
 //! swapped in, so a crash never leaves half a report where the last one was.
 
 use super::compare::{compare, CompareRequest};
-use super::show::{show, ShowReport};
+use super::show::{show_run, ShowReport};
 use crate::error::{Error, Result};
 use crate::model::manifest::display_value;
 use crate::model::{RunId, StageName};
@@ -76,10 +76,19 @@ pub fn report(store: &Store, req: &ReportRequest) -> Result<ReportReport> {
     let mut files = Files::new();
     let mut rows = Vec::new();
     let mut shows = Vec::new();
+    let mut listed: BTreeMap<(String, String), crate::store::RunRef> = store
+        .list_runs(None)?
+        .into_iter()
+        .map(|r| ((r.stage.to_string(), r.run_id.to_string()), r))
+        .collect();
     for row in &t.rows {
         let (run_id, stage) = (row[0].render(), row[1].render());
         let page = page_name(&stage, &run_id);
-        let view = match show(store, &format!("{stage}/{run_id}")) {
+        let shown = match listed.remove(&(stage.clone(), run_id.clone())) {
+            Some(r) => show_run(store, r),
+            None => Err(Error::input("not listed among the run refs")),
+        };
+        let view = match shown {
             Ok(s) => {
                 let v = run_view(store, &s, &mut files)?;
                 shows.push(s);
