@@ -143,6 +143,13 @@ fn refuse_foreign(dir: &Path) -> Result<()> {
     let Ok(meta) = std::fs::symlink_metadata(dir) else {
         return Ok(());
     };
+    if meta.file_type().is_symlink() {
+        return Err(Error::refused(format!(
+            "{}: is a symbolic link; refusing to replace what it points to",
+            dir.display()
+        ))
+        .hint(hint));
+    }
     if !meta.is_dir() {
         return Err(
             Error::refused(format!("{}: exists and is not a directory", dir.display())).hint(hint),

@@ -6,6 +6,9 @@
 
 pub mod markdown;
 pub mod plot;
+pub mod run_page;
+
+pub use run_page::{run_page, FigureView, RunView};
 
 use crate::model::table::{Direction, Table};
 use sha2::{Digest, Sha256};
@@ -285,9 +288,6 @@ fn narratives(ns: &[NarrativeView]) -> String {
     }
     b
 }
-
-pub mod run_page;
-pub use run_page::{run_page, FigureView, RunView};
 
 #[cfg(test)]
 mod tests {

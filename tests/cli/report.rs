@@ -315,6 +315,15 @@ fn the_report_replaces_only_an_earlier_report_and_opens_a_browser() {
     repo.wb(&["report", "-o", "mine"])
         .fails(1, "not a workbench report");
     assert_eq!(repo.read("mine/notes.txt"), "precious");
+    // a link to a report is not a report: nothing is written through it
+    let elsewhere = repo.path("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    std::fs::write(elsewhere.join(".workbench-report"), "").unwrap();
+    std::fs::write(elsewhere.join("keep"), "kept").unwrap();
+    std::os::unix::fs::symlink(&elsewhere, repo.path("linked")).unwrap();
+    repo.wb(&["report", "-o", "linked"])
+        .fails(1, "symbolic link");
+    assert_eq!(repo.read("elsewhere/keep"), "kept");
     repo.write("afile", "x");
     repo.wb(&["report", "-o", "afile"])
         .fails(1, "not a directory");
