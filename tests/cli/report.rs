@@ -198,7 +198,18 @@ fn the_report_renders_in_chromium_with_every_row_plot_and_figure() {
             "--window-size=1000,2400",
         ],
     );
-    assert_not_blank(&shot);
+    assert_not_blank(&shot, true);
+    let shot = artifacts.join("report-index.png");
+    let _ = std::fs::remove_file(&shot);
+    headless(
+        &repo,
+        &dir.join("index.html"),
+        &[
+            &format!("--screenshot={}", shot.display()),
+            "--window-size=1200,1600",
+        ],
+    );
+    assert_not_blank(&shot, false);
 }
 
 /// The id of the one sweep: the filter's one choice besides "all".
@@ -219,9 +230,9 @@ fn workbench_page(dir: &Path, stage: &str, id: &str) -> PathBuf {
         .unwrap_or_else(|| panic!("no page for {stage}/{id}"))
 }
 
-/// Decodes the screenshot and checks it shows more than one colour, with the
-/// checkerboard figure's colours among them.
-fn assert_not_blank(shot: &Path) {
+/// Decodes the screenshot and checks it shows more than a few colours, with the
+/// checkerboard figure's among them when `with_figure`.
+fn assert_not_blank(shot: &Path, with_figure: bool) {
     let dec = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(shot).unwrap()));
     let mut reader = dec.read_info().unwrap();
     let mut buf = vec![0; reader.output_buffer_size().unwrap()];
@@ -234,12 +245,15 @@ fn assert_not_blank(shot: &Path) {
         "screenshot nearly blank: {} colours",
         distinct.len()
     );
-    let figure_blue = pixels
+    // the checkerboard's two colours, (0, 40, 255) and (255, 40, 0), nowhere else
+    let near = |p: &[u8], c: [u8; 3]| (0..3).all(|i| p[i].abs_diff(c[i]) <= 3);
+    let figure = [[0, 40, 255], [255, 40, 0]]
         .iter()
-        .any(|p| p[0] < 30 && p[2] > 225 && (20..60).contains(&p[1]));
+        .all(|c| pixels.iter().any(|p| near(p, *c)));
     assert!(
-        figure_blue,
-        "the figure is not in the screenshot {}",
+        figure == with_figure,
+        "the figure is {}in the screenshot {}",
+        if figure { "" } else { "not " },
         shot.display()
     );
 }

@@ -44,6 +44,19 @@ fn swept_params(runs: &[&ShowReport]) -> Vec<String> {
         .collect()
 }
 
+/// The unit a time axis spanning `span_ms` reads best in, and its milliseconds.
+fn time_unit(span_ms: i64) -> (&'static str, f64) {
+    if span_ms <= 120_000 {
+        ("seconds", 1e3)
+    } else if span_ms <= 7_200_000 {
+        ("minutes", 6e4)
+    } else if span_ms <= 172_800_000 {
+        ("hours", 3.6e6)
+    } else {
+        ("days", 8.64e7)
+    }
+}
+
 /// Each metric against each swept param per sweep, then each metric over time per
 /// stage.
 pub fn plots(shows: &[ShowReport]) -> Vec<Plot> {
@@ -82,21 +95,19 @@ pub fn plots(shows: &[ShowReport]) -> Vec<Plot> {
         }
     }
     for (stage, runs) in &stages {
-        let first = runs
-            .iter()
-            .map(|s| s.manifest.started_at.unix_millis())
-            .min()
-            .unwrap_or(0);
+        let times = runs.iter().map(|s| s.manifest.started_at.unix_millis());
+        let first = times.clone().min().unwrap_or(0);
+        let (unit, per) = time_unit(times.max().unwrap_or(0) - first);
         for metric in metric_names(runs) {
             let pts: Vec<(f64, f64)> = runs
                 .iter()
                 .filter_map(|s| {
-                    let hours = (s.manifest.started_at.unix_millis() - first) as f64 / 3.6e6;
-                    Some((hours, number(s.manifest.metrics.get(&metric))?))
+                    let t = (s.manifest.started_at.unix_millis() - first) as f64 / per;
+                    Some((t, number(s.manifest.metrics.get(&metric))?))
                 })
                 .collect();
             if let Some(svg) = svg(&pts, Shape::Line) {
-                let x = "hours since the stage's first run".to_string();
+                let x = format!("{unit} since the stage's first run");
                 out.push(Plot {
                     kind: "time",
                     group: stage.to_string(),
