@@ -20,8 +20,7 @@
     });
     if (shown) shown.textContent = String(n);
   }
-  function sortBy(col, th) {
-    var desc = th.getAttribute("aria-sort") === "ascending";
+  function sortBy(col, th, desc) {
     Array.prototype.forEach.call(table.tHead.rows[0].cells, function (c) {
       c.removeAttribute("aria-sort");
     });
@@ -40,16 +39,26 @@
     rows.forEach(function (r) { body.appendChild(r); });
   }
   Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, i) {
-    th.addEventListener("click", function () { sortBy(i, th); });
+    th.addEventListener("click", function () {
+      sortBy(i, th, th.getAttribute("aria-sort") === "ascending");
+    });
   });
   ["stage", "sweep", "state"].forEach(function (k) {
     var s = document.getElementById("f-" + k);
     if (s) s.addEventListener("change", filter);
   });
-  // index.html#stage=S&sweep=W&state=T opens with those filters set.
+  // index.html#stage=S&sweep=W&state=T&sort=-COLUMN opens filtered and sorted
+  // (a leading '-' sorts descending).
   location.hash.replace(/^#/, "").split("&").forEach(function (kv) {
-    var i = kv.indexOf("="), s = document.getElementById("f-" + kv.slice(0, i));
-    if (i > 0 && s) s.value = decodeURIComponent(kv.slice(i + 1));
+    var i = kv.indexOf("="), k = kv.slice(0, i), v = decodeURIComponent(kv.slice(i + 1));
+    var s = document.getElementById("f-" + k);
+    if (i > 0 && s) s.value = v;
+    if (k === "sort") {
+      var desc = v.charAt(0) === "-", name = desc ? v.slice(1) : v;
+      Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, c) {
+        if (th.textContent === name) sortBy(c, th, desc);
+      });
+    }
   });
   filter();
   document.body.setAttribute("data-script", "ran");

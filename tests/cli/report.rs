@@ -175,6 +175,24 @@ fn the_report_renders_in_chromium_with_every_row_plot_and_figure() {
         "the sweep's three runs"
     );
 
+    // sorted from the address: score descending puts 0.3 first, the two 0.1 last
+    let url = format!("{}#sort=-metrics.score", dir.join("index.html").display());
+    let dom = headless(&repo, Path::new(&url), &["--dump-dom"]);
+    let scores: Vec<&str> = dom
+        .split("<tr class=\"run\"")
+        .skip(1)
+        .map(|row| {
+            row.rsplit("data-v=\"")
+                .next()
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(scores, ["0.3", "0.2", "0.1", "0.1"], "{dom}");
+    assert!(dom.contains("aria-sort=\"descending\""));
+
     let stage = workbench_page(&dir, "fig", &id);
     let page = headless(&repo, &stage, &["--dump-dom"]);
     let imgs = count(&page, "<img src=\"../figures/");
