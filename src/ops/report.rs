@@ -35,6 +35,7 @@ pub struct ReportRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReportReport {
+    /// The report directory, absolute.
     pub dir: PathBuf,
     pub index: PathBuf,
     /// Pages written: the index and one per run.
@@ -67,7 +68,10 @@ type Files = BTreeMap<String, Vec<u8>>;
 
 pub fn report(store: &Store, req: &ReportRequest) -> Result<ReportReport> {
     let dir = match &req.dir {
-        Some(d) => d.clone(),
+        Some(d) if d.is_absolute() => d.clone(),
+        Some(d) => std::env::current_dir()
+            .map_err(Error::io(Path::new(".")))?
+            .join(d),
         None => store.workdir("report")?.join(REPORT_DIR),
     };
     refuse_foreign(&dir)?;

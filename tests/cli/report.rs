@@ -379,6 +379,7 @@ fn the_report_replaces_only_an_earlier_report_and_opens_a_browser() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(r["opened_with"], script.display().to_string());
+    assert_eq!(r["dir"], repo.path("out").display().to_string(), "absolute");
     for _ in 0..50 {
         if repo.path("bin/opened").exists() {
             break;
