@@ -318,6 +318,10 @@ fn the_report_is_offline_and_escapes_hostile_records() {
         names.iter().all(|n| !n.contains("etc") && !n.contains('<')),
         "{names:?}"
     );
+    // a stage name cannot carry markup or climb: refused where it enters
+    repo.wb(&["run", "<script>"])
+        .fails(2, "is not a stage name");
+    repo.wb(&["run", "a/../b"]).fails(2, "is not a stage name");
     let index = repo.read("runs/report/index.html");
     let script = index.split("<script>").nth(1).unwrap();
     assert!(
