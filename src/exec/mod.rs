@@ -13,6 +13,7 @@ pub mod paths;
 pub mod sign;
 pub mod stable;
 pub mod statcache;
+pub mod swap;
 pub mod view;
 
 pub use error::{Error, Result};

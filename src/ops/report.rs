@@ -174,8 +174,8 @@ fn refuse_foreign(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Writes `files` into a new directory beside `dir` and swaps it in: the old report
-/// is renamed aside, the new one renamed to `dir`, the old one removed.
+/// Writes `files` into a new directory beside `dir` and swaps it in: exchanged with
+/// the old report in one step where the system can, then the old one removed.
 fn write_swapped(dir: &Path, files: &Files) -> Result<()> {
     let parent = match dir.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -195,21 +195,34 @@ fn write_swapped(dir: &Path, files: &Files) -> Result<()> {
         }
         std::fs::write(&path, bytes).map_err(Error::io(&path))?;
     }
+    let new = tmp.keep();
+    let swapped =
+        std::fs::symlink_metadata(dir).is_ok() && crate::exec::swap::exchange(&new, dir).is_ok();
+    if swapped {
+        // `new` now holds the previous report.
+        std::fs::remove_dir_all(&new).map_err(Error::io(&new))?;
+        return Ok(());
+    }
+    rename_in(&parent, &new, dir)
+}
+
+/// Where the system cannot exchange: the old report renamed aside, the new one
+/// renamed in, the old one removed (the old one put back if the second rename fails).
+fn rename_in(parent: &Path, new: &Path, dir: &Path) -> Result<()> {
     let old = tempfile::Builder::new()
         .prefix(".report-old-")
-        .tempdir_in(&parent)
-        .map_err(Error::io(&parent))?;
+        .tempdir_in(parent)
+        .map_err(Error::io(parent))?;
     let aside = old.path().join("report");
     let had_old = std::fs::symlink_metadata(dir).is_ok();
     if had_old {
         std::fs::rename(dir, &aside).map_err(Error::io(dir))?;
     }
-    let new = tmp.keep();
-    if let Err(e) = std::fs::rename(&new, dir) {
+    if let Err(e) = std::fs::rename(new, dir) {
         if had_old {
             let _ = std::fs::rename(&aside, dir);
         }
-        let _ = std::fs::remove_dir_all(&new);
+        let _ = std::fs::remove_dir_all(new);
         return Err(Error::io(dir)(e));
     }
     drop(old);
