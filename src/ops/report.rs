@@ -78,39 +78,7 @@ pub fn report(store: &Store, req: &ReportRequest) -> Result<ReportReport> {
     let cmp = compare(store, &CompareRequest::default())?;
     let t = &cmp.table;
     let mut files = Files::new();
-    let mut rows = Vec::new();
-    let mut shows = Vec::new();
-    let mut listed: BTreeMap<(String, String), crate::store::RunRef> = store
-        .list_runs(None)?
-        .into_iter()
-        .map(|r| ((r.stage.to_string(), r.run_id.to_string()), r))
-        .collect();
-    for row in &t.rows {
-        let (run_id, stage) = (row[0].render(), row[1].render());
-        let page = page_name(&stage, &run_id);
-        let shown = match listed.remove(&(stage.clone(), run_id.clone())) {
-            Some(r) => show_run(store, r),
-            None => Err(Error::input("not listed among the run refs")),
-        };
-        let view = match shown {
-            Ok(s) => {
-                let v = run_view(store, &s, &mut files)?;
-                shows.push(s);
-                v
-            }
-            Err(e) => RunView {
-                stage: stage.clone(),
-                run_id: run_id.clone(),
-                state: format!("not shown: {e}"),
-                ..RunView::default()
-            },
-        };
-        rows.push(RowLinks {
-            page: format!("runs/{page}"),
-            sweep: view.sweep.clone(),
-        });
-        files.insert(format!("runs/{page}"), report::run_page(&view).into_bytes());
-    }
+    let (rows, shows) = run_pages(store, t, &mut files)?;
     let plots = views::plots(&shows);
     let pages: std::collections::BTreeSet<String> = rows.iter().map(|r| r.page.clone()).collect();
     let narratives = views::narratives(store, &pages)?;
@@ -139,6 +107,49 @@ pub fn report(store: &Store, req: &ReportRequest) -> Result<ReportReport> {
         index,
         dir,
     })
+}
+
+/// Each row's run page into `files` (with its figures): the index's links, and the
+/// `show` reports the plots are drawn from.
+fn run_pages(
+    store: &Store,
+    t: &crate::model::table::Table,
+    files: &mut Files,
+) -> Result<(Vec<RowLinks>, Vec<ShowReport>)> {
+    let mut rows = Vec::new();
+    let mut shows = Vec::new();
+    let mut listed: BTreeMap<(String, String), crate::store::RunRef> = store
+        .list_runs(None)?
+        .into_iter()
+        .map(|r| ((r.stage.to_string(), r.run_id.to_string()), r))
+        .collect();
+    for row in &t.rows {
+        let (run_id, stage) = (row[0].render(), row[1].render());
+        let page = page_name(&stage, &run_id);
+        let shown = match listed.remove(&(stage.clone(), run_id.clone())) {
+            Some(r) => show_run(store, r),
+            None => Err(Error::input("not listed among the run refs")),
+        };
+        let view = match shown {
+            Ok(s) => {
+                let v = run_view(store, &s, files)?;
+                shows.push(s);
+                v
+            }
+            Err(e) => RunView {
+                stage: stage.clone(),
+                run_id: run_id.clone(),
+                state: format!("not shown: {e}"),
+                ..RunView::default()
+            },
+        };
+        rows.push(RowLinks {
+            page: format!("runs/{page}"),
+            sweep: view.sweep.clone(),
+        });
+        files.insert(format!("runs/{page}"), report::run_page(&view).into_bytes());
+    }
+    Ok((rows, shows))
 }
 
 /// Refuses a target that is not a directory, or a non-empty one without the marker.
