@@ -14,6 +14,7 @@ pub mod hooks;
 pub mod model;
 pub mod narrative;
 pub mod ops;
+pub mod report;
 pub mod store;
 pub mod table;
 

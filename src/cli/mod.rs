@@ -27,6 +27,7 @@ mod output;
 mod progress;
 mod reject;
 mod render;
+mod report;
 mod review;
 mod run;
 mod show;
@@ -75,6 +76,7 @@ pub enum Commands {
     Next(next::Args),
     Checkout(checkout::Args),
     Compare(compare::Args),
+    Report(report::Args),
     Diff(diff::Args),
     Driver(driver::Args),
     Narrative(narrative::Args),
@@ -152,6 +154,7 @@ fn dispatch(out: &Out, command: Commands) -> Result<u8> {
         Commands::Next(a) => next::cmd_next(out, a),
         Commands::Checkout(a) => checkout::cmd_checkout(out, a),
         Commands::Compare(a) => compare::cmd_compare(out, a),
+        Commands::Report(a) => report::cmd_report(out, a),
         Commands::Diff(a) => diff::cmd_diff(out, a),
         Commands::Driver(a) => driver::cmd_driver(out, a),
         Commands::Narrative(a) => narrative::cmd_narrative(out, a),

@@ -3,6 +3,7 @@
 //! interruptible child process, and the per-run view of the tree a command runs in
 //! when its params file holds overrides.
 
+pub mod browser;
 pub mod clock;
 pub mod command;
 pub mod editor;
@@ -13,6 +14,7 @@ pub mod progress;
 pub mod sign;
 pub mod stable;
 pub mod statcache;
+pub mod swap;
 pub mod view;
 
 pub use error::{Error, Result};

@@ -5,7 +5,7 @@
 //! when a decision presents them, and read back for `doctor` and `verify`.
 
 #[path = "mirror/figures.rs"]
-mod figures;
+pub(crate) mod figures;
 
 pub use figures::{files_below, record_figures};
 

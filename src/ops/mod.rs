@@ -24,6 +24,7 @@ pub mod notes_repair;
 pub mod params_apply;
 pub mod records;
 pub mod reject;
+pub mod report;
 pub mod resolve;
 pub mod review;
 pub mod run;

@@ -57,7 +57,14 @@ pub struct ShowReport {
 }
 
 pub fn show(store: &Store, spec: &str) -> Result<ShowReport> {
-    let run = resolve_run(store, spec)?;
+    show_run(store, resolve_run(store, spec)?)
+}
+
+/// `show` of a run already listed (`Store::list_runs`): its record judged as
+/// `resolve_run` judges it, without listing the runs again to find it (`report`
+/// shows every run).
+pub fn show_run(store: &Store, run: crate::store::RunRef) -> Result<ShowReport> {
+    store.checked_run(&run)?;
     // Its trees too: show reports any record that could not be checked out safely.
     store
         .check_run_deep(&run, &mut crate::store::TreeMemo::default())?

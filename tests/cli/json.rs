@@ -122,6 +122,9 @@ fn narrative_table_and_sharing_reports_parse_strictly() {
     let signatures: ops::verify_approvals::VerifyApprovalsReport =
         strict(json(&repo, &["verify-approvals"]).fails(1, ""));
     assert_eq!(signatures.problems, 1, "the approval is unsigned");
+    let report: ops::report::ReportReport = strict(json(&repo, &["report"]).ok());
+    assert_eq!(report.pages, report.runs + 1);
+    assert!(report.index.ends_with("runs/report/index.html"));
     let uninstall: ops::hooks::HooksReport = strict(json(&repo, &["hooks", "uninstall"]).ok());
     assert_eq!(uninstall.action, ops::hooks::HookAction::RemovedFrom);
     let bare = repo.root.parent().unwrap().join("origin.git");

@@ -34,6 +34,7 @@ mod params_reach;
 mod precommit;
 mod progress;
 mod records;
+mod report;
 mod run;
 mod run_log;
 mod status;
