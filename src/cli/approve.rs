@@ -14,7 +14,8 @@ use std::path::PathBuf;
 
 /// Approve a reviewed run: its exact output bytes and its interpretation.
 ///
-/// Shows the card and asks for confirmation on a terminal (--yes skips it). The
+/// Shows the card and asks for confirmation on a terminal (--yes skips it); `o` there
+/// writes the report and opens the run's page in a browser. The
 /// interpretation approved is the card's draft, the human's edit (--edit opens it in
 /// GIT_EDITOR, core.editor, VISUAL or EDITOR), or --interpretation FILE.
 #[derive(clap::Args, Debug)]
@@ -63,7 +64,7 @@ pub fn cmd_approve(out: &Out, args: Args) -> Result<u8> {
         (None, false) => interpretation_from_draft(&plan)?,
     };
     if !args.yes {
-        confirm(out, &plan.card_for(&text, edited), &plan.run.run_id)?;
+        confirm(out, &ws, &plan.card_for(&text, edited), &plan.run)?;
     }
     let decided = Decided {
         text,
@@ -132,7 +133,8 @@ fn written_line(run: &str, w: &ParamsWritten) -> String {
     }
 }
 
-fn confirm(out: &Out, card: &str, run_id: &str) -> Result<()> {
+fn confirm(out: &Out, ws: &Workspace, card: &str, run: &crate::store::RunRef) -> Result<()> {
+    let run_id = &run.run_id;
     if !std::io::stdin().is_terminal() {
         return Err(Error::refused(format!(
             "approving run {run_id} needs a human's confirmation, and there is no terminal to ask on"
@@ -140,19 +142,37 @@ fn confirm(out: &Out, card: &str, run_id: &str) -> Result<()> {
         .hint("run it in a terminal, or pass --yes if you are the human deciding"));
     }
     out.note(card);
-    eprint!("Approve run {run_id}? [y/N] ");
-    let _ = std::io::stderr().flush();
-    let mut answer = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut answer)
-        .map_err(Error::io(std::path::Path::new("stdin")))?;
-    if matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
-        Ok(())
-    } else {
-        Err(Error::refused(format!(
-            "run {run_id} was not approved; nothing recorded"
-        )))
+    loop {
+        eprint!("Approve run {run_id}? [y/N, o: open its report page] ");
+        let _ = std::io::stderr().flush();
+        let mut answer = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut answer)
+            .map_err(Error::io(std::path::Path::new("stdin")))?;
+        match answer.trim().to_ascii_lowercase().as_str() {
+            "y" | "yes" => return Ok(()),
+            "o" | "open" => open_page(out, ws, run),
+            _ => {
+                return Err(Error::refused(format!(
+                    "run {run_id} was not approved; nothing recorded"
+                )))
+            }
+        }
+    }
+}
+
+/// The prompt's `o`: writes the report and opens the run's page, then the prompt asks
+/// again. A report that cannot be written is said, not fatal: the card is on screen.
+fn open_page(out: &Out, ws: &Workspace, run: &crate::store::RunRef) {
+    let progress = super::progress::sink(out);
+    match crate::ops::report::open_run_page(&ws.store, &run.stage, &run.run_id, &*progress) {
+        Ok((page, Some(browser))) => out.note(&format!("opened {} with {browser}", page.display())),
+        Ok((page, None)) => out.note(&format!(
+            "wrote {}; no browser found (set $BROWSER or install xdg-open), open it yourself",
+            page.display()
+        )),
+        Err(e) => out.note(&format!("the report could not be written: {e}")),
     }
 }
 

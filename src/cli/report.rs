@@ -32,7 +32,7 @@ pub fn cmd_report(out: &Out, args: Args) -> Result<u8> {
         dir: args.output,
         open: args.open,
     };
-    let r = report(&store, &req)?;
+    let r = report(&store, &req, &*super::progress::sink(out))?;
     if out.json {
         out.json(&r)?;
         return Ok(0);

@@ -462,12 +462,20 @@ fn finale(d: &mut Demo) -> Result<()> {
         &["log", "--notes=workbench", "--format=%h %s%n%N", "-2"],
     );
     let _ = d.step(true, &["status", "--short", "review/"]);
+    d.say("\n# What the human sees: every run, its plots, cards, checks, approvals and figures, offline.");
+    d.expect_ok(false, &["report"])?;
+    let index = d
+        .dir
+        .join(crate::ops::report::REPORT_DIR)
+        .join("index.html");
     d.say(&format!(
         "\nDone. The demo repository stays at {}.\n\
+         Open the report: file://{} (or: git workbench report --open).\n\
          review/baseline/ mirrors the approved run's manifest, review, card and approval for a pull request.\n\
          report.md holds the approved result; the hook and `verify` keep it that way.\n\
          The teammate's clone and the shared bare remote are next to it (-teammate, -remote.git).",
-        d.dir.display()
+        d.dir.display(),
+        index.display()
     ));
     Ok(())
 }

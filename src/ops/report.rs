@@ -21,6 +21,8 @@ pub const REPORT_DIR: &str = "runs/report";
 /// The file that marks a directory as a report this command may replace.
 pub const MARKER: &str = ".workbench-report";
 
+use crate::exec::progress::{Phase, Progress, Unit};
+
 mod views;
 
 #[derive(Debug, Clone, Default)]
@@ -63,10 +65,25 @@ pub fn run_page(dir: &Path, stage: &StageName, run: &RunId) -> PathBuf {
         .join(page_name(stage.as_str(), run.as_ref()))
 }
 
+/// Writes the report to its default directory and opens the page of one run in a
+/// browser: the approve prompt's `o`. The page written, and the browser started
+/// (`None`: there is none).
+pub fn open_run_page(
+    store: &Store,
+    stage: &StageName,
+    run: &RunId,
+    progress: &dyn Progress,
+) -> Result<(PathBuf, Option<String>)> {
+    let r = report(store, &ReportRequest::default(), progress)?;
+    let page = run_page(&r.dir, stage, run);
+    let opened = crate::exec::browser::open(&page);
+    Ok((page, opened))
+}
+
 /// The files of a report, by path relative to its directory.
 type Files = BTreeMap<String, Vec<u8>>;
 
-pub fn report(store: &Store, req: &ReportRequest) -> Result<ReportReport> {
+pub fn report(store: &Store, req: &ReportRequest, progress: &dyn Progress) -> Result<ReportReport> {
     let dir = match &req.dir {
         Some(d) if d.is_absolute() => d.clone(),
         Some(d) => std::env::current_dir()
@@ -78,7 +95,15 @@ pub fn report(store: &Store, req: &ReportRequest) -> Result<ReportReport> {
     let cmp = compare(store, &CompareRequest::default())?;
     let t = &cmp.table;
     let mut files = Files::new();
-    let (rows, shows) = run_pages(store, t, &mut files)?;
+    let (rows, shows) = {
+        let _phase = Phase::begin(
+            progress,
+            "writing the report",
+            Some(t.rows.len() as u64),
+            Unit::Records,
+        );
+        run_pages(store, t, &mut files, progress)?
+    };
     let plots = views::plots(&shows);
     let pages: std::collections::BTreeSet<String> = rows.iter().map(|r| r.page.clone()).collect();
     let narratives = views::narratives(store, &pages)?;
@@ -115,6 +140,7 @@ fn run_pages(
     store: &Store,
     t: &crate::model::table::Table,
     files: &mut Files,
+    progress: &dyn Progress,
 ) -> Result<(Vec<RowLinks>, Vec<ShowReport>)> {
     let mut rows = Vec::new();
     let mut shows = Vec::new();
@@ -124,6 +150,7 @@ fn run_pages(
         .map(|r| ((r.stage.to_string(), r.run_id.to_string()), r))
         .collect();
     for row in &t.rows {
+        progress.advance(1);
         let (run_id, stage) = (row[0].render(), row[1].render());
         let page = page_name(&stage, &run_id);
         let shown = match listed.remove(&(stage.clone(), run_id.clone())) {

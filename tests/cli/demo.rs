@@ -85,6 +85,28 @@ fn demo_walks_the_loop_in_a_new_repository() {
         report.contains("| recall | 0.8261 |") && !report.contains("0.95"),
         "{report}"
     );
+    // it ends by writing the report and says where to open it
+    let index = dir.join("runs/report/index.html");
+    let html = std::fs::read_to_string(&index).unwrap();
+    assert!(
+        html.contains("<table") && html.contains("class=\"plot\""),
+        "a table and plots"
+    );
+    assert!(
+        r.stdout.contains(&format!("file://{}", index.display())),
+        "{}",
+        r.stdout
+    );
+    let pages = std::fs::read_dir(dir.join("runs/report/runs"))
+        .unwrap()
+        .count();
+    let refs = scratch
+        .cmd("git", &["for-each-ref", "refs/workbench/runs/"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let runs = String::from_utf8_lossy(&refs.stdout).lines().count();
+    assert_eq!(pages, runs, "one page per run");
     scratch.wb_in(&dir, &["verify"]).ok();
     let fsck = scratch
         .cmd("git", &["fsck", "--strict"])

@@ -407,3 +407,100 @@ fn the_report_replaces_only_an_earlier_report_and_opens_a_browser() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(String::from_utf8_lossy(&o.stderr).contains("no browser found"));
 }
+
+/// Runs `git-workbench ARGS` on a pseudo-terminal (util-linux `script`) with `input`
+/// typed at it; what the terminal showed and the exit code.
+fn typed_at(r: &Repo, env: &[(&str, &str)], args: &[&str], input: &str) -> (String, i32) {
+    require_program("script", "apt-get install bsdutils (util-linux's script)");
+    let q = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
+    let mut line = q(env!("CARGO_BIN_EXE_git-workbench"));
+    for a in args {
+        line.push(' ');
+        line.push_str(&q(a));
+    }
+    let mut c = r.cmd("script", &["-qec", &line, "/dev/null"]);
+    c.env("TERM", "xterm").stdin(std::process::Stdio::piped());
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let mut child = c.stdout(std::process::Stdio::piped()).spawn().unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        // one answer at a time: the prompt reads a line, then asks again
+        for l in input.lines() {
+            stdin.write_all(format!("{l}\n").as_bytes()).unwrap();
+            stdin.flush().unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(1500));
+        }
+    }
+    let o = child.wait_with_output().unwrap();
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        o.status.code().unwrap_or(-1),
+    )
+}
+
+#[test]
+fn the_approve_prompt_opens_the_runs_report_page_then_asks_again() {
+    let repo = crate::train_repo();
+    let id = run_json(&repo, &["train"]);
+    repo.wb(&["review", &id]).ok();
+    repo.wb(&["card", &id, "-m", "Score 0.75 is fine."]).ok();
+    repo.write(
+        "bin/browser",
+        "#!/bin/sh\necho \"$1\" > \"$(dirname \"$0\")/opened\"\n",
+    );
+    let browser = repo.path("bin/browser");
+    std::fs::set_permissions(
+        &browser,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let b = browser.display().to_string();
+
+    // `o` writes the report and opens the run's page; `n` then records nothing
+    let (tty, code) = typed_at(&repo, &[("BROWSER", &b)], &["approve", &id], "o\nn\n");
+    assert_eq!(code, 1, "{tty}");
+    assert!(tty.contains("o: open its report page"), "{tty}");
+    assert!(tty.contains("nothing recorded"), "{tty}");
+    assert_eq!(tty.matches("Approve run").count(), 2, "asked again:\n{tty}");
+    let opened = PathBuf::from(repo.read("bin/opened").trim_end());
+    assert!(
+        opened.starts_with(repo.path("runs/report/runs")),
+        "{opened:?}"
+    );
+    let page = std::fs::read_to_string(&opened).unwrap();
+    assert!(page.contains(&id), "the page is the run's");
+    assert!(page.contains("Score 0.75 is fine."), "its card");
+    let st = repo.wb(&["--json", "show", &id]).ok().json();
+    assert_ne!(st["state"], "APPROVED", "{st}");
+
+    // no browser: the page is named and the prompt goes on to the approval
+    std::fs::remove_file(repo.path("bin/opened")).unwrap();
+    // a PATH with git, a shell and script only: no xdg-open, whatever this machine has
+    let only = repo.home.join("only-git");
+    std::fs::create_dir_all(&only).unwrap();
+    for tool in ["git", "sh", "script"] {
+        let found = String::from_utf8(
+            Command::new("sh")
+                .args(["-c", &format!("command -v {tool}")])
+                .output()
+                .unwrap()
+                .stdout,
+        )
+        .unwrap();
+        std::os::unix::fs::symlink(found.trim(), only.join(tool)).unwrap();
+    }
+    let only = only.display().to_string();
+    let (tty, code) = typed_at(
+        &repo,
+        &[("BROWSER", ""), ("PATH", &only)],
+        &["approve", &id],
+        "o\ny\n",
+    );
+    assert_eq!(code, 0, "{tty}");
+    assert!(tty.contains("no browser found"), "{tty}");
+    assert!(tty.contains(&format!("approved run {id}")), "{tty}");
+    assert!(!repo.path("bin/opened").exists());
+}
