@@ -3,9 +3,12 @@
 //! records whose text is hostile. The export is judged from the cells' outputs
 //! marimo stores in the page (`__MARIMO_MOUNT_CONFIG__`'s session), not its code.
 
+// base64: the app's `data:` URLs carry the figures' bytes; the report's encoder,
+// unit-tested against known values there.
 use crate::common::{path_with_binary, venv_tool, Repo};
 use crate::run_json;
 use std::path::Path;
+use workbench::report::base64;
 
 const APP: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/marimo/review.py");
 
@@ -119,28 +122,6 @@ fn outputs(page: &str, stopped: bool) -> String {
         "a traceback in the page"
     );
     html
-}
-
-/// Standard base64, as the app's `data:` URLs carry the figures' bytes.
-fn base64(bytes: &[u8]) -> String {
-    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut s = String::new();
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
-        for i in 0..4 {
-            if i <= chunk.len() {
-                s.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                s.push('=');
-            }
-        }
-    }
-    s
 }
 
 /// `text` as Python's `html.escape(text, quote=True)` writes it.
