@@ -106,9 +106,14 @@ pub struct RunManifest {
     /// The sweep this run belongs to (`git workbench sweep`), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sweep_id: Option<String>,
-    /// For runs recorded by `import`: `hydra|runs <job dir> <sha256 of the job>`.
+    /// For runs recorded by `import`: `hydra|runs <job dir> <sha256 of the job>`, or
+    /// `manifest <sha256 of the import manifest>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub imported_from: Option<String>,
+    /// Where the run happened, for runs another orchestrator ran (`import manifest`,
+    /// `import hydra` of a submitit sweep); none for runs of this machine.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<super::origin::RunOrigin>,
 }
 
 impl Record for RunManifest {
@@ -163,6 +168,7 @@ impl RunManifest {
             tool_version: env!("CARGO_PKG_VERSION").into(),
             sweep_id: None,
             imported_from: None,
+            origin: None,
         })
     }
 }
@@ -249,6 +255,11 @@ impl ManifestBuilder {
 
     pub fn imported_from(mut self, source: String) -> Self {
         self.0.imported_from = Some(source);
+        self
+    }
+
+    pub fn origin(mut self, origin: Option<super::origin::RunOrigin>) -> Self {
+        self.0.origin = origin;
         self
     }
 

@@ -8,6 +8,7 @@
 //! unknown zone) is judged for every job before the first run is recorded.
 
 mod jobs;
+pub mod manifest;
 
 use super::records::record_new_run;
 use super::run::{code_ref, hash_outputs, read_metrics};
@@ -141,7 +142,7 @@ pub fn import(ws: &Workspace, req: &ImportRequest) -> Result<ImportReport> {
 
 /// The stage's declaration: runs of a stage the configuration does not declare are
 /// shown by no `status`, `next` or `doctor` line, so importing into one is refused.
-fn declared_stage<'a>(ws: &'a Workspace, name: &StageName) -> Result<&'a Stage> {
+pub(super) fn declared_stage<'a>(ws: &'a Workspace, name: &StageName) -> Result<&'a Stage> {
     if let Some(s) = ws.config.stage(name) {
         return Ok(s);
     }
@@ -400,13 +401,13 @@ fn started_millis(
 
 /// Run ids no new run may take (any stage's: an id names one run, so a bare id or
 /// prefix never needs its stage), and the stage's imported jobs by their source.
-struct TakenIds {
+pub(super) struct TakenIds {
     ids: BTreeSet<RunId>,
     imported: HashMap<String, RunId>,
 }
 
 impl TakenIds {
-    fn read(ws: &Workspace, stage: &StageName) -> Result<TakenIds> {
+    pub(super) fn read(ws: &Workspace, stage: &StageName) -> Result<TakenIds> {
         let mut taken = TakenIds {
             ids: BTreeSet::new(),
             imported: HashMap::new(),
@@ -427,7 +428,12 @@ impl TakenIds {
 
     /// A free id for a job started at `started_ms`, its random bits from the job's
     /// key and the stage, so two stages importing one job get different ids.
-    fn choose(&mut self, key: &str, stage: &StageName, started_ms: i64) -> Result<RunId> {
+    pub(super) fn choose(
+        &mut self,
+        key: &str,
+        stage: &StageName,
+        started_ms: i64,
+    ) -> Result<RunId> {
         for attempt in 0..256u32 {
             let bits = sha256_hex(format!("{key}\n{stage}\n{attempt}").as_bytes());
             let random = u16::from_str_radix(&bits[..4], 16).unwrap_or(0);
@@ -568,7 +574,7 @@ impl JobImport<'_> {
 /// The job's log, at most `limit` bytes of it (its end, behind the marker `run`
 /// writes), read without holding more than that: a huge log is not read whole.
 /// Returns the bytes kept, the log's length and whether it was cut.
-fn read_log(path: &Path, limit: u64) -> Result<(Vec<u8>, u64, bool)> {
+pub(super) fn read_log(path: &Path, limit: u64) -> Result<(Vec<u8>, u64, bool)> {
     use std::io::{Read, Seek, SeekFrom};
     let mut f = std::fs::File::open(path).map_err(Error::io(path))?;
     let len = f.metadata().map_err(Error::io(path))?.len();
