@@ -913,7 +913,10 @@ fn an_imported_multirun_is_a_sweep_whose_best_run_next_presents() {
 fn submitit_python() -> PathBuf {
     let python = hydra_python();
     let ok = std::process::Command::new(&python)
-        .args(["-c", "import hydra_plugins.hydra_submitit_launcher, submitit"])
+        .args([
+            "-c",
+            "import hydra_plugins.hydra_submitit_launcher, submitit",
+        ])
         .output()
         .is_ok_and(|o| o.status.success());
     assert!(
@@ -960,7 +963,9 @@ fn a_multirun_launched_through_submitit_is_imported_with_its_origin_and_compared
         assert_eq!(m["status"], "executed");
         let outputs = m["outputs"].as_object().unwrap();
         assert!(
-            outputs.keys().all(|k| !k.contains(".submitit") && !k.ends_with("app.log")),
+            outputs
+                .keys()
+                .all(|k| !k.contains(".submitit") && !k.ends_with("app.log")),
             "{outputs:?}"
         );
         // the run's log is what the job printed, as submitit kept it
@@ -1006,6 +1011,16 @@ fn a_multirun_launched_through_submitit_is_imported_with_its_origin_and_compared
 
 /// The one `<date>/<time>` folder below `multirun`.
 fn glob_sweep(multirun: &Path) -> PathBuf {
-    let date = std::fs::read_dir(multirun).unwrap().next().unwrap().unwrap().path();
-    std::fs::read_dir(date).unwrap().next().unwrap().unwrap().path()
+    let date = std::fs::read_dir(multirun)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    std::fs::read_dir(date)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path()
 }
