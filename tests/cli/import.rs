@@ -1006,6 +1006,23 @@ fn a_multirun_launched_through_submitit_is_imported_with_its_origin_and_compared
         .json();
     assert_eq!(ids(&again, "imported").len(), 0);
     assert_eq!(ids(&again, "already_imported").len(), 3);
+    // a job's submitit log that is a link (to a secret of the machine): refused whole
+    let copy = repo.path("copied/sweep");
+    std::fs::create_dir_all(repo.path("copied")).unwrap();
+    let o = std::process::Command::new("cp")
+        .args(["-a", sweep_dir.to_str().unwrap(), copy.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let job = &jobs.iter().next().unwrap();
+    let log = copy.join(format!(".submitit/{job}/{job}_0_log.out"));
+    std::fs::remove_file(&log).unwrap();
+    repo.write("secret.txt", "hostname=evil\n");
+    std::os::unix::fs::symlink(repo.path("secret.txt"), &log).unwrap();
+    let before = run_count(&repo);
+    repo.wb(&["import", "hydra", "copied", "--stage", "train"])
+        .fails(2, "is a symbolic link");
+    assert_eq!(run_count(&repo), before);
     repo.fsck();
 }
 
