@@ -524,4 +524,15 @@ fn a_run_id_taken_by_a_local_run_is_never_reused() {
     let third = make();
     let j = third.wb(&["--json", "import", "manifest", "m"]).ok().json();
     assert_eq!(j["imported"][0]["run_id"], id.as_str());
+    // a changed manifest of the same orchestrator run aims at the same ref, so two
+    // imports racing in one repository cannot both be recorded
+    let fourth = repo();
+    write_manifest(&fourth, "m/a.workbench.json", |m| {
+        m["metrics"]["score"] = json!(0.9)
+    });
+    let j = fourth
+        .wb(&["--json", "import", "manifest", "m"])
+        .ok()
+        .json();
+    assert_eq!(j["imported"][0]["run_id"], id.as_str());
 }

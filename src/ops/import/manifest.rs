@@ -441,7 +441,10 @@ fn record(
 ) -> Result<RunId> {
     let m = &p.m;
     let started_ms = m.started_at.unix_millis();
-    let run_id = ids.choose(&p.source, &p.stage, started_ms)?;
+    // From the orchestrator's run, not the manifest's bytes: two imports of one run
+    // racing aim at one ref, and its compare-and-swap lets one of them win.
+    let key = format!("manifest\n{}\n{}", m.origin.orchestrator, m.origin.run_id);
+    let run_id = ids.choose(&key, &p.stage, started_ms)?;
     let run_dir = expand_placeholder(&ws.config.run_dir, p.stage.as_str(), run_id.as_str());
     let command = m
         .command
