@@ -299,6 +299,29 @@ pub mod tests {
     }
 
     #[test]
+    fn origin_is_absent_from_old_records_and_judged_when_read() {
+        let m = sample();
+        let text = m.to_json();
+        assert!(
+            !text.contains("origin"),
+            "records without one keep their bytes"
+        );
+        let mut with = m.clone();
+        with.origin = Some(
+            serde_json::from_str(r#"{"orchestrator":"dagster","run_id":"r1","host":"w3"}"#)
+                .unwrap(),
+        );
+        let back = RunManifest::from_json(with.to_json().as_bytes()).unwrap();
+        assert_eq!(back, with);
+        let forged = with
+            .to_json()
+            .replace("\"run_id\": \"r1\"", "\"run_id\": \"r1\\u001b[2J\"");
+        assert_ne!(forged, with.to_json());
+        let e = RunManifest::from_json(forged.as_bytes()).unwrap_err();
+        assert!(e.to_string().contains("origin.run_id"), "{e}");
+    }
+
+    #[test]
     fn round_trips_and_has_contract_fields() {
         let m = sample();
         let text = m.to_json();
