@@ -164,6 +164,8 @@ print(run.write("out"))
     );
     let o = repo
         .cmd(python.to_str().unwrap(), &["-c", &code])
+        // no __pycache__ beside the example in the source tree
+        .env("PYTHONDONTWRITEBYTECODE", "1")
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
