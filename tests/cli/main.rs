@@ -40,6 +40,7 @@ mod run_log;
 mod status;
 mod sweep;
 mod sync;
+mod wheel;
 
 use common::Repo;
 
