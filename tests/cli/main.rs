@@ -6,6 +6,7 @@ mod attack_r;
 mod attacks;
 mod attributes;
 mod checkout;
+mod ci_recipes;
 mod common;
 mod compare;
 mod concurrency;
