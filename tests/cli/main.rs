@@ -6,6 +6,7 @@ mod attack_r;
 mod attacks;
 mod attributes;
 mod checkout;
+mod ci_recipes;
 mod common;
 mod compare;
 mod concurrency;
@@ -40,6 +41,7 @@ mod run_log;
 mod status;
 mod sweep;
 mod sync;
+mod wheel;
 
 use common::Repo;
 
