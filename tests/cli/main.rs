@@ -6,6 +6,7 @@ mod attack_r;
 mod attacks;
 mod attributes;
 mod checkout;
+mod ci_recipes;
 mod common;
 mod compare;
 mod concurrency;
@@ -41,6 +42,7 @@ mod run_log;
 mod status;
 mod sweep;
 mod sync;
+mod wheel;
 
 use common::Repo;
 
