@@ -20,6 +20,7 @@ mod figures;
 mod forced;
 mod help;
 mod import;
+mod import_manifest;
 mod init;
 mod interpretations;
 mod json;
