@@ -17,6 +17,7 @@ pub mod figures;
 pub mod ids;
 pub mod integrity;
 pub mod interpretation;
+pub mod lfs;
 pub mod manifest;
 pub mod mirror;
 pub mod narrative;

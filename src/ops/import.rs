@@ -510,6 +510,7 @@ impl JobImport<'_> {
                 manifest: &manifest,
                 log: &log,
                 outputs: hashed.stored,
+                lfs_pointers: Vec::new(),
                 snapshot_tree: self.snapshot.tree,
             },
         )?;
