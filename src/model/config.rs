@@ -24,8 +24,7 @@ pub const DEFAULT_MAX_DECODED_FIGURE_SIZE: u64 = 256 * 1024 * 1024;
 pub const DEFAULT_TIER: u8 = 3;
 
 /// What `run` does with an output larger than the stage's `max_stored_size`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum LargeOutputs {
     /// The record holds only its sha256 (the default).
     #[default]
@@ -153,7 +152,7 @@ struct RawConfig {
     tier: Option<Spanned<u8>>,
     run_dir: Option<Spanned<String>>,
     max_stored_size: Option<Spanned<SizeValue>>,
-    large_outputs: Option<LargeOutputs>,
+    large_outputs: Option<Spanned<String>>,
     max_metrics_size: Option<Spanned<SizeValue>>,
     max_decoded_figure_size: Option<Spanned<SizeValue>>,
     #[serde(default)]
@@ -173,7 +172,7 @@ struct RawStage {
     #[serde(default)]
     code: Vec<Spanned<String>>,
     max_stored_size: Option<Spanned<SizeValue>>,
-    large_outputs: Option<LargeOutputs>,
+    large_outputs: Option<Spanned<String>>,
     max_metrics_size: Option<Spanned<SizeValue>>,
     max_decoded_figure_size: Option<Spanned<SizeValue>>,
     description: Option<String>,
@@ -267,7 +266,10 @@ fn validate(text: &str, raw: RawConfig, prefix: &str) -> Result<Config, ConfigEr
         Some(s) => size(text, s, &format!("{prefix}max_stored_size"))?,
         None => DEFAULT_MAX_STORED_SIZE,
     };
-    let large_outputs = raw.large_outputs.unwrap_or_default();
+    let large_outputs = match &raw.large_outputs {
+        Some(l) => large(text, l, &format!("{prefix}large_outputs"))?,
+        None => LargeOutputs::default(),
+    };
     let max_metrics_size = limit(
         text,
         raw.max_metrics_size.as_ref(),
@@ -365,7 +367,10 @@ fn validate(text: &str, raw: RawConfig, prefix: &str) -> Result<Config, ConfigEr
             params: st.params.map(Spanned::into_inner),
             code: st.code.into_iter().map(Spanned::into_inner).collect(),
             max_stored_size: max,
-            large_outputs: st.large_outputs.unwrap_or(large_outputs),
+            large_outputs: match &st.large_outputs {
+                Some(l) => large(text, l, &format!("{key}.large_outputs"))?,
+                None => large_outputs,
+            },
             max_metrics_size: stage_max_metrics,
             max_decoded_figure_size: stage_max_figure,
             description: st.description,
@@ -382,6 +387,22 @@ fn validate(text: &str, raw: RawConfig, prefix: &str) -> Result<Config, ConfigEr
         max_decoded_figure_size,
         stages,
     })
+}
+
+/// `large_outputs`: `"hash"` or `"lfs"`.
+fn large(text: &str, s: &Spanned<String>, key: &str) -> Result<LargeOutputs, ConfigError> {
+    match s.get_ref().as_str() {
+        "hash" => Ok(LargeOutputs::Hash),
+        "lfs" => Ok(LargeOutputs::Lfs),
+        other => Err(at(
+            text,
+            s,
+            format!(
+                "{key} must be \"hash\" (only the sha256 is recorded) or \"lfs\" (the bytes go into git LFS), not \"{}\"",
+                other.escape_debug()
+            ),
+        )),
+    }
 }
 
 /// A size limit: `default` when absent, never 0 (a limit of nothing refuses every

@@ -20,6 +20,7 @@ mod forced;
 mod help;
 mod import;
 mod init;
+mod lfs;
 mod interpretations;
 mod json;
 mod limits;
