@@ -58,7 +58,9 @@ impl LfsPointer {
             )));
         };
         if *version != format!("version {POINTER_VERSION}") {
-            return Err(bad("its first line is not 'version https://git-lfs.github.com/spec/v1'"));
+            return Err(bad(
+                "its first line is not 'version https://git-lfs.github.com/spec/v1'",
+            ));
         }
         let hex = oid
             .strip_prefix("oid sha256:")
@@ -117,7 +119,11 @@ mod tests {
             format!("{good}ext-0-foo sha256:{HEX}\n"),
             format!("{good}\n"),
             text("https://hawser.github.com/spec/v1", &oid, "5"),
-            text(POINTER_VERSION, &oid.to_uppercase().replace("SHA256", "sha256"), "5"),
+            text(
+                POINTER_VERSION,
+                &oid.to_uppercase().replace("SHA256", "sha256"),
+                "5",
+            ),
             text(POINTER_VERSION, &format!("sha256:{}", &HEX[..63]), "5"),
             text(POINTER_VERSION, &format!("sha1:{}", &HEX[..40]), "5"),
             text(POINTER_VERSION, &format!("sha256:../{}", &HEX[3..]), "5"),

@@ -52,8 +52,7 @@ pub fn keep_large(
             Some(pointer) => {
                 hashes.insert(rel.clone(), pointer.oid);
                 kept.sizes.insert(rel.clone(), pointer.size);
-                kept.pointers
-                    .push((rel, store.lfs_pointer_blob(&pointer)?));
+                kept.pointers.push((rel, store.lfs_pointer_blob(&pointer)?));
             }
             None => {
                 hashes.remove(&rel);

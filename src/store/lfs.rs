@@ -236,7 +236,8 @@ impl Store {
         }
         Err(Error::Lfs {
             message: format!(
-                "git-lfs is not installed: it is needed to {what} the outputs kept in git LFS"
+                "git-lfs is not installed: it is needed to {} the outputs kept in git LFS",
+                if what == "push" { "upload" } else { "download" }
             ),
             hint: "apt install git-lfs (or see https://git-lfs.com)".into(),
         })
@@ -277,11 +278,11 @@ mod tests {
         assert_eq!(ptr.oid, Sha256::of(&bytes));
         assert_eq!(ptr.size, bytes.len() as u64);
         let hex = ptr.oid.hex();
-        let at = store.raw().path().join(format!(
-            "lfs/objects/{}/{}/{hex}",
-            &hex[0..2],
-            &hex[2..4]
-        ));
+        let at =
+            store
+                .raw()
+                .path()
+                .join(format!("lfs/objects/{}/{}/{hex}", &hex[0..2], &hex[2..4]));
         assert_eq!(std::fs::read(&at).unwrap(), bytes);
         assert!(matches!(
             store.lfs_local_object(&ptr).unwrap(),

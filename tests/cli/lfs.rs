@@ -85,7 +85,11 @@ fn blob(repo: &Repo, bytes: &[u8]) -> String {
 /// A tree of `base`'s entries with `entries` (mode, name, id) added or replaced.
 fn tree(repo: &Repo, base: Option<&str>, entries: &[(&str, &str, String)]) -> String {
     let mut lines: Vec<String> = match base {
-        Some(b) => repo.git(&["ls-tree", b]).lines().map(str::to_string).collect(),
+        Some(b) => repo
+            .git(&["ls-tree", b])
+            .lines()
+            .map(str::to_string)
+            .collect(),
         None => Vec::new(),
     };
     for (mode, name, id) in entries {
@@ -93,7 +97,11 @@ fn tree(repo: &Repo, base: Option<&str>, entries: &[(&str, &str, String)]) -> St
         let kind = if *mode == "040000" { "tree" } else { "blob" };
         lines.push(format!("{mode} {kind} {id}\t{name}"));
     }
-    git_in(repo, &["mktree"], format!("{}\n", lines.join("\n")).as_bytes())
+    git_in(
+        repo,
+        &["mktree"],
+        format!("{}\n", lines.join("\n")).as_bytes(),
+    )
 }
 
 /// A bare remote, `ada` (the project pushed to it, initialised) and `bob`, a fresh
@@ -154,7 +162,10 @@ fn run_keeps_a_large_output_in_lfs_as_a_standard_pointer_and_object() {
         pointer.as_bytes(),
     );
     assert_eq!(code, 0, "git lfs pointer --check: {err}");
-    let theirs = repo.cmd("git", &["lfs", "pointer", "--file", &path]).output().unwrap();
+    let theirs = repo
+        .cmd("git", &["lfs", "pointer", "--file", &path])
+        .output()
+        .unwrap();
     assert_eq!(String::from_utf8_lossy(&theirs.stdout), pointer);
     let fsck = repo.git(&["lfs", "fsck", &record]);
     assert!(fsck.contains("Git LFS fsck OK"), "{fsck}");
@@ -173,15 +184,23 @@ fn push_shares_the_object_and_a_fresh_clone_checks_it_out_byte_identical() {
     let oid = sha256sum(&ada.path(&path));
     ada.wb(&["push"]).ok();
     // the object reached the remote's LFS store (git-lfs's layout in a bare repo)
-    assert_eq!(std::fs::read(object_path(&remote.root, &oid)).unwrap(), bytes);
+    assert_eq!(
+        std::fs::read(object_path(&remote.root, &oid)).unwrap(),
+        bytes
+    );
     bob.wb(&["fetch"]).ok();
     assert!(!object_path(&bob.path(".git"), &oid).exists());
     let r = bob.wb(&["--json", "checkout", &id]).ok().json();
     assert_eq!(std::fs::read(bob.path(&path)).unwrap(), bytes);
-    assert_eq!(std::fs::read(bob.path(&format!("runs/{id}/small.txt"))).unwrap(), b"small\n");
+    assert_eq!(
+        std::fs::read(bob.path(&format!("runs/{id}/small.txt"))).unwrap(),
+        b"small\n"
+    );
     let files = r["files"].as_array().unwrap();
     assert!(
-        files.iter().any(|f| f["path"] == path.as_str() && f["action"] == "new"),
+        files
+            .iter()
+            .any(|f| f["path"] == path.as_str() && f["action"] == "new"),
         "{r}"
     );
     assert_eq!(r["not_stored"], serde_json::json!([]), "{r}");
@@ -192,7 +211,11 @@ fn push_shares_the_object_and_a_fresh_clone_checks_it_out_byte_identical() {
     // a second checkout has nothing to do
     let again = bob.wb(&["--json", "checkout", &id]).ok().json();
     assert!(
-        again["files"].as_array().unwrap().iter().all(|f| f["action"] == "unchanged"),
+        again["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["action"] == "unchanged"),
         "{again}"
     );
     // the clone that ran it, its object and file deleted, downloads it again
@@ -230,13 +253,19 @@ fn a_tampered_or_substituted_object_is_refused_and_nothing_is_written() {
     other[100] ^= 0x20;
     std::fs::create_dir_all(local.parent().unwrap()).unwrap();
     std::fs::write(&local, &other).unwrap();
-    let r = bob.wb(&["checkout", &id]).fails(1, "does not match its record");
+    let r = bob
+        .wb(&["checkout", &id])
+        .fails(1, "does not match its record");
     assert!(r.stderr.contains("nothing was written"), "{}", r.stderr);
     assert!(r.stderr.contains("hint: delete"), "{}", r.stderr);
-    assert!(!bob.path(&format!("runs/{id}")).exists(), "something was written");
+    assert!(
+        !bob.path(&format!("runs/{id}")).exists(),
+        "something was written"
+    );
     // a shorter one too
     std::fs::write(&local, &bytes[..10]).unwrap();
-    bob.wb(&["checkout", &id]).fails(1, "does not match its record");
+    bob.wb(&["checkout", &id])
+        .fails(1, "does not match its record");
     assert!(!bob.path(&format!("runs/{id}")).exists());
     // deleted, it is fetched again, and the real bytes are restored
     std::fs::remove_file(&local).unwrap();
@@ -247,8 +276,15 @@ fn a_tampered_or_substituted_object_is_refused_and_nothing_is_written() {
     std::fs::remove_dir_all(bob.path(&format!("runs/{id}"))).unwrap();
     std::fs::write(object_path(&remote.root, &oid), &other).unwrap();
     let r = bob.wb(&["checkout", &id]);
-    assert_ne!(r.code, 0, "a substituted object was accepted:\n{}", r.stdout);
-    assert!(!bob.path(&format!("runs/{id}")).exists(), "something was written");
+    assert_ne!(
+        r.code, 0,
+        "a substituted object was accepted:\n{}",
+        r.stdout
+    );
+    assert!(
+        !bob.path(&format!("runs/{id}")).exists(),
+        "something was written"
+    );
     assert!(
         !local.exists() || std::fs::read(&local).unwrap() != bytes,
         "unexpected object"
@@ -263,6 +299,10 @@ fn a_tampered_or_substituted_object_is_refused_and_nothing_is_written() {
     assert!(!before.contains(&id2));
     assert!(!object_path(&remote.root, &oid2).exists());
 }
+
+/// What a forged record's pointer says, the size its manifest claims (when edited),
+/// and the exit code and message expected.
+type Forgery = (&'static str, String, Option<u64>, (i32, &'static str));
 
 #[test]
 fn a_hostile_pointer_in_a_forged_record_is_refused_before_use() {
@@ -281,16 +321,46 @@ fn a_hostile_pointer_in_a_forged_record_is_refused_before_use() {
     let record = format!("refs/workbench/runs/big/{id}");
     let canonical = format!("version https://git-lfs.github.com/spec/v1\noid {oid}\nsize {size}\n");
     const POINTER: (i32, &str) = (2, "LFS pointer");
-    let cases: Vec<(&str, String, Option<u64>, (i32, &str))> = vec![
-        ("extra key", format!("{canonical}x-evil yes\n"), None, POINTER),
+    let cases: Vec<Forgery> = vec![
+        (
+            "extra key",
+            format!("{canonical}x-evil yes\n"),
+            None,
+            POINTER,
+        ),
         ("CRLF", canonical.replace('\n', "\r\n"), None, POINTER),
-        ("short oid", canonical.replace(&oid, &oid[..70]), None, POINTER),
-        ("upper-case oid", canonical.replace(&oid, &oid.to_uppercase().replace("SHA256", "sha256")), None, POINTER),
-        ("other size", canonical.replace(&format!("size {size}"), &format!("size {}", size - 1)), None, POINTER),
-        ("other object", canonical.replace(&oid, &oid2), None, POINTER),
+        (
+            "short oid",
+            canonical.replace(&oid, &oid[..70]),
+            None,
+            POINTER,
+        ),
+        (
+            "upper-case oid",
+            canonical.replace(&oid, &oid.to_uppercase().replace("SHA256", "sha256")),
+            None,
+            POINTER,
+        ),
+        (
+            "other size",
+            canonical.replace(&format!("size {size}"), &format!("size {}", size - 1)),
+            None,
+            POINTER,
+        ),
+        (
+            "other object",
+            canonical.replace(&oid, &oid2),
+            None,
+            POINTER,
+        ),
         ("not a pointer", "hello\n".to_string(), None, POINTER),
         // pointer and manifest agree on a lie: the object's bytes give it away
-        ("size lied in both", canonical.replace(&format!("size {size}"), "size 7"), Some(7), (1, "does not match its record")),
+        (
+            "size lied in both",
+            canonical.replace(&format!("size {size}"), "size 7"),
+            Some(7),
+            (1, "does not match its record"),
+        ),
     ];
     for (n, (what, pointer, manifest_size, (code, needle))) in cases.into_iter().enumerate() {
         let forged = format!("20260308T142233Z-bad{n}");
@@ -308,17 +378,28 @@ fn a_hostile_pointer_in_a_forged_record_is_refused_before_use() {
         let t = tree(
             &repo,
             Some(&base),
-            &[("100644", "manifest.json", manifest), ("040000", "lfs", lfs)],
+            &[
+                ("100644", "manifest.json", manifest),
+                ("040000", "lfs", lfs),
+            ],
         );
         let msg = format!(
             "workbench: executed big {forged}\n\nWorkbench-Event: executed\nWorkbench-Stage: big\nWorkbench-Run: {forged}\n"
         );
         let c = git_in(&repo, &["commit-tree", &t], msg.as_bytes());
-        repo.git(&["update-ref", &format!("refs/workbench/runs/big/{forged}"), &c]);
+        repo.git(&[
+            "update-ref",
+            &format!("refs/workbench/runs/big/{forged}"),
+            &c,
+        ]);
         let dest = format!("out-{n}");
         let r = repo.wb(&["checkout", &forged, "--to", &dest]);
         assert_eq!(r.code, code, "{what}: {}{}", r.stdout, r.stderr);
-        assert!(r.stderr.contains("nothing was written"), "{what}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("nothing was written"),
+            "{what}: {}",
+            r.stderr
+        );
         assert!(r.stderr.contains(needle), "{what}: {}", r.stderr);
         assert!(!repo.path(&dest).exists(), "{what}: something was written");
     }
@@ -338,7 +419,11 @@ fn a_hostile_pointer_in_a_forged_record_is_refused_before_use() {
         "workbench: executed big {forged}\n\nWorkbench-Event: executed\nWorkbench-Stage: big\nWorkbench-Run: {forged}\n"
     );
     let c = git_in(&repo, &["commit-tree", &t], msg.as_bytes());
-    repo.git(&["update-ref", &format!("refs/workbench/runs/big/{forged}"), &c]);
+    repo.git(&[
+        "update-ref",
+        &format!("refs/workbench/runs/big/{forged}"),
+        &c,
+    ]);
     repo.wb(&["checkout", forged, "--to", "out-9"])
         .fails(2, "no LFS pointer for runs/x/ghost.bin");
     assert!(!repo.path("out-9").exists());
@@ -369,7 +454,11 @@ fn without_git_lfs_run_still_works_and_sharing_says_what_to_install() {
     let (_remote, ada, bob) = team();
     let bin = path_without_git_lfs(&ada);
     let no_lfs = |repo: &Repo, args: &[&str]| {
-        let o = repo.cmd(crate::common::BIN, args).env("PATH", &bin).output().unwrap();
+        let o = repo
+            .cmd(crate::common::BIN, args)
+            .env("PATH", &bin)
+            .output()
+            .unwrap();
         (
             o.status.code().unwrap_or(-1),
             String::from_utf8_lossy(&o.stderr).into_owned(),
@@ -382,19 +471,31 @@ fn without_git_lfs_run_still_works_and_sharing_says_what_to_install() {
     assert!(err.contains("git-lfs is not installed"), "{err}");
     assert!(err.contains("hint: apt install git-lfs"), "{err}");
     assert!(
-        ada.git(&["ls-remote", "origin", "refs/workbench/*"]).is_empty(),
+        ada.git(&["ls-remote", "origin", "refs/workbench/*"])
+            .is_empty(),
         "refs were pushed before their objects"
     );
     ada.wb(&["push"]).ok();
     bob.wb(&["fetch"]).ok();
-    let id = bob.git(&["for-each-ref", "--format=%(refname:lstrip=4)", "refs/workbench/runs/big/"]);
+    let id = bob.git(&[
+        "for-each-ref",
+        "--format=%(refname:lstrip=4)",
+        "refs/workbench/runs/big/",
+    ]);
     let bin = path_without_git_lfs(&bob);
-    let o = bob.cmd(crate::common::BIN, &["checkout", &id]).env("PATH", &bin).output().unwrap();
+    let o = bob
+        .cmd(crate::common::BIN, &["checkout", &id])
+        .env("PATH", &bin)
+        .output()
+        .unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert_eq!(err.lines().count(), 2, "{err}");
     assert!(err.contains("hint: apt install git-lfs"), "{err}");
-    assert!(!bob.path(&format!("runs/{id}")).exists(), "something was written");
+    assert!(
+        !bob.path(&format!("runs/{id}")).exists(),
+        "something was written"
+    );
 }
 
 #[test]
@@ -405,7 +506,11 @@ fn a_stage_without_lfs_is_unchanged_and_checkout_says_how_to_enable_it() {
     assert!(m.get("lfs_outputs").is_none(), "{m}");
     let path = big(&id);
     assert_eq!(m["outputs"][&path], sha256sum(&repo.path(&path)).as_str());
-    let tree = repo.git(&["ls-tree", "--name-only", &format!("refs/workbench/runs/plain/{id}")]);
+    let tree = repo.git(&[
+        "ls-tree",
+        "--name-only",
+        &format!("refs/workbench/runs/plain/{id}"),
+    ]);
     assert!(!tree.lines().any(|l| l == "lfs"), "{tree}");
     assert!(!repo.path(".git/lfs").exists(), "an LFS store was created");
     std::fs::remove_file(repo.path(&path)).unwrap();
@@ -413,19 +518,30 @@ fn a_stage_without_lfs_is_unchanged_and_checkout_says_how_to_enable_it() {
     assert!(out.contains(&format!("not stored {path}")), "{out}");
     assert!(out.contains("large_outputs = \"lfs\""), "{out}");
     // a top-level default applies to every stage that does not choose
-    let cfg = format!("large_outputs = \"lfs\"\n{}", LFS_CONFIG.replace("large_outputs = \"lfs\"\n", ""));
+    let cfg = format!(
+        "large_outputs = \"lfs\"\n{}",
+        LFS_CONFIG.replace("large_outputs = \"lfs\"\n", "")
+    );
     repo.write("workbench.toml", &cfg);
     let id2 = run(&repo, "plain");
-    assert!(repo.manifest("plain", &id2)["lfs_outputs"].get(big(&id2)).is_some());
+    assert!(repo.manifest("plain", &id2)["lfs_outputs"]
+        .get(big(&id2))
+        .is_some());
     // and a stage can opt out of it
     repo.write(
         "workbench.toml",
-        &cfg.replace("[stages.plain]\n", "[stages.plain]\nlarge_outputs = \"hash\"\n"),
+        &cfg.replace(
+            "[stages.plain]\n",
+            "[stages.plain]\nlarge_outputs = \"hash\"\n",
+        ),
     );
     let id3 = run(&repo, "plain");
     assert!(repo.manifest("plain", &id3).get("lfs_outputs").is_none());
     // a value that is neither is refused, naming the key
-    repo.write("workbench.toml", &cfg.replace("large_outputs = \"lfs\"", "large_outputs = \"dvc\""));
+    repo.write(
+        "workbench.toml",
+        &cfg.replace("large_outputs = \"lfs\"", "large_outputs = \"dvc\""),
+    );
     repo.wb(&["run", "plain"]).fails(2, "large_outputs");
     repo.fsck();
 }
