@@ -190,7 +190,12 @@ pub fn plan(
             ))
             .hint("add the remote the run was pushed to: git remote add origin URL")
         })?;
-        store.lfs_fetch(&remote, &missing)?;
+        store.lfs_fetch(&remote, &missing).map_err(|e| match e {
+            crate::store::Error::Lfs { message, hint } => {
+                Error::input(format!("{message}; nothing was written")).hint(hint)
+            }
+            other => other.into(),
+        })?;
     }
     let mut out = Vec::new();
     for (rel, pointer) in pointers {

@@ -208,16 +208,21 @@ impl Store {
             .filter(|l| !l.is_empty())
             .collect::<Vec<_>>()
             .join("; ");
-        Err(Error::Transport {
-            what: match what {
-                "push" => "push LFS objects to",
-                _ => "fetch LFS objects from",
+        let message = if message.is_empty() {
+            format!("git lfs exited with {}", out.status)
+        } else {
+            message
+        };
+        Err(match what {
+            "push" => Error::Lfs {
+                message: format!("cannot upload LFS objects to {remote}: {message}"),
+                hint: format!(
+                    "{remote} must accept git LFS uploads; no record was pushed (objects go before refs), nothing is lost here"
+                ),
             },
-            remote: remote.to_string(),
-            message: if message.is_empty() {
-                format!("git lfs exited with {}", out.status)
-            } else {
-                message
+            _ => Error::Lfs {
+                message: format!("cannot download LFS objects from {remote}: {message}"),
+                hint: "push them from the clone that ran the stage (git workbench push there), and check that the remote serves git LFS".into(),
             },
         })
     }

@@ -182,6 +182,9 @@ fn push_shares_the_object_and_a_fresh_clone_checks_it_out_byte_identical() {
     let path = big(&id);
     let bytes = std::fs::read(ada.path(&path)).unwrap();
     let oid = sha256sum(&ada.path(&path));
+    // decisions are later commits of the record: its lfs/ tree stays with them
+    ada.wb(&["review", &id]).ok();
+    ada.wb(&["approve", &id, "--yes"]).ok();
     ada.wb(&["push"]).ok();
     // the object reached the remote's LFS store (git-lfs's layout in a bare repo)
     assert_eq!(
@@ -190,7 +193,7 @@ fn push_shares_the_object_and_a_fresh_clone_checks_it_out_byte_identical() {
     );
     bob.wb(&["fetch"]).ok();
     assert!(!object_path(&bob.path(".git"), &oid).exists());
-    let r = bob.wb(&["--json", "checkout", &id]).ok().json();
+    let r = bob.wb(&["--json", "checkout", "big@approved"]).ok().json();
     assert_eq!(std::fs::read(bob.path(&path)).unwrap(), bytes);
     assert_eq!(
         std::fs::read(bob.path(&format!("runs/{id}/small.txt"))).unwrap(),
@@ -271,16 +274,21 @@ fn a_tampered_or_substituted_object_is_refused_and_nothing_is_written() {
     std::fs::remove_file(&local).unwrap();
     bob.wb(&["checkout", &id]).ok();
     assert_eq!(std::fs::read(bob.path(&path)).unwrap(), bytes);
-    // substituted on the remote: git-lfs or workbench refuses it, nothing is written
+    // substituted on the remote: git-lfs or workbench refuses it, nothing is written.
+    // (git-lfs's local transfer hard-links objects: replace the file, do not write
+    // into it, or ada's own object would change with it.)
     std::fs::remove_file(&local).unwrap();
     std::fs::remove_dir_all(bob.path(&format!("runs/{id}"))).unwrap();
-    std::fs::write(object_path(&remote.root, &oid), &other).unwrap();
+    let on_remote = object_path(&remote.root, &oid);
+    std::fs::remove_file(&on_remote).unwrap();
+    std::fs::write(&on_remote, &other).unwrap();
     let r = bob.wb(&["checkout", &id]);
     assert_ne!(
         r.code, 0,
         "a substituted object was accepted:\n{}",
         r.stdout
     );
+    assert!(r.stderr.contains("nothing was written"), "{}", r.stderr);
     assert!(
         !bob.path(&format!("runs/{id}")).exists(),
         "something was written"
