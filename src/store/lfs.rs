@@ -163,12 +163,15 @@ impl Store {
         self.repo.refname_to_id(&name).ok().map(id)
     }
 
+    /// `git lfs` on this repository: its git dir given explicitly (as every git call
+    /// of the store does, so `GIT_DIR` relative to the caller's directory cannot
+    /// point it elsewhere), run from the top of the working tree when there is one.
     fn git_lfs_cmd(&self) -> Command {
         let mut c = Command::new("git");
-        match self.repo.workdir() {
-            Some(w) => c.arg("-C").arg(w),
-            None => c.arg("--git-dir").arg(self.repo.path()),
-        };
+        if let Some(w) = self.repo.workdir() {
+            c.arg("-C").arg(w);
+        }
+        c.arg("--git-dir").arg(self.repo.path());
         c.arg("lfs");
         c.env_remove("GIT_INDEX_FILE");
         c

@@ -553,3 +553,45 @@ fn a_stage_without_lfs_is_unchanged_and_checkout_says_how_to_enable_it() {
     repo.wb(&["run", "plain"]).fails(2, "large_outputs");
     repo.fsck();
 }
+
+#[test]
+fn checkout_never_writes_an_lfs_output_through_a_link() {
+    let repo = lfs_repo();
+    let id = run(&repo, "big");
+    let path = big(&id);
+    let victim = repo.home.join("victim.txt");
+    std::fs::write(&victim, "keep me\n").unwrap();
+    std::fs::remove_file(repo.path(&path)).unwrap();
+    std::os::unix::fs::symlink(&victim, repo.path(&path)).unwrap();
+    repo.wb(&["checkout", &id, "--force"])
+        .fails(1, "symbolic link");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me\n");
+}
+
+#[test]
+fn a_linked_worktree_shares_the_lfs_store_of_its_repository() {
+    let repo = lfs_repo();
+    let wt = repo.home.join("wt");
+    repo.git(&["worktree", "add", "-q", wt.to_str().unwrap()]);
+    let r = repo.wb_in(&wt, &["--json", "run", "big"]).ok().json();
+    let id = r["run_id"].as_str().unwrap();
+    let oid = sha256sum(&wt.join(big(id)));
+    // where git-lfs itself looks from either checkout: the common git dir
+    assert!(object_path(&repo.path(".git"), &oid).is_file());
+    let fsck = repo
+        .cmd(
+            "git",
+            &["lfs", "fsck", &format!("refs/workbench/runs/big/{id}")],
+        )
+        .current_dir(&wt)
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&fsck.stdout).contains("Git LFS fsck OK"),
+        "{}",
+        String::from_utf8_lossy(&fsck.stderr)
+    );
+    std::fs::remove_file(wt.join(big(id))).unwrap();
+    repo.wb_in(&wt, &["checkout", id]).ok();
+    assert_eq!(sha256sum(&wt.join(big(id))), oid);
+}
