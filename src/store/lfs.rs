@@ -232,14 +232,7 @@ impl Store {
 
     /// An error naming the package when `git lfs` cannot run.
     fn require_git_lfs(&self, what: &str) -> Result<()> {
-        let ok = Command::new("git")
-            .args(["lfs", "version"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        if ok {
+        if git_lfs_version().is_some() {
             return Ok(());
         }
         Err(Error::Lfs {
@@ -250,6 +243,25 @@ impl Store {
             hint: "apt install git-lfs (or see https://git-lfs.com)".into(),
         })
     }
+}
+
+/// The first line of `git lfs version`, or `None` when git-lfs cannot run.
+pub fn git_lfs_version() -> Option<String> {
+    let o = Command::new("git")
+        .args(["lfs", "version"])
+        .stdin(Stdio::null())
+        .output()
+        .ok()?;
+    if !o.status.success() {
+        return None;
+    }
+    Some(
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .next()?
+            .trim()
+            .to_string(),
+    )
 }
 
 /// Copies everything from `from` to `to`: the sha256 and number of bytes copied.

@@ -31,7 +31,7 @@ pub use files::FileBlob;
 pub use git2::ErrorCode as GitCode;
 pub use gitconfig::{ConfigAction, ConfigChange};
 pub use integrity::TreeMemo;
-pub use lfs::{copy_hashing, LocalObject};
+pub use lfs::{copy_hashing, git_lfs_version, LocalObject};
 pub use remote::{MergeReport, PushResult, RefusedRecord};
 pub use runs::{NewRun, RecordFile, RunRef, Transition};
 pub use snapshot::Snapshot;

@@ -474,6 +474,31 @@ fn without_git_lfs_run_still_works_and_sharing_says_what_to_install() {
     };
     let (code, err) = no_lfs(&ada, &["run", "big"]);
     assert_eq!(code, 0, "run needs no git-lfs: {err}");
+    // doctor says so, with the package to install
+    let o = ada
+        .cmd(crate::common::BIN, &["--json", "doctor"])
+        .env("PATH", &bin)
+        .output()
+        .unwrap();
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let lfs = j["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == "git lfs")
+        .unwrap_or_else(|| panic!("no git lfs check: {j}"));
+    assert_eq!(lfs["status"], "warn", "{lfs}");
+    assert!(
+        lfs["fix"].as_str().unwrap().contains("apt install git-lfs"),
+        "{lfs}"
+    );
+    let with = ada.wb(&["--json", "doctor"]).json();
+    let found = with["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["check"] == "git lfs" && c["status"] == "ok");
+    assert!(found, "{with}");
     let (code, err) = no_lfs(&ada, &["push"]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("git-lfs is not installed"), "{err}");
