@@ -620,3 +620,43 @@ fn a_linked_worktree_shares_the_lfs_store_of_its_repository() {
     repo.wb_in(&wt, &["checkout", id]).ok();
     assert_eq!(sha256sum(&wt.join(big(id))), oid);
 }
+
+#[test]
+fn imported_runs_keep_their_large_outputs_in_lfs_too() {
+    let repo = lfs_repo();
+    let dir = "old/20260301T101500Z-1a00";
+    let bytes: String = (0..2000).map(|i| format!("{i}\n")).collect();
+    repo.write(&format!("{dir}/big.bin"), &bytes);
+    repo.write(&format!("{dir}/metrics.json"), "{\"auc\": 0.7}");
+    let j = repo
+        .wb(&["--json", "import", "runs", "old", "--stage", "big"])
+        .ok()
+        .json();
+    let id = j["imported"][0].as_str().unwrap().to_string();
+    let m = repo.manifest("big", &id);
+    let path = format!("{dir}/big.bin");
+    assert_eq!(m["lfs_outputs"][&path], bytes.len() as u64, "{m}");
+    let fsck = repo.git(&["lfs", "fsck", &format!("refs/workbench/runs/big/{id}")]);
+    assert!(fsck.contains("Git LFS fsck OK"), "{fsck}");
+    let r = repo
+        .wb(&["--json", "checkout", &id, "--to", "back"])
+        .ok()
+        .json();
+    assert_eq!(r["not_stored"], serde_json::json!([]), "{r}");
+    let restored = r["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == path.as_str())
+        .unwrap_or_else(|| panic!("{r}"))["to"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(std::fs::read_to_string(repo.path(&restored)).unwrap(), bytes);
+    // importing again changes nothing
+    let again = repo
+        .wb(&["--json", "import", "runs", "old", "--stage", "big"])
+        .ok()
+        .json();
+    assert_eq!(again["already_imported"][0], id.as_str(), "{again}");
+}
