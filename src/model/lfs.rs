@@ -141,4 +141,50 @@ mod tests {
         }
         assert!(LfsPointer::parse(b"\xff\n").is_err());
     }
+
+    #[test]
+    fn whatever_is_accepted_is_exactly_the_canonical_text() {
+        // every one-byte change, insertion and deletion of a canonical pointer: what
+        // parses is the canonical text of what it parsed to (so there is one spelling
+        // of each pointer, and nothing a record hides in a second one)
+        let good = LfsPointer {
+            oid: Sha256::parse_hex(HEX).unwrap(),
+            size: 1024,
+        }
+        .to_text()
+        .into_bytes();
+        let mut variants = Vec::new();
+        for i in 0..=good.len() {
+            for b in [
+                b'0', b'9', b'a', b'f', b'A', b' ', b'\n', b'\r', b'\t', 0, 0xff,
+            ] {
+                if i < good.len() {
+                    let mut v = good.clone();
+                    v[i] = b;
+                    variants.push(v);
+                }
+                let mut v = good.clone();
+                v.insert(i, b);
+                variants.push(v);
+            }
+            if i < good.len() {
+                let mut v = good.clone();
+                v.remove(i);
+                variants.push(v);
+            }
+        }
+        let mut accepted = 0;
+        for v in variants {
+            if let Ok(p) = LfsPointer::parse(&v) {
+                assert_eq!(
+                    p.to_text().as_bytes(),
+                    &v[..],
+                    "{:?}",
+                    v.escape_ascii().to_string()
+                );
+                accepted += 1;
+            }
+        }
+        assert!(accepted > 10, "only {accepted} variants parsed");
+    }
 }

@@ -652,7 +652,10 @@ fn imported_runs_keep_their_large_outputs_in_lfs_too() {
         .as_str()
         .unwrap()
         .to_string();
-    assert_eq!(std::fs::read_to_string(repo.path(&restored)).unwrap(), bytes);
+    assert_eq!(
+        std::fs::read_to_string(repo.path(&restored)).unwrap(),
+        bytes
+    );
     // importing again changes nothing
     let again = repo
         .wb(&["--json", "import", "runs", "old", "--stage", "big"])
