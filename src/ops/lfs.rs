@@ -27,8 +27,9 @@ pub const POINTER_DIR: &str = "lfs";
 pub struct KeptInLfs {
     /// path → size (the manifest's `lfs_outputs`).
     pub sizes: BTreeMap<String, u64>,
-    /// path → blob of its pointer file (the record's `lfs/` tree).
-    pub pointers: Vec<(String, ObjectId)>,
+    /// path → blob of its pointer file (the record's `lfs/` tree), and whether the
+    /// output is executable.
+    pub pointers: Vec<(String, ObjectId, bool)>,
 }
 
 /// Stores each output of `hashes` not in `stored` (those over the size limit) in the
@@ -49,10 +50,11 @@ pub fn keep_large(
         .collect();
     for rel in large {
         match store.lfs_store_file(&root.join(&rel))? {
-            Some(pointer) => {
+            Some((pointer, executable)) => {
                 hashes.insert(rel.clone(), pointer.oid);
                 kept.sizes.insert(rel.clone(), pointer.size);
-                kept.pointers.push((rel, store.lfs_pointer_blob(&pointer)?));
+                let blob = store.lfs_pointer_blob(&pointer)?;
+                kept.pointers.push((rel, blob, executable));
             }
             None => {
                 hashes.remove(&rel);
@@ -109,6 +111,7 @@ pub struct LfsPlanned {
     pub rel: String,
     pub dest: PathBuf,
     pub pointer: LfsPointer,
+    pub executable: bool,
     /// The verified object in the local LFS store.
     pub source: PathBuf,
     pub action: FileAction,
@@ -130,10 +133,10 @@ pub fn plan(
         ))
         .hint("the record is not what git-workbench writes (edited or from a foreign clone); investigate before trusting it")
     };
-    let mut files: BTreeMap<String, Vec<u8>> = store
+    let mut files: BTreeMap<String, (Vec<u8>, bool)> = store
         .record_files(run.tip, POINTER_DIR)?
         .into_iter()
-        .map(|f| (f.path, f.bytes))
+        .map(|f| (f.path, (f.bytes, f.executable)))
         .collect();
     let mut pointers = Vec::new();
     for (rel, size) in &m.lfs_outputs {
@@ -147,7 +150,7 @@ pub fn plan(
                 "its manifest lists {rel} both as stored and as kept in git LFS"
             )));
         }
-        let Some(bytes) = files.remove(rel) else {
+        let Some((bytes, executable)) = files.remove(rel) else {
             return Err(refuse(format!(
                 "its record has no LFS pointer for {rel} ({POINTER_DIR}/{rel})"
             )));
@@ -166,7 +169,7 @@ pub fn plan(
                 pointer.size
             )));
         }
-        pointers.push((rel.clone(), pointer));
+        pointers.push((rel.clone(), pointer, executable));
     }
     if let Some(extra) = files.keys().next() {
         return Err(refuse(format!(
@@ -174,7 +177,7 @@ pub fn plan(
         )));
     }
     let mut missing = Vec::new();
-    for (rel, p) in &pointers {
+    for (rel, p, _) in &pointers {
         match store.lfs_local_object(p)? {
             LocalObject::Valid(_) => {}
             LocalObject::Missing => missing.push(*p),
@@ -198,7 +201,7 @@ pub fn plan(
         })?;
     }
     let mut out = Vec::new();
-    for (rel, pointer) in pointers {
+    for (rel, pointer, executable) in pointers {
         let source = match store.lfs_local_object(&pointer)? {
             LocalObject::Valid(path) => path,
             LocalObject::Missing => {
@@ -216,6 +219,7 @@ pub fn plan(
             rel,
             dest,
             pointer,
+            executable,
             source,
             action,
         });
@@ -270,7 +274,8 @@ pub fn write(p: &LfsPlanned) -> Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644))
+        let mode = if p.executable { 0o755 } else { 0o644 };
+        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(mode))
             .map_err(Error::io(&p.dest))?;
     }
     tmp.persist(&p.dest)

@@ -61,10 +61,10 @@ impl Store {
     }
 
     /// Copies the file at `path` (links followed) into the local LFS store, hashing
-    /// it on the way: the pointer of the bytes stored, `None` when there is no file
-    /// there (any more). A file that changes while it is read is read again, and the
-    /// object is always of one complete read.
-    pub fn lfs_store_file(&self, path: &Path) -> Result<Option<LfsPointer>> {
+    /// it on the way: the pointer of the bytes stored and whether the file is
+    /// executable, `None` when there is no file there (any more). A file that changes
+    /// while it is read is read again, and the object is always of one complete read.
+    pub fn lfs_store_file(&self, path: &Path) -> Result<Option<(LfsPointer, bool)>> {
         let tmp_dir = self.lfs_dir().join("tmp");
         std::fs::create_dir_all(&tmp_dir).map_err(Error::io(&tmp_dir))?;
         let found = read_stable(path, Links::Follow, |f| {
@@ -75,6 +75,7 @@ impl Store {
         .map_err(Error::io(path))?;
         let Found::File {
             value: (tmp, oid, size),
+            executable,
             ..
         } = found
         else {
@@ -87,7 +88,7 @@ impl Store {
         // Over any object already there: ours was hashed as it was written, so it
         // also repairs a corrupt one.
         tmp.persist(&dest).map_err(|e| Error::io(&dest)(e.error))?;
-        Ok(Some(LfsPointer { oid, size }))
+        Ok(Some((LfsPointer { oid, size }, executable)))
     }
 
     /// The blob of a pointer's canonical file.
@@ -294,7 +295,8 @@ mod tests {
         let p = d.path().join("big.bin");
         let bytes: Vec<u8> = (0..300_000u32).map(|i| (i * 13 % 251) as u8).collect();
         std::fs::write(&p, &bytes).unwrap();
-        let ptr = store.lfs_store_file(&p).unwrap().unwrap();
+        let (ptr, executable) = store.lfs_store_file(&p).unwrap().unwrap();
+        assert!(!executable);
         assert_eq!(ptr.oid, Sha256::of(&bytes));
         assert_eq!(ptr.size, bytes.len() as u64);
         let hex = ptr.oid.hex();

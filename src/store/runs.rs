@@ -59,9 +59,10 @@ pub struct NewRun<'a> {
     /// Outputs to store: repository-relative path and its file as stored
     /// (`Store::blob_of_file`).
     pub outputs: Vec<(String, FileBlob)>,
-    /// Outputs kept in git LFS: repository-relative path and the blob of its pointer
-    /// file (`Store::lfs_pointer_blob`).
-    pub lfs_pointers: Vec<(String, ObjectId)>,
+    /// Outputs kept in git LFS: repository-relative path, the blob of its pointer
+    /// file (`Store::lfs_pointer_blob`) and whether the output is executable (the
+    /// pointer's mode, as git-lfs keeps it).
+    pub lfs_pointers: Vec<(String, ObjectId, bool)>,
     pub snapshot_tree: ObjectId,
 }
 
@@ -228,10 +229,13 @@ impl Store {
             };
             (rel.as_str(), file.blob, mode)
         });
-        let pointers = new
-            .lfs_pointers
-            .iter()
-            .map(|(rel, blob)| (rel.as_str(), *blob, FileMode::Blob));
+        let pointers = new.lfs_pointers.iter().map(|(rel, blob, executable)| {
+            let mode = match executable {
+                true => FileMode::BlobExecutable,
+                false => FileMode::Blob,
+            };
+            (rel.as_str(), *blob, mode)
+        });
         for (dir, files) in [
             ("outputs", outputs.collect::<Vec<_>>()),
             ("lfs", pointers.collect()),

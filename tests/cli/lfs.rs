@@ -27,6 +27,7 @@ max_stored_size = "1KiB"
 const MAKE_SH: &str = r#"set -e
 mkdir -p "$WORKBENCH_RUN_DIR"
 { seq 1 3000; echo "$WORKBENCH_RUN_ID"; } > "$WORKBENCH_RUN_DIR/big.bin"
+chmod +x "$WORKBENCH_RUN_DIR/big.bin"
 echo small > "$WORKBENCH_RUN_DIR/small.txt"
 "#;
 
@@ -148,6 +149,9 @@ fn run_keeps_a_large_output_in_lfs_as_a_standard_pointer_and_object() {
             bytes.len()
         )
     );
+    // with the file's mode, as git-lfs keeps an executable one
+    let entry = repo.git(&["ls-tree", &record, &format!("lfs/{path}")]);
+    assert!(entry.starts_with("100755 blob "), "{entry}");
     let r = repo.git_run(&["cat-file", "-e", &format!("{record}:outputs/{path}")]);
     assert_ne!(r.code, 0, "the large output is stored in the record too");
     // the object sits where git-lfs looks, with the very bytes
@@ -195,6 +199,12 @@ fn push_shares_the_object_and_a_fresh_clone_checks_it_out_byte_identical() {
     assert!(!object_path(&bob.path(".git"), &oid).exists());
     let r = bob.wb(&["--json", "checkout", "big@approved"]).ok().json();
     assert_eq!(std::fs::read(bob.path(&path)).unwrap(), bytes);
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(bob.path(&path))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o755, "the executable bit was not restored");
     assert_eq!(
         std::fs::read(bob.path(&format!("runs/{id}/small.txt"))).unwrap(),
         b"small\n"
@@ -447,7 +457,7 @@ fn a_hostile_pointer_in_a_forged_record_is_refused_before_use() {
 fn path_without_git_lfs(repo: &Repo) -> PathBuf {
     let bin = repo.home.join("no-lfs-bin");
     std::fs::create_dir_all(&bin).unwrap();
-    for tool in ["git", "sh", "seq", "mkdir"] {
+    for tool in ["git", "sh", "seq", "mkdir", "chmod"] {
         let found = std::env::split_paths(&crate::common::test_path())
             .map(|d| d.join(tool))
             .find(|p| p.is_file())
