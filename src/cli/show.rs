@@ -166,6 +166,8 @@ fn sections(r: &ShowReport) -> String {
         .map(|(k, v)| {
             let s = if m.stored_outputs.contains(k) {
                 ""
+            } else if m.lfs_outputs.contains_key(k) {
+                "  (in git LFS)"
             } else {
                 "  (hashed only)"
             };

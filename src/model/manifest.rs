@@ -85,6 +85,11 @@ pub struct RunManifest {
     /// Outputs whose bytes the run record holds (the rest were over the size limit).
     #[serde(default)]
     pub stored_outputs: Vec<String>,
+    /// Outputs kept in git LFS (the stage's `large_outputs = "lfs"`): path → size in
+    /// bytes. Their sha256 in `outputs` is the LFS object id, and the record holds
+    /// each one's LFS pointer file at `lfs/<path>`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub lfs_outputs: BTreeMap<String, u64>,
     /// Code files the stage depends on (declared `code`, or scripts named in `cmd`).
     #[serde(default)]
     pub code_files: FileHashes,
@@ -154,6 +159,7 @@ impl RunManifest {
             missing_outputs: Vec::new(),
             unrecorded_outputs: Vec::new(),
             stored_outputs: Vec::new(),
+            lfs_outputs: BTreeMap::new(),
             code_files: FileHashes::new(),
             code_ref,
             command: String::new(),
@@ -210,6 +216,12 @@ impl ManifestBuilder {
         self.0.outputs = outputs;
         self.0.missing_outputs = missing;
         self.0.stored_outputs = stored;
+        self
+    }
+
+    /// Outputs kept in git LFS, with their sizes.
+    pub fn lfs(mut self, lfs_outputs: BTreeMap<String, u64>) -> Self {
+        self.0.lfs_outputs = lfs_outputs;
         self
     }
 

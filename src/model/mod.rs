@@ -18,6 +18,7 @@ pub mod ids;
 pub mod import_manifest;
 pub mod integrity;
 pub mod interpretation;
+pub mod lfs;
 pub mod manifest;
 pub mod mirror;
 pub mod narrative;

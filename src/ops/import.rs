@@ -478,7 +478,7 @@ impl JobImport<'_> {
         report: &mut ImportReport,
     ) -> Result<()> {
         let hydra = self.req.layout == Layout::Hydra;
-        let hashed = hash_outputs(
+        let mut hashed = hash_outputs(
             &self.ws.store,
             self.root,
             &p.outputs,
@@ -507,6 +507,20 @@ impl JobImport<'_> {
             return Ok(());
         }
         let run_id = ids.choose(&key, &self.req.stage, p.started_ms)?;
+        // As `run` does: the stage's outputs over max_stored_size into git LFS.
+        let lfs = match self.stage.large_outputs {
+            crate::model::config::LargeOutputs::Hash => super::lfs::KeptInLfs::default(),
+            crate::model::config::LargeOutputs::Lfs => {
+                let stored: Vec<String> = hashed.stored.iter().map(|(r, _)| r.clone()).collect();
+                super::lfs::keep_large(
+                    &self.ws.store,
+                    self.root,
+                    &mut hashed.hashes,
+                    &stored,
+                    &mut hashed.gone,
+                )?
+            }
+        };
         let limit = self.stage.max_stored_size;
         let (log, log_bytes, truncated) = match (&p.job.submitit, &p.job.log) {
             (Some(s), _) if s.stdout.is_some() || s.stderr.is_some() => submitit_log(s, limit)?,
@@ -539,6 +553,7 @@ impl JobImport<'_> {
                 hashed.stored.iter().map(|(r, _)| r.clone()).collect(),
             )
             .log(log_bytes, truncated)
+            .lfs(lfs.sizes)
             .build();
         let (run, warnings) = record_new_run(
             &self.ws.store,
@@ -546,6 +561,7 @@ impl JobImport<'_> {
                 manifest: &manifest,
                 log: &log,
                 outputs: hashed.stored,
+                lfs_pointers: lfs.pointers,
                 snapshot_tree: self.snapshot.tree,
             },
         )?;

@@ -24,6 +24,7 @@ mod import_manifest;
 mod init;
 mod interpretations;
 mod json;
+mod lfs;
 mod limits;
 mod manpages;
 mod marimo_app;

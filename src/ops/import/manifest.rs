@@ -473,6 +473,8 @@ fn record(
             manifest: &manifest,
             log,
             outputs: p.stored.clone(),
+            // Files beside a manifest over max_stored_size are refused, so none goes to LFS.
+            lfs_pointers: Vec::new(),
             snapshot_tree,
         },
     )?;
