@@ -17,6 +17,7 @@ mod drivers;
 mod errors;
 mod figures;
 mod forced;
+mod git_config;
 mod help;
 mod import;
 mod init;
