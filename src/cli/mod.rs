@@ -7,6 +7,7 @@ mod approve;
 mod card;
 mod checkout;
 mod compare;
+mod complete;
 mod completions;
 mod demo;
 mod diff;
@@ -97,6 +98,7 @@ pub enum Commands {
 
 /// Parses arguments, runs the command and returns the process exit code.
 pub fn main_entry() -> u8 {
+    complete::complete_if_asked();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => return usage_error(&e),

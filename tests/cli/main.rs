@@ -8,6 +8,7 @@ mod attributes;
 mod checkout;
 mod common;
 mod compare;
+mod completion;
 mod concurrency;
 mod crash;
 mod decisions;

@@ -1,4 +1,4 @@
-//! `install-man` and `completions`: the git way of getting help, and tab completion.
+//! `install-man` and `git workbench --help`: the git way of getting help.
 
 use crate::common::Repo;
 
@@ -52,33 +52,4 @@ fn man_pages_cover_every_subcommand_and_git_finds_them() {
     }
     repo.wb(&["install-man", "--dir", "/proc/nope"])
         .fails(2, "/proc/nope");
-}
-
-#[test]
-fn bash_completion_completes_subcommands_and_their_options() {
-    let repo = Repo::bare_dir();
-    let script = repo.wb(&["completions", "bash"]).ok().stdout;
-    let file = repo.root.join("c.bash");
-    std::fs::write(&file, script).unwrap();
-    let complete = |words: &str, cword: usize| {
-        let o = std::process::Command::new("bash")
-            .arg("-c")
-            .arg(format!(
-                "source {}; COMP_WORDS=({words}); COMP_CWORD={cword}; _git_workbench; echo \"${{COMPREPLY[@]}}\"",
-                file.display()
-            ))
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&o.stdout).trim().to_string()
-    };
-    assert_eq!(complete("git workbench sw", 2), "sweep");
-    assert_eq!(complete("git workbench compare --sw", 3), "--sweep");
-    for shell in ["zsh", "fish"] {
-        assert!(repo
-            .wb(&["completions", shell])
-            .ok()
-            .stdout
-            .contains("git-workbench"));
-    }
-    repo.wb(&["completions", "tcsh"]).fails(2, "tcsh");
 }
