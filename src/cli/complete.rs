@@ -4,9 +4,8 @@
 //! argument shows in `--help` (STAGE, RUN, SWEEP_ID, REMOTE), so a new command's
 //! arguments complete without being listed here.
 
-use super::Cli;
+use super::command;
 use crate::ops::complete as candidates;
-use clap::CommandFactory;
 use clap_complete::engine::{ArgValueCompleter, CompletionCandidate};
 use std::ffi::OsStr;
 
@@ -15,11 +14,6 @@ pub const VAR: &str = "GIT_WORKBENCH_COMPLETE";
 
 /// The program the shell calls back: the one git finds on PATH.
 pub const BIN: &str = "git-workbench";
-
-/// The command definitions with the completers attached.
-pub fn command() -> clap::Command {
-    attach(Cli::command())
-}
 
 /// Answers a completion request and exits, if this process is one.
 pub fn complete_if_asked() {
@@ -40,7 +34,7 @@ fn completer(value_name: &str) -> Option<fn(&str) -> Vec<String>> {
     })
 }
 
-fn attach(cmd: clap::Command) -> clap::Command {
+pub(super) fn attach(cmd: clap::Command) -> clap::Command {
     // mut_args keeps the arguments' order (positional indices follow it)
     cmd.mut_args(|a| {
         let found = a
