@@ -200,3 +200,38 @@ fn outside_a_repository_completion_offers_commands_and_no_error() {
     }
     dir.wb(&["completions", "tcsh"]).fails(2, "tcsh");
 }
+
+/// The script installed where bash-completion loads scripts on demand: git's
+/// completion loads `git-workbench` when it meets the subcommand, so `git workbench
+/// <TAB>` completes with nothing in ~/.bashrc.
+#[test]
+fn bash_completion_loads_the_script_on_demand_for_git_workbench() {
+    const LOADER: &str = "/usr/share/bash-completion/bash_completion";
+    assert!(
+        std::path::Path::new(LOADER).is_file(),
+        "bash-completion is missing: apt-get install bash-completion (.ci/deps installs it)"
+    );
+    let repo = train_repo();
+    let id = run_json(&repo, &["train"]);
+    let dir = repo.home.join(".local/share/bash-completion/completions");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("git-workbench"),
+        repo.wb(&["completions", "bash"]).ok().stdout,
+    )
+    .unwrap();
+    let text = format!(
+        "source {LOADER}; _completion_loader git; COMP_WORDS=(git workbench show ''); COMP_CWORD=3; COMP_LINE='git workbench show '; COMP_POINT=${{#COMP_LINE}}; __git_wrap__git_main; printf '%s\\n' \"${{COMPREPLY[@]}}\""
+    );
+    let o = repo
+        .cmd("bash", &["--norc", "--noprofile", "-c", &text])
+        .env("PATH", path_with_binary())
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.lines().any(|l| l == id) && out.lines().any(|l| l == "train@latest"),
+        "{out}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
