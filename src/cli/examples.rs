@@ -26,6 +26,10 @@ pub fn examples(path: &str) -> &'static [Example] {
         "import hydra" => &[
             ("Record the runs of a Hydra multirun", "git workbench import hydra multirun/2026-03-08/12-00-00 --stage train"),
         ],
+        "import manifest" => &[
+            ("Record the runs an orchestrator described in manifests", "git workbench import manifest ci-artifacts/"),
+            ("One manifest file, recorded under a stage of this repository", "git workbench import manifest run.json --stage train"),
+        ],
         "status" => &[
             ("Every stage's state, latest and approved run", "git workbench status"),
             ("One stage, as JSON", "git workbench --json status train"),

@@ -106,9 +106,14 @@ pub struct RunManifest {
     /// The sweep this run belongs to (`git workbench sweep`), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sweep_id: Option<String>,
-    /// For runs recorded by `import`: `hydra|runs <job dir> <sha256 of the job>`.
+    /// For runs recorded by `import`: `hydra|runs <job dir> <sha256 of the job>`, or
+    /// `manifest <sha256 of the import manifest>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub imported_from: Option<String>,
+    /// Where the run happened, for runs another orchestrator ran (`import manifest`,
+    /// `import hydra` of a submitit sweep); none for runs of this machine.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<super::origin::RunOrigin>,
 }
 
 impl Record for RunManifest {
@@ -163,6 +168,7 @@ impl RunManifest {
             tool_version: env!("CARGO_PKG_VERSION").into(),
             sweep_id: None,
             imported_from: None,
+            origin: None,
         })
     }
 }
@@ -252,6 +258,11 @@ impl ManifestBuilder {
         self
     }
 
+    pub fn origin(mut self, origin: Option<super::origin::RunOrigin>) -> Self {
+        self.0.origin = origin;
+        self
+    }
+
     pub fn build(self) -> RunManifest {
         self.0
     }
@@ -285,6 +296,29 @@ pub mod tests {
         .command("true".into(), 0, 0.25)
         .place("runs/20260308T142233Z-3f2a".into(), "h".into())
         .build()
+    }
+
+    #[test]
+    fn origin_is_absent_from_old_records_and_judged_when_read() {
+        let m = sample();
+        let text = m.to_json();
+        assert!(
+            !text.contains("origin"),
+            "records without one keep their bytes"
+        );
+        let mut with = m.clone();
+        with.origin = Some(
+            serde_json::from_str(r#"{"orchestrator":"dagster","run_id":"r1","host":"w3"}"#)
+                .unwrap(),
+        );
+        let back = RunManifest::from_json(with.to_json().as_bytes()).unwrap();
+        assert_eq!(back, with);
+        let forged = with
+            .to_json()
+            .replace("\"run_id\": \"r1\"", "\"run_id\": \"r1\\u001b[2J\"");
+        assert_ne!(forged, with.to_json());
+        let e = RunManifest::from_json(forged.as_bytes()).unwrap_err();
+        assert!(e.to_string().contains("origin.run_id"), "{e}");
     }
 
     #[test]

@@ -156,6 +156,11 @@ impl Store {
         })
     }
 
+    /// The empty tree's id (written if the repository lacks it).
+    pub fn empty_tree_id(&self) -> Result<ObjectId> {
+        self.empty_tree().map(id)
+    }
+
     fn empty_tree(&self) -> Result<Oid> {
         self.repo
             .treebuilder(None)

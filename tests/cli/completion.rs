@@ -103,6 +103,11 @@ fn stages_runs_and_sweeps_complete_from_the_records() {
     assert_eq!(both(&repo, &["sw"]), vec!["sweep"]);
     // a command's STAGE option, found by its value name
     assert_eq!(both(&repo, &["compare", "--stage", "tr"]), vec!["train"]);
+    // and a command nobody listed here: import manifest's --stage
+    assert_eq!(
+        both(&repo, &["import", "manifest", "--stage", "tr"]),
+        vec!["train"]
+    );
 }
 
 #[test]

@@ -6,6 +6,7 @@ mod attack_r;
 mod attacks;
 mod attributes;
 mod checkout;
+mod ci_recipes;
 mod common;
 mod compare;
 mod completion;
@@ -21,6 +22,7 @@ mod forced;
 mod git_config;
 mod help;
 mod import;
+mod import_manifest;
 mod init;
 mod interpretations;
 mod json;
@@ -42,6 +44,7 @@ mod run_log;
 mod status;
 mod sweep;
 mod sync;
+mod wheel;
 
 use common::Repo;
 
