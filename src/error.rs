@@ -146,6 +146,10 @@ fn classify_store(e: &store::Error) -> (ErrorKind, Option<String>) {
             Input,
             hint("resolve them (git status) before running a stage"),
         ),
+        S::ConfigEnv { .. } => (
+            Input,
+            hint("the configuration git passes with 'git -c' is malformed; unset GIT_CONFIG_PARAMETERS and GIT_CONFIG_COUNT, or pass -c key=value again"),
+        ),
         S::NoIdentity => (
             Input,
             hint("git config user.name \"Your Name\" && git config user.email you@example.com"),

@@ -7,11 +7,13 @@ mod approve;
 mod card;
 mod checkout;
 mod compare;
+mod complete;
 mod completions;
 mod demo;
 mod diff;
 mod doctor;
 mod driver;
+mod examples;
 mod hash;
 mod hook;
 mod hooks_cmd;
@@ -95,12 +97,24 @@ pub enum Commands {
     Hash(hash::Args),
 }
 
+/// The command definitions as parsed, completed, shown by `--help` and in the man
+/// pages: the derived `Cli` with each command's examples and completers attached.
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    examples::attach(complete::attach(Cli::command()), "")
+}
+
 /// Parses arguments, runs the command and returns the process exit code.
 pub fn main_entry() -> u8 {
-    let cli = match Cli::try_parse() {
+    complete::complete_if_asked();
+    let cli = match command()
+        .try_get_matches()
+        .and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m))
+    {
         Ok(c) => c,
         Err(e) => return usage_error(&e),
     };
+    install_man::ensure_pages();
     let out = Out::new(cli.json);
     match dispatch(&out, cli.command) {
         Ok(code) => code,

@@ -20,7 +20,7 @@ pub const DEFAULT_MAX_METRICS_SIZE: u64 = 1024 * 1024;
 /// an 8192 × 8192 RGBA image, far beyond any plot, far below what a crafted header
 /// can claim (29,999² RGB is 2.5 GiB from a 2.6 MB file).
 pub const DEFAULT_MAX_DECODED_FIGURE_SIZE: u64 = 256 * 1024 * 1024;
-/// Default ceremony tier (DESIGN.md §5).
+/// Default ceremony tier (docs/decisions.md, *Tiers*).
 pub const DEFAULT_TIER: u8 = 3;
 
 /// What `run` does with an output larger than the stage's `max_stored_size`.

@@ -1,4 +1,4 @@
-//! The run manifest (`workbench/manifest/v1`, DESIGN.md §2): what ran, on which
+//! The run manifest (`workbench/manifest/v1`, docs/storage.md): what ran, on which
 //! inputs and code, with which params, producing which exact output bytes. `run` and
 //! `import` both build it through `ManifestBuilder`, the one place its fields are set.
 

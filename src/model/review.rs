@@ -1,5 +1,5 @@
 //! The review record (`workbench/review/v1`): the self-review checks of one run and
-//! the verdict they imply. Verdict rule (DESIGN.md §2): any blocking issue → fail;
+//! the verdict they imply. Verdict rule (docs/decisions.md): any blocking issue → fail;
 //! else any warning → pass_with_warnings; else pass.
 
 use super::ids::{RunId, StageName};

@@ -8,6 +8,7 @@ pub mod approve;
 pub mod card;
 pub mod checkout;
 pub mod compare;
+pub mod complete;
 pub mod demo;
 pub mod diff;
 pub mod doctor;

@@ -1,4 +1,4 @@
-//! The ceremony tier (DESIGN.md §5) as the checks apply it: tier 2 warns where tier 3
+//! The ceremony tier (docs/decisions.md) as the checks apply it: tier 2 warns where tier 3
 //! blocks, tier 4 adds team rules (signed approvals, required by `verify` and made by
 //! `approve` by default). A commit cannot lower the tier it is checked under: the
 //! hook uses the higher of HEAD's and the staged configuration, `verify` the higher

@@ -30,6 +30,9 @@ pub enum Error {
     UnbornBranch { what: String },
     #[error("the index has unresolved merge conflicts")]
     IndexConflicts,
+    /// `GIT_CONFIG_PARAMETERS` or `GIT_CONFIG_COUNT` that git would refuse too.
+    #[error("{message}")]
+    ConfigEnv { message: String },
     #[error("no git identity configured: decisions are recorded under user.name and user.email")]
     NoIdentity,
     #[error("invalid identity '{identity}': {}", source.message())]

@@ -1,9 +1,17 @@
-//! The git configuration `init` writes: notes rewriting and remote fetch refspecs.
+//! The git configuration: what `init` writes (notes rewriting, drivers, remote fetch
+//! refspecs) and every read (identity, signing, `workbench.*` keys), `git -c` first.
 
 use super::error::{Error, Result};
 use super::refs::{fetch_refspecs, NOTES_REF};
 use super::{id, Store};
 use crate::model::ObjectId;
+
+/// Whose identity: git takes them from different variables and keys.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Role {
+    Author,
+    Committer,
+}
 
 /// What `init` did to one configuration key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -204,7 +212,8 @@ impl Store {
 }
 
 impl Store {
-    /// A git config string (repository, global and system levels).
+    /// A git config string: `git -c` first, then the repository, global and system
+    /// levels (every config read goes through `repo.config()`, which holds them all).
     pub fn config_string(&self, key: &str) -> Option<String> {
         self.repo.config().ok()?.get_string(key).ok()
     }
@@ -214,22 +223,31 @@ impl Store {
         self.repo.config().ok()?.get_bool(key).ok()
     }
 
-    /// The identity a human decision is recorded under: `GIT_AUTHOR_NAME`/`EMAIL`,
-    /// else `user.name`/`user.email`. Decisions are never anonymous.
+    /// The identity a human decision is recorded under, as git takes an author's:
+    /// `GIT_AUTHOR_NAME`/`EMAIL`, then `author.*`, then `user.*` (`git -c` first).
+    /// Decisions are never anonymous.
     pub fn decision_identity(&self) -> Result<(String, String)> {
-        let get = |env: &str, key: &str| {
-            std::env::var(env)
-                .ok()
-                .filter(|v| !v.trim().is_empty())
-                .or_else(|| self.config_string(key).filter(|v| !v.trim().is_empty()))
-        };
-        match (
-            get("GIT_AUTHOR_NAME", "user.name"),
-            get("GIT_AUTHOR_EMAIL", "user.email"),
-        ) {
+        match self.identity(Role::Author) {
             (Some(n), Some(e)) => Ok((n, e)),
             _ => Err(Error::NoIdentity),
         }
+    }
+
+    /// git's `ident.c` order for one role; blank values count as unset.
+    pub(super) fn identity(&self, role: Role) -> (Option<String>, Option<String>) {
+        let (env, section) = match role {
+            Role::Author => ("GIT_AUTHOR", "author"),
+            Role::Committer => ("GIT_COMMITTER", "committer"),
+        };
+        let get = |field: &str| {
+            std::env::var(format!("{env}_{}", field.to_ascii_uppercase()))
+                .ok()
+                .or_else(|| self.config_string(&format!("{section}.{field}")))
+                .filter(|v| !v.trim().is_empty())
+                .or_else(|| self.config_string(&format!("user.{field}")))
+                .filter(|v| !v.trim().is_empty())
+        };
+        (get("name"), get("email"))
     }
 
     /// The signing setup (`gpg.format`, `user.signingKey`, the program), or an error

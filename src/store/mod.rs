@@ -8,6 +8,7 @@
 //!   stay in here: callers see `ObjectId`.
 
 mod cas;
+mod config_env;
 pub mod content;
 mod error;
 mod files;
@@ -63,7 +64,7 @@ impl Store {
     /// `GIT_WORK_TREE` and the other variables git itself honours.
     pub fn discover() -> Result<Store> {
         match Repository::open_from_env() {
-            Ok(repo) => Ok(Store { repo }),
+            Ok(repo) => Store::with_command_line_config(repo),
             Err(e) => Err(open_error(e, &std::env::current_dir().unwrap_or_default())),
         }
     }
@@ -71,8 +72,24 @@ impl Store {
     /// Opens the repository at exactly `path`.
     pub fn open(path: &Path) -> Result<Store> {
         Repository::open(path)
-            .map(|repo| Store { repo })
             .map_err(|e| open_error(e, path))
+            .and_then(Store::with_command_line_config)
+    }
+
+    /// The one place configuration enters: `git -c` (which git passes in the
+    /// environment and libgit2 ignores) becomes a level above all the files, so every
+    /// read through `repo.config()`, ours and libgit2's own, sees it first.
+    fn with_command_line_config(repo: Repository) -> Result<Store> {
+        let entries = config_env::from_process_env()?;
+        if !entries.is_empty() {
+            let text = config_env::to_config_text(&entries);
+            repo.config()
+                .and_then(|cfg| add_in_memory_level(&cfg, &text))
+                .map_err(Error::git(
+                    "cannot apply the configuration given with git -c (GIT_CONFIG_PARAMETERS)",
+                ))?;
+        }
+        Ok(Store { repo })
     }
 
     /// Creates a new non-bare repository at `path` with `main` as its branch.
@@ -80,11 +97,11 @@ impl Store {
         let mut opts = git2::RepositoryInitOptions::new();
         opts.initial_head("main");
         Repository::init_opts(path, &opts)
-            .map(|repo| Store { repo })
             .map_err(Error::git(format!(
                 "cannot create a repository in {}",
                 path.display()
             )))
+            .and_then(Store::with_command_line_config)
     }
 
     /// The working tree root, or an error for a bare repository.
@@ -128,18 +145,13 @@ impl Store {
         Some((id(oid), branch))
     }
 
-    /// The identity records are written under: git's env variables, then `user.*`.
+    /// The identity records are written under, as git takes a committer's:
+    /// `GIT_COMMITTER_NAME`/`EMAIL`, then `committer.*`, then `user.*` (each from
+    /// `git -c` first), else a placeholder.
     fn signature(&self) -> Result<git2::Signature<'static>> {
-        let cfg = self.repo.config().ok();
-        let get = |env: &str, key: &str| {
-            std::env::var(env)
-                .ok()
-                .filter(|v| !v.is_empty())
-                .or_else(|| cfg.as_ref().and_then(|c| c.get_string(key).ok()))
-        };
-        let name = get("GIT_COMMITTER_NAME", "user.name").unwrap_or_else(|| "git-workbench".into());
-        let email = get("GIT_COMMITTER_EMAIL", "user.email")
-            .unwrap_or_else(|| "git-workbench@localhost".into());
+        let (name, email) = self.identity(gitconfig::Role::Committer);
+        let name = name.unwrap_or_else(|| "git-workbench".into());
+        let email = email.unwrap_or_else(|| "git-workbench@localhost".into());
         git2::Signature::now(&name, &email).map_err(|source| Error::BadIdentity {
             identity: format!("{name} <{email}>"),
             source,
@@ -164,6 +176,52 @@ impl Store {
             source,
         })
     }
+}
+
+extern "C" {
+    // libgit2's in-memory configuration backend (`include/git2/sys/config.h`, since
+    // 1.8); git2 does not bind it. It is compiled into the vendored libgit2.
+    fn git_config_backend_from_string(
+        out: *mut *mut libgit2_sys::git_config_backend,
+        cfg: *const std::ffi::c_char,
+        len: usize,
+        opts: *mut std::ffi::c_void,
+    ) -> std::ffi::c_int;
+}
+
+/// Adds `text` (git configuration syntax) to `cfg` as its highest level, the one
+/// libgit2 calls "app" and git "command".
+fn add_in_memory_level(cfg: &git2::Config, text: &str) -> std::result::Result<(), git2::Error> {
+    use git2::Binding;
+    let mut backend: *mut libgit2_sys::git_config_backend = std::ptr::null_mut();
+    // SAFETY: `text` outlives the call, which copies it; `opts` may be null. On
+    // success `cfg` owns the backend; on failure it is ours to free.
+    unsafe {
+        let rc = git_config_backend_from_string(
+            &mut backend,
+            text.as_ptr().cast(),
+            text.len(),
+            std::ptr::null_mut(),
+        );
+        if rc < 0 {
+            return Err(git2::Error::last_error(rc));
+        }
+        let rc = libgit2_sys::git_config_add_backend(
+            cfg.raw(),
+            backend,
+            libgit2_sys::GIT_CONFIG_LEVEL_APP,
+            std::ptr::null(),
+            1,
+        );
+        if rc < 0 {
+            let err = git2::Error::last_error(rc);
+            if let Some(free) = (*backend).free {
+                free(backend);
+            }
+            return Err(err);
+        }
+    }
+    Ok(())
 }
 
 fn open_error(e: git2::Error, path: &Path) -> Error {
@@ -230,6 +288,38 @@ pub(crate) mod testing {
             cfg.set_str("user.email", "mate@example.com").unwrap();
         }
         Store { repo }
+    }
+
+    #[test]
+    fn the_command_line_level_wins_for_our_reads_and_libgit2s() {
+        let (_d, store) = temp_store();
+        let text = config_env::to_config_text(&[
+            ("user.name".into(), Some("Grace \"G\" Hopper".into())),
+            ("core.filemode".into(), Some("false".into())),
+            ("workbench.requiresigned".into(), None),
+            ("remote.origin.fetch".into(), Some("+refs/a:refs/b".into())),
+        ]);
+        add_in_memory_level(&store.repo.config().unwrap(), &text).unwrap();
+        assert_eq!(
+            store.config_string("user.name").unwrap(),
+            "Grace \"G\" Hopper"
+        );
+        assert_eq!(
+            store.identity(gitconfig::Role::Committer).0.unwrap(),
+            "Grace \"G\" Hopper"
+        );
+        assert_eq!(store.config_bool("workbench.requireSigned"), Some(true));
+        assert_eq!(
+            store.config_values("remote.origin.fetch"),
+            vec!["+refs/a:refs/b"]
+        );
+        assert_eq!(store.config_bool("core.fileMode"), Some(false));
+        // writes still go to the repository's own file, not to the read-only level
+        store.set_local_config("workbench.x", "1").unwrap();
+        assert_eq!(store.config_string("workbench.x").unwrap(), "1");
+        // a malformed text is refused and nothing is added
+        assert!(add_in_memory_level(&store.repo.config().unwrap(), "[unterminated").is_err());
+        assert_eq!(store.config_bool("core.fileMode"), Some(false));
     }
 
     impl Store {

@@ -2,8 +2,6 @@
 //! text that changes shows up in review. Update them with `INSTA_UPDATE=always cargo
 //! test help` and read the diff. Also: every test file is compiled into this binary.
 
-use clap::CommandFactory;
-
 /// Every command and subcommand, as `git workbench a b`, with its long help.
 fn helps(cmd: &clap::Command, name: &str, out: &mut Vec<(String, String)>) {
     let mut c = cmd.clone().term_width(100).bin_name(name.to_string());
@@ -15,7 +13,7 @@ fn helps(cmd: &clap::Command, name: &str, out: &mut Vec<(String, String)>) {
 
 #[test]
 fn every_command_help_is_a_snapshot() {
-    let mut cmd = workbench::cli::Cli::command();
+    let mut cmd = workbench::cli::command();
     cmd.build();
     let mut all = Vec::new();
     helps(&cmd, "git workbench", &mut all);

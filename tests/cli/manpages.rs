@@ -1,4 +1,4 @@
-//! `install-man` and `completions`: the git way of getting help, and tab completion.
+//! `install-man` and `git workbench --help`: the git way of getting help.
 
 use crate::common::Repo;
 
@@ -54,31 +54,67 @@ fn man_pages_cover_every_subcommand_and_git_finds_them() {
         .fails(2, "/proc/nope");
 }
 
+/// Without `install-man`: the first command writes the pages next to the binary
+/// (`<prefix>/bin/../share/man/man1`), where man-db finds the pages of a program on
+/// PATH, so `git workbench --help` (git runs `man git-workbench`) shows ours, with
+/// EXAMPLES. A fresh HOME and no MANPATH, as a new user has it.
 #[test]
-fn bash_completion_completes_subcommands_and_their_options() {
+fn git_workbench_help_works_after_the_first_command_without_install_man() {
+    crate::common::require_program("man", "man-db");
     let repo = Repo::bare_dir();
-    let script = repo.wb(&["completions", "bash"]).ok().stdout;
-    let file = repo.root.join("c.bash");
-    std::fs::write(&file, script).unwrap();
-    let complete = |words: &str, cword: usize| {
-        let o = std::process::Command::new("bash")
-            .arg("-c")
-            .arg(format!(
-                "source {}; COMP_WORDS=({words}); COMP_CWORD={cword}; _git_workbench; echo \"${{COMPREPLY[@]}}\"",
-                file.display()
-            ))
+    let prefix = repo.root.join("../prefix");
+    let bin = prefix.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::copy(crate::common::BIN, bin.join("git-workbench")).unwrap();
+    let mut path = vec![bin.clone()];
+    path.extend(std::env::split_paths(&crate::common::test_path()));
+    let path = std::env::join_paths(path).unwrap();
+    let git = |args: &[&str]| {
+        let o = repo
+            .cmd("git", args)
+            .env("PATH", &path)
+            .env("MANPAGER", "cat")
+            .env("PAGER", "cat")
+            .env("MANWIDTH", "100")
             .output()
             .unwrap();
-        String::from_utf8_lossy(&o.stdout).trim().to_string()
+        (
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
     };
-    assert_eq!(complete("git workbench sw", 2), "sweep");
-    assert_eq!(complete("git workbench compare --sw", 3), "--sweep");
-    for shell in ["zsh", "fish"] {
-        assert!(repo
-            .wb(&["completions", shell])
-            .ok()
-            .stdout
-            .contains("git-workbench"));
-    }
-    repo.wb(&["completions", "tcsh"]).fails(2, "tcsh");
+    // any command, even one that fails (not a repository here), installs them
+    git(&["workbench", "status"]);
+    let page = prefix.join("share/man/man1/git-workbench-approve.1");
+    assert!(page.is_file());
+    let (text, err) = git(&["workbench", "--help"]);
+    assert!(text.contains("git-workbench"), "{text}{err}");
+    assert!(text.contains("EXAMPLES"), "{text}");
+    assert!(text.contains("git workbench run train"), "{text}");
+    // a subcommand's --help reaches the binary: the same examples end it
+    let (text, _) = git(&["workbench", "approve", "--help"]);
+    assert!(text.contains("Examples:"), "{text}");
+    assert!(
+        text.contains("git workbench approve train@latest --yes"),
+        "{text}"
+    );
+    // and man finds the subcommand pages too
+    let o = repo
+        .cmd("man", &["git-workbench-approve"])
+        .env("PATH", &path)
+        .env("MANPAGER", "cat")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("EXAMPLES") && text.contains("--sign"),
+        "{text}"
+    );
+    // a newer binary rewrites them; a current one leaves them alone
+    let before = std::fs::metadata(&page).unwrap().modified().unwrap();
+    git(&["workbench", "status"]);
+    assert_eq!(
+        std::fs::metadata(&page).unwrap().modified().unwrap(),
+        before
+    );
 }
