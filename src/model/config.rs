@@ -38,6 +38,8 @@ pub struct Config {
     pub max_stored_size: u64,
     pub max_metrics_size: u64,
     pub max_decoded_figure_size: u64,
+    /// `dvc = "dvc.yaml"`: every stage of the DVC pipeline is a stage (docs/dvc.md).
+    pub dvc: Option<String>,
     pub stages: Vec<Stage>,
 }
 
@@ -60,6 +62,10 @@ pub struct Stage {
     pub review: ReviewSpec,
     /// Which way each metric improves, for marking the best value in `compare`.
     pub directions: IndexMap<String, super::table::Direction>,
+    /// The DVC stage this stage is (`dvc = "NAME"`, or every stage under a top-level
+    /// `dvc`): cmd, deps, outs, params and metrics come from `dvc.yaml`, and `run`
+    /// runs it with `dvc repro` (docs/dvc.md).
+    pub dvc: Option<super::dvc::DvcLink>,
 }
 
 /// Bounds and hints for the built-in self-review checks (`[stages.NAME.review]`).
@@ -130,6 +136,7 @@ struct RawConfig {
     max_stored_size: Option<Spanned<SizeValue>>,
     max_metrics_size: Option<Spanned<SizeValue>>,
     max_decoded_figure_size: Option<Spanned<SizeValue>>,
+    dvc: Option<Spanned<String>>,
     #[serde(default)]
     stages: IndexMap<Spanned<String>, RawStage>,
 }
@@ -137,7 +144,8 @@ struct RawConfig {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawStage {
-    cmd: Spanned<String>,
+    cmd: Option<Spanned<String>>,
+    dvc: Option<Spanned<String>>,
     #[serde(default)]
     deps: Vec<Spanned<String>>,
     #[serde(default)]
@@ -266,9 +274,7 @@ fn validate(text: &str, raw: RawConfig, prefix: &str) -> Result<Config, ConfigEr
                 format!("{key}: stage names may use letters, digits, '_', '-' and '.' ({why})"),
             )
         })?;
-        if st.cmd.get_ref().trim().is_empty() {
-            return Err(at(text, &st.cmd, format!("{key}.cmd is empty")));
-        }
+        let (cmd, dvc) = stage_command(text, &name, &st, &key, raw.dvc.is_some())?;
         for d in &st.deps {
             check_path(text, d, &format!("{key}.deps"), false)?;
         }
@@ -330,7 +336,7 @@ fn validate(text: &str, raw: RawConfig, prefix: &str) -> Result<Config, ConfigEr
         };
         stages.push(Stage {
             name: stage_name,
-            cmd: st.cmd.into_inner(),
+            cmd,
             deps: st.deps.into_iter().map(Spanned::into_inner).collect(),
             outs: st.outs.into_iter().map(Spanned::into_inner).collect(),
             metrics: st.metrics.map(Spanned::into_inner),
@@ -342,6 +348,7 @@ fn validate(text: &str, raw: RawConfig, prefix: &str) -> Result<Config, ConfigEr
             description: st.description,
             review,
             directions: st.directions,
+            dvc,
         });
     }
     Ok(Config {
@@ -350,8 +357,63 @@ fn validate(text: &str, raw: RawConfig, prefix: &str) -> Result<Config, ConfigEr
         max_stored_size,
         max_metrics_size,
         max_decoded_figure_size,
+        dvc: match raw.dvc {
+            Some(d) if d.get_ref() != super::dvc::DVC_YAML => {
+                return Err(at(
+                    text,
+                    &d,
+                    format!(
+                        "{prefix}dvc: '{}' is not supported; only the dvc.yaml at the repository root is read",
+                        d.get_ref()
+                    ),
+                ))
+            }
+            d => d.map(Spanned::into_inner),
+        },
         stages,
     })
+}
+
+/// A stage's `cmd`: required, unless it is a DVC stage (its own `dvc = "NAME"`, or
+/// named like one under a top-level `dvc`), whose command and paths come from
+/// `dvc.yaml` and may not be written here too (two sources would drift). The DVC
+/// fields are filled in when `dvc.yaml` is read (`model::dvc::apply`).
+fn stage_command(
+    text: &str,
+    name: &Spanned<String>,
+    st: &RawStage,
+    key: &str,
+    dvc_imported: bool,
+) -> Result<(String, Option<super::dvc::DvcLink>), ConfigError> {
+    if let Some(d) = &st.dvc {
+        if d.get_ref().trim().is_empty() {
+            return Err(at(text, d, format!("{key}.dvc is empty")));
+        }
+    }
+    let from_dvc = st.dvc.is_some() || (dvc_imported && st.cmd.is_none());
+    if from_dvc {
+        let written = [
+            ("cmd", st.cmd.is_some()),
+            ("deps", !st.deps.is_empty()),
+            ("outs", !st.outs.is_empty()),
+            ("metrics", st.metrics.is_some()),
+            ("params", st.params.is_some()),
+        ];
+        if let Some((field, _)) = written.iter().find(|(_, set)| *set) {
+            return Err(at(
+                text,
+                name,
+                format!("{key}.{field}: a DVC stage takes {field} from dvc.yaml; remove it here"),
+            ));
+        }
+        let dvc = st.dvc.as_ref().unwrap_or(name).get_ref().clone();
+        return Ok((String::new(), Some(super::dvc::DvcLink::named(dvc))));
+    }
+    match &st.cmd {
+        Some(c) if c.get_ref().trim().is_empty() => Err(at(text, c, format!("{key}.cmd is empty"))),
+        Some(c) => Ok((c.get_ref().clone(), None)),
+        None => Err(at(text, name, format!("{key}: missing field `cmd`"))),
+    }
 }
 
 /// A size limit: `default` when absent, never 0 (a limit of nothing refuses every

@@ -109,6 +109,11 @@ pub struct RunManifest {
     /// For runs recorded by `import`: `hydra|runs <job dir> <sha256 of the job>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub imported_from: Option<String>,
+    /// For a DVC stage's run (`dvc repro`): the DVC stage and the md5 `dvc.lock` gave
+    /// each output DVC caches, so `checkout` can find the bytes in DVC's cache or
+    /// remote (docs/dvc.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dvc: Option<super::dvc::DvcRecord>,
 }
 
 impl Record for RunManifest {
@@ -163,6 +168,7 @@ impl RunManifest {
             tool_version: env!("CARGO_PKG_VERSION").into(),
             sweep_id: None,
             imported_from: None,
+            dvc: None,
         })
     }
 }
@@ -249,6 +255,11 @@ impl ManifestBuilder {
 
     pub fn imported_from(mut self, source: String) -> Self {
         self.0.imported_from = Some(source);
+        self
+    }
+
+    pub fn dvc(mut self, record: Option<super::dvc::DvcRecord>) -> Self {
+        self.0.dvc = record;
         self
     }
 
