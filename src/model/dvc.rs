@@ -127,6 +127,15 @@ fn parse_stage(name: &str, body: &Yaml) -> Result<DvcStage, DvcError> {
     let Yaml::Mapping(m) = body else {
         return Err(err(at("is not a mapping")));
     };
+    // Generated stages first: their templates are what `foreach`/`matrix` fill in.
+    for key in ["foreach", "matrix", "do"] {
+        if m.contains_key(key) {
+            return Err(err_hint(
+                at(&format!("'{key}' is not supported")),
+                "write each generated stage out in dvc.yaml, or run it with dvc repro alone",
+            ));
+        }
+    }
     refuse_templates(name, body)?;
     let mut stage = DvcStage {
         cmd: String::new(),

@@ -139,10 +139,12 @@ fn read_dvc_stages(root: &Path, c: &mut Config) -> Result<()> {
     let path = root.join(dvc::DVC_YAML);
     match std::fs::symlink_metadata(&path) {
         Ok(m) if m.is_file() => {}
-        Ok(_) => return Err(Error::input(format!(
+        Ok(_) => {
+            return Err(Error::input(format!(
             "{} is not a plain file (a link or a directory); workbench reads only a plain dvc.yaml",
             dvc::DVC_YAML
-        ))),
+        )))
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(Error::input(format!(
                 "the configuration uses DVC stages but there is no {} at {}",
