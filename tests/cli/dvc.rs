@@ -478,3 +478,59 @@ fn hostile_dvc_yaml_paths_are_refused() {
     repo.wb(&["status"])
         .fails(2, "dvc.yaml is not a plain file");
 }
+
+#[test]
+fn a_forged_dvc_record_names_no_file_outside_the_cache() {
+    let repo = dvc_project(CONFIG, DVC_YAML);
+    run_json(&repo, &["prepare"]);
+    let t1 = run_json(&repo, &["train"]);
+    std::fs::remove_file(repo.path("model.bin")).unwrap();
+    let forged = [
+        (
+            "20260308T142233Z-dd01",
+            serde_json::json!({"md5": "../../../../../etc/passwd"}),
+            "malformed md5",
+        ),
+        (
+            "20260308T142233Z-dd02",
+            serde_json::json!({"md5": "0123456789abcdef0123456789abcdef.dir"}),
+            "of the wrong kind",
+        ),
+        (
+            "20260308T142233Z-dd03",
+            serde_json::json!({"md5": "0123456789ABCDEF0123456789ABCDEF"}),
+            "malformed md5",
+        ),
+    ];
+    for (id, object, needle) in forged {
+        crate::attacks::forge_run(
+            &repo,
+            &t1,
+            id,
+            |m| {
+                m["run_dir"] = format!("runs/{id}").into();
+                m["dvc"]["outs"]["model.bin"] = object.clone();
+            },
+            &[],
+        );
+        let r = repo.wb(&["checkout", id]).fails(2, needle);
+        assert!(r.stderr.contains("nothing was written"), "{}", r.stderr);
+        assert!(!repo.path(&format!("runs/{id}")).exists(), "{id}");
+    }
+    // A real md5 of other bytes than the manifest's sha256: refused when read.
+    let other = locked_md5(&repo, "prepare", "data/clean.txt");
+    let id = "20260308T142233Z-dd04";
+    crate::attacks::forge_run(
+        &repo,
+        &t1,
+        id,
+        |m| {
+            m["run_dir"] = format!("runs/{id}").into();
+            m["dvc"]["outs"]["model.bin"] = serde_json::json!({ "md5": other });
+        },
+        &[],
+    );
+    repo.wb(&["checkout", id])
+        .fails(1, "does not hold the recorded bytes");
+    assert!(!repo.path(&format!("runs/{id}")).exists());
+}
