@@ -534,3 +534,38 @@ fn a_forged_dvc_record_names_no_file_outside_the_cache() {
         .fails(1, "does not hold the recorded bytes");
     assert!(!repo.path(&format!("runs/{id}")).exists());
 }
+
+#[test]
+fn init_in_a_dvc_project_imports_its_stages_and_a_failing_stage_is_recorded_failed() {
+    let repo = dvc_project("", DVC_YAML);
+    std::fs::remove_file(repo.path("workbench.toml")).unwrap();
+    repo.wb(&["init"]).ok();
+    assert!(repo
+        .read("workbench.toml")
+        .contains("\ndvc = \"dvc.yaml\"\n"));
+    let j = repo.wb(&["--json", "status"]).ok().json();
+    let names: Vec<&str> = j["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["stage"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["prepare", "train"], "{j}");
+    // train before prepare: workbench refuses before DVC starts, as for any stage.
+    repo.wb(&["run", "train"]).fails(
+        2,
+        "dependency 'data/clean.txt' of stage 'train' does not exist",
+    );
+    repo.assert_nothing_recorded();
+    // A command that fails: the run is recorded failed, without DVC's md5s (DVC
+    // locks only what succeeded), and dvc.lock has no train.
+    run_json(&repo, &["prepare"]);
+    repo.write("train.sh", "echo failing >&2; exit 3\n");
+    let r = repo.wb(&["--json", "run", "train"]);
+    assert_ne!(r.code, 0, "{}", r.stderr);
+    let j = r.json();
+    assert_eq!(j["status"], "failed", "{j}");
+    assert!(j["manifest"].get("dvc").is_none(), "{j}");
+    assert!(lock(&repo)["stages"].get("train").is_none());
+    repo.fsck();
+}
