@@ -115,6 +115,11 @@ pub fn parse_dvc_yaml(text: &str) -> Result<DvcProject, DvcError> {
             let Some(name) = name.as_str() else {
                 return Err(err(format!("{DVC_YAML}: a stage name is not a string")));
             };
+            if name.is_empty() || name.starts_with('-') || name.contains(['/', ':', '@', '\\']) {
+                return Err(err(format!(
+                    "{DVC_YAML}: '{name}' is not a stage name DVC accepts"
+                )));
+            }
             let stage = parse_stage(name, body)?;
             project.stages.insert(name.to_string(), stage);
         }
@@ -742,6 +747,10 @@ plots:
                 "2 metrics files",
             ),
             ("bogus: 1\n", "unknown top-level key"),
+            (
+                "stages:\n  --force:\n    cmd: x\n",
+                "not a stage name DVC accepts",
+            ),
         ] {
             let e = parse_dvc_yaml(text).unwrap_err();
             assert!(e.message.contains(needle), "{text}: {e:?}");

@@ -171,6 +171,8 @@ fn prepare(
     observer: &dyn Observer,
 ) -> Result<Prepared> {
     let stage = ws.stage(&req.stage)?.clone();
+    // A DVC stage refuses overrides and other commands before anything else.
+    let dvc_program = dvc::program(ws, &stage, req)?;
     let params_used = ws.params_now(&stage, &req.params)?;
     // Inputs are hashed before the command runs: the record says what it consumed.
     let started_ms = clock::now_millis();
@@ -201,7 +203,7 @@ fn prepare(
         crate::model::params::hydra_args(&req.params)
             .map_err(|e| Error::input(format!("{e} (stage '{}' passes {{overrides}})", stage.name)))
     };
-    let (program, command_text) = if let Some(program) = dvc::program(ws, &stage, req)? {
+    let (program, command_text) = if let Some(program) = dvc_program {
         (program, stage.cmd.clone())
     } else if req.command.is_empty() {
         let cmd = if stage.cmd.contains(OVERRIDES) {

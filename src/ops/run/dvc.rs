@@ -1,4 +1,4 @@
-//! `run` of a DVC stage: the command is `dvc repro --single-item --force STAGE`, so DVC
+//! `run` of a DVC stage: the command is `dvc repro --single-item --force -- STAGE`, so DVC
 //! runs it, caches its outputs and writes `dvc.lock` as it would alone; the record
 //! keeps DVC's md5 of each cached output (the manifest's `dvc`) for `checkout`.
 //! Why `--single-item` and `--force`, and why `-p` is refused: docs/dvc.md.
@@ -50,6 +50,7 @@ pub fn program(ws: &Workspace, stage: &Stage, req: &RunRequest) -> Result<Option
         "repro".into(),
         "--single-item".into(),
         "--force".into(),
+        "--".into(), // a stage name is never read as an option
         link.stage.clone(),
     ])))
 }
