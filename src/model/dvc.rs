@@ -301,9 +301,10 @@ fn outs(stage: &str, key: &str, v: &Yaml, flags: &[&str]) -> Result<Vec<DvcOut>,
     let mut out = Vec::new();
     for item in items {
         match item {
+            // DVC caches every output, metrics and plots included, unless told not to.
             Yaml::String(p) => out.push(DvcOut {
                 path: checked_path(stage, key, p)?,
-                cache: key != "metrics",
+                cache: true,
             }),
             Yaml::Mapping(m) if m.len() == 1 => {
                 let (p, opts) = m.iter().next().expect("one entry");
@@ -697,6 +698,13 @@ plots:
                 ("metrics.json", false)
             ]
         );
+    }
+
+    #[test]
+    fn metrics_are_cached_unless_told_not_to() {
+        let p = parse_dvc_yaml("stages:\n  a:\n    cmd: x\n    metrics: [m.json]\n").unwrap();
+        assert_eq!(p.stages["a"].metrics.as_deref(), Some("m.json"));
+        assert!(p.stages["a"].outs[0].cache);
     }
 
     #[test]
