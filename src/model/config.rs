@@ -729,6 +729,37 @@ max_stored_size = 2048
     }
 
     #[test]
+    fn dvc_stages_take_their_fields_from_dvc_yaml() {
+        let c = parse_workbench_toml("dvc = \"dvc.yaml\"\n[stages.train]\ndirections = { acc = \"maximize\" }\n[stages.own]\ncmd = \"true\"\n").unwrap();
+        assert_eq!(c.dvc.as_deref(), Some("dvc.yaml"));
+        assert_eq!(
+            c.stage("train").unwrap().dvc.as_ref().unwrap().stage,
+            "train"
+        );
+        assert!(c.stage("own").unwrap().dvc.is_none());
+        let c = parse_workbench_toml("[stages.fit]\ndvc = \"train\"\n").unwrap();
+        assert_eq!(c.stage("fit").unwrap().dvc.as_ref().unwrap().stage, "train");
+        let e =
+            parse_workbench_toml("[stages.fit]\ndvc = \"train\"\ndeps = [\"x\"]\n").unwrap_err();
+        assert!(
+            e.message
+                .contains("stages.fit.deps: a DVC stage takes deps from dvc.yaml"),
+            "{e:?}"
+        );
+        assert_eq!(e.line, Some(1));
+        let e = parse_workbench_toml("dvc = \"sub/dvc.yaml\"\n").unwrap_err();
+        assert!(
+            e.message
+                .contains("only the dvc.yaml at the repository root"),
+            "{e:?}"
+        );
+        let e = parse_workbench_toml("[stages.a]\ndeps = []\n").unwrap_err();
+        assert!(e.message.contains("stages.a: missing field `cmd`"), "{e:?}");
+        let e = parse_workbench_toml("[stages.a]\ndvc = \" \"\n").unwrap_err();
+        assert!(e.message.contains("stages.a.dvc is empty"), "{e:?}");
+    }
+
+    #[test]
     fn placeholders_expand() {
         assert_eq!(
             expand("runs/{run_id}/{stage}.csv", "t", "R"),

@@ -792,6 +792,46 @@ plots:
     }
 
     #[test]
+    fn apply_imports_fills_and_refuses_a_double_declaration() {
+        use crate::model::config::parse_workbench_toml;
+        let project = parse_dvc_yaml(GOOD).unwrap();
+        let mut c = parse_workbench_toml(
+            "dvc = \"dvc.yaml\"\nmax_stored_size = 5\n[stages.train]\ndescription = \"ours\"\n[stages.own]\ncmd = \"true\"\n",
+        )
+        .unwrap();
+        apply(&mut c, &project).unwrap();
+        assert_eq!(c.stage_names(), ["train", "own", "prepare"]);
+        let t = c.stage("train").unwrap();
+        assert_eq!(t.cmd, "sh train.sh && echo done");
+        assert_eq!(t.metrics.as_deref(), Some("metrics.json"));
+        assert!(!t.outs.contains(&"metrics.json".to_string()));
+        assert_eq!(t.description.as_deref(), Some("ours"));
+        assert_eq!(
+            t.dvc.as_ref().unwrap().cached,
+            ["model.bin", "plots/loss.csv"]
+        );
+        assert_eq!(c.stage("prepare").unwrap().max_stored_size, 5);
+        let mut c =
+            parse_workbench_toml("dvc = \"dvc.yaml\"\n[stages.train]\ncmd = \"true\"\n").unwrap();
+        let e = apply(&mut c, &project).unwrap_err();
+        assert!(
+            e.message.contains("stage 'train' is declared with a cmd"),
+            "{e:?}"
+        );
+        let mut c = parse_workbench_toml("[stages.fit]\ndvc = \"trian\"\n").unwrap();
+        let e = apply(&mut c, &project).unwrap_err();
+        assert!(e.message.contains("has no stage 'trian'"), "{e:?}");
+        assert!(e.hint.unwrap().contains("prepare, train"));
+        let odd = parse_dvc_yaml("stages:\n  a b:\n    cmd: x\n").unwrap();
+        let mut c = parse_workbench_toml("dvc = \"dvc.yaml\"\n").unwrap();
+        let e = apply(&mut c, &odd).unwrap_err();
+        assert!(
+            e.message.contains("not a valid workbench stage name"),
+            "{e:?}"
+        );
+    }
+
+    #[test]
     fn lock_outs() {
         let lock = "schema: '2.0'\nstages:\n  train:\n    cmd: x\n    outs:\n    - path: model.bin\n      hash: md5\n      md5: 0123456789abcdef0123456789abcdef\n      size: 3\n    - path: data\n      hash: md5\n      md5: 0123456789abcdef0123456789abcdef.dir\n";
         let r = locked_outs(lock, "train", &["model.bin".into(), "data".into()]).unwrap();
