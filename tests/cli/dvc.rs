@@ -176,6 +176,13 @@ fn dvc_stages_run_through_dvc_repro_and_check_out_from_its_cache() {
         .any(|o| o == "model.bin"));
     assert_eq!(repo.manifest("prepare", &p1)["dvc"]["stage"], "prepare");
     assert_eq!(state(&repo, "train"), "executed");
+    let shown = repo.wb(&["show", &t1]).ok().stdout;
+    assert!(
+        shown
+            .lines()
+            .any(|l| l.contains("model.bin") && l.ends_with("(in DVC's cache)")),
+        "{shown}"
+    );
     let first_model = sha256sum(&repo.path("model.bin"));
 
     // A second run with other params: DVC's lock and cache move on.
@@ -378,6 +385,13 @@ fn overrides_and_other_commands_are_refused_for_dvc_stages() {
         "only prepare's run: {:?}",
         repo.run_refs()
     );
+    // Without the dvc program: named, with the way to name another, nothing run.
+    repo.git(&["config", "workbench.dvc", "/nonexistent/bin/dvc"]);
+    let r = repo
+        .wb(&["run", "train"])
+        .fails(2, "cannot find the DVC program '/nonexistent/bin/dvc'");
+    assert!(r.stderr.contains("hint: install DVC"), "{}", r.stderr);
+    assert_eq!(repo.run_refs().len(), 1);
 }
 
 #[test]
