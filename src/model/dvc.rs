@@ -430,7 +430,8 @@ impl DvcLink {
 
 /// Fills the DVC stages of `config` from `project`: each stage that names a DVC stage
 /// gets its cmd, deps, outs, params and metrics, and a top-level `dvc` adds every DVC
-/// stage no table names (with the top-level limits). A workbench stage (with its own
+/// stage no table names (with the top-level limits), all in dvc.yaml's order and
+/// before workbench's own stages. A workbench stage (with its own
 /// `cmd`) named like a DVC stage under a top-level `dvc` is refused: which one would
 /// `run` run?
 pub fn apply(config: &mut Config, project: &DvcProject) -> Result<(), DvcError> {
@@ -496,6 +497,13 @@ pub fn apply(config: &mut Config, project: &DvcProject) -> Result<(), DvcError> 
             fill(&mut st, d);
             config.stages.push(st);
         }
+        // `status` lists the pipeline in dvc.yaml's order, workbench's own stages after.
+        config.stages.sort_by_key(|s| {
+            s.dvc
+                .as_ref()
+                .and_then(|l| project.stages.get_index_of(&l.stage))
+                .unwrap_or(usize::MAX)
+        });
     }
     Ok(())
 }
@@ -800,7 +808,7 @@ plots:
         )
         .unwrap();
         apply(&mut c, &project).unwrap();
-        assert_eq!(c.stage_names(), ["train", "own", "prepare"]);
+        assert_eq!(c.stage_names(), ["prepare", "train", "own"]);
         let t = c.stage("train").unwrap();
         assert_eq!(t.cmd, "sh train.sh && echo done");
         assert_eq!(t.metrics.as_deref(), Some("metrics.json"));
