@@ -534,8 +534,9 @@ fn fill(st: &mut Stage, d: &DvcStage) {
 
 /// DVC's identity of a run's outputs, from `dvc.lock` after `dvc repro`: the manifest's
 /// `dvc` field. Only outputs DVC caches are listed: the others have no cache object.
+/// Unknown fields are passed over, as the manifest's are, so a later field does not
+/// make older readers refuse the record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct DvcRecord {
     /// The DVC stage that ran.
     pub stage: String,
@@ -545,7 +546,6 @@ pub struct DvcRecord {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct DvcObject {
     pub md5: String,
 }
