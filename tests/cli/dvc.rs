@@ -392,6 +392,20 @@ fn overrides_and_other_commands_are_refused_for_dvc_stages() {
         .fails(2, "cannot find the DVC program '/nonexistent/bin/dvc'");
     assert!(r.stderr.contains("hint: install DVC"), "{}", r.stderr);
     assert_eq!(repo.run_refs().len(), 1);
+    let d = repo.wb(&["doctor"]);
+    assert!(
+        d.stdout
+            .contains("fail dvc: cannot find the DVC program '/nonexistent/bin/dvc'"),
+        "{}",
+        d.stdout
+    );
+    repo.git(&["config", "workbench.dvc", dvc().to_str().unwrap()]);
+    let d = repo.wb(&["doctor"]);
+    assert!(
+        d.stdout.contains("ok   dvc: DVC stages run with "),
+        "{}",
+        d.stdout
+    );
 }
 
 #[test]
