@@ -184,10 +184,16 @@ fn prepare(
             "dependency '{dep}' of stage '{}' does not exist",
             stage.name
         ))
-        .hint(format!(
-            "create it, run the stage that produces it, or fix stages.{}.deps in {}",
-            stage.name, ws.config_file
-        )));
+        .hint(match &stage.dvc {
+            Some(link) => format!(
+                "create it, run the stage that produces it, or fix the deps of stage '{}' in dvc.yaml",
+                link.stage
+            ),
+            None => format!(
+                "create it, run the stage that produces it, or fix stages.{}.deps in {}",
+                stage.name, ws.config_file
+            ),
+        }));
     }
     for o in stage.outs.iter().chain(stage.metrics.iter()) {
         if !o.contains(['*', '?', '[']) {

@@ -238,10 +238,16 @@ impl Workspace {
                     "params file '{file}' of stage '{}' does not exist",
                     stage.name
                 ))
-                .hint(format!(
-                    "create it, or fix stages.{}.params in {}",
-                    stage.name, self.config_file
-                ))
+                .hint(match &stage.dvc {
+                    Some(link) => format!(
+                        "create it, or fix the params of stage '{}' in dvc.yaml",
+                        link.stage
+                    ),
+                    None => format!(
+                        "create it, or fix stages.{}.params in {}",
+                        stage.name, self.config_file
+                    ),
+                })
             } else {
                 Error::io(&path)(e)
             }
@@ -286,10 +292,16 @@ impl Workspace {
                 "params file '{}' has no key '{key}' (declared by stage '{}')",
                 spec.file, stage.name
             ))
-            .hint(format!(
-                "add it to {} or fix stages.{}.params.keys",
-                spec.file, stage.name
-            ))
+            .hint(match &stage.dvc {
+                Some(link) => format!(
+                    "add it to {}, or fix the params of stage '{}' in dvc.yaml",
+                    spec.file, link.stage
+                ),
+                None => format!(
+                    "add it to {} or fix stages.{}.params.keys",
+                    spec.file, stage.name
+                ),
+            })
         })?;
         params::apply_overrides(&mut selected, Some((&all, &spec.keys)), overrides).map_err(
             |e| match e {

@@ -580,9 +580,15 @@ fn init_in_a_dvc_project_imports_its_stages_and_a_failing_stage_is_recorded_fail
         .collect();
     assert_eq!(names, ["prepare", "train"], "{j}");
     // train before prepare: workbench refuses before DVC starts, as for any stage.
-    repo.wb(&["run", "train"]).fails(
+    let r = repo.wb(&["run", "train"]).fails(
         2,
         "dependency 'data/clean.txt' of stage 'train' does not exist",
+    );
+    assert!(
+        r.stderr
+            .contains("fix the deps of stage 'train' in dvc.yaml"),
+        "{}",
+        r.stderr
     );
     repo.assert_nothing_recorded();
     // A command that fails: the run is recorded failed, without DVC's md5s (DVC
