@@ -24,7 +24,7 @@ import json, sys
 r = json.load(open(sys.argv[1]))["results"]
 base = r[0]["mean"]
 for x in r:
-    print(f"  {x['command']}: mean {x['mean']*1000:.2f} ms ± {x['stddev']*1000:.2f} (min {x['min']*1000:.2f})"
+    print(f"  {x['command']}: mean {x['mean']*1000:.2f} ms ± {(x['stddev'] or 0)*1000:.2f} (min {x['min']*1000:.2f})"
           f"  time ratio to baseline {x['mean']/base:.3f}, difference {(x['mean']-base)*1000:+.2f} ms")
 PY
 }

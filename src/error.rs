@@ -185,6 +185,7 @@ fn classify_store(e: &store::Error) -> (ErrorKind, Option<String>) {
             }),
         ),
         S::Signing { hint: h, .. } => (Input, hint(h.clone())),
+        S::Lfs { hint: h, .. } => (Input, hint(h.clone())),
         S::Exec(e) => classify_exec(e),
         S::Io { .. } => (Io, None),
     }

@@ -61,7 +61,7 @@ fn human(out: &Out, r: &CheckoutReport) -> Result<()> {
             if n.present {
                 "; the file on disk matches it"
             } else {
-                ""
+                "; to share outputs this large, set large_outputs = \"lfs\" for the stage in workbench.toml and run it again (docs/large-outputs.md)"
             }
         ))?;
     }

@@ -1,14 +1,16 @@
-//! `git workbench import hydra | runs`.
+//! `git workbench import hydra | runs | manifest`.
 
 use super::Out;
 use crate::error::Result;
 use crate::model::time::Zone;
 use crate::model::StageName;
+use crate::ops::import::manifest::{import_manifests, ManifestRequest};
 use crate::ops::import::{import, ImportReport, ImportRequest, Layout};
 use crate::ops::Workspace;
 use std::path::PathBuf;
 
-/// Record runs made elsewhere: a Hydra multirun tree or a runs/<run-id>/ folder.
+/// Record runs made elsewhere: a Hydra multirun tree, a runs/<run-id>/ folder, or
+/// import manifests an orchestrator wrote.
 #[derive(clap::Args, Debug)]
 pub struct Args {
     #[command(subcommand)]
@@ -27,6 +29,24 @@ pub enum Source {
     /// The seed's layout, runs/<run-id>/{config.yaml, metrics.json, ...}: one run per
     /// folder.
     Runs(ImportArgs),
+    /// Runs another orchestrator ran (Dagster, Prefect, a CI runner, a cluster job),
+    /// from the JSON import manifests it wrote (docs/import.md;
+    /// examples/orchestrators/workbench_manifest.py writes them): FILE, or every
+    /// *.workbench.json in DIR. Outputs in NAME.workbench.files/ beside a manifest are
+    /// stored once their size and sha256 match; NAME.workbench.log is the run's log.
+    /// All are judged before any is recorded; the same manifest again is already
+    /// recorded, another claiming the same orchestrator run is refused (exit 1).
+    Manifest(ManifestArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ManifestArgs {
+    /// An import manifest, or a directory of *.workbench.json manifests.
+    #[arg(value_name = "FILE|DIR")]
+    pub path: PathBuf,
+    /// The stage of manifests that name none (a manifest naming another is refused).
+    #[arg(long, value_parser = super::stage_arg)]
+    pub stage: Option<StageName>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -59,6 +79,7 @@ pub fn cmd_import(out: &Out, args: Args) -> Result<u8> {
     let (layout, a, zone) = match args.source {
         Source::Hydra(h) => (Layout::Hydra, h.common, h.timezone),
         Source::Runs(a) => (Layout::Runs, a, None),
+        Source::Manifest(m) => return cmd_manifest(out, m),
     };
     let ws = Workspace::open("import")?.with_progress(super::progress::sink(out));
     let report = import(
@@ -72,6 +93,44 @@ pub fn cmd_import(out: &Out, args: Args) -> Result<u8> {
         },
     )?;
     super::render::report(out, &report, &report.warnings, || human(out, &report))?;
+    Ok(0)
+}
+
+fn cmd_manifest(out: &Out, args: ManifestArgs) -> Result<u8> {
+    let ws = Workspace::open("import")?.with_progress(super::progress::sink(out));
+    let report = import_manifests(
+        &ws,
+        &ManifestRequest {
+            path: args.path,
+            stage: args.stage,
+        },
+    )?;
+    super::render::report(out, &report, &report.warnings, || {
+        for (verb, runs) in [
+            ("imported", &report.imported),
+            ("already recorded", &report.already_imported),
+        ] {
+            for r in runs {
+                out.line(&format!(
+                    "{verb} {} of stage {} from {} ({}){}",
+                    r.run_id,
+                    r.stage,
+                    r.manifest,
+                    r.origin.identity(),
+                    if r.stored_outputs.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", {} output(s) stored", r.stored_outputs.len())
+                    }
+                ))?;
+            }
+        }
+        out.line(&format!(
+            "{} run(s) imported, {} already recorded",
+            report.imported.len(),
+            report.already_imported.len()
+        ))
+    })?;
     Ok(0)
 }
 

@@ -66,8 +66,12 @@ fn human(out: &Out, r: &RunReport) -> Result<()> {
     if r.exit_code != 0 {
         out.line(&format!("  log      git workbench show {} --log", r.run_id))?;
     }
+    let lfs = match m.lfs_outputs.len() {
+        0 => String::new(),
+        n => format!(", {n} in git LFS"),
+    };
     out.line(&format!(
-        "  outputs  {} file(s), {} stored in the record",
+        "  outputs  {} file(s), {} stored in the record{lfs}",
         m.outputs.len(),
         m.stored_outputs.len()
     ))?;

@@ -82,6 +82,16 @@ fn header(r: &ShowReport) -> String {
     } else {
         ""
     };
+    let origin = m.origin.as_ref().map_or(String::new(), |o| {
+        let mut line = format!("origin:     {}", o.identity());
+        for (label, v) in [("job", &o.job), ("host", &o.host), ("url", &o.url)] {
+            if let Some(v) = v {
+                line.push_str(&format!("  {label} {v}"));
+            }
+        }
+        line.push('\n');
+        line
+    });
     format!(
         "run {} of stage {} ({state})\n\
          ref:        {}\n\
@@ -91,7 +101,8 @@ fn header(r: &ShowReport) -> String {
          started:    {}  ({:.3} s)\n\
          code:       {commit}{dirty}  snapshot {}\n\
          parent:     {}\n\
-         host:       {}  (git-workbench {})\n",
+         host:       {}  (git-workbench {})\n\
+         {origin}",
         m.run_id,
         m.stage,
         r.ref_name,
@@ -163,6 +174,8 @@ fn sections(r: &ShowReport) -> String {
             });
             let s = if m.stored_outputs.contains(k) {
                 ""
+            } else if m.lfs_outputs.contains_key(k) {
+                "  (in git LFS)"
             } else if in_dvc {
                 "  (in DVC's cache)"
             } else {

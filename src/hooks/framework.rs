@@ -17,6 +17,8 @@ use std::path::{Path, PathBuf};
 
 /// The hook id of `.pre-commit-hooks.yaml` in this repository.
 pub const HOOK_ID: &str = "workbench-narratives";
+/// The same hook built from source by pre-commit (`language: rust` in the manifest).
+pub const HOOK_ID_FROM_SOURCE: &str = "workbench-narratives-from-source";
 /// The command every form of our hook runs.
 pub const ENTRY: &str = "git-workbench hook pre-commit";
 /// What pre-commit reads unless its script names another file.
@@ -132,17 +134,23 @@ pub fn config_verdict(yaml: &str) -> ConfigVerdict {
         let hooks = repo.get("hooks").and_then(Value::as_sequence);
         for hook in hooks.into_iter().flatten() {
             let entry = hook.get("entry").and_then(Value::as_str);
+            let id = hook.get("id").and_then(Value::as_str);
+            let our_id = matches!(id, Some(HOOK_ID | HOOK_ID_FROM_SOURCE));
             let ours = match (local, entry) {
                 (true, Some(e)) => runs_entry(e),
                 (true, None) => false,
-                (false, Some(e)) => {
-                    hook.get("id").and_then(Value::as_str) == Some(HOOK_ID) && runs_entry(e)
-                }
-                (false, None) => hook.get("id").and_then(Value::as_str) == Some(HOOK_ID),
+                (false, Some(e)) => our_id && runs_entry(e),
+                (false, None) => our_id,
             };
             if ours && at_pre_commit(hook.get("stages").or(default_stages)) {
+                // A configuration may override the manifest's language; without one,
+                // the manifest's: `system` for HOOK_ID, `rust` for the other.
                 let language = hook.get("language").and_then(Value::as_str);
-                let needs_path = local || matches!(language, Some("system" | "script"));
+                let needs_path = local
+                    || match language {
+                        Some(l) => matches!(l, "system" | "script"),
+                        None => id == Some(HOOK_ID),
+                    };
                 return ConfigVerdict::Runs { needs_path };
             }
         }
@@ -310,9 +318,21 @@ mod tests {
     #[test]
     fn judges_configurations() {
         let remote = "repos:\n  - repo: https://example.com/git-workbench\n    rev: v1\n    hooks:\n      - id: workbench-narratives\n";
+        // the manifest's workbench-narratives is `language: system`: it runs the
+        // git-workbench on PATH; the -from-source one is built by pre-commit
         assert_eq!(
             config_verdict(remote),
+            ConfigVerdict::Runs { needs_path: true }
+        );
+        let from_source = remote.replace("workbench-narratives", HOOK_ID_FROM_SOURCE);
+        assert_eq!(
+            config_verdict(&from_source),
             ConfigVerdict::Runs { needs_path: false }
+        );
+        let overridden = format!("{from_source}        language: system\n");
+        assert_eq!(
+            config_verdict(&overridden),
+            ConfigVerdict::Runs { needs_path: true }
         );
         let local = format!("repos:\n{}", config_snippet());
         assert_eq!(

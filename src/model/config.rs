@@ -23,6 +23,26 @@ pub const DEFAULT_MAX_DECODED_FIGURE_SIZE: u64 = 256 * 1024 * 1024;
 /// Default ceremony tier (DESIGN.md §5).
 pub const DEFAULT_TIER: u8 = 3;
 
+/// What `run` does with an output larger than the stage's `max_stored_size`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LargeOutputs {
+    /// The record holds only its sha256 (the default).
+    #[default]
+    Hash,
+    /// Its bytes go into git LFS and the record holds the LFS pointer, so `push`
+    /// shares them and `checkout` restores them.
+    Lfs,
+}
+
+impl LargeOutputs {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LargeOutputs::Hash => "hash",
+            LargeOutputs::Lfs => "lfs",
+        }
+    }
+}
+
 /// A configuration error located in its file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
@@ -36,6 +56,8 @@ pub struct Config {
     pub tier: u8,
     pub run_dir: String,
     pub max_stored_size: u64,
+    /// The default of every stage's `large_outputs`.
+    pub large_outputs: LargeOutputs,
     pub max_metrics_size: u64,
     pub max_decoded_figure_size: u64,
     /// `dvc = "dvc.yaml"`: every stage of the DVC pipeline is a stage (docs/dvc.md).
@@ -54,6 +76,8 @@ pub struct Stage {
     pub params: Option<ParamsSpec>,
     pub code: Vec<String>,
     pub max_stored_size: u64,
+    /// Where outputs over `max_stored_size` go.
+    pub large_outputs: LargeOutputs,
     /// A larger metrics file is not read (`metrics_error` says why).
     pub max_metrics_size: u64,
     /// A figure that would decode to more bytes fails `figures_non_trivial` undecoded.
@@ -134,6 +158,7 @@ struct RawConfig {
     tier: Option<Spanned<u8>>,
     run_dir: Option<Spanned<String>>,
     max_stored_size: Option<Spanned<SizeValue>>,
+    large_outputs: Option<Spanned<String>>,
     max_metrics_size: Option<Spanned<SizeValue>>,
     max_decoded_figure_size: Option<Spanned<SizeValue>>,
     dvc: Option<Spanned<String>>,
@@ -155,6 +180,7 @@ struct RawStage {
     #[serde(default)]
     code: Vec<Spanned<String>>,
     max_stored_size: Option<Spanned<SizeValue>>,
+    large_outputs: Option<Spanned<String>>,
     max_metrics_size: Option<Spanned<SizeValue>>,
     max_decoded_figure_size: Option<Spanned<SizeValue>>,
     description: Option<String>,
@@ -247,6 +273,10 @@ fn validate(text: &str, raw: RawConfig, prefix: &str) -> Result<Config, ConfigEr
     let max_stored_size = match &raw.max_stored_size {
         Some(s) => size(text, s, &format!("{prefix}max_stored_size"))?,
         None => DEFAULT_MAX_STORED_SIZE,
+    };
+    let large_outputs = match &raw.large_outputs {
+        Some(l) => large(text, l, &format!("{prefix}large_outputs"))?,
+        None => LargeOutputs::default(),
     };
     let max_metrics_size = limit(
         text,
@@ -343,6 +373,10 @@ fn validate(text: &str, raw: RawConfig, prefix: &str) -> Result<Config, ConfigEr
             params: st.params.map(Spanned::into_inner),
             code: st.code.into_iter().map(Spanned::into_inner).collect(),
             max_stored_size: max,
+            large_outputs: match &st.large_outputs {
+                Some(l) => large(text, l, &format!("{key}.large_outputs"))?,
+                None => large_outputs,
+            },
             max_metrics_size: stage_max_metrics,
             max_decoded_figure_size: stage_max_figure,
             description: st.description,
@@ -355,6 +389,7 @@ fn validate(text: &str, raw: RawConfig, prefix: &str) -> Result<Config, ConfigEr
         tier,
         run_dir,
         max_stored_size,
+        large_outputs,
         max_metrics_size,
         max_decoded_figure_size,
         dvc: match raw.dvc {
@@ -413,6 +448,22 @@ fn stage_command(
         Some(c) if c.get_ref().trim().is_empty() => Err(at(text, c, format!("{key}.cmd is empty"))),
         Some(c) => Ok((c.get_ref().clone(), None)),
         None => Err(at(text, name, format!("{key}: missing field `cmd`"))),
+    }
+}
+
+/// `large_outputs`: `"hash"` or `"lfs"`.
+fn large(text: &str, s: &Spanned<String>, key: &str) -> Result<LargeOutputs, ConfigError> {
+    match s.get_ref().as_str() {
+        "hash" => Ok(LargeOutputs::Hash),
+        "lfs" => Ok(LargeOutputs::Lfs),
+        other => Err(at(
+            text,
+            s,
+            format!(
+                "{key} must be \"hash\" (only the sha256 is recorded) or \"lfs\" (the bytes go into git LFS), not \"{}\"",
+                other.escape_debug()
+            ),
+        )),
     }
 }
 

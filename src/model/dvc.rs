@@ -486,6 +486,7 @@ pub fn apply(config: &mut Config, project: &DvcProject) -> Result<(), DvcError> 
                 max_stored_size: config.max_stored_size,
                 max_metrics_size: config.max_metrics_size,
                 max_decoded_figure_size: config.max_decoded_figure_size,
+                large_outputs: config.large_outputs,
                 description: None,
                 review: Default::default(),
                 directions: Default::default(),

@@ -380,6 +380,7 @@ fn manifest_paths(m: &RunManifest) -> Result<(), String> {
         .chain(m.inputs.keys())
         .chain(m.code_files.keys())
         .chain(&m.stored_outputs)
+        .chain(m.lfs_outputs.keys())
         .chain(&m.missing_outputs);
     for p in paths {
         contained_path(p).map_err(|why| format!("its path '{}' {why}", p.escape_debug()))?;

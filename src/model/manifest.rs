@@ -85,6 +85,11 @@ pub struct RunManifest {
     /// Outputs whose bytes the run record holds (the rest were over the size limit).
     #[serde(default)]
     pub stored_outputs: Vec<String>,
+    /// Outputs kept in git LFS (the stage's `large_outputs = "lfs"`): path → size in
+    /// bytes. Their sha256 in `outputs` is the LFS object id, and the record holds
+    /// each one's LFS pointer file at `lfs/<path>`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub lfs_outputs: BTreeMap<String, u64>,
     /// Code files the stage depends on (declared `code`, or scripts named in `cmd`).
     #[serde(default)]
     pub code_files: FileHashes,
@@ -106,9 +111,14 @@ pub struct RunManifest {
     /// The sweep this run belongs to (`git workbench sweep`), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sweep_id: Option<String>,
-    /// For runs recorded by `import`: `hydra|runs <job dir> <sha256 of the job>`.
+    /// For runs recorded by `import`: `hydra|runs <job dir> <sha256 of the job>`, or
+    /// `manifest <sha256 of the import manifest>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub imported_from: Option<String>,
+    /// Where the run happened, for runs another orchestrator ran (`import manifest`,
+    /// `import hydra` of a submitit sweep); none for runs of this machine.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<super::origin::RunOrigin>,
     /// For a DVC stage's run (`dvc repro`): the DVC stage and the md5 `dvc.lock` gave
     /// each output DVC caches, so `checkout` can find the bytes in DVC's cache or
     /// remote (docs/dvc.md).
@@ -154,6 +164,7 @@ impl RunManifest {
             missing_outputs: Vec::new(),
             unrecorded_outputs: Vec::new(),
             stored_outputs: Vec::new(),
+            lfs_outputs: BTreeMap::new(),
             code_files: FileHashes::new(),
             code_ref,
             command: String::new(),
@@ -168,6 +179,7 @@ impl RunManifest {
             tool_version: env!("CARGO_PKG_VERSION").into(),
             sweep_id: None,
             imported_from: None,
+            origin: None,
             dvc: None,
         })
     }
@@ -210,6 +222,12 @@ impl ManifestBuilder {
         self.0.outputs = outputs;
         self.0.missing_outputs = missing;
         self.0.stored_outputs = stored;
+        self
+    }
+
+    /// Outputs kept in git LFS, with their sizes.
+    pub fn lfs(mut self, lfs_outputs: BTreeMap<String, u64>) -> Self {
+        self.0.lfs_outputs = lfs_outputs;
         self
     }
 
@@ -258,6 +276,11 @@ impl ManifestBuilder {
         self
     }
 
+    pub fn origin(mut self, origin: Option<super::origin::RunOrigin>) -> Self {
+        self.0.origin = origin;
+        self
+    }
+
     pub fn dvc(mut self, record: Option<super::dvc::DvcRecord>) -> Self {
         self.0.dvc = record;
         self
@@ -296,6 +319,29 @@ pub mod tests {
         .command("true".into(), 0, 0.25)
         .place("runs/20260308T142233Z-3f2a".into(), "h".into())
         .build()
+    }
+
+    #[test]
+    fn origin_is_absent_from_old_records_and_judged_when_read() {
+        let m = sample();
+        let text = m.to_json();
+        assert!(
+            !text.contains("origin"),
+            "records without one keep their bytes"
+        );
+        let mut with = m.clone();
+        with.origin = Some(
+            serde_json::from_str(r#"{"orchestrator":"dagster","run_id":"r1","host":"w3"}"#)
+                .unwrap(),
+        );
+        let back = RunManifest::from_json(with.to_json().as_bytes()).unwrap();
+        assert_eq!(back, with);
+        let forged = with
+            .to_json()
+            .replace("\"run_id\": \"r1\"", "\"run_id\": \"r1\\u001b[2J\"");
+        assert_ne!(forged, with.to_json());
+        let e = RunManifest::from_json(forged.as_bytes()).unwrap_err();
+        assert!(e.to_string().contains("origin.run_id"), "{e}");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! `checkout RUN`: restore a run's stored outputs (and its code snapshot) from the
-//! record, every byte checked against the manifest's sha256 before anything is
-//! written; files with other content are replaced only when forced.
+//! record, and those kept in git LFS from the LFS store (`ops::lfs`), every byte
+//! checked against the manifest's sha256 before anything is written; files with other
+//! content are replaced only when forced.
 
 use super::resolve::resolve_run;
 use crate::error::{Error, Result};
@@ -121,28 +122,43 @@ pub fn checkout(store: &Store, req: &CheckoutRequest) -> Result<CheckoutReport> 
             )?);
         }
     }
+    // Outputs kept in git LFS: verified (and fetched when missing) here, written below.
+    let lfs = super::lfs::plan(store, &run, &m, &dest_of)?;
     for p in &plan {
         contained(&root, &p.dest)?;
     }
-    let differing: Vec<&Planned> = plan
+    for l in &lfs {
+        contained(&root, &l.dest)?;
+    }
+    let differing: Vec<&Path> = plan
         .iter()
         .filter(|p| p.action == FileAction::Replaced)
+        .map(|p| p.dest.as_path())
+        .chain(
+            lfs.iter()
+                .filter(|l| l.action == FileAction::Replaced)
+                .map(|l| l.dest.as_path()),
+        )
         .collect();
     if !differing.is_empty() && !req.force {
         return Err(Error::refused(format!(
             "{} file(s) exist with other content, e.g. {}; nothing was written",
             differing.len(),
-            differing[0].dest.display()
+            differing[0].display()
         ))
         .hint("restore elsewhere with --to DIR, or overwrite with --force"));
     }
     for p in plan.iter().filter(|p| p.action != FileAction::Unchanged) {
         write_file(&p.dest, &p.bytes, p.executable)?;
     }
+    for l in lfs.iter().filter(|l| l.action != FileAction::Unchanged) {
+        super::lfs::write(l)?;
+    }
     let not_stored = m
         .outputs
         .iter()
         .filter(|(k, _)| !plan.iter().any(|p| &p.rel == *k))
+        .filter(|(k, _)| !lfs.iter().any(|l| &l.rel == *k))
         .map(|(k, h)| NotStored {
             path: k.clone(),
             sha256: *h,
@@ -158,6 +174,11 @@ pub fn checkout(store: &Store, req: &CheckoutRequest) -> Result<CheckoutReport> 
                 to: p.dest,
                 action: p.action,
             })
+            .chain(lfs.into_iter().map(|l| Restored {
+                path: l.rel,
+                to: l.dest,
+                action: l.action,
+            }))
             .collect(),
         not_stored,
     })
@@ -179,6 +200,7 @@ fn from_dvc(
         .iter()
         .filter(|(k, h)| {
             !plan.iter().any(|p| &p.rel == *k)
+                && !m.lfs_outputs.contains_key(*k) // git LFS restores those
                 && !std::fs::read(dest_of(k)).is_ok_and(|b| Sha256::of(&b) == **h)
         })
         .map(|(k, _)| k.clone())

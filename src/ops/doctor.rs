@@ -81,6 +81,7 @@ pub fn doctor() -> Result<DoctorReport> {
         checks.push(configuration(root));
         checks.extend(dvc_program(&store, root));
         checks.extend(undeclared_stages(&store, root)?);
+        checks.extend(git_lfs(root));
     }
     checks.push(notes_rewriting(&store));
     checks.push(drivers(&store));
@@ -215,6 +216,33 @@ fn dvc_program(store: &Store, root: &Path) -> Option<Check> {
             CheckStatus::Fail,
             e.to_string(),
             Some("install DVC (pip install dvc), or name it: git config workbench.dvc PATH"),
+        ),
+    })
+}
+
+/// When a stage keeps outputs in git LFS: whether git-lfs runs, which `push` and
+/// `checkout` of those outputs need (`run` does not).
+fn git_lfs(root: &Path) -> Option<Check> {
+    let (config, _) = super::workspace::load_config(root).ok()?;
+    let stages: Vec<&str> = config
+        .stages
+        .iter()
+        .filter(|s| s.large_outputs == crate::model::config::LargeOutputs::Lfs)
+        .map(|s| s.name.as_str())
+        .collect();
+    if stages.is_empty() {
+        return None;
+    }
+    Some(match crate::store::git_lfs_version() {
+        Some(v) => ok("git lfs", format!("{v}; large outputs of {} go through it", stages.join(", "))),
+        None => check(
+            "git lfs",
+            CheckStatus::Warn,
+            format!(
+                "git-lfs is not installed: {} keep large outputs in git LFS, and push and checkout of them need it",
+                stages.join(", ")
+            ),
+            Some("apt install git-lfs (or see https://git-lfs.com)"),
         ),
     })
 }

@@ -8,6 +8,7 @@
 //! unknown zone) is judged for every job before the first run is recorded.
 
 mod jobs;
+pub mod manifest;
 
 use super::records::record_new_run;
 use super::run::{code_ref, hash_outputs, read_metrics};
@@ -141,7 +142,7 @@ pub fn import(ws: &Workspace, req: &ImportRequest) -> Result<ImportReport> {
 
 /// The stage's declaration: runs of a stage the configuration does not declare are
 /// shown by no `status`, `next` or `doctor` line, so importing into one is refused.
-fn declared_stage<'a>(ws: &'a Workspace, name: &StageName) -> Result<&'a Stage> {
+pub(super) fn declared_stage<'a>(ws: &'a Workspace, name: &StageName) -> Result<&'a Stage> {
     if let Some(s) = ws.config.stage(name) {
         return Ok(s);
     }
@@ -216,6 +217,7 @@ struct Plan<'a> {
     /// The job's metrics file, when it has one a record may read.
     metrics: Option<PathBuf>,
     started_ms: i64,
+    command: String,
 }
 
 fn plan<'a>(
@@ -254,6 +256,14 @@ fn plan<'a>(
         }
         _ => None,
     };
+    let command = format!(
+        "imported from {} {run_dir}",
+        match (&job.submitit, hydra) {
+            (Some(s), _) => format!("Hydra job {} {}", s.launcher, s.job_id),
+            (None, true) => "Hydra job".to_string(),
+            (None, false) => "run folder".to_string(),
+        }
+    );
     Ok(Plan {
         job,
         run_dir,
@@ -262,6 +272,7 @@ fn plan<'a>(
         overrides,
         metrics,
         started_ms,
+        command,
     })
 }
 
@@ -400,13 +411,13 @@ fn started_millis(
 
 /// Run ids no new run may take (any stage's: an id names one run, so a bare id or
 /// prefix never needs its stage), and the stage's imported jobs by their source.
-struct TakenIds {
+pub(super) struct TakenIds {
     ids: BTreeSet<RunId>,
     imported: HashMap<String, RunId>,
 }
 
 impl TakenIds {
-    fn read(ws: &Workspace, stage: &StageName) -> Result<TakenIds> {
+    pub(super) fn read(ws: &Workspace, stage: &StageName) -> Result<TakenIds> {
         let mut taken = TakenIds {
             ids: BTreeSet::new(),
             imported: HashMap::new(),
@@ -427,7 +438,12 @@ impl TakenIds {
 
     /// A free id for a job started at `started_ms`, its random bits from the job's
     /// key and the stage, so two stages importing one job get different ids.
-    fn choose(&mut self, key: &str, stage: &StageName, started_ms: i64) -> Result<RunId> {
+    pub(super) fn choose(
+        &mut self,
+        key: &str,
+        stage: &StageName,
+        started_ms: i64,
+    ) -> Result<RunId> {
         for attempt in 0..256u32 {
             let bits = sha256_hex(format!("{key}\n{stage}\n{attempt}").as_bytes());
             let random = u16::from_str_radix(&bits[..4], 16).unwrap_or(0);
@@ -462,7 +478,7 @@ impl JobImport<'_> {
         report: &mut ImportReport,
     ) -> Result<()> {
         let hydra = self.req.layout == Layout::Hydra;
-        let hashed = hash_outputs(
+        let mut hashed = hash_outputs(
             &self.ws.store,
             self.root,
             &p.outputs,
@@ -491,18 +507,53 @@ impl JobImport<'_> {
             return Ok(());
         }
         let run_id = ids.choose(&key, &self.req.stage, p.started_ms)?;
-        let (log, log_bytes, truncated) = match &p.job.log {
-            Some(f) => read_log(f, self.stage.max_stored_size)?,
-            None => (Vec::new(), 0, false),
+        // As `run` does: the stage's outputs over max_stored_size into git LFS.
+        let lfs = match self.stage.large_outputs {
+            crate::model::config::LargeOutputs::Hash => super::lfs::KeptInLfs::default(),
+            crate::model::config::LargeOutputs::Lfs => {
+                let stored: Vec<String> = hashed.stored.iter().map(|(r, _)| r.clone()).collect();
+                super::lfs::keep_large(
+                    &self.ws.store,
+                    self.root,
+                    &mut hashed.hashes,
+                    &stored,
+                    &mut hashed.gone,
+                )?
+            }
         };
+        let limit = self.stage.max_stored_size;
+        let (log, log_bytes, truncated) = match (&p.job.submitit, &p.job.log) {
+            (Some(s), _) if s.stdout.is_some() || s.stderr.is_some() => submitit_log(s, limit)?,
+            (_, Some(f)) => read_log(f, limit)?,
+            _ => (Vec::new(), 0, false),
+        };
+        let origin = p
+            .job
+            .submitit
+            .as_ref()
+            .and_then(|s| submitit_origin(s, &log, &p.run_dir, &mut report.warnings));
+        // submitit logs the outcome of the job's function; a plain Hydra job's is
+        // not known, and was a success when its folder was written.
+        let failed =
+            p.job.submitit.is_some() && contains(&log, b"Submitted job triggered an exception");
         let manifest = self
             .manifest(p, run_id, source.clone())
+            .command(p.command.clone(), i32::from(failed), 0.0)
+            .place(
+                p.run_dir.clone(),
+                origin
+                    .as_ref()
+                    .and_then(|o| o.host.clone())
+                    .unwrap_or_default(),
+            )
+            .origin(origin)
             .produced(
                 hashed.hashes,
                 hashed.gone,
                 hashed.stored.iter().map(|(r, _)| r.clone()).collect(),
             )
             .log(log_bytes, truncated)
+            .lfs(lfs.sizes)
             .build();
         let (run, warnings) = record_new_run(
             &self.ws.store,
@@ -510,6 +561,7 @@ impl JobImport<'_> {
                 manifest: &manifest,
                 log: &log,
                 outputs: hashed.stored,
+                lfs_pointers: lfs.pointers,
                 snapshot_tree: self.snapshot.tree,
             },
         )?;
@@ -536,7 +588,6 @@ impl JobImport<'_> {
         run_id: RunId,
         source: String,
     ) -> crate::model::manifest::ManifestBuilder {
-        let hydra = self.req.layout == Layout::Hydra;
         let metrics = match &p.metrics {
             Some(f) => read_metrics(f, self.stage.max_metrics_size)
                 .map_err(|e| format!("{}/{}: {e}", p.run_dir, self.req.metrics)),
@@ -549,26 +600,81 @@ impl JobImport<'_> {
             Timestamp::from_unix_millis(p.started_ms),
         )
         .params(p.params.clone(), p.overrides.clone())
-        .command(
-            format!(
-                "imported from {} {}",
-                if hydra { "Hydra job" } else { "run folder" },
-                p.run_dir
-            ),
-            0,
-            0.0,
-        )
         .metrics(metrics)
-        .place(p.run_dir.clone(), String::new())
         .sweep(p.job.sweep.clone())
         .imported_from(source)
+    }
+}
+
+/// A submitit job's log: its stdout, then its stderr behind a marker line, each cut
+/// to `limit` bytes as `run` cuts a log.
+fn submitit_log(s: &jobs::Submitit, limit: u64) -> Result<(Vec<u8>, u64, bool)> {
+    let mut log = Vec::new();
+    let (mut bytes, mut cut) = (0, false);
+    for (part, marker) in [(&s.stdout, None), (&s.stderr, Some("submitit stderr"))] {
+        let Some(f) = part else { continue };
+        let (kept, len, truncated) = read_log(f, limit)?;
+        if kept.is_empty() {
+            continue;
+        }
+        if let Some(m) = marker.filter(|_| !log.is_empty()) {
+            if !log.ends_with(b"\n") {
+                log.push(b'\n');
+            }
+            log.extend(format!("[git-workbench: {m}]\n").bytes());
+        }
+        log.extend(kept);
+        bytes += len;
+        cut |= truncated;
+    }
+    Ok((log, bytes, cut))
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Where a submitit job ran: the launcher, its job id, and the host submitit's first
+/// log line names (`JobEnvironment(job_id=.., hostname=..`); a value no origin may
+/// hold is left out, with a warning.
+fn submitit_origin(
+    s: &jobs::Submitit,
+    log: &[u8],
+    run_dir: &str,
+    warnings: &mut Vec<String>,
+) -> Option<crate::model::origin::RunOrigin> {
+    const HOST: &[u8] = b"hostname=";
+    let host = log
+        .windows(HOST.len())
+        .position(|w| w == HOST)
+        .map(|i| &log[i + HOST.len()..])
+        .and_then(|rest| {
+            let end = rest.iter().position(|b| matches!(b, b',' | b')' | b'\n'))?;
+            std::str::from_utf8(&rest[..end]).ok().map(str::to_string)
+        });
+    let mut origin = crate::model::origin::RunOrigin {
+        orchestrator: s.launcher.clone(),
+        run_id: s.job_id.clone(),
+        job: None,
+        host,
+        url: None,
+    };
+    if origin.check().is_err() {
+        origin.host = None;
+    }
+    match origin.check() {
+        Ok(()) => Some(origin),
+        Err(why) => {
+            warnings.push(format!("{run_dir}: recorded without its origin: {why}"));
+            None
+        }
     }
 }
 
 /// The job's log, at most `limit` bytes of it (its end, behind the marker `run`
 /// writes), read without holding more than that: a huge log is not read whole.
 /// Returns the bytes kept, the log's length and whether it was cut.
-fn read_log(path: &Path, limit: u64) -> Result<(Vec<u8>, u64, bool)> {
+pub(super) fn read_log(path: &Path, limit: u64) -> Result<(Vec<u8>, u64, bool)> {
     use std::io::{Read, Seek, SeekFrom};
     let mut f = std::fs::File::open(path).map_err(Error::io(path))?;
     let len = f.metadata().map_err(Error::io(path))?.len();

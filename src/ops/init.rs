@@ -15,6 +15,7 @@ pub const SKELETON: &str = r#"# git-workbench configuration (format: docs/config
 # tier = 3                    # ceremony: 2 light, 3 the full review/approval loop, 4 team rules
 # run_dir = "runs/{run_id}"   # per-run folder, created for each run, exported as WORKBENCH_RUN_DIR
 # max_stored_size = "10MiB"   # outputs up to this size are stored in the run record; larger are hashed
+# large_outputs = "lfs"       # ...or kept in git LFS, so push shares them and checkout restores them
 # max_metrics_size = "1MiB"   # a larger metrics file is not read; the run records why
 # max_decoded_figure_size = "256MiB"  # review fails a figure that would decode to more, undecoded
 

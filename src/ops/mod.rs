@@ -16,6 +16,7 @@ pub mod hash;
 pub mod hooks;
 pub mod import;
 pub mod init;
+pub mod lfs;
 pub mod log;
 pub mod mirror;
 pub mod narrative;

@@ -13,7 +13,7 @@ use crate::exec::paths::{check_inside, expand};
 use crate::exec::progress::{Phase, Progress, Unit, Within};
 use crate::exec::statcache::StatCache;
 use crate::exec::view::{self, View, ViewSpec};
-use crate::model::config::{expand as expand_placeholder, format_size, Stage};
+use crate::model::config::{expand as expand_placeholder, format_size, LargeOutputs, Stage};
 use crate::model::decision::FeedbackRecord;
 use crate::model::digest::FileHashes;
 use crate::model::manifest::{CodeRef, RunManifest, RunStatus};
@@ -373,7 +373,7 @@ fn record(
     for f in &expanded.files {
         check_inside(&ws.root, f, "output")?;
     }
-    let hashed = hash_outputs(
+    let mut hashed = hash_outputs(
         &ws.store,
         &ws.root,
         &expanded.files,
@@ -381,6 +381,19 @@ fn record(
         cache,
         &*ws.progress,
     )?;
+    let lfs = match stage.large_outputs {
+        LargeOutputs::Hash => super::lfs::KeptInLfs::default(),
+        LargeOutputs::Lfs => {
+            let stored: Vec<String> = hashed.stored.iter().map(|(r, _)| r.clone()).collect();
+            super::lfs::keep_large(
+                &ws.store,
+                &ws.root,
+                &mut hashed.hashes,
+                &stored,
+                &mut hashed.gone,
+            )?
+        }
+    };
     let mut missing = expanded.missing;
     missing.extend(hashed.gone);
     let metrics = match &metrics_path {
@@ -416,6 +429,7 @@ fn record(
         missing,
         hashed.stored.iter().map(|(r, _)| r.clone()).collect(),
     )
+    .lfs(lfs.sizes)
     .unrecorded(
         expanded
             .not_utf8
@@ -436,6 +450,7 @@ fn record(
             manifest: &manifest,
             log: &log,
             outputs: hashed.stored,
+            lfs_pointers: lfs.pointers,
             snapshot_tree: p.snapshot.tree,
         },
     )?;

@@ -96,6 +96,10 @@ fn push_with_retry(
         if attempt == 0 && store.in_step_with(remote)? {
             return Ok(0); // the remote holds exactly these records: nothing to push
         }
+        if attempt == 0 {
+            // Objects first: the LFS objects of the runs about to be published.
+            super::lfs::push_objects(store, remote)?;
+        }
         let pushed = store.push_records(remote)?;
         drop(pushing);
         match pushed {

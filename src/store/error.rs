@@ -83,6 +83,9 @@ pub enum Error {
     RemoteRefused { remote: String, detail: String },
     #[error("{0}")]
     Remote(RemoteProblem),
+    /// git LFS cannot do what a run's outputs need (git-lfs missing).
+    #[error("{message}")]
+    Lfs { message: String, hint: String },
     /// Signing configuration that cannot work.
     #[error("{message}")]
     Signing { message: String, hint: String },

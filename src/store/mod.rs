@@ -14,6 +14,7 @@ mod files;
 pub mod gitcli;
 mod gitconfig;
 mod integrity;
+mod lfs;
 mod mirror;
 mod notes;
 mod notes_tree;
@@ -30,6 +31,7 @@ pub use files::FileBlob;
 pub use git2::ErrorCode as GitCode;
 pub use gitconfig::{ConfigAction, ConfigChange};
 pub use integrity::TreeMemo;
+pub use lfs::{copy_hashing, git_lfs_version, LocalObject};
 pub use remote::{MergeReport, PushResult, RefusedRecord};
 pub use runs::{NewRun, RecordFile, RunRef, Transition};
 pub use snapshot::Snapshot;
@@ -142,6 +144,11 @@ impl Store {
             identity: format!("{name} <{email}>"),
             source,
         })
+    }
+
+    /// The empty tree's id (written if the repository lacks it).
+    pub fn empty_tree_id(&self) -> Result<ObjectId> {
+        self.empty_tree().map(id)
     }
 
     fn empty_tree(&self) -> Result<Oid> {

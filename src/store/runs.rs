@@ -1,7 +1,8 @@
 //! Run records: one ref per run, `refs/workbench/runs/<stage>/<run-id>`, pointing at
 //! a chain of commits, one per state transition. Each commit's tree holds
-//! `manifest.json`, `log.txt`, the stored output files under `outputs/`, and the
-//! `snapshot` tree of the working state the run executed on.
+//! `manifest.json`, `log.txt`, the stored output files under `outputs/`, the git LFS
+//! pointer files of the outputs kept in LFS under `lfs/` (at the output's path), and
+//! the `snapshot` tree of the working state the run executed on.
 
 use super::cas::{Cas, RefUpdate};
 use super::error::{Error, Result};
@@ -58,6 +59,10 @@ pub struct NewRun<'a> {
     /// Outputs to store: repository-relative path and its file as stored
     /// (`Store::blob_of_file`).
     pub outputs: Vec<(String, FileBlob)>,
+    /// Outputs kept in git LFS: repository-relative path, the blob of its pointer
+    /// file (`Store::lfs_pointer_blob`) and whether the output is executable (the
+    /// pointer's mode, as git-lfs keeps it).
+    pub lfs_pointers: Vec<(String, ObjectId, bool)>,
     pub snapshot_tree: ObjectId,
 }
 
@@ -217,22 +222,38 @@ impl Store {
             root.insert(name, o, mode.into())
                 .map_err(Error::git(ctx()))?;
         }
-        if !new.outputs.is_empty() {
+        let outputs = new.outputs.iter().map(|(rel, file)| {
+            let mode = match file.executable {
+                true => FileMode::BlobExecutable,
+                false => FileMode::Blob,
+            };
+            (rel.as_str(), file.blob, mode)
+        });
+        let pointers = new.lfs_pointers.iter().map(|(rel, blob, executable)| {
+            let mode = match executable {
+                true => FileMode::BlobExecutable,
+                false => FileMode::Blob,
+            };
+            (rel.as_str(), *blob, mode)
+        });
+        for (dir, files) in [
+            ("outputs", outputs.collect::<Vec<_>>()),
+            ("lfs", pointers.collect()),
+        ] {
+            if files.is_empty() {
+                continue;
+            }
             let mut updates = git2::build::TreeUpdateBuilder::new();
-            for (rel, file) in &new.outputs {
-                let mode = match file.executable {
-                    true => FileMode::BlobExecutable,
-                    false => FileMode::Blob,
-                };
-                updates.upsert(rel.as_str(), oid(file.blob), mode);
+            for (rel, blob, mode) in files {
+                updates.upsert(rel, oid(blob), mode);
             }
             let empty = repo
                 .find_tree(self.empty_tree()?)
                 .map_err(Error::git(ctx()))?;
-            let outputs = updates
+            let sub = updates
                 .create_updated(repo, &empty)
                 .map_err(Error::git(ctx()))?;
-            root.insert("outputs", outputs, FileMode::Tree.into())
+            root.insert(dir, sub, FileMode::Tree.into())
                 .map_err(Error::git(ctx()))?;
         }
         let tree_id = root.write().map_err(Error::git(ctx()))?;

@@ -235,7 +235,7 @@ pub fn venv_tool(name: &str) -> PathBuf {
     let p = venv.join("bin").join(name);
     assert!(
         p.is_file(),
-        "{name} is not installed in {}: run .ci/deps (it creates the test virtualenv with hydra-core, pre-commit, nbformat and marimo)",
+        "{name} is not installed in {}: run .ci/deps (it creates the test virtualenv with every package the tests use)",
         venv.display()
     );
     p

@@ -908,3 +908,136 @@ fn an_imported_multirun_is_a_sweep_whose_best_run_next_presents() {
         "{item}"
     );
 }
+
+/// The Python of the test virtualenv with hydra-submitit-launcher (`.ci/deps`).
+fn submitit_python() -> PathBuf {
+    let python = hydra_python();
+    let ok = std::process::Command::new(&python)
+        .args([
+            "-c",
+            "import hydra_plugins.hydra_submitit_launcher, submitit",
+        ])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        ok,
+        "{} cannot import hydra_submitit_launcher: run .ci/deps (it installs hydra-submitit-launcher in the test virtualenv)",
+        python.display()
+    );
+    python
+}
+
+#[test]
+fn a_multirun_launched_through_submitit_is_imported_with_its_origin_and_compared() {
+    let repo = hydra_repo("[stages.train]\ncmd = \"python app.py\"\n", APP);
+    submitit_python();
+    // submitit's local executor: the code path of its Slurm executor, jobs in
+    // subprocesses, their stdout/stderr under multirun/<date>/<time>/.submitit/<job id>/
+    hydra(
+        &repo,
+        &[
+            "--multirun",
+            "hydra/launcher=submitit_local",
+            "hydra.launcher.timeout_min=1",
+            "model.lr=0.1,0.2,0.3",
+        ],
+    );
+    let sweep_dir = glob_sweep(&repo.path("multirun"));
+    assert!(sweep_dir.join(".submitit").is_dir(), "not a submitit sweep");
+    let j = repo
+        .wb(&["--json", "import", "hydra", "multirun", "--stage", "train"])
+        .ok()
+        .json();
+    let imported = ids(&j, "imported");
+    assert_eq!(imported.len(), 3, "{j}");
+    let mut sweeps = std::collections::BTreeSet::new();
+    let mut jobs = std::collections::BTreeSet::new();
+    for id in &imported {
+        let m = repo.manifest("train", id);
+        let origin = &m["origin"];
+        assert_eq!(origin["orchestrator"], "submitit-local", "{m}");
+        let job = origin["run_id"].as_str().unwrap().to_string();
+        assert!(job.chars().all(|c| c.is_ascii_digit()), "{job}");
+        assert!(origin["host"].as_str().is_some_and(|h| !h.is_empty()));
+        assert_eq!(m["host"], origin["host"]);
+        assert_eq!(m["status"], "executed");
+        let outputs = m["outputs"].as_object().unwrap();
+        assert!(
+            outputs
+                .keys()
+                .all(|k| !k.contains(".submitit") && !k.ends_with("app.log")),
+            "{outputs:?}"
+        );
+        // the run's log is what the job printed, as submitit kept it
+        let log = repo.git(&["show", &format!("refs/workbench/runs/train/{id}:log.txt")]);
+        assert!(log.contains(&format!("job_id={job}")), "{log}");
+        assert!(log.contains("Job completed successfully"), "{log}");
+        sweeps.insert(m["sweep_id"].as_str().unwrap().to_string());
+        jobs.insert(job);
+    }
+    assert_eq!(sweeps.len(), 1, "one multirun, one sweep");
+    assert_eq!(jobs.len(), 3, "one submitit job per run");
+    let shown = repo.wb(&["show", &imported[0]]).ok().stdout;
+    assert!(shown.contains("origin:     submitit-local run "), "{shown}");
+    let sweep = sweeps.into_iter().next().unwrap();
+    let c = repo
+        .wb(&["--json", "compare", "--sweep", &sweep])
+        .ok()
+        .json();
+    let mut scores: Vec<(f64, f64)> = c["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["params.model.lr"].as_f64().unwrap(),
+                r["metrics.score"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    scores.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    assert_eq!(scores.len(), 3, "{c}");
+    for (lr, score) in scores {
+        assert!((score - lr * 2.0).abs() < 1e-9, "{lr} {score}");
+    }
+    let again = repo
+        .wb(&["--json", "import", "hydra", "multirun", "--stage", "train"])
+        .ok()
+        .json();
+    assert_eq!(ids(&again, "imported").len(), 0);
+    assert_eq!(ids(&again, "already_imported").len(), 3);
+    // a job's submitit log that is a link (to a secret of the machine): refused whole
+    let copy = repo.path("copied/sweep");
+    std::fs::create_dir_all(repo.path("copied")).unwrap();
+    let o = std::process::Command::new("cp")
+        .args(["-a", sweep_dir.to_str().unwrap(), copy.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let job = &jobs.iter().next().unwrap();
+    let log = copy.join(format!(".submitit/{job}/{job}_0_log.out"));
+    std::fs::remove_file(&log).unwrap();
+    repo.write("secret.txt", "hostname=evil\n");
+    std::os::unix::fs::symlink(repo.path("secret.txt"), &log).unwrap();
+    let before = run_count(&repo);
+    repo.wb(&["import", "hydra", "copied", "--stage", "train"])
+        .fails(2, "is a symbolic link");
+    assert_eq!(run_count(&repo), before);
+    repo.fsck();
+}
+
+/// The one `<date>/<time>` folder below `multirun`.
+fn glob_sweep(multirun: &Path) -> PathBuf {
+    let date = std::fs::read_dir(multirun)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    std::fs::read_dir(date)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path()
+}

@@ -147,6 +147,21 @@ fn sweep_import_man_and_error_reports_parse_strictly() {
     let import: ops::import::ImportReport =
         strict(json(&repo, &["import", "runs", "old", "--stage", "report"]).ok());
     assert_eq!(import.imported.len(), 1);
+    repo.write(
+        "ci/a.workbench.json",
+        r#"{"schema": "workbench/import-manifest/v1", "stage": "report",
+            "origin": {"orchestrator": "prefect", "run_id": "f-1", "url": "https://p.example/f-1"},
+            "started_at": "2026-03-01T10:15:00Z", "metrics": {"auc": 0.8}}"#,
+    );
+    let manifest: ops::import::manifest::ManifestReport =
+        strict(json(&repo, &["import", "manifest", "ci"]).ok());
+    assert_eq!(manifest.imported[0].origin.run_id, "f-1");
+    let again: ops::import::manifest::ManifestReport =
+        strict(json(&repo, &["import", "manifest", "ci"]).ok());
+    assert_eq!(
+        again.already_imported[0].run_id,
+        manifest.imported[0].run_id
+    );
     let man: InstallManReport = strict(
         json(
             &repo,

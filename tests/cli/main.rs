@@ -6,6 +6,7 @@ mod attack_r;
 mod attacks;
 mod attributes;
 mod checkout;
+mod ci_recipes;
 mod common;
 mod compare;
 mod concurrency;
@@ -20,9 +21,11 @@ mod figures;
 mod forced;
 mod help;
 mod import;
+mod import_manifest;
 mod init;
 mod interpretations;
 mod json;
+mod lfs;
 mod limits;
 mod manpages;
 mod marimo_app;
@@ -41,6 +44,7 @@ mod run_log;
 mod status;
 mod sweep;
 mod sync;
+mod wheel;
 
 use common::Repo;
 

@@ -425,8 +425,10 @@ fn verify_catches_no_verify_commits_mirror_edits_and_unsigned_approvals() {
     assert!(r.stdout.contains("is unsigned"), "{}", r.stdout);
 }
 
-/// The pre-commit framework path: this repository as a hook repository (`language:
-/// rust`, so pre-commit builds git-workbench with cargo), `pre-commit run --all-files`.
+/// The pre-commit framework path: this repository as a hook repository, its
+/// `workbench-narratives-from-source` hook (`language: rust`, so pre-commit builds
+/// git-workbench with cargo), `pre-commit run --all-files`. The hook that builds
+/// nothing is tested from the wheel (tests/cli/wheel.rs).
 /// pre-commit comes from the test virtualenv (`.ci/deps`); without it the test fails.
 #[test]
 fn the_pre_commit_framework_runs_the_hook() {
@@ -446,7 +448,7 @@ fn the_pre_commit_framework_runs_the_hook() {
     .unwrap();
     repo.write(
         ".pre-commit-config.yaml",
-        &format!("repos:\n  - repo: {project}\n    rev: {}\n    hooks:\n      - id: workbench-narratives\n", rev.trim()),
+        &format!("repos:\n  - repo: {project}\n    rev: {}\n    hooks:\n      - id: workbench-narratives-from-source\n", rev.trim()),
     );
     repo.git(&["add", ".pre-commit-config.yaml"]);
     // pre-commit builds the hook with cargo: give it the real toolchain and a cache

@@ -28,6 +28,18 @@ pub struct Job {
     pub log: Option<PathBuf>,
     /// The sweep id shared by the jobs of one multirun.
     pub sweep: Option<String>,
+    /// What hydra-submitit-launcher kept of the job, when it launched it.
+    pub submitit: Option<Submitit>,
+}
+
+/// A job hydra-submitit-launcher ran (locally or on Slurm: one code path): submitit's
+/// job id, and the job's stdout and stderr in the sweep's `.submitit/<job id>/`.
+pub struct Submitit {
+    /// `submitit-local`, `submitit-slurm` (the launcher's class), or `submitit`.
+    pub launcher: String,
+    pub job_id: String,
+    pub stdout: Option<PathBuf>,
+    pub stderr: Option<PathBuf>,
 }
 
 /// What `.hydra/hydra.yaml` says of a job.
@@ -38,6 +50,12 @@ struct HydraMeta {
     multirun: Option<bool>,
     /// `hydra.job_logging.handlers.file.filename`, as written (interpolations left).
     log_filename: Option<String>,
+    /// `hydra.job.id`: submitit's job id under its launcher.
+    job_id: Option<String>,
+    /// `hydra.launcher._target_`.
+    launcher: Option<String>,
+    /// `hydra.launcher.submitit_folder`, as written.
+    submitit_folder: Option<String>,
 }
 
 /// Reads a small file, refusing one larger than `limit` before reading it.
@@ -132,7 +150,9 @@ fn subdirs(d: &Path) -> Result<Vec<(PathBuf, String)>> {
     for e in std::fs::read_dir(d).map_err(Error::io(d))? {
         let e = e.map_err(Error::io(d))?;
         let name = e.file_name();
-        if name == ".hydra" || name == ".git" {
+        // `.submitit/` holds submitit's pickles and logs, read through the job's
+        // hydra.yaml only (never a job, never unpickled)
+        if name == ".hydra" || name == ".git" || name == ".submitit" {
             continue;
         }
         let t = e.file_type().map_err(Error::io(&e.path()))?;
@@ -179,6 +199,7 @@ fn hydra_job(root: &Path, dir: PathBuf, limit: u64) -> Result<Job> {
         .or_else(|| n.as_deref().and_then(|n| n.parse().ok()))
         .unwrap_or(0);
     let log = log_file(&dir, &meta)?;
+    let submitit = submitit(parent, &meta)?;
     Ok(Job {
         config,
         overrides,
@@ -186,8 +207,56 @@ fn hydra_job(root: &Path, dir: PathBuf, limit: u64) -> Result<Job> {
         number,
         log,
         sweep,
+        submitit,
         dir,
     })
+}
+
+/// What hydra-submitit-launcher kept of a job it launched: its stdout and stderr in
+/// `${hydra.sweep.dir}/.submitit/%j/%j_0_log.{out,err}` (the launcher's default
+/// folder; another is not looked for), `sweep` being the job folder's parent.
+fn submitit(sweep: &Path, meta: &HydraMeta) -> Result<Option<Submitit>> {
+    let (Some(target), Some(job_id)) = (&meta.launcher, &meta.job_id) else {
+        return Ok(None);
+    };
+    if !target.starts_with("hydra_plugins.hydra_submitit_launcher.") {
+        return Ok(None);
+    }
+    let launcher = match target.rsplit('.').next() {
+        Some("LocalLauncher") => "submitit-local",
+        Some("SlurmLauncher") => "submitit-slurm",
+        _ => "submitit",
+    };
+    // A job id names a folder and files: only digits, letters, `_` and `-`.
+    let safe = !job_id.is_empty()
+        && job_id.len() <= 64
+        && job_id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    let folder = meta
+        .submitit_folder
+        .as_deref()
+        .unwrap_or("${hydra.sweep.dir}/.submitit/%j")
+        .strip_prefix("${hydra.sweep.dir}/")
+        .map(|rest| rest.replace("%j", job_id))
+        .filter(|rest| {
+            safe && !rest.contains(['$', '%'])
+                && crate::model::integrity::contained_path(rest).is_ok()
+        })
+        .map(|rest| sweep.join(rest));
+    let (stdout, stderr) = match &folder {
+        Some(f) => (
+            record_file(&f.join(format!("{job_id}_0_log.out")))?,
+            record_file(&f.join(format!("{job_id}_0_log.err")))?,
+        ),
+        None => (None, None),
+    };
+    Ok(Some(Submitit {
+        launcher: launcher.to_string(),
+        job_id: job_id.clone(),
+        stdout,
+        stderr,
+    }))
 }
 
 fn hydra_meta(v: &Value) -> HydraMeta {
@@ -198,6 +267,13 @@ fn hydra_meta(v: &Value) -> HydraMeta {
         num: at(&["hydra", "job", "num"]).and_then(Value::as_u64),
         multirun: text(&["hydra", "mode"]).map(|m| m == "MULTIRUN"),
         log_filename: text(&["hydra", "job_logging", "handlers", "file", "filename"]),
+        job_id: at(&["hydra", "job", "id"]).and_then(|v| match v {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        }),
+        launcher: text(&["hydra", "launcher", "_target_"]),
+        submitit_folder: text(&["hydra", "launcher", "submitit_folder"]),
     }
 }
 
@@ -259,6 +335,7 @@ pub fn plain_jobs(root: &Path, metrics: &str) -> Result<Vec<Job>> {
             number: 0,
             log: None,
             sweep: None,
+            submitit: None,
             dir: d,
         });
     }

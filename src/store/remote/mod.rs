@@ -77,7 +77,7 @@ impl MergeReport {
     }
 }
 
-fn tracking_runs(remote: &str) -> String {
+pub(super) fn tracking_runs(remote: &str) -> String {
     format!("refs/workbench/remotes/{remote}/runs/")
 }
 
@@ -169,6 +169,7 @@ pub(super) mod tests {
                 manifest: &m,
                 log: b"",
                 outputs: vec![],
+                lfs_pointers: vec![],
                 snapshot_tree: snapshot.tree,
             })
             .unwrap();
