@@ -241,6 +241,7 @@ fn classify_exec(e: &exec::Error) -> (ErrorKind, Option<String>) {
         ),
         X::Sign { .. } => (Input, hint("check user.signingKey and gpg.format")),
         X::SigningSetup { hint: h, .. } => (Input, hint(h.clone())),
+        X::Tool { hint: h, .. } => (Input, hint(h.clone())),
     }
 }
 

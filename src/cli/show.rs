@@ -164,10 +164,20 @@ fn sections(r: &ShowReport) -> String {
         .outputs
         .iter()
         .map(|(k, v)| {
+            // DVC's cache holds what a DVC stage's run does not store (docs/dvc.md).
+            let in_dvc = m.dvc.as_ref().is_some_and(|d| {
+                d.outs.keys().any(|o| {
+                    k == o
+                        || k.strip_prefix(o.as_str())
+                            .is_some_and(|r| r.starts_with('/'))
+                })
+            });
             let s = if m.stored_outputs.contains(k) {
                 ""
             } else if m.lfs_outputs.contains_key(k) {
                 "  (in git LFS)"
+            } else if in_dvc {
+                "  (in DVC's cache)"
             } else {
                 "  (hashed only)"
             };

@@ -38,6 +38,9 @@ pub enum Error {
     /// Signing ran and produced no signature.
     #[error("signing with {program} failed: {message}")]
     Sign { program: String, message: String },
+    /// An external tool (dvc) that ran and failed, or cannot be found.
+    #[error("{message}")]
+    Tool { message: String, hint: String },
     /// A signing setup that cannot work.
     #[error("{message}")]
     SigningSetup { message: String, hint: String },

@@ -6,6 +6,7 @@
 pub mod browser;
 pub mod clock;
 pub mod command;
+pub mod dvc;
 pub mod editor;
 mod error;
 pub mod hash;

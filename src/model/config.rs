@@ -60,6 +60,8 @@ pub struct Config {
     pub large_outputs: LargeOutputs,
     pub max_metrics_size: u64,
     pub max_decoded_figure_size: u64,
+    /// `dvc = "dvc.yaml"`: every stage of the DVC pipeline is a stage (docs/dvc.md).
+    pub dvc: Option<String>,
     pub stages: Vec<Stage>,
 }
 
@@ -84,6 +86,10 @@ pub struct Stage {
     pub review: ReviewSpec,
     /// Which way each metric improves, for marking the best value in `compare`.
     pub directions: IndexMap<String, super::table::Direction>,
+    /// The DVC stage this stage is (`dvc = "NAME"`, or every stage under a top-level
+    /// `dvc`): cmd, deps, outs, params and metrics come from `dvc.yaml`, and `run`
+    /// runs it with `dvc repro` (docs/dvc.md).
+    pub dvc: Option<super::dvc::DvcLink>,
 }
 
 /// Bounds and hints for the built-in self-review checks (`[stages.NAME.review]`).
@@ -155,6 +161,7 @@ struct RawConfig {
     large_outputs: Option<Spanned<String>>,
     max_metrics_size: Option<Spanned<SizeValue>>,
     max_decoded_figure_size: Option<Spanned<SizeValue>>,
+    dvc: Option<Spanned<String>>,
     #[serde(default)]
     stages: IndexMap<Spanned<String>, RawStage>,
 }
@@ -162,7 +169,8 @@ struct RawConfig {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawStage {
-    cmd: Spanned<String>,
+    cmd: Option<Spanned<String>>,
+    dvc: Option<Spanned<String>>,
     #[serde(default)]
     deps: Vec<Spanned<String>>,
     #[serde(default)]
@@ -296,9 +304,7 @@ fn validate(text: &str, raw: RawConfig, prefix: &str) -> Result<Config, ConfigEr
                 format!("{key}: stage names may use letters, digits, '_', '-' and '.' ({why})"),
             )
         })?;
-        if st.cmd.get_ref().trim().is_empty() {
-            return Err(at(text, &st.cmd, format!("{key}.cmd is empty")));
-        }
+        let (cmd, dvc) = stage_command(text, &name, &st, &key, raw.dvc.is_some())?;
         for d in &st.deps {
             check_path(text, d, &format!("{key}.deps"), false)?;
         }
@@ -360,7 +366,7 @@ fn validate(text: &str, raw: RawConfig, prefix: &str) -> Result<Config, ConfigEr
         };
         stages.push(Stage {
             name: stage_name,
-            cmd: st.cmd.into_inner(),
+            cmd,
             deps: st.deps.into_iter().map(Spanned::into_inner).collect(),
             outs: st.outs.into_iter().map(Spanned::into_inner).collect(),
             metrics: st.metrics.map(Spanned::into_inner),
@@ -376,6 +382,7 @@ fn validate(text: &str, raw: RawConfig, prefix: &str) -> Result<Config, ConfigEr
             description: st.description,
             review,
             directions: st.directions,
+            dvc,
         });
     }
     Ok(Config {
@@ -385,8 +392,63 @@ fn validate(text: &str, raw: RawConfig, prefix: &str) -> Result<Config, ConfigEr
         large_outputs,
         max_metrics_size,
         max_decoded_figure_size,
+        dvc: match raw.dvc {
+            Some(d) if d.get_ref() != super::dvc::DVC_YAML => {
+                return Err(at(
+                    text,
+                    &d,
+                    format!(
+                        "{prefix}dvc: '{}' is not supported; only the dvc.yaml at the repository root is read",
+                        d.get_ref()
+                    ),
+                ))
+            }
+            d => d.map(Spanned::into_inner),
+        },
         stages,
     })
+}
+
+/// A stage's `cmd`: required, unless it is a DVC stage (its own `dvc = "NAME"`, or
+/// named like one under a top-level `dvc`), whose command and paths come from
+/// `dvc.yaml` and may not be written here too (two sources would drift). The DVC
+/// fields are filled in when `dvc.yaml` is read (`model::dvc::apply`).
+fn stage_command(
+    text: &str,
+    name: &Spanned<String>,
+    st: &RawStage,
+    key: &str,
+    dvc_imported: bool,
+) -> Result<(String, Option<super::dvc::DvcLink>), ConfigError> {
+    if let Some(d) = &st.dvc {
+        if d.get_ref().trim().is_empty() {
+            return Err(at(text, d, format!("{key}.dvc is empty")));
+        }
+    }
+    let from_dvc = st.dvc.is_some() || (dvc_imported && st.cmd.is_none());
+    if from_dvc {
+        let written = [
+            ("cmd", st.cmd.is_some()),
+            ("deps", !st.deps.is_empty()),
+            ("outs", !st.outs.is_empty()),
+            ("metrics", st.metrics.is_some()),
+            ("params", st.params.is_some()),
+        ];
+        if let Some((field, _)) = written.iter().find(|(_, set)| *set) {
+            return Err(at(
+                text,
+                name,
+                format!("{key}.{field}: a DVC stage takes {field} from dvc.yaml; remove it here"),
+            ));
+        }
+        let dvc = st.dvc.as_ref().unwrap_or(name).get_ref().clone();
+        return Ok((String::new(), Some(super::dvc::DvcLink::named(dvc))));
+    }
+    match &st.cmd {
+        Some(c) if c.get_ref().trim().is_empty() => Err(at(text, c, format!("{key}.cmd is empty"))),
+        Some(c) => Ok((c.get_ref().clone(), None)),
+        None => Err(at(text, name, format!("{key}: missing field `cmd`"))),
+    }
 }
 
 /// `large_outputs`: `"hash"` or `"lfs"`.
@@ -715,6 +777,37 @@ max_stored_size = 2048
             e.message.contains("tool.workbench.max_metrics_size"),
             "{e:?}"
         );
+    }
+
+    #[test]
+    fn dvc_stages_take_their_fields_from_dvc_yaml() {
+        let c = parse_workbench_toml("dvc = \"dvc.yaml\"\n[stages.train]\ndirections = { acc = \"maximize\" }\n[stages.own]\ncmd = \"true\"\n").unwrap();
+        assert_eq!(c.dvc.as_deref(), Some("dvc.yaml"));
+        assert_eq!(
+            c.stage("train").unwrap().dvc.as_ref().unwrap().stage,
+            "train"
+        );
+        assert!(c.stage("own").unwrap().dvc.is_none());
+        let c = parse_workbench_toml("[stages.fit]\ndvc = \"train\"\n").unwrap();
+        assert_eq!(c.stage("fit").unwrap().dvc.as_ref().unwrap().stage, "train");
+        let e =
+            parse_workbench_toml("[stages.fit]\ndvc = \"train\"\ndeps = [\"x\"]\n").unwrap_err();
+        assert!(
+            e.message
+                .contains("stages.fit.deps: a DVC stage takes deps from dvc.yaml"),
+            "{e:?}"
+        );
+        assert_eq!(e.line, Some(1));
+        let e = parse_workbench_toml("dvc = \"sub/dvc.yaml\"\n").unwrap_err();
+        assert!(
+            e.message
+                .contains("only the dvc.yaml at the repository root"),
+            "{e:?}"
+        );
+        let e = parse_workbench_toml("[stages.a]\ndeps = []\n").unwrap_err();
+        assert!(e.message.contains("stages.a: missing field `cmd`"), "{e:?}");
+        let e = parse_workbench_toml("[stages.a]\ndvc = \" \"\n").unwrap_err();
+        assert!(e.message.contains("stages.a.dvc is empty"), "{e:?}");
     }
 
     #[test]

@@ -119,6 +119,11 @@ pub struct RunManifest {
     /// `import hydra` of a submitit sweep); none for runs of this machine.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub origin: Option<super::origin::RunOrigin>,
+    /// For a DVC stage's run (`dvc repro`): the DVC stage and the md5 `dvc.lock` gave
+    /// each output DVC caches, so `checkout` can find the bytes in DVC's cache or
+    /// remote (docs/dvc.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dvc: Option<super::dvc::DvcRecord>,
 }
 
 impl Record for RunManifest {
@@ -175,6 +180,7 @@ impl RunManifest {
             sweep_id: None,
             imported_from: None,
             origin: None,
+            dvc: None,
         })
     }
 }
@@ -272,6 +278,11 @@ impl ManifestBuilder {
 
     pub fn origin(mut self, origin: Option<super::origin::RunOrigin>) -> Self {
         self.0.origin = origin;
+        self
+    }
+
+    pub fn dvc(mut self, record: Option<super::dvc::DvcRecord>) -> Self {
+        self.0.dvc = record;
         self
     }
 

@@ -11,6 +11,7 @@ pub mod config;
 pub mod criterion;
 pub mod decision;
 pub mod digest;
+pub mod dvc;
 pub mod error;
 pub mod event;
 pub mod figures;

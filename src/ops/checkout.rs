@@ -11,6 +11,8 @@ use crate::store::Store;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
+mod dvc;
+
 pub struct CheckoutRequest {
     pub run: String,
     /// Restore into this directory instead of the run directory.
@@ -107,6 +109,7 @@ pub fn checkout(store: &Store, req: &CheckoutRequest) -> Result<CheckoutReport> 
         let dest = dest_of(&f.path);
         plan.push(planned(f.path, dest, f.bytes, f.executable)?);
     }
+    plan.extend(from_dvc(store, &m, &plan, &dest_of)?);
     if req.code {
         let code_root = dest_of("code");
         for f in store.record_files(run.tip, "snapshot")? {
@@ -179,6 +182,38 @@ pub fn checkout(store: &Store, req: &CheckoutRequest) -> Result<CheckoutReport> 
             .collect(),
         not_stored,
     })
+}
+
+/// The outputs the record does not store that DVC tracks (`checkout/dvc.rs`), those
+/// not already at their destination with the run's bytes, verified.
+fn from_dvc(
+    store: &Store,
+    m: &crate::model::manifest::RunManifest,
+    plan: &[Planned],
+    dest_of: &dyn Fn(&str) -> PathBuf,
+) -> Result<Vec<Planned>> {
+    if m.dvc.is_none() {
+        return Ok(Vec::new());
+    }
+    let wanted: Vec<String> = m
+        .outputs
+        .iter()
+        .filter(|(k, h)| {
+            !plan.iter().any(|p| &p.rel == *k)
+                && !m.lfs_outputs.contains_key(*k) // git LFS restores those
+                && !std::fs::read(dest_of(k)).is_ok_and(|b| Sha256::of(&b) == **h)
+        })
+        .map(|(k, _)| k.clone())
+        .collect();
+    let root = store.workdir("checkout")?;
+    let program = store.config_string(crate::exec::dvc::PROGRAM_KEY);
+    dvc::restore(&root, program, m, &wanted)?
+        .into_iter()
+        .map(|(rel, bytes)| {
+            let dest = dest_of(&rel);
+            planned(rel, dest, bytes, false)
+        })
+        .collect()
 }
 
 /// Refuses a destination outside `root` or reached through a symbolic link (an

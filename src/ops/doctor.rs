@@ -79,6 +79,7 @@ pub fn doctor() -> Result<DoctorReport> {
     checks.push(ok("repository", store.common_dir().display().to_string()));
     if let Some(root) = store.maybe_workdir() {
         checks.push(configuration(root));
+        checks.extend(dvc_program(&store, root));
         checks.extend(undeclared_stages(&store, root)?);
         checks.extend(git_lfs(root));
     }
@@ -198,6 +199,25 @@ fn configuration(root: &Path) -> Check {
             Some("fix the file as the error says (docs/config.md), or 'git workbench init' for a skeleton"),
         ),
     }
+}
+
+/// With DVC stages configured: the `dvc` program their runs and checkouts need
+/// (docs/dvc.md). Nothing to say otherwise.
+fn dvc_program(store: &Store, root: &Path) -> Option<Check> {
+    let (config, _) = super::workspace::load_config(root).ok()?;
+    if config.stages.iter().all(|s| s.dvc.is_none()) {
+        return None;
+    }
+    let key = crate::exec::dvc::PROGRAM_KEY;
+    Some(match crate::exec::dvc::program(store.config_string(key)) {
+        Ok(p) => ok("dvc", format!("DVC stages run with {}", p.display())),
+        Err(e) => check(
+            "dvc",
+            CheckStatus::Fail,
+            e.to_string(),
+            Some("install DVC (pip install dvc), or name it: git config workbench.dvc PATH"),
+        ),
+    })
 }
 
 /// When a stage keeps outputs in git LFS: whether git-lfs runs, which `push` and

@@ -28,6 +28,16 @@ pub const SKELETON: &str = r#"# git-workbench configuration (format: docs/config
 # code = ["src/*.py"]                                      # code files; scripts named in cmd count too
 "#;
 
+/// What the skeleton starts with in a DVC project (a `dvc.yaml` at the root): its
+/// stages are imported, read live (docs/dvc.md).
+pub const DVC_SKELETON: &str = r#"# This repository has a DVC pipeline: its stages are read from dvc.yaml each time
+# (never copied here) and `git workbench run NAME` runs them with `dvc repro`
+# (docs/dvc.md). A [stages.NAME] table without cmd adds workbench-only fields
+# (review, directions, max_stored_size) to the DVC stage NAME.
+dvc = "dvc.yaml"
+
+"#;
+
 /// `init --json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -48,7 +58,14 @@ pub fn init(store: &Store, hooks: bool) -> Result<InitReport> {
             ConfigSource::Pyproject => PYPROJECT_FILE,
             ConfigSource::None => {
                 let p = root.join(CONFIG_FILE);
-                std::fs::write(&p, SKELETON).map_err(Error::io(&p))?;
+                let dvc = std::fs::symlink_metadata(root.join(crate::model::dvc::DVC_YAML))
+                    .is_ok_and(|m| m.is_file());
+                let text = if dvc {
+                    format!("{DVC_SKELETON}{SKELETON}")
+                } else {
+                    SKELETON.to_string()
+                };
+                std::fs::write(&p, text).map_err(Error::io(&p))?;
                 config_created = true;
                 CONFIG_FILE
             }

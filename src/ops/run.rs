@@ -26,6 +26,8 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
 
+mod dvc;
+
 /// What to run.
 #[derive(Debug, Clone)]
 pub struct RunRequest {
@@ -169,6 +171,8 @@ fn prepare(
     observer: &dyn Observer,
 ) -> Result<Prepared> {
     let stage = ws.stage(&req.stage)?.clone();
+    // A DVC stage refuses overrides and other commands before anything else.
+    let dvc_program = dvc::program(ws, &stage, req)?;
     let params_used = ws.params_now(&stage, &req.params)?;
     // Inputs are hashed before the command runs: the record says what it consumed.
     let started_ms = clock::now_millis();
@@ -180,10 +184,16 @@ fn prepare(
             "dependency '{dep}' of stage '{}' does not exist",
             stage.name
         ))
-        .hint(format!(
-            "create it, run the stage that produces it, or fix stages.{}.deps in {}",
-            stage.name, ws.config_file
-        )));
+        .hint(match &stage.dvc {
+            Some(link) => format!(
+                "create it, run the stage that produces it, or fix the deps of stage '{}' in dvc.yaml",
+                link.stage
+            ),
+            None => format!(
+                "create it, run the stage that produces it, or fix stages.{}.deps in {}",
+                stage.name, ws.config_file
+            ),
+        }));
     }
     for o in stage.outs.iter().chain(stage.metrics.iter()) {
         if !o.contains(['*', '?', '[']) {
@@ -199,7 +209,9 @@ fn prepare(
         crate::model::params::hydra_args(&req.params)
             .map_err(|e| Error::input(format!("{e} (stage '{}' passes {{overrides}})", stage.name)))
     };
-    let (program, command_text) = if req.command.is_empty() {
+    let (program, command_text) = if let Some(program) = dvc_program {
+        (program, stage.cmd.clone())
+    } else if req.command.is_empty() {
         let cmd = if stage.cmd.contains(OVERRIDES) {
             stage.cmd.replace(OVERRIDES, &shell_join(&overrides()?))
         } else {
@@ -390,6 +402,11 @@ fn record(
             read_metrics(&ws.root.join(m), stage.max_metrics_size).map_err(|e| format!("{m}: {e}"))
         }
     };
+    let mut warnings = p.warnings;
+    let dvc_record = dvc::record(ws, stage, exit_code).unwrap_or_else(|w| {
+        warnings.push(w);
+        None
+    });
     let log_bytes = log.len() as u64;
     let (log, log_truncated) = cut_log(log, stage.max_stored_size);
     let manifest = RunManifest::builder(
@@ -425,8 +442,8 @@ fn record(
     .place(p.run_dir, clock::hostname())
     .log(log_bytes, log_truncated)
     .sweep(req.sweep_id.clone())
+    .dvc(dvc_record)
     .build();
-    let mut warnings = p.warnings;
     let (run, recorded) = record_new_run(
         &ws.store,
         &NewRun {
@@ -603,9 +620,16 @@ pub fn read_metrics(
         return Err(too_big(bytes.len() as u64));
     }
     let text = String::from_utf8(bytes).map_err(|_| "cannot read: not UTF-8 text".to_string())?;
-    let v: Value = serde_json::from_str(&quote_non_finite(&text)).map_err(|e| e.to_string())?;
+    let yaml = path.extension().is_some_and(|e| e == "yaml" || e == "yml");
+    // DVC's metrics files may be YAML; read as strictly as params files are.
+    let v: Value = if yaml {
+        crate::model::params_doc::parse(&text, crate::model::params_doc::Format::Yaml)
+            .map_err(|e| e.to_string())?
+    } else {
+        serde_json::from_str(&quote_non_finite(&text)).map_err(|e| e.to_string())?
+    };
     if !v.is_object() {
-        return Err("metrics file must hold a JSON object".into());
+        return Err("metrics file must hold a JSON (or YAML) object".into());
     }
     Ok(crate::model::params::flatten(&v))
 }

@@ -117,12 +117,54 @@ pub fn load_config(root: &Path) -> Result<(Config, &'static str)> {
         }
     };
     match parsed {
-        Ok(Some(c)) => Ok((c, file)),
+        Ok(Some(mut c)) => {
+            read_dvc_stages(root, &mut c)?;
+            Ok((c, file))
+        }
         Ok(None) => Err(Error::input(format!(
             "{file} has no [tool.workbench] table"
         ))),
         Err(e) => Err(config_error(file, e)),
     }
+}
+
+/// Reads `dvc.yaml` live when the configuration uses DVC stages, so that it stays
+/// the one description of them (docs/dvc.md). The file is the repository's, so it
+/// must be a plain file at the root, not a link to somewhere else.
+fn read_dvc_stages(root: &Path, c: &mut Config) -> Result<()> {
+    use crate::model::dvc;
+    if c.dvc.is_none() && c.stages.iter().all(|s| s.dvc.is_none()) {
+        return Ok(());
+    }
+    let path = root.join(dvc::DVC_YAML);
+    match std::fs::symlink_metadata(&path) {
+        Ok(m) if m.is_file() => {}
+        Ok(_) => {
+            return Err(Error::input(format!(
+            "{} is not a plain file (a link or a directory); workbench reads only a plain dvc.yaml",
+            dvc::DVC_YAML
+        )))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(Error::input(format!(
+                "the configuration uses DVC stages but there is no {} at {}",
+                dvc::DVC_YAML,
+                root.display()
+            ))
+            .hint("create the pipeline with dvc stage add, or remove dvc from the configuration"))
+        }
+        Err(e) => return Err(Error::io(&path)(e)),
+    }
+    let text = std::fs::read_to_string(&path).map_err(Error::io(&path))?;
+    let dvc_error = |e: dvc::DvcError| {
+        let err = Error::input(e.message);
+        match e.hint {
+            Some(h) => err.hint(h),
+            None => err,
+        }
+    };
+    let project = dvc::parse_dvc_yaml(&text).map_err(dvc_error)?;
+    dvc::apply(c, &project).map_err(dvc_error)
 }
 
 impl Workspace {
@@ -196,10 +238,16 @@ impl Workspace {
                     "params file '{file}' of stage '{}' does not exist",
                     stage.name
                 ))
-                .hint(format!(
-                    "create it, or fix stages.{}.params in {}",
-                    stage.name, self.config_file
-                ))
+                .hint(match &stage.dvc {
+                    Some(link) => format!(
+                        "create it, or fix the params of stage '{}' in dvc.yaml",
+                        link.stage
+                    ),
+                    None => format!(
+                        "create it, or fix stages.{}.params in {}",
+                        stage.name, self.config_file
+                    ),
+                })
             } else {
                 Error::io(&path)(e)
             }
@@ -244,10 +292,16 @@ impl Workspace {
                 "params file '{}' has no key '{key}' (declared by stage '{}')",
                 spec.file, stage.name
             ))
-            .hint(format!(
-                "add it to {} or fix stages.{}.params.keys",
-                spec.file, stage.name
-            ))
+            .hint(match &stage.dvc {
+                Some(link) => format!(
+                    "add it to {}, or fix the params of stage '{}' in dvc.yaml",
+                    spec.file, link.stage
+                ),
+                None => format!(
+                    "add it to {} or fix stages.{}.params.keys",
+                    spec.file, stage.name
+                ),
+            })
         })?;
         params::apply_overrides(&mut selected, Some((&all, &spec.keys)), overrides).map_err(
             |e| match e {

@@ -75,8 +75,9 @@ fn tip(repo: &Repo, stage: &str, run: &str) -> String {
 }
 
 /// A new run record forged from a real one: its tree with `manifest` edited and
-/// `extra` entries, a first commit for run `id`, under `refs/workbench/runs/train/id`.
-fn forge_run(
+/// `extra` entries, a first commit for run `id`, under `refs/workbench/runs/train/id`
+/// (also used by the DVC tests: tests/cli/dvc.rs).
+pub fn forge_run(
     repo: &Repo,
     real: &str,
     id: &str,

@@ -16,6 +16,7 @@ mod decisions;
 mod demo;
 mod doctor;
 mod drivers;
+mod dvc;
 mod errors;
 mod figures;
 mod forced;
