@@ -11,7 +11,7 @@ use std::io::Write;
 use std::process::Stdio;
 
 /// Runs git with `input` on stdin; its trimmed stdout.
-fn git_in(repo: &Repo, args: &[&str], input: &[u8]) -> String {
+pub(crate) fn git_in(repo: &Repo, args: &[&str], input: &[u8]) -> String {
     let mut child = repo
         .cmd("git", args)
         .stdin(Stdio::piped())
@@ -29,12 +29,12 @@ fn git_in(repo: &Repo, args: &[&str], input: &[u8]) -> String {
     String::from_utf8_lossy(&o.stdout).trim().to_string()
 }
 
-fn blob(repo: &Repo, bytes: &[u8]) -> String {
+pub(crate) fn blob(repo: &Repo, bytes: &[u8]) -> String {
     git_in(repo, &["hash-object", "-w", "--stdin"], bytes)
 }
 
 /// A tree: `base`'s entries with `entries` (mode, name, id) added or replaced.
-fn tree(repo: &Repo, base: Option<&str>, entries: &[(&str, &str, String)]) -> String {
+pub(crate) fn tree(repo: &Repo, base: Option<&str>, entries: &[(&str, &str, String)]) -> String {
     let mut lines: Vec<String> = match base {
         Some(b) => repo
             .git(&["ls-tree", b])

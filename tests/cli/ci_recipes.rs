@@ -7,6 +7,7 @@
 use crate::common::{fixed_env, require_program, venv_tool, Repo, BIN};
 use crate::narratives::{reported, tamper};
 use crate::run_json;
+use crate::wheel::output;
 use serde_yaml_ng::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -22,25 +23,13 @@ fn recipe(rel: &str) -> Value {
     serde_yaml_ng::from_str(&text).unwrap()
 }
 
-fn run_text(cmd: &mut Command) -> (i32, String) {
-    let o = cmd.output().unwrap();
-    (
-        o.status.code().unwrap_or(-1),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        ),
-    )
-}
-
 fn actionlint(file: &Path) -> (i32, String) {
     require_program("shellcheck", "shellcheck");
     let mut cmd = Command::new(venv_tool("actionlint"));
     cmd.arg("-no-color").arg(file).current_dir(PROJECT);
     // actionlint runs shellcheck from PATH on every `run:` script.
     cmd.env("PATH", crate::common::test_path());
-    run_text(&mut cmd)
+    output(&mut cmd)
 }
 
 #[test]
@@ -64,7 +53,7 @@ fn the_recipes_pass_actionlint_and_yamllint() {
     assert!(text.contains("shellcheck"), "{text}");
 
     let config = "{extends: default, rules: {line-length: {max: 120}, document-start: disable, truthy: {check-keys: false}}}";
-    let (code, text) = run_text(
+    let (code, text) = output(
         Command::new(venv_tool("yamllint"))
             .args(["--strict", "-d", config, GITHUB, GITLAB])
             .current_dir(PROJECT),
@@ -225,7 +214,7 @@ fn bash(ci: &Repo, script: &str, env: &[(&str, String)], path: &std::ffi::OsStr)
     for (k, v) in env {
         cmd.env(k, v);
     }
-    run_text(&mut cmd)
+    output(&mut cmd)
 }
 
 /// The binary where the cache restores it.

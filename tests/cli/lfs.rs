@@ -5,6 +5,7 @@
 //! downloads and restores it byte for byte, and a tampered object or a forged pointer
 //! is refused with nothing written.
 
+use crate::attacks::{blob, git_in, tree};
 use crate::common::{require_program, sha256sum, Repo};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -70,38 +71,6 @@ fn piped(repo: &Repo, program: &str, args: &[&str], input: &[u8]) -> (i32, Strin
         o.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&o.stdout).into_owned(),
         String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
-}
-
-fn git_in(repo: &Repo, args: &[&str], input: &[u8]) -> String {
-    let (code, out, err) = piped(repo, "git", args, input);
-    assert_eq!(code, 0, "git {args:?}: {err}");
-    out.trim().to_string()
-}
-
-fn blob(repo: &Repo, bytes: &[u8]) -> String {
-    git_in(repo, &["hash-object", "-w", "--stdin"], bytes)
-}
-
-/// A tree of `base`'s entries with `entries` (mode, name, id) added or replaced.
-fn tree(repo: &Repo, base: Option<&str>, entries: &[(&str, &str, String)]) -> String {
-    let mut lines: Vec<String> = match base {
-        Some(b) => repo
-            .git(&["ls-tree", b])
-            .lines()
-            .map(str::to_string)
-            .collect(),
-        None => Vec::new(),
-    };
-    for (mode, name, id) in entries {
-        lines.retain(|l| l.split('\t').nth(1) != Some(*name));
-        let kind = if *mode == "040000" { "tree" } else { "blob" };
-        lines.push(format!("{mode} {kind} {id}\t{name}"));
-    }
-    git_in(
-        repo,
-        &["mktree"],
-        format!("{}\n", lines.join("\n")).as_bytes(),
     )
 }
 

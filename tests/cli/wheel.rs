@@ -85,7 +85,8 @@ fn installed(repo: &Repo) -> (PathBuf, std::ffi::OsString) {
     (venv.clone(), std::env::join_paths(dirs).unwrap())
 }
 
-fn output(cmd: &mut Command) -> (i32, String) {
+/// The exit code and stdout then stderr of a command.
+pub(crate) fn output(cmd: &mut Command) -> (i32, String) {
     let o = cmd.output().unwrap();
     (
         o.status.code().unwrap_or(-1),
