@@ -129,7 +129,10 @@ pub fn ensure_pages() {
 }
 
 fn install_quietly(dir: &Path) {
-    if std::fs::create_dir_all(dir).is_err() {
+    // Rendering every page costs far more than the stat above: find out first whether
+    // the directory takes a file, so a read-only prefix costs each command (the
+    // pre-commit hook among them) two failed system calls, not the rendering.
+    if std::fs::create_dir_all(dir).is_err() || tempfile::NamedTempFile::new_in(dir).is_err() {
         return;
     }
     if let Ok(pages) = all_pages() {
