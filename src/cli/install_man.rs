@@ -95,6 +95,12 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
     std::io::Write::write_all(&mut tmp, bytes)?;
+    // man runs as any user: pages are world-readable (tempfile makes 0600).
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    }
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
 }
@@ -135,7 +141,10 @@ fn install_quietly(dir: &Path) {
     if std::fs::create_dir_all(dir).is_err() || tempfile::NamedTempFile::new_in(dir).is_err() {
         return;
     }
-    if let Ok(pages) = all_pages() {
+    if let Ok(mut pages) = all_pages() {
+        // git-workbench.1 is the freshness mark `ensure_pages` looks at: written
+        // last, so pages a failed write left behind are written again next time.
+        pages.rotate_left(1);
         for (name, bytes) in pages {
             if write_atomic(&dir.join(format!("{name}.1")), &bytes).is_err() {
                 return;

@@ -634,6 +634,10 @@ pub fn parse_dir_object(bytes: &[u8]) -> Result<Vec<DirEntry>, String> {
         serde_json::from_slice(bytes).map_err(|e| format!("not a DVC directory listing: {e}"))?;
     for e in &entries {
         check_relative(&e.relpath).map_err(|why| format!("entry '{}' {why}", e.relpath))?;
+        // A listing comes from a cache or remote: the record rules for paths too
+        // (no `.git` in any case or spelling, no control characters).
+        super::integrity::contained_path(&e.relpath)
+            .map_err(|why| format!("entry '{}' {why}", e.relpath))?;
         if e.relpath.split('/').any(|c| c == "..") {
             return Err(format!("entry '{}' climbs with '..'", e.relpath));
         }

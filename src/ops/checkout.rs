@@ -201,7 +201,7 @@ fn from_dvc(
         .filter(|(k, h)| {
             !plan.iter().any(|p| &p.rel == *k)
                 && !m.lfs_outputs.contains_key(*k) // git LFS restores those
-                && !std::fs::read(dest_of(k)).is_ok_and(|b| Sha256::of(&b) == **h)
+                && !already_there(&dest_of(k), h)
         })
         .map(|(k, _)| k.clone())
         .collect();
@@ -214,6 +214,13 @@ fn from_dvc(
             planned(rel, dest, bytes, false)
         })
         .collect()
+}
+
+/// The destination is a regular file (never a link or FIFO, see `at_dest`) with
+/// exactly these bytes, hashed as a stream.
+fn already_there(dest: &Path, want: &Sha256) -> bool {
+    matches!(at_dest(dest), Ok(AtDest::File))
+        && crate::exec::hash::sha256_file(dest).is_ok_and(|got| &got == want)
 }
 
 /// Refuses a destination outside `root` or reached through a symbolic link (an
@@ -246,12 +253,35 @@ fn contained(root: &Path, dest: &Path) -> Result<()> {
     Ok(())
 }
 
+/// What is at a destination, found without following a link and without opening
+/// anything but a regular file: a FIFO there would block the read and a link to
+/// `/dev/zero` never end it. A link is refused later (`contained`); any other
+/// non-file is other content, replaced only when forced.
+pub(super) enum AtDest {
+    Missing,
+    File,
+    Other,
+}
+
+pub(super) fn at_dest(dest: &Path) -> Result<AtDest> {
+    match std::fs::symlink_metadata(dest) {
+        Ok(m) if m.file_type().is_file() => Ok(AtDest::File),
+        Ok(_) => Ok(AtDest::Other),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(AtDest::Missing),
+        Err(e) => Err(Error::io(dest)(e)),
+    }
+}
+
 fn planned(rel: String, dest: PathBuf, bytes: Vec<u8>, executable: bool) -> Result<Planned> {
-    let action = match std::fs::read(&dest) {
-        Ok(b) if b == bytes => FileAction::Unchanged,
-        Ok(_) => FileAction::Replaced,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => FileAction::New,
-        Err(e) => return Err(Error::io(&dest)(e)),
+    let action = match at_dest(&dest)? {
+        AtDest::Missing => FileAction::New,
+        AtDest::Other => FileAction::Replaced,
+        AtDest::File => match std::fs::read(&dest) {
+            Ok(b) if b == bytes => FileAction::Unchanged,
+            Ok(_) => FileAction::Replaced,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => FileAction::New,
+            Err(e) => return Err(Error::io(&dest)(e)),
+        },
     };
     Ok(Planned {
         rel,

@@ -245,6 +245,11 @@ fn corrupt(run: &RunRef, rel: &str, path: &Path, why: &str) -> Error {
 
 /// What restoring would do to the file at `dest`.
 fn action_of(dest: &Path, pointer: &LfsPointer) -> Result<FileAction> {
+    match super::checkout::at_dest(dest)? {
+        super::checkout::AtDest::Missing => return Ok(FileAction::New),
+        super::checkout::AtDest::Other => return Ok(FileAction::Replaced),
+        super::checkout::AtDest::File => {}
+    }
     let mut f = match std::fs::File::open(dest) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(FileAction::New),

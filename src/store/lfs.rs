@@ -84,6 +84,14 @@ impl Store {
         let dest = self.lfs_object_path(&oid);
         let dir = dest.parent().expect("object dir");
         std::fs::create_dir_all(dir).map_err(Error::io(dir))?;
+        // Readable by all, as git-lfs writes its objects: a local remote that
+        // hard-links them serves them to other users too (tempfile makes 0600).
+        {
+            use std::os::unix::fs::PermissionsExt;
+            tmp.as_file()
+                .set_permissions(std::fs::Permissions::from_mode(0o644))
+                .map_err(Error::io(&dest))?;
+        }
         tmp.as_file().sync_all().map_err(Error::io(&dest))?;
         // Over any object already there: ours was hashed as it was written, so it
         // also repairs a corrupt one.

@@ -2,6 +2,7 @@
 
 use crate::common::{sha256sum, Repo};
 use crate::{run_json, train_repo};
+use std::os::unix::fs::FileTypeExt;
 
 #[test]
 fn outputs_are_restored_and_verified_and_never_silently_overwritten() {
@@ -73,4 +74,53 @@ fn outputs_too_large_to_store_are_named() {
         .ok()
         .json();
     assert_eq!(j["not_stored"][0]["path"], "big.txt");
+}
+
+/// Checkout never opens what sits at a destination unless it is a regular file: a
+/// FIFO (which would block the read) is other content, refused unless forced and then
+/// replaced; a link to `/dev/zero` (which would never end the read) is refused as a
+/// link. Each attempt runs under `timeout`, so a read that blocks fails the test.
+#[test]
+fn a_fifo_or_a_link_to_a_device_at_the_destination_is_never_read() {
+    let repo = train_repo();
+    let id = run_json(&repo, &["train"]);
+    let out_csv = repo.path(&format!("runs/{id}/out.csv"));
+    let want = sha256sum(&out_csv);
+    let checkout = |extra: &[&str]| {
+        let mut args = vec!["20", crate::common::BIN, "checkout", id.as_str()];
+        args.extend_from_slice(extra);
+        let o = repo.cmd("timeout", &args).output().unwrap();
+        (
+            o.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    std::fs::remove_file(&out_csv).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(&out_csv)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let (code, err) = checkout(&[]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("exist with other content"), "{err}");
+    assert!(std::fs::symlink_metadata(&out_csv)
+        .unwrap()
+        .file_type()
+        .is_fifo());
+    let (code, err) = checkout(&["--force"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(sha256sum(&out_csv), want);
+
+    std::fs::remove_file(&out_csv).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", &out_csv).unwrap();
+    for extra in [&[][..], &["--force"][..]] {
+        let (code, err) = checkout(extra);
+        assert_eq!(code, 1, "{err}");
+        assert!(err.contains("through the symbolic link"), "{err}");
+        assert!(std::fs::symlink_metadata(&out_csv)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+    }
 }

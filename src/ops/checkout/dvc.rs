@@ -49,6 +49,8 @@ pub fn restore(
         };
         check_relative(out)
             .map_err(|why| bad(format!("names the DVC output '{out}', which {why}")))?;
+        crate::model::integrity::contained_path(out)
+            .map_err(|why| bad(format!("names the DVC output '{out}', which {why}")))?;
         let Some((_, is_dir)) = obj.digest() else {
             return Err(bad(format!("gives the DVC output '{out}' a malformed md5")));
         };
