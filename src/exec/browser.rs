@@ -35,9 +35,5 @@ pub fn open(file: &Path) -> Option<String> {
 }
 
 fn on_path(name: &str) -> Option<String> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
-        .map(|p| p.to_string_lossy().into_owned())
+    super::command::on_path(name).map(|p| p.to_string_lossy().into_owned())
 }

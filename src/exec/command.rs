@@ -273,6 +273,14 @@ fn tee(mut from: impl Read, mut to: Option<impl Write>, log: &Mutex<std::fs::Fil
     }
 }
 
+/// The first file named `name` in a directory of PATH, as a shell would find it.
+pub fn on_path(name: &str) -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,11 +19,7 @@ pub fn program(configured: Option<String>) -> Result<PathBuf> {
     let found = if name.contains('/') {
         Some(PathBuf::from(&name)).filter(|p| p.is_file())
     } else {
-        std::env::var_os("PATH").and_then(|path| {
-            std::env::split_paths(&path)
-                .map(|d| d.join(&name))
-                .find(|p| p.is_file())
-        })
+        super::command::on_path(&name)
     };
     found.ok_or_else(|| Error::Tool {
         message: format!("cannot find the DVC program '{name}'"),

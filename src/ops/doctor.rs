@@ -357,8 +357,7 @@ fn remote_checks(store: &Store, remote: &str) -> [Check; 2] {
 }
 
 fn on_path(program: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(program).is_file()))
+    crate::exec::command::on_path(program).is_some()
 }
 
 /// Whether anything runs our check at commit time: our block in the hook, the
