@@ -71,3 +71,15 @@ fresh() { # (the directory
   # (hyperfine -N runs --prepare without a shell too)
   echo "sh -c 'find $2 -mindepth 1 -delete && cp -a $1/. $2/'"
 }
+
+# large_repo [RUNS=100000]: path of the 50-stage repository with RUNS runs over 100 code
+# commits, written by bench/make_large_repo.sh (fast-import), built on first use.
+large_repo() {
+  local runs=${1:-100000}
+  local repo="$WORK/large-$runs"
+  if [ ! -f "$repo/.built" ]; then
+    bash "$BENCH_DIR/make_large_repo.sh" "$repo" 50 "$runs" 100 >&2
+    touch "$repo/.built"
+  fi
+  echo "$repo"
+}
