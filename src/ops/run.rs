@@ -239,7 +239,7 @@ fn prepare(
     let (code_files, _) =
         ws.hash_patterns(&ws.code_patterns(&stage, &command_text), CODE_PATH, cache)?;
     let snapshot = ws.store.snapshot()?;
-    let parent = ws.store.list_runs(Some(&stage.name))?.pop();
+    let parent = ws.store.latest_run(&stage.name)?;
     let mut warnings = Vec::new();
     if let Some(par) = &parent {
         // The feedback is only shown: one that does not parse is a warning.

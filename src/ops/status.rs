@@ -14,7 +14,6 @@ use crate::model::table::Direction;
 use crate::model::{RunId, StageName};
 use crate::store::RunRef;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -58,10 +57,6 @@ pub fn status(ws: &Workspace, only: &[StageName]) -> Result<StatusReport> {
     for s in only {
         ws.stage(s)?;
     }
-    let mut latest: BTreeMap<StageName, RunRef> = BTreeMap::new();
-    for r in ws.store.list_runs(None)? {
-        latest.insert(r.stage.clone(), r); // sorted: the last one per stage wins
-    }
     let mut cache = ws.stat_cache();
     let mut conflicted = ws.store.conflicted_runs_by_stage()?;
     let mut stages = Vec::new();
@@ -69,7 +64,9 @@ pub fn status(ws: &Workspace, only: &[StageName]) -> Result<StatusReport> {
         if !only.is_empty() && !only.contains(&stage.name) {
             continue;
         }
-        let newest = latest.get(&stage.name);
+        // One lookup per stage, not a listing of every run.
+        let newest = ws.store.latest_run(&stage.name)?;
+        let newest = newest.as_ref();
         let mut current = match newest {
             None => None,
             Some(r) => Some((r.clone(), ws.store.read_manifest(r.tip)?)),

@@ -19,6 +19,7 @@ mod lfs;
 mod mirror;
 mod notes;
 mod notes_tree;
+mod packed_refs;
 pub mod refs;
 mod remote;
 mod runs;

@@ -7,6 +7,7 @@
 use super::cas::{Cas, RefUpdate};
 use super::error::{Error, Result};
 use super::files::FileBlob;
+use super::packed_refs::{Opened, PackedRefs};
 use super::refs::{parse_run_ref, run_ref, RUNS_PREFIX};
 use super::{id, oid, Store};
 use crate::model::event::{record_message, Trailers};
@@ -80,11 +81,9 @@ impl Store {
             Some(s) => format!("{RUNS_PREFIX}{s}/"),
             None => RUNS_PREFIX.to_string(),
         };
-        let direct = if std::env::var_os("GIT_NAMESPACE").is_some() {
-            None
-        } else {
-            read_files_backend(self.repo.commondir(), &prefix)
-        };
+        let direct = self
+            .files_backend()
+            .and_then(|common| read_files_backend(common, &prefix));
         let mut out = match direct {
             Some(refs) => refs,
             None => self.list_runs_libgit2(&prefix)?,
@@ -115,18 +114,57 @@ impl Store {
         Ok(out)
     }
 
-    /// The run ref of `stage`/`run_id`, if it exists.
+    /// The run ref of `stage`/`run_id`, if it exists. In the files backend this reads
+    /// the one loose file or binary-searches `packed-refs` (libgit2 would load every
+    /// packed ref first).
     pub fn find_run(&self, stage: &StageName, run_id: &RunId) -> Result<Option<RunRef>> {
         let name = run_ref(stage, run_id);
-        match self.repo.refname_to_id(&name) {
-            Ok(tip) => Ok(Some(RunRef {
-                stage: stage.clone(),
-                run_id: run_id.clone(),
-                tip: id(tip),
-            })),
-            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
-            Err(e) => Err(Error::git(format!("cannot read {name}"))(e)),
+        let tip = match self.files_backend() {
+            Some(common) => read_one(common, &name),
+            None => None,
+        };
+        let tip = match tip {
+            Some(tip) => tip,
+            None => match self.repo.refname_to_id(&name) {
+                Ok(tip) => Some(tip),
+                Err(e) if e.code() == git2::ErrorCode::NotFound => None,
+                Err(e) => return Err(Error::git(format!("cannot read {name}"))(e)),
+            },
+        };
+        Ok(tip.map(|tip| RunRef {
+            stage: stage.clone(),
+            run_id: run_id.clone(),
+            tip: id(tip),
+        }))
+    }
+
+    /// The newest run of `stage` (the greatest run id), without listing the others:
+    /// the stage's loose refs and one binary search of `packed-refs`.
+    pub fn latest_run(&self, stage: &StageName) -> Result<Option<RunRef>> {
+        let prefix = format!("{RUNS_PREFIX}{stage}/");
+        let found = self
+            .files_backend()
+            .and_then(|common| read_latest(common, &prefix));
+        match found {
+            Some(Some((name, tip))) => {
+                let Some((stage, run_id)) = parse_run_ref(&name) else {
+                    return Ok(self.list_runs(Some(stage))?.pop());
+                };
+                Ok(Some(RunRef {
+                    stage,
+                    run_id,
+                    tip: id(tip),
+                }))
+            }
+            Some(None) => Ok(None),
+            None => Ok(self.list_runs(Some(stage))?.pop()),
         }
+    }
+
+    /// The common directory when refs may be read as files (the files backend, no
+    /// `GIT_NAMESPACE`): `None` sends every read through libgit2.
+    fn files_backend(&self) -> Option<&Path> {
+        (std::env::var_os("GIT_NAMESPACE").is_none()).then(|| self.repo.commondir())
     }
 
     /// A file of a record commit's tree, if present.
@@ -287,23 +325,11 @@ impl Store {
 /// Run refs under `prefix` read from the files backend, or `None` when something
 /// needs libgit2's full resolution.
 fn read_files_backend(common: &Path, prefix: &str) -> Option<Vec<RunRef>> {
-    let mut found: std::collections::BTreeMap<String, Oid> = Default::default();
-    match std::fs::read_to_string(common.join("packed-refs")) {
-        Ok(text) => {
-            for line in text.lines() {
-                if line.starts_with('#') || line.starts_with('^') {
-                    continue;
-                }
-                let (hex, name) = line.split_at_checked(40)?;
-                let name = name.strip_prefix(' ')?;
-                if name.starts_with(prefix) {
-                    found.insert(name.to_string(), Oid::from_str(hex).ok()?);
-                }
-            }
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(_) => return None,
-    }
+    let mut found: std::collections::BTreeMap<String, Oid> = match PackedRefs::open(common) {
+        Opened::Absent => Default::default(),
+        Opened::Sorted(p) => p.under(prefix)?.into_iter().collect(),
+        Opened::Unsupported => return None,
+    };
     let dir = common.join(prefix.trim_end_matches('/'));
     walk_loose(&dir, prefix.trim_end_matches('/'), &mut found)?;
     // Refs come sorted, so one stage's runs are adjacent: validate its name once.
@@ -335,6 +361,79 @@ fn read_files_backend(common: &Path, prefix: &str) -> Option<Vec<RunRef>> {
         }
     }
     Some(out)
+}
+
+/// One ref from the files backend: its loose file, else `packed-refs`. `None` when
+/// libgit2 must decide (a symbolic or unreadable ref, an unsorted `packed-refs`);
+/// `Some(None)` when the ref does not exist.
+fn read_one(common: &Path, name: &str) -> Option<Option<Oid>> {
+    match std::fs::read(common.join(name)) {
+        Ok(text) => return loose_target(&text).map(Some),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        // A directory of that name, or a name the file system refuses: not a ref here.
+        Err(e) if e.kind() == std::io::ErrorKind::IsADirectory => {}
+        Err(_) => return None,
+    }
+    match PackedRefs::open(common) {
+        Opened::Absent => Some(None),
+        Opened::Sorted(p) => p.find(name),
+        Opened::Unsupported => None,
+    }
+}
+
+/// The target of a loose ref file: 40 hex digits and a newline; anything else (a
+/// symbolic ref) is for libgit2.
+fn loose_target(text: &[u8]) -> Option<Oid> {
+    let hex = text.strip_suffix(b"\n").unwrap_or(text);
+    if hex.len() != 40 {
+        return None;
+    }
+    Oid::from_str(std::str::from_utf8(hex).ok()?).ok()
+}
+
+/// The greatest ref name under `prefix` (a stage's runs, one level deep) and its
+/// target: the largest loose name against the last packed one. `None` when libgit2
+/// must list.
+fn read_latest(common: &Path, prefix: &str) -> Option<Option<(String, Oid)>> {
+    let packed = match PackedRefs::open(common) {
+        Opened::Absent => None,
+        Opened::Sorted(p) => p.last_under(prefix)?,
+        Opened::Unsupported => return None,
+    };
+    let dir = common.join(prefix.trim_end_matches('/'));
+    let mut loose: Option<String> = None;
+    match std::fs::read_dir(&dir) {
+        Ok(entries) => {
+            for entry in entries {
+                let entry = entry.ok()?;
+                let name = entry.file_name().into_string().ok()?;
+                if name.ends_with(".lock") {
+                    continue; // an update in flight
+                }
+                if loose.as_ref().is_none_or(|l| name > *l) {
+                    loose = Some(name);
+                }
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(_) => return None,
+    }
+    let loose = match loose {
+        Some(file) => {
+            let name = format!("{prefix}{file}");
+            match std::fs::read(common.join(&name)) {
+                Ok(text) => Some((name, loose_target(&text)?)),
+                // a directory (not a run ref) or gone since: let libgit2 list
+                Err(_) => return None,
+            }
+        }
+        None => None,
+    };
+    Some(match (loose, packed) {
+        (Some(l), Some(p)) if p.0 > l.0 => Some(p),
+        (Some(l), _) => Some(l),
+        (None, p) => p,
+    })
 }
 
 fn walk_loose(
