@@ -43,6 +43,31 @@ pub fn append_line(blob: &[u8], line: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// The blob with each of `lines` appended that no reader sees in it yet (nor earlier
+/// in `lines`), and how many were appended. The rest of the blob is kept byte for byte.
+pub fn append_lines(blob: &[u8], lines: &[String]) -> (Vec<u8>, usize) {
+    let text = String::from_utf8_lossy(blob);
+    let mut seen: std::collections::HashSet<&str> = text
+        .lines()
+        .map(str::trim_end)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let mut out = blob.to_vec();
+    let mut added = 0;
+    for line in lines {
+        if line.is_empty() || !seen.insert(line.as_str()) {
+            continue;
+        }
+        if !out.is_empty() && !out.ends_with(b"\n") {
+            out.push(b'\n');
+        }
+        out.extend_from_slice(line.as_bytes());
+        out.push(b'\n');
+        added += 1;
+    }
+    (out, added)
+}
+
 /// The lines of a remote's note that a notes merge takes (JSON objects), and those it
 /// skips with their line numbers.
 pub fn remote_lines(blob: &[u8]) -> (Vec<String>, Vec<(usize, String)>) {
@@ -59,6 +84,17 @@ pub fn remote_lines(blob: &[u8]) -> (Vec<String>, Vec<(usize, String)>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn append_lines_skips_what_a_reader_already_sees() {
+        let (out, n) = append_lines(
+            b"{\"a\":1}\n{\"b\":2}",
+            &["{\"b\":2}".into(), "{\"c\":3}".into(), "{\"c\":3}".into()],
+        );
+        assert_eq!(n, 1);
+        assert_eq!(out, b"{\"a\":1}\n{\"b\":2}\n{\"c\":3}\n");
+        assert_eq!(append_lines(b"", &[]), (Vec::new(), 0));
+    }
 
     #[test]
     fn lines_skip_blanks_and_trailing_space_and_keep_numbers() {

@@ -123,9 +123,10 @@ pub fn record_new_run(store: &Store, new: &NewRun) -> Result<(RunRef, Vec<String
         run_id: m.run_id.clone(),
         tip: record,
     };
-    let warnings = note_event(store, m, &run, event, Some(m.exit_code))
+    let mut warnings: Vec<String> = note_event(store, m, &run, event, Some(m.exit_code))
         .into_iter()
         .collect();
+    warnings.extend(store.pack_run_refs_if_many());
     Ok((run, warnings))
 }
 

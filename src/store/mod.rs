@@ -18,6 +18,7 @@ mod integrity;
 mod lfs;
 mod mirror;
 mod notes;
+mod notes_journal;
 mod notes_tree;
 mod packed_refs;
 pub mod refs;

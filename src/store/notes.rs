@@ -8,6 +8,7 @@
 
 use super::cas::{Cas, RefUpdate};
 use super::error::{Error, Result};
+use super::notes_journal::DIRECT_MAX;
 use super::notes_tree;
 use super::refs::NOTES_REF;
 use super::{id, oid, Store};
@@ -32,7 +33,7 @@ pub(super) enum Edit<T> {
 }
 
 impl Store {
-    fn notes_tree(&self) -> Result<Option<git2::Tree<'_>>> {
+    pub(super) fn notes_tree(&self) -> Result<Option<git2::Tree<'_>>> {
         match self.repo.find_reference(NOTES_REF) {
             Ok(r) => r
                 .peel_to_tree()
@@ -43,16 +44,28 @@ impl Store {
         }
     }
 
-    /// The lines of the workbench note on `target`, if any.
+    /// The lines of the workbench note on `target`, if any, with the journal's lines
+    /// not folded yet (`notes_journal`).
     pub fn note_lines(&self, target: ObjectId) -> Result<Vec<String>> {
-        let Some(tree) = self.notes_tree()? else {
-            return Ok(Vec::new());
+        let mut lines = match self.notes_tree()? {
+            None => Vec::new(),
+            Some(tree) => match notes_tree::find(&tree, oid(target)) {
+                Some((_, blob)) => notes_tree::lines(&self.repo, blob)
+                    .map_err(Error::git(format!("cannot read the note on {target}")))?,
+                None => Vec::new(),
+            },
         };
-        match notes_tree::find(&tree, oid(target)) {
-            Some((_, blob)) => notes_tree::lines(&self.repo, blob)
-                .map_err(Error::git(format!("cannot read the note on {target}"))),
-            None => Ok(Vec::new()),
+        let pending = self.journal_lines_for(oid(target))?;
+        if !pending.is_empty() {
+            let seen: std::collections::HashSet<String> = lines.iter().cloned().collect();
+            let mut seen = seen;
+            for l in pending {
+                if seen.insert(l.clone()) {
+                    lines.push(l);
+                }
+            }
         }
+        Ok(lines)
     }
 
     /// The events of the note on `target` that parse; malformed lines are skipped.
@@ -120,10 +133,25 @@ impl Store {
         })
     }
 
-    /// Appends `line` to the note on `target` unless the note already has it.
+    /// Appends `line` to the note on `target` unless the note already has it: directly
+    /// while the note is small and the journal empty, else through the journal
+    /// (`notes_journal`), so a large note is not rewritten on every append.
     pub fn append_note_line(&self, target: ObjectId, line: &str, message: &str) -> Result<()> {
         let target = oid(target);
         let ctx = || format!("cannot update {NOTES_REF} for {target}");
+        let size = match self.notes_tree()? {
+            Some(tree) => match notes_tree::find(&tree, target) {
+                Some((_, blob)) => {
+                    let odb = self.repo.odb().map_err(Error::git(ctx()))?;
+                    odb.read_header(blob).map_err(Error::git(ctx()))?.0 as u64
+                }
+                None => 0,
+            },
+            None => 0,
+        };
+        if size >= DIRECT_MAX || self.journal_len() > 0 {
+            return self.journal_append(target, line, size, message);
+        }
         let what = format!("the note for {target} was not written");
         self.edit_notes(&what, message, |base| {
             let (path, old) = match notes_tree::find(base, target) {
@@ -151,8 +179,10 @@ impl Store {
     }
 
     /// Moves the note on `from` to `to`, unioning it with `to`'s lines; one
-    /// compare-and-swap update. Returns how many lines `to` gained.
+    /// compare-and-swap update (after folding the journal). Returns how many lines
+    /// `to` gained.
     pub fn move_note(&self, from: ObjectId, to: ObjectId, message: &str) -> Result<usize> {
+        self.fold_notes_journal(message)?;
         let (from, to) = (oid(from), oid(to));
         let ctx = || format!("cannot move the note of {from} to {to}");
         self.edit_notes("nothing was moved", message, |base| {
@@ -222,13 +252,22 @@ impl Store {
         }
         let reachable: std::collections::HashSet<Oid> = walk.flatten().collect();
         let mut out = Vec::new();
+        // Lines still in the journal count as the note's.
+        let mut pending: std::collections::BTreeMap<ObjectId, usize> =
+            self.journal_targets()?.into_iter().collect();
         for (target, blob) in notes_tree::all(&tree)
             .map_err(Error::git("cannot walk the notes tree"))?
             .into_values()
         {
+            let more = pending.remove(&id(target)).unwrap_or(0);
             if !reachable.contains(&target) {
                 let lines = notes_tree::lines(&self.repo, blob).map_or(0, |l| l.len());
-                out.push((id(target), lines));
+                out.push((id(target), lines + more));
+            }
+        }
+        for (target, lines) in pending {
+            if !reachable.contains(&oid(target)) {
+                out.push((target, lines));
             }
         }
         Ok(out)

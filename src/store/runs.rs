@@ -325,13 +325,22 @@ impl Store {
 /// Run refs under `prefix` read from the files backend, or `None` when something
 /// needs libgit2's full resolution.
 fn read_files_backend(common: &Path, prefix: &str) -> Option<Vec<RunRef>> {
-    let mut found: std::collections::BTreeMap<String, Oid> = match PackedRefs::open(common) {
-        Opened::Absent => Default::default(),
-        Opened::Sorted(p) => p.under(prefix)?.into_iter().collect(),
-        Opened::Unsupported => return None,
-    };
+    // Loose refs first, then packed-refs, as git reads them: `git pack-refs` writes
+    // packed-refs before it deletes the loose files, so a ref being packed while we
+    // read is seen in one place or the other (a loose file listed but gone when read
+    // sends the listing to libgit2).
+    let mut found: std::collections::BTreeMap<String, Oid> = Default::default();
     let dir = common.join(prefix.trim_end_matches('/'));
     walk_loose(&dir, prefix.trim_end_matches('/'), &mut found)?;
+    match PackedRefs::open(common) {
+        Opened::Absent => {}
+        Opened::Sorted(p) => {
+            for (name, tip) in p.under(prefix)? {
+                found.entry(name).or_insert(tip); // a loose ref wins over a packed one
+            }
+        }
+        Opened::Unsupported => return None,
+    }
     // Refs come sorted, so one stage's runs are adjacent: validate its name once.
     let mut last: Option<StageName> = None;
     let mut out = Vec::with_capacity(found.len());
@@ -395,11 +404,7 @@ fn loose_target(text: &[u8]) -> Option<Oid> {
 /// target: the largest loose name against the last packed one. `None` when libgit2
 /// must list.
 fn read_latest(common: &Path, prefix: &str) -> Option<Option<(String, Oid)>> {
-    let packed = match PackedRefs::open(common) {
-        Opened::Absent => None,
-        Opened::Sorted(p) => p.last_under(prefix)?,
-        Opened::Unsupported => return None,
-    };
+    // Loose first, then packed (see `read_files_backend`).
     let dir = common.join(prefix.trim_end_matches('/'));
     let mut loose: Option<String> = None;
     match std::fs::read_dir(&dir) {
@@ -423,17 +428,62 @@ fn read_latest(common: &Path, prefix: &str) -> Option<Option<(String, Oid)>> {
             let name = format!("{prefix}{file}");
             match std::fs::read(common.join(&name)) {
                 Ok(text) => Some((name, loose_target(&text)?)),
-                // a directory (not a run ref) or gone since: let libgit2 list
+                // a directory (not a run ref) or packed since: let libgit2 list
                 Err(_) => return None,
             }
         }
         None => None,
+    };
+    let packed = match PackedRefs::open(common) {
+        Opened::Absent => None,
+        Opened::Sorted(p) => p.last_under(prefix)?,
+        Opened::Unsupported => return None,
     };
     Some(match (loose, packed) {
         (Some(l), Some(p)) if p.0 > l.0 => Some(p),
         (Some(l), _) => Some(l),
         (None, p) => p,
     })
+}
+
+/// Past this many loose run refs, `run` packs them (`Store::pack_run_refs_if_many`).
+pub const LOOSE_RUNS_LIMIT: usize = 1000;
+
+impl Store {
+    /// Packs the run refs into `packed-refs` once more than `LOOSE_RUNS_LIMIT` are
+    /// loose, as `git gc --auto` would, with `git pack-refs` (git's own locking; the
+    /// refs keep their values). Loose refs cost a file read each in every listing;
+    /// packed ones are binary-searched. Returns a warning when packing failed: the
+    /// refs are intact either way.
+    pub fn pack_run_refs_if_many(&self) -> Option<String> {
+        let common = self.files_backend()?;
+        let dir = common.join(RUNS_PREFIX.trim_end_matches('/'));
+        let mut loose = 0;
+        for stage in std::fs::read_dir(&dir).ok()?.flatten() {
+            if stage.file_type().is_ok_and(|t| t.is_dir()) {
+                loose += std::fs::read_dir(stage.path()).map_or(0, |d| d.count());
+            }
+        }
+        if loose <= LOOSE_RUNS_LIMIT {
+            return None;
+        }
+        let out = std::process::Command::new("git")
+            .arg("--git-dir")
+            .arg(common)
+            .args(["pack-refs", "--include", &format!("{RUNS_PREFIX}*")])
+            .stdin(std::process::Stdio::null())
+            .output();
+        match out {
+            Ok(o) if o.status.success() => None,
+            Ok(o) => Some(format!(
+                "{loose} loose run refs were not packed: git pack-refs: {}",
+                String::from_utf8_lossy(&o.stderr).trim()
+            )),
+            Err(e) => Some(format!(
+                "{loose} loose run refs were not packed: cannot run git pack-refs: {e}"
+            )),
+        }
+    }
 }
 
 fn walk_loose(
