@@ -127,9 +127,9 @@ bench trivial_stage \
 
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "load at end: $load_end"
-python3 - "$RESULTS" "$machine" "$load_start" "$load_end" "$commits" "$build_s" "$((SECONDS - start))" <<'PY' | tee "$RESULTS/dvc.md"
+python3 - "$RESULTS" "$machine" "$load_start" "$load_end" "$commits" "$build_s" "$((SECONDS - start))" "$warmup" "$runs" <<'PY' | tee "$RESULTS/dvc.md"
 import json, sys
-results, machine, load0, load1, commits, build_s, total_s = sys.argv[1:]
+results, machine, load0, load1, commits, build_s, total_s, warmup, runs = sys.argv[1:]
 rows = [
     ("status", "status"),
     ("metrics diff HEAD~1", "metrics_diff"),
@@ -140,10 +140,14 @@ rows = [
     ("pre-commit hook", "hook"),
     ("a trivial stage (`true`)", "trivial_stage"),
 ]
+import re
 def fmt(s):
-    return f"{s * 1000:.0f} ms" if s >= 0.1 else f"{s * 1000:.1f} ms"
+    return f"{s:.2f} s" if s >= 1 else f"{s * 1000:.0f} ms" if s >= 0.1 else f"{s * 1000:.1f} ms"
+def cmd(r):  # the command as typed, without the label's note
+    return re.sub(r" \(.*\)$", "", r["command"])
 print(f"Machine: {machine}; load average {load0} at the start, {load1} at the end.")
-print(f"History: {commits} commits, built in {build_s} s; this script took {total_s} s.")
+print(f"History: {commits} commits, built in {build_s} s (reused once built); this script took {total_s} s.")
+print(f"Each row: one hyperfine invocation, -N, {warmup} warm-ups, {runs} runs, DVC first.")
 print()
 print("| work | DVC | mean ± σ | git-workbench | mean ± σ | DVC ÷ git-workbench |")
 print("| --- | --- | --- | --- | --- | --- |")
@@ -151,6 +155,6 @@ for label, name in rows:
     r = json.load(open(f"{results}/dvc_{name}.json"))["results"]
     d = r[0]
     for w in r[1:]:
-        print(f"| {label} | `{d['command']}` | {fmt(d['mean'])} ± {fmt(d['stddev'] or 0)} "
-              f"| `{w['command']}` | {fmt(w['mean'])} ± {fmt(w['stddev'] or 0)} | {d['mean'] / w['mean']:.0f}× |")
+        print(f"| {label} | `{cmd(d)}` | {fmt(d['mean'])} ± {fmt(d['stddev'] or 0)} "
+              f"| `{cmd(w)}` | {fmt(w['mean'])} ± {fmt(w['stddev'] or 0)} | {d['mean'] / w['mean']:.0f}× |")
 PY
