@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# The DVC comparison: a 200-commit history with one approved run per commit (4 params,
-# 5 metrics; bench/make_history_repo.sh). Measures what a DVC user runs to compare
-# experiments, against `git show` of one file in the same run as the baseline:
-#   diff --metrics HEAD~100 HEAD   (target <= 20 ms; ~ dvc metrics diff)
-#   diff --metrics HEAD~1 HEAD     (~ dvc metrics diff HEAD~1: 0.7-0.9 s)
+# A 200-commit history with one approved run per commit (4 params, 5 metrics;
+# bench/make_history_repo.sh): what a user runs to compare experiments across commits,
+# against `git show` of one file in the same run as the baseline:
+#   diff --metrics HEAD~100 HEAD   (target <= 20 ms)
+#   diff --metrics HEAD~1 HEAD
 #   diff HEAD~1 HEAD               (the comparison table across one commit)
-#   compare                        (every run of every commit; ~ dvc exp show --all-commits
-#                                   1.6 s, 10 s cold; dvc metrics show -A 6.5 s)
+#   compare                        (every run of every commit), warm and cold
+# DVC itself is timed by bench/dvc.sh, on its own history made for both tools.
 source "$(dirname "$0")/common.sh"
 repo="$WORK/history"
 if [ ! -f "$repo/.built" ]; then
