@@ -26,7 +26,7 @@ repo=$(copy 100000)
 cd "$repo"
 "$WB" compare --format csv >/dev/null
 cmds=(-n "git for-each-ref refs/workbench/runs/" "git for-each-ref refs/workbench/runs/")
-for f in "${formats[@]}"; do cmds+=(-n "$f (warm)" "$WB $f"); done
+for f in "${formats[@]}"; do cmds+=(-n "${f/--json compare/compare --json} (warm)" "$WB $f"); done
 hyperfine -N --warmup 2 --runs "${RUNS:-10}" --output=pipe \
   --export-json "$RESULTS/compare_large_warm.json" "${cmds[@]}"
 ratio "$RESULTS/compare_large_warm.json"
