@@ -23,7 +23,7 @@ copy() { # copy RUNS: a private copy of the large repository of RUNS runs
 formats=("compare" "compare --wide" "compare --vertical" "compare --format csv"
          "--json compare" "compare --format markdown")
 repo=$(copy 100000)
-cd "$repo"
+cd "$repo" || exit 2
 "$WB" compare --format csv >/dev/null
 cmds=(-n "git for-each-ref refs/workbench/runs/" "git for-each-ref refs/workbench/runs/")
 for f in "${formats[@]}"; do cmds+=(-n "${f/--json compare/compare --json} (warm)" "$WB $f"); done
@@ -50,7 +50,7 @@ hyperfine -N --warmup 1 --runs "${COLD_RUNS:-5}" --output=pipe \
   -n 'compare --format csv (cold)' "$WB compare --format csv"
 ratio "$RESULTS/compare_large_cold.json"
 for n in ${SIZES:-1000 10000 100000}; do
-  cd "$(copy "$n")"
+  cd "$(copy "$n")" || exit 2
   "$WB" compare --format csv >/dev/null
   echo "== growth: $n runs"
   hyperfine -N --warmup 2 --runs "${RUNS:-10}" --output=pipe \
