@@ -6,7 +6,6 @@
 use super::manifest::RunManifest;
 use serde_json::Value;
 use std::cmp::Ordering;
-use std::collections::BTreeSet;
 
 pub const BASE_COLUMNS: [&str; 4] = ["run_id", "stage", "started_at", "state"];
 
@@ -154,9 +153,16 @@ impl Table {
     /// Builds the table from runs (in the order given). Each row is filled from its
     /// own params and metrics, so a wide, sparse table (many stages, each with its
     /// own params) costs the cells that are set, not rows × columns lookups.
-    pub fn from_runs(runs: &[RunRow]) -> Table {
-        let params: BTreeSet<&String> = runs.iter().flat_map(|r| r.params.keys()).collect();
-        let metrics: BTreeSet<&String> = runs.iter().flat_map(|r| r.metrics.keys()).collect();
+    pub fn from_runs<'a>(runs: &[RunRow<'a>]) -> Table {
+        // Gathered in a hash set, sorted once: at 100,000 runs an ordered set compared
+        // half a million keys with their long shared prefixes (a fifth of `compare`).
+        let sorted = |keys: std::collections::HashSet<&'a String>| {
+            let mut v: Vec<&String> = keys.into_iter().collect();
+            v.sort_unstable();
+            v
+        };
+        let params = sorted(runs.iter().flat_map(|r| r.params.keys()).collect());
+        let metrics = sorted(runs.iter().flat_map(|r| r.metrics.keys()).collect());
         let mut columns: Vec<String> = BASE_COLUMNS.iter().map(|s| s.to_string()).collect();
         let forced = runs.iter().any(|r| r.forced.is_some());
         if forced {
