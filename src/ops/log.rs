@@ -43,7 +43,10 @@ pub struct LogReport {
 }
 
 pub fn log(store: &Store, stage: Option<&StageName>, max: Option<usize>) -> Result<LogReport> {
-    let mut runs = store.list_runs(stage)?;
+    let mut runs = match max {
+        Some(n) => store.newest_runs(stage, n)?,
+        None => store.list_runs(stage)?,
+    };
     runs.sort_by(|a, b| (&b.run_id, &b.stage).cmp(&(&a.run_id, &a.stage)));
     runs.truncate(max.unwrap_or(usize::MAX));
     let mut out = Vec::new();

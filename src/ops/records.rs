@@ -139,22 +139,37 @@ pub fn answered_rejection(
     before: &RunId,
 ) -> Result<Option<(RunRef, crate::model::decision::FeedbackRecord)>> {
     let runs = store.list_runs(Some(stage))?;
+    // Thousands of undecided runs may precede the answer: their events come from the
+    // event cache, not a commit read each.
+    let mut cache = store.event_cache();
+    let mut found = None;
     for r in runs
         .iter()
         .rev()
         .filter(|r| r.run_id.as_str() < before.as_str())
     {
-        match state_of(store, r)? {
-            RunState::Approved => return Ok(None),
+        let event = cache.event(store, r.tip)?.ok_or_else(|| {
+            Error::input(format!(
+                "run {} has a record without a Workbench-Event trailer",
+                r.run_id
+            ))
+        })?;
+        match RunState::of(event) {
+            RunState::Approved => break,
             RunState::Rejected => {
-                return Ok(store
-                    .read_record::<crate::model::decision::FeedbackRecord>(r.tip)?
-                    .map(|fb| (r.clone(), fb)))
+                found = Some(r.clone());
+                break;
             }
             _ => {}
         }
     }
-    Ok(None)
+    cache.save();
+    match found {
+        Some(r) => Ok(store
+            .read_record::<crate::model::decision::FeedbackRecord>(r.tip)?
+            .map(|fb| (r, fb))),
+        None => Ok(None),
+    }
 }
 
 /// The recorded runs of a sweep, oldest first. A sweep's id carries its start time,

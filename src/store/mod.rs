@@ -11,6 +11,7 @@ mod cas;
 mod config_env;
 pub mod content;
 mod error;
+mod event_cache;
 mod files;
 pub mod gitcli;
 mod gitconfig;

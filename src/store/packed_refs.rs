@@ -217,6 +217,54 @@ impl PackedRefs {
     }
 }
 
+impl PackedRefs {
+    /// The last `n` packed refs (in name order) whose names start with `prefix`,
+    /// oldest first: a binary search for the end of the range, then line by line back.
+    pub fn last_n_under(&self, prefix: &str, n: usize) -> Option<Vec<(String, Oid)>> {
+        let mut past = prefix.as_bytes().to_vec();
+        let last = past.pop()?;
+        past.push(last.checked_add(1)?);
+        let end = self.lower_bound(std::str::from_utf8(&past).ok()?)?;
+        let mut out = Vec::new();
+        let mut at = end;
+        while out.len() < n && at > self.start {
+            at = self.line_start(at - 1)?;
+            let (line, _) = self.line_at(at)?;
+            if line.first() == Some(&b'^') {
+                continue;
+            }
+            let (name, oid) = parse_line(&line)?;
+            if !name.starts_with(prefix) {
+                break;
+            }
+            out.push((name, oid));
+        }
+        out.reverse();
+        Some(out)
+    }
+
+    /// The distinct path components right after `prefix` (the stages of
+    /// `refs/workbench/runs/`), one binary search each.
+    pub fn children_of(&self, prefix: &str) -> Option<Vec<String>> {
+        let mut out = Vec::new();
+        let mut at = self.lower_bound(prefix)?;
+        while let Some((_, name, _, _)) = self.ref_at(at)? {
+            let Some(rest) = name.strip_prefix(prefix) else {
+                break;
+            };
+            let Some((child, _)) = rest.split_once('/') else {
+                // a ref directly under the prefix: not a child directory
+                at = self.lower_bound(&format!("{name}\0"))?;
+                continue;
+            };
+            out.push(child.to_string());
+            // '0' follows '/': the first name past every ref under this child
+            at = self.lower_bound(&format!("{prefix}{child}0"))?;
+        }
+        Some(out)
+    }
+}
+
 /// `<40 hex> <name>`.
 fn parse_line(line: &[u8]) -> Option<(String, Oid)> {
     let (hex, rest) = line.split_at_checked(40)?;
@@ -277,6 +325,22 @@ mod tests {
             assert_eq!(&last.0, *want.last().unwrap());
         }
         assert_eq!(p.under("refs/workbench/runs/").unwrap().len(), 5000);
+        assert_eq!(
+            p.children_of("refs/workbench/runs/").unwrap(),
+            (0..7).map(|s| format!("s{s}")).collect::<Vec<_>>()
+        );
+        assert_eq!(
+            p.children_of("refs/").unwrap(),
+            ["heads", "tags", "workbench"]
+        );
+        for s in 0..7 {
+            let prefix = format!("refs/workbench/runs/s{s}/");
+            let want: Vec<&String> = names.iter().filter(|n| n.starts_with(&prefix)).collect();
+            let got = p.last_n_under(&prefix, 25).unwrap();
+            let got: Vec<&String> = got.iter().map(|(n, _)| n).collect();
+            assert_eq!(got, want[want.len() - 25..]);
+            assert_eq!(p.last_n_under(&prefix, 100_000).unwrap().len(), want.len());
+        }
         assert_eq!(p.under("refs/nothing/").unwrap(), vec![]);
         assert_eq!(p.last_under("refs/nothing/").unwrap(), None);
         assert_eq!(

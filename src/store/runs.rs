@@ -161,6 +161,65 @@ impl Store {
         }
     }
 
+    /// The newest `n` runs (greatest run ids) of every stage, or of `stage`: what a
+    /// `log -n` needs, without listing every run. Per stage, the last `n` packed refs
+    /// and the loose ones; the caller sorts across stages.
+    pub fn newest_runs(&self, stage: Option<&StageName>, n: usize) -> Result<Vec<RunRef>> {
+        let fast = self.files_backend().and_then(|common| {
+            let packed = match PackedRefs::open(common) {
+                Opened::Absent => None,
+                Opened::Sorted(p) => Some(p),
+                Opened::Unsupported => return None,
+            };
+            let stages: Vec<String> = match stage {
+                Some(s) => vec![s.to_string()],
+                None => {
+                    let mut all: std::collections::BTreeSet<String> = Default::default();
+                    if let Some(p) = &packed {
+                        all.extend(p.children_of(RUNS_PREFIX)?);
+                    }
+                    match std::fs::read_dir(common.join(RUNS_PREFIX.trim_end_matches('/'))) {
+                        Ok(d) => {
+                            for e in d {
+                                all.insert(e.ok()?.file_name().into_string().ok()?);
+                            }
+                        }
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                        Err(_) => return None,
+                    }
+                    all.into_iter().collect()
+                }
+            };
+            let mut out = Vec::new();
+            for s in stages {
+                let prefix = format!("{RUNS_PREFIX}{s}/");
+                // loose first (see `read_files_backend`), then the packed tail
+                let mut found: std::collections::BTreeMap<String, Oid> = Default::default();
+                let dir = common.join(prefix.trim_end_matches('/'));
+                walk_loose(&dir, prefix.trim_end_matches('/'), &mut found)?;
+                if let Some(p) = &packed {
+                    for (name, tip) in p.last_n_under(&prefix, n)? {
+                        found.entry(name).or_insert(tip);
+                    }
+                }
+                for (name, tip) in found.into_iter().rev().take(n) {
+                    if let Some((stage, run_id)) = parse_run_ref(&name) {
+                        out.push(RunRef {
+                            stage,
+                            run_id,
+                            tip: id(tip),
+                        });
+                    }
+                }
+            }
+            Some(out)
+        });
+        match fast {
+            Some(runs) => Ok(runs),
+            None => self.list_runs(stage),
+        }
+    }
+
     /// The common directory when refs may be read as files (the files backend, no
     /// `GIT_NAMESPACE`): `None` sends every read through libgit2.
     fn files_backend(&self) -> Option<&Path> {
