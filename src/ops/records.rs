@@ -163,7 +163,7 @@ pub fn answered_rejection(
             _ => {}
         }
     }
-    cache.save();
+    store.put_event_cache(cache);
     match found {
         Some(r) => Ok(store
             .read_record::<crate::model::decision::FeedbackRecord>(r.tip)?

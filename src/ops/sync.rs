@@ -91,6 +91,8 @@ fn push_with_retry(
     observer: &dyn Observer,
     progress: &dyn Progress,
 ) -> Result<usize> {
+    // Lines still in the notes journal reach the notes ref before it is pushed.
+    store.fold_notes_journal("workbench: fold the notes journal before a push")?;
     for attempt in 0..PUSH_ATTEMPTS {
         let pushing = Phase::begin(progress, &format!("pushing to {remote}"), None, Unit::Steps);
         if attempt == 0 && store.in_step_with(remote)? {

@@ -41,7 +41,9 @@ impl EventCache {
         while lo < hi {
             let mid = (lo + hi) / 2;
             let e = &self.entries[mid * ENTRY..(mid + 1) * ENTRY];
-            match e[..20].cmp(key) {
+            // the first eight bytes decide almost every comparison
+            let head = |b: &[u8]| u64::from_be_bytes(*b.first_chunk().expect("8 bytes"));
+            match head(e).cmp(&head(key)).then_with(|| e[..20].cmp(key)) {
                 std::cmp::Ordering::Less => lo = mid + 1,
                 std::cmp::Ordering::Greater => hi = mid,
                 std::cmp::Ordering::Equal => return EVENTS.get(e[20] as usize).copied(),
@@ -70,7 +72,7 @@ impl EventCache {
 
     /// Writes the cache with what was read since it was loaded (a temporary file
     /// renamed over the old one). A cache that cannot be written is only slower.
-    pub fn save(self) {
+    fn save(&mut self) {
         if self.new.is_empty() {
             return;
         }
@@ -79,7 +81,13 @@ impl EventCache {
             .chunks_exact(ENTRY)
             .map(|e| (*e.first_chunk().expect("21 bytes"), e[20]))
             .collect();
-        merged.extend(self.new);
+        merged.extend(std::mem::take(&mut self.new));
+        let mut out = Vec::with_capacity(merged.len() * ENTRY);
+        for (k, v) in merged {
+            out.extend_from_slice(&k);
+            out.push(v);
+        }
+        self.entries = out;
         let Some(dir) = self.file.parent() else {
             return;
         };
@@ -87,32 +95,36 @@ impl EventCache {
         let Ok(mut tmp) = tempfile::NamedTempFile::new_in(dir) else {
             return;
         };
-        let mut out = Vec::with_capacity(HEADER.len() + merged.len() * ENTRY);
-        out.extend_from_slice(HEADER);
-        for (k, v) in merged {
-            out.extend_from_slice(&k);
-            out.push(v);
-        }
-        if tmp.write_all(&out).is_ok() {
+        if tmp.write_all(HEADER).is_ok() && tmp.write_all(&self.entries).is_ok() {
             let _ = tmp.persist(&self.file);
         }
     }
 }
 
 impl Store {
-    /// The event cache, as the file holds it now (empty when absent or unreadable).
+    /// Saves what `cache` learnt and keeps it for this process's next walk.
+    pub fn put_event_cache(&self, mut cache: EventCache) {
+        cache.save();
+        if let Ok(mut e) = self.events.lock() {
+            *e = Some(cache);
+        }
+    }
+
+    /// The event cache: the one this process already loaded, else the file as it is
+    /// now (empty when absent or unreadable). Hand it back with `put_event_cache`.
     pub fn event_cache(&self) -> EventCache {
+        if let Some(c) = self.events.lock().ok().and_then(|mut e| e.take()) {
+            return c;
+        }
         let file = self.private_dir().join("event-cache");
         let entries = std::fs::read(&file)
             .ok()
             .and_then(|b| {
+                // Out-of-order entries cannot mislead: a binary search returns
+                // only an entry whose key equals the tip (it may miss one, which is
+                // then read from the commit).
                 let body = b.strip_prefix(HEADER)?;
-                let sorted = body.len() % ENTRY == 0
-                    && body
-                        .chunks_exact(ENTRY)
-                        .zip(body.chunks_exact(ENTRY).skip(1))
-                        .all(|(a, b)| a[..20] < b[..20]);
-                sorted.then(|| body.to_vec())
+                (body.len() % ENTRY == 0).then(|| body.to_vec())
             })
             .unwrap_or_default();
         EventCache {
@@ -152,21 +164,23 @@ mod tests {
         assert_eq!(cache.event(&store, c).unwrap(), Some(RunEvent::Rejected));
         // the head commit has no trailer: not cached
         assert_eq!(cache.event(&store, head).unwrap(), None);
-        cache.save();
+        store.put_event_cache(cache);
         let file = store.private_dir().join("event-cache");
         let bytes = std::fs::read(&file).unwrap();
         assert_eq!(bytes.len(), HEADER.len() + ENTRY);
-        assert_eq!(
-            store.event_cache().lookup(oid(c).as_bytes()),
-            Some(RunEvent::Rejected)
-        );
+        // this process keeps its cache; another one loads the file
+        let cached = store.event_cache();
+        assert_eq!(cached.lookup(oid(c).as_bytes()), Some(RunEvent::Rejected));
+        let fresh = || crate::store::Store::open(_d.path()).unwrap().event_cache();
+        assert_eq!(fresh().lookup(oid(c).as_bytes()), Some(RunEvent::Rejected));
         // an entry is only ever found under its own tip; junk is ignored
         std::fs::write(&file, b"workbench-event-cache v1\nshort").unwrap();
-        assert!(store.event_cache().entries.is_empty());
+        assert!(fresh().entries.is_empty());
         let mut unsorted = HEADER.to_vec();
         unsorted.extend_from_slice(&[9u8; 21]);
         unsorted.extend_from_slice(&[1u8; 21]);
         std::fs::write(&file, &unsorted).unwrap();
-        assert!(store.event_cache().entries.is_empty());
+        assert_eq!(fresh().lookup(&[7u8; 20]), None);
+        assert_eq!(fresh().lookup(oid(c).as_bytes()), None);
     }
 }

@@ -48,6 +48,8 @@ use std::path::{Path, PathBuf};
 /// A git repository opened for workbench records.
 pub struct Store {
     repo: Repository,
+    /// The event cache this process loaded (`event_cache`).
+    events: std::sync::Mutex<Option<event_cache::EventCache>>,
 }
 
 /// libgit2's id of an `ObjectId`.
@@ -92,7 +94,10 @@ impl Store {
                     "cannot apply the configuration given with git -c (GIT_CONFIG_PARAMETERS)",
                 ))?;
         }
-        Ok(Store { repo })
+        Ok(Store {
+            repo,
+            events: Default::default(),
+        })
     }
 
     /// Creates a new non-bare repository at `path` with `main` as its branch.
@@ -290,7 +295,10 @@ pub(crate) mod testing {
             cfg.set_str("user.name", "Mate").unwrap();
             cfg.set_str("user.email", "mate@example.com").unwrap();
         }
-        Store { repo }
+        Store {
+            repo,
+            events: Default::default(),
+        }
     }
 
     #[test]

@@ -391,15 +391,18 @@ fn read_files_backend(common: &Path, prefix: &str) -> Option<Vec<RunRef>> {
     let mut found: std::collections::BTreeMap<String, Oid> = Default::default();
     let dir = common.join(prefix.trim_end_matches('/'));
     walk_loose(&dir, prefix.trim_end_matches('/'), &mut found)?;
-    match PackedRefs::open(common) {
-        Opened::Absent => {}
+    let found: Vec<(String, Oid)> = match PackedRefs::open(common) {
+        Opened::Absent => found.into_iter().collect(),
+        // packed-refs is sorted: without loose refs it is the listing as it stands
+        Opened::Sorted(p) if found.is_empty() => p.under(prefix)?,
         Opened::Sorted(p) => {
             for (name, tip) in p.under(prefix)? {
                 found.entry(name).or_insert(tip); // a loose ref wins over a packed one
             }
+            found.into_iter().collect()
         }
         Opened::Unsupported => return None,
-    }
+    };
     // Refs come sorted, so one stage's runs are adjacent: validate its name once.
     let mut last: Option<StageName> = None;
     let mut out = Vec::with_capacity(found.len());

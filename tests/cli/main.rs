@@ -43,6 +43,7 @@ mod records;
 mod report;
 mod run;
 mod run_log;
+mod scale;
 mod status;
 mod sweep;
 mod sync;
