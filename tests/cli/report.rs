@@ -384,8 +384,11 @@ fn the_report_replaces_only_an_earlier_report_and_opens_a_browser() {
     let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(r["opened_with"], script.display().to_string());
     assert_eq!(r["dir"], repo.path("out").display().to_string(), "absolute");
-    for _ in 0..50 {
-        if repo.path("bin/opened").exists() {
+    // The browser runs detached: wait for what it writes, not only for the file (the
+    // shell creates it before writing, which a loaded machine made visible).
+    for _ in 0..100 {
+        let opened = std::fs::read_to_string(repo.path("bin/opened")).unwrap_or_default();
+        if opened.trim_end().ends_with("out/index.html") {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
