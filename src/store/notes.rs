@@ -57,13 +57,8 @@ impl Store {
         };
         let pending = self.journal_lines_for(oid(target))?;
         if !pending.is_empty() {
-            let seen: std::collections::HashSet<String> = lines.iter().cloned().collect();
-            let mut seen = seen;
-            for l in pending {
-                if seen.insert(l.clone()) {
-                    lines.push(l);
-                }
-            }
+            let mut seen: std::collections::HashSet<String> = lines.iter().cloned().collect();
+            lines.extend(pending.into_iter().filter(|l| seen.insert(l.clone())));
         }
         Ok(lines)
     }

@@ -106,30 +106,28 @@ impl Store {
         Ok(out)
     }
 
-    /// The journal's lines for `target` (none without a journal).
-    pub(super) fn journal_lines_for(&self, target: Oid) -> Result<Vec<String>> {
-        let mut f = match File::open(self.journal_path()) {
+    /// Every line the journal holds, read under a shared lock (none without a
+    /// journal).
+    fn pending(&self) -> Result<BTreeMap<Oid, Vec<String>>> {
+        let path = self.journal_path();
+        let mut f = match File::open(&path) {
             Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(Error::io(&self.journal_path())(e)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
+            Err(e) => return Err(Error::io(&path)(e)),
         };
-        f.lock_shared().map_err(Error::io(&self.journal_path()))?;
-        Ok(self
-            .journal_lines(&mut f)?
-            .remove(&target)
-            .unwrap_or_default())
+        f.lock_shared().map_err(Error::io(&path))?;
+        self.journal_lines(&mut f)
+    }
+
+    /// The journal's lines for `target`.
+    pub(super) fn journal_lines_for(&self, target: Oid) -> Result<Vec<String>> {
+        Ok(self.pending()?.remove(&target).unwrap_or_default())
     }
 
     /// The annotated objects the journal holds lines for, with their line counts.
     pub(super) fn journal_targets(&self) -> Result<Vec<(ObjectId, usize)>> {
-        let mut f = match File::open(self.journal_path()) {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(Error::io(&self.journal_path())(e)),
-        };
-        f.lock_shared().map_err(Error::io(&self.journal_path()))?;
         Ok(self
-            .journal_lines(&mut f)?
+            .pending()?
             .into_iter()
             .map(|(t, l)| (id(t), l.len()))
             .collect())
