@@ -133,16 +133,43 @@ pub fn record_new_run(store: &Store, new: &NewRun) -> Result<(RunRef, Vec<String
 /// The rejection a run of `stage` answers: the newest rejected run recorded before
 /// `before` with no approved run between them (an approval closes the matter), with
 /// its feedback. Runs are ordered by id, which is their start time.
+///
+/// The stage's newest decision is remembered under the digest of its run refs
+/// (`Store::remembered_decision`): while no ref of the stage changes, a new question
+/// about its newest run costs that digest, not a walk over its undecided runs.
 pub fn answered_rejection(
     store: &Store,
     stage: &crate::model::StageName,
     before: &RunId,
 ) -> Result<Option<(RunRef, crate::model::decision::FeedbackRecord)>> {
-    let runs = store.list_runs(Some(stage))?;
+    let listing = store.stage_listing(stage);
+    let remembered = listing
+        .digest
+        .and_then(|d| store.remembered_decision(stage, &d));
+    match remembered {
+        // no run of these refs is decided
+        Some(None) => return Ok(None),
+        // The newest decision of all precedes `before`, so it is the one asked for.
+        // A guard against a damaged cache file: the run still has that tip, and the
+        // tip's own trailers say that decision.
+        Some(Some(d)) if d.run_id.as_str() < before.as_str() => {
+            let claimed = match d.approved {
+                true => RunState::Approved,
+                false => RunState::Rejected,
+            };
+            if let Some(r) = store.find_run(stage, &d.run_id)?.filter(|r| r.tip == d.tip) {
+                if store.latest_event(r.tip)?.map(RunState::of) == Some(claimed) {
+                    return feedback_of(store, (!d.approved).then_some(r));
+                }
+            }
+        }
+        _ => {}
+    }
+    let (runs, digest) = store.listing_runs(listing)?;
     // Thousands of undecided runs may precede the answer: their events come from the
     // event cache, not a commit read each.
     let mut cache = store.event_cache();
-    let mut found = None;
+    let mut decided: Option<(&RunRef, RunState)> = None;
     for r in runs
         .iter()
         .rev()
@@ -154,17 +181,46 @@ pub fn answered_rejection(
                 r.run_id
             ))
         })?;
-        match RunState::of(event) {
-            RunState::Approved => break,
-            RunState::Rejected => {
-                found = Some(r.clone());
-                break;
-            }
-            _ => {}
+        let state = RunState::of(event);
+        if matches!(state, RunState::Approved | RunState::Rejected) {
+            decided = Some((r, state));
+            break;
         }
     }
     store.put_event_cache(cache);
-    match found {
+    // Asked about the newest run (or a newer one), the walk found the newest decision
+    // of the whole listing, unless the newest run itself is decided: remember it under
+    // the listing's digest.
+    if let (Some(digest), Some(last)) = (digest, runs.last()) {
+        let newest = match last.run_id.as_str().cmp(before.as_str()) {
+            std::cmp::Ordering::Less => Some(decided),
+            std::cmp::Ordering::Equal => match store.latest_event(last.tip)?.map(RunState::of) {
+                Some(s @ (RunState::Approved | RunState::Rejected)) => Some(Some((last, s))),
+                _ => Some(decided),
+            },
+            std::cmp::Ordering::Greater => None,
+        };
+        if let Some(newest) = newest {
+            let decision = newest.map(|(r, state)| crate::store::Decision {
+                run_id: r.run_id.clone(),
+                tip: r.tip,
+                approved: state == RunState::Approved,
+            });
+            store.remember_decision(stage, digest, decision);
+        }
+    }
+    let rejected = decided
+        .filter(|(_, s)| *s == RunState::Rejected)
+        .map(|(r, _)| r.clone());
+    feedback_of(store, rejected)
+}
+
+/// A rejected run with its feedback record.
+fn feedback_of(
+    store: &Store,
+    rejected: Option<RunRef>,
+) -> Result<Option<(RunRef, crate::model::decision::FeedbackRecord)>> {
+    match rejected {
         Some(r) => Ok(store
             .read_record::<crate::model::decision::FeedbackRecord>(r.tip)?
             .map(|fb| (r, fb))),

@@ -10,6 +10,7 @@
 mod cas;
 mod config_env;
 pub mod content;
+mod decision_cache;
 mod error;
 mod event_cache;
 mod files;
@@ -22,6 +23,7 @@ mod notes;
 mod notes_journal;
 mod notes_tree;
 mod packed_refs;
+pub use decision_cache::Decision;
 pub mod refs;
 mod remote;
 mod runs;
@@ -50,6 +52,8 @@ pub struct Store {
     repo: Repository,
     /// The event cache this process loaded (`event_cache`).
     events: std::sync::Mutex<Option<event_cache::EventCache>>,
+    /// The decision cache this process loaded (`remembered_decision`).
+    decisions: std::sync::Mutex<Option<decision_cache::DecisionCache>>,
 }
 
 /// libgit2's id of an `ObjectId`.
@@ -97,6 +101,7 @@ impl Store {
         Ok(Store {
             repo,
             events: Default::default(),
+            decisions: Default::default(),
         })
     }
 
@@ -298,6 +303,7 @@ pub(crate) mod testing {
         Store {
             repo,
             events: Default::default(),
+            decisions: Default::default(),
         }
     }
 

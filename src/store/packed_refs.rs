@@ -146,58 +146,24 @@ impl PackedRefs {
     }
 
     /// Every packed ref whose name starts with `prefix`, in name order.
+    #[cfg(test)]
     pub fn under(&self, prefix: &str) -> Option<Vec<(String, Oid)>> {
-        let mut pos = self.lower_bound(prefix)?;
-        // One sequential read of the whole range, not a read per line.
-        let mut out = Vec::new();
-        let mut buf = Vec::new();
-        loop {
-            let n = (64 * CHUNK).min((self.len - pos) as usize);
-            if n == 0 {
-                break;
-            }
-            let old = buf.len();
-            buf.resize(old + n, 0);
-            self.file.read_exact_at(&mut buf[old..], pos).ok()?;
-            pos += n as u64;
-            let mut used = 0;
-            let mut done = false;
-            while let Some(i) = memchr::memchr(b'\n', &buf[used..]) {
-                let line = &buf[used..used + i];
-                used += i + 1;
-                if line.first() == Some(&b'^') {
-                    continue;
-                }
-                let (name, oid) = parse_line(line)?;
-                if !name.starts_with(prefix) {
-                    done = true;
-                    break;
-                }
-                out.push((name, oid));
-            }
-            if done {
-                return Some(out);
-            }
-            buf.drain(..used);
-        }
-        if !buf.is_empty() {
-            // A last line without a newline.
-            let (name, oid) = parse_line(&buf)?;
-            if name.starts_with(prefix) {
-                out.push((name, oid));
-            }
-        }
-        Some(out)
+        parse_range(&self.raw_under(prefix)?, prefix)
+    }
+
+    /// The bytes of the lines holding the refs under `prefix` (with their peeled
+    /// lines), as they are in the file: two binary searches and one read.
+    pub fn raw_under(&self, prefix: &str) -> Option<Vec<u8>> {
+        let from = self.lower_bound(prefix)?;
+        let to = self.lower_bound(&past(prefix)?)?;
+        let mut buf = vec![0u8; to.checked_sub(from)? as usize];
+        self.file.read_exact_at(&mut buf, from).ok()?;
+        Some(buf)
     }
 
     /// The last packed ref (in name order) whose name starts with `prefix`.
     pub fn last_under(&self, prefix: &str) -> Option<Option<(String, Oid)>> {
-        // The first name past the prefix range: the prefix with its last byte raised.
-        let mut past = prefix.as_bytes().to_vec();
-        let last = past.pop()?;
-        past.push(last.checked_add(1)?);
-        let past = String::from_utf8(past).ok()?;
-        let end = self.lower_bound(&past)?;
+        let end = self.lower_bound(&past(prefix)?)?;
         if end <= self.start {
             return Some(None);
         }
@@ -221,10 +187,7 @@ impl PackedRefs {
     /// The last `n` packed refs (in name order) whose names start with `prefix`,
     /// oldest first: a binary search for the end of the range, then line by line back.
     pub fn last_n_under(&self, prefix: &str, n: usize) -> Option<Vec<(String, Oid)>> {
-        let mut past = prefix.as_bytes().to_vec();
-        let last = past.pop()?;
-        past.push(last.checked_add(1)?);
-        let end = self.lower_bound(std::str::from_utf8(&past).ok()?)?;
+        let end = self.lower_bound(&past(prefix)?)?;
         let mut out = Vec::new();
         let mut at = end;
         while out.len() < n && at > self.start {
@@ -263,6 +226,42 @@ impl PackedRefs {
         }
         Some(out)
     }
+}
+
+/// Whether `packed-refs` may hold a ref under `prefix`: `false` only when it surely
+/// does not (no file, or a sorted file's binary search finds none).
+pub fn may_hold_under(common: &Path, prefix: &str) -> bool {
+    match PackedRefs::open(common) {
+        Opened::Absent => false,
+        Opened::Sorted(p) => !matches!(p.last_under(prefix), Some(None)),
+        Opened::Unsupported => true,
+    }
+}
+
+/// The first name past every name starting with `prefix`: the prefix with its last
+/// byte raised.
+fn past(prefix: &str) -> Option<String> {
+    let mut past = prefix.as_bytes().to_vec();
+    let last = past.pop()?;
+    past.push(last.checked_add(1)?);
+    String::from_utf8(past).ok()
+}
+
+/// The refs of `raw_under`'s lines (peeled lines skipped); `None` when a line does not
+/// parse or lies outside `prefix` (the file changed between the searches and the read).
+pub fn parse_range(raw: &[u8], prefix: &str) -> Option<Vec<(String, Oid)>> {
+    let mut out = Vec::new();
+    for line in raw.split(|b| *b == b'\n') {
+        if line.is_empty() || line.first() == Some(&b'^') {
+            continue;
+        }
+        let (name, oid) = parse_line(line)?;
+        if !name.starts_with(prefix) {
+            return None;
+        }
+        out.push((name, oid));
+    }
+    Some(out)
 }
 
 /// `<40 hex> <name>`.

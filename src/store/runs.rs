@@ -41,6 +41,14 @@ impl RunRef {
     }
 }
 
+/// One stage's run refs as read by `Store::stage_listing`.
+pub struct StageListing {
+    stage: StageName,
+    /// sha256 of the bytes read; `None` when they were not read as files.
+    pub digest: Option<[u8; 32]>,
+    raw: Option<RawRuns>,
+}
+
 /// One state transition: a commit on a run ref.
 #[derive(Debug, Clone)]
 pub struct Transition {
@@ -220,6 +228,34 @@ impl Store {
         }
     }
 
+    /// A stage's run refs read once, with a digest that identifies the listing exactly
+    /// (`None` when libgit2 lists them: no caching then). Callers keep derived answers
+    /// under the digest and parse the listing only when the digest is new.
+    pub fn stage_listing(&self, stage: &StageName) -> StageListing {
+        let raw = self
+            .files_backend()
+            .and_then(|common| read_raw(common, &format!("{RUNS_PREFIX}{stage}/")));
+        StageListing {
+            stage: stage.clone(),
+            digest: raw.as_ref().map(RawRuns::digest),
+            raw,
+        }
+    }
+
+    /// The runs of a listing, sorted by run id, and the listing's digest when they were
+    /// parsed from the bytes it was taken of (else they are listed again through
+    /// libgit2, and there is no digest for them).
+    pub fn listing_runs(&self, listing: StageListing) -> Result<(Vec<RunRef>, Option<[u8; 32]>)> {
+        let digest = listing.digest;
+        match listing.raw.and_then(RawRuns::into_runs) {
+            Some(mut runs) => {
+                runs.sort_by(|a, b| a.run_id.cmp(&b.run_id));
+                Ok((runs, digest))
+            }
+            None => Ok((self.list_runs(Some(&listing.stage))?, None)),
+        }
+    }
+
     /// The common directory when refs may be read as files (the files backend, no
     /// `GIT_NAMESPACE`): `None` sends every read through libgit2.
     fn files_backend(&self) -> Option<&Path> {
@@ -384,54 +420,110 @@ impl Store {
 /// Run refs under `prefix` read from the files backend, or `None` when something
 /// needs libgit2's full resolution.
 fn read_files_backend(common: &Path, prefix: &str) -> Option<Vec<RunRef>> {
+    read_raw(common, prefix)?.into_runs()
+}
+
+/// The run refs under a prefix as read from the files backend, before parsing: the
+/// loose refs and the bytes of packed-refs' lines for the prefix.
+struct RawRuns {
+    prefix: String,
+    loose: std::collections::BTreeMap<String, Oid>,
+    /// `None` when there is no packed-refs file.
+    packed: Option<Vec<u8>>,
+}
+
+fn read_raw(common: &Path, prefix: &str) -> Option<RawRuns> {
     // Loose refs first, then packed-refs, as git reads them: `git pack-refs` writes
     // packed-refs before it deletes the loose files, so a ref being packed while we
     // read is seen in one place or the other (a loose file listed but gone when read
     // sends the listing to libgit2).
-    let mut found: std::collections::BTreeMap<String, Oid> = Default::default();
+    let mut loose: std::collections::BTreeMap<String, Oid> = Default::default();
     let dir = common.join(prefix.trim_end_matches('/'));
-    walk_loose(&dir, prefix.trim_end_matches('/'), &mut found)?;
-    let found: Vec<(String, Oid)> = match PackedRefs::open(common) {
-        Opened::Absent => found.into_iter().collect(),
-        // packed-refs is sorted: without loose refs it is the listing as it stands
-        Opened::Sorted(p) if found.is_empty() => p.under(prefix)?,
-        Opened::Sorted(p) => {
-            for (name, tip) in p.under(prefix)? {
-                found.entry(name).or_insert(tip); // a loose ref wins over a packed one
-            }
-            found.into_iter().collect()
-        }
+    walk_loose(&dir, prefix.trim_end_matches('/'), &mut loose)?;
+    let packed = match PackedRefs::open(common) {
+        Opened::Absent => None,
+        Opened::Sorted(p) => Some(p.raw_under(prefix)?),
         Opened::Unsupported => return None,
     };
-    // Refs come sorted, so one stage's runs are adjacent: validate its name once.
-    let mut last: Option<StageName> = None;
-    let mut out = Vec::with_capacity(found.len());
-    for (name, tip) in found {
-        let Some((stage, run)) = name
-            .strip_prefix(RUNS_PREFIX)
-            .and_then(|rest| rest.split_once('/'))
-        else {
-            continue;
-        };
-        let stage = match &last {
-            Some(s) if s.as_str() == stage => s.clone(),
-            _ => match StageName::new(stage) {
-                Ok(s) => {
-                    last = Some(s.clone());
-                    s
-                }
-                Err(_) => continue,
-            },
-        };
-        if let Ok(run_id) = RunId::new(run) {
-            out.push(RunRef {
-                stage,
-                run_id,
-                tip: id(tip),
-            });
+    Some(RawRuns {
+        prefix: prefix.to_string(),
+        loose,
+        packed,
+    })
+}
+
+impl RawRuns {
+    /// sha256 of everything the listing is made of: equal digests, equal listings.
+    fn digest(&self) -> [u8; 32] {
+        use sha2::Digest as _;
+        let mut h = sha2::Sha256::new();
+        h.update(b"workbench run listing v1\0");
+        h.update(self.prefix.as_bytes());
+        h.update(b"\0loose\0");
+        for (name, tip) in &self.loose {
+            h.update(name.as_bytes());
+            h.update(b"\0");
+            h.update(tip.as_bytes());
         }
+        match &self.packed {
+            None => h.update(b"\0no packed-refs"),
+            Some(raw) => {
+                h.update(b"\0packed\0");
+                h.update(raw);
+            }
+        }
+        h.finalize().into()
     }
-    Some(out)
+
+    /// The runs, sorted by name; `None` when a packed line does not parse.
+    fn into_runs(self) -> Option<Vec<RunRef>> {
+        let prefix = self.prefix;
+        let mut found = self.loose;
+        let found: Vec<(String, Oid)> = match self.packed {
+            None => found.into_iter().collect(),
+            Some(raw) => {
+                let packed = super::packed_refs::parse_range(&raw, &prefix)?;
+                if found.is_empty() {
+                    // packed-refs is sorted: without loose refs it is the listing
+                    packed
+                } else {
+                    for (name, tip) in packed {
+                        found.entry(name).or_insert(tip); // a loose ref wins
+                    }
+                    found.into_iter().collect()
+                }
+            }
+        };
+        // Refs come sorted, so one stage's runs are adjacent: validate its name once.
+        let mut last: Option<StageName> = None;
+        let mut out = Vec::with_capacity(found.len());
+        for (name, tip) in found {
+            let Some((stage, run)) = name
+                .strip_prefix(RUNS_PREFIX)
+                .and_then(|rest| rest.split_once('/'))
+            else {
+                continue;
+            };
+            let stage = match &last {
+                Some(s) if s.as_str() == stage => s.clone(),
+                _ => match StageName::new(stage) {
+                    Ok(s) => {
+                        last = Some(s.clone());
+                        s
+                    }
+                    Err(_) => continue,
+                },
+            };
+            if let Ok(run_id) = RunId::new(run) {
+                out.push(RunRef {
+                    stage,
+                    run_id,
+                    tip: id(tip),
+                });
+            }
+        }
+        Some(out)
+    }
 }
 
 /// One ref from the files backend: its loose file, else `packed-refs`. `None` when
@@ -569,9 +661,11 @@ fn walk_loose(
         } else if file_name.ends_with(".lock") {
             continue; // an update in flight; the ref itself still holds the old value
         } else {
-            match std::fs::read_to_string(entry.path()) {
+            match std::fs::read(entry.path()) {
+                // a symbolic or malformed ref (libgit2 would pad a short id) is
+                // for libgit2 to judge
                 Ok(text) => {
-                    found.insert(child, Oid::from_str(text.trim_end()).ok()?);
+                    found.insert(child, loose_target(&text)?);
                 }
                 // Deleted while we looked, perhaps by `git pack-refs` after we read
                 // packed-refs: let libgit2 list again rather than miss it.

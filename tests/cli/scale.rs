@@ -157,3 +157,122 @@ fn a_corrupt_event_cache_changes_nothing_next_says() {
     }
     assert!(first.to_string().contains("acc > 0.5"), "{first}");
 }
+
+fn next_says(repo: &Repo) -> String {
+    repo.wb(&["--json", "next"]).ok().json().to_string()
+}
+
+#[test]
+fn the_remembered_decision_follows_plumbing_packing_and_approvals() {
+    let repo = crate::train_repo();
+    repo.wb(&["init"]).ok();
+    let a = run_json(&repo, &["train"]);
+    repo.wb(&["review", &a]).ok();
+    repo.wb(&[
+        "reject",
+        &a,
+        "--issue",
+        "slow",
+        "--criterion",
+        "score > 0.5",
+    ])
+    .ok();
+    let b = run_json(&repo, &["train"]);
+    run_json(&repo, &["train"]);
+    let first = next_says(&repo);
+    assert!(first.contains("score > 0.5"), "{first}");
+    let cache = std::fs::read_to_string(repo.path(".git/workbench/decision-cache")).unwrap();
+    assert!(cache.contains("train "), "{cache}");
+    assert!(cache.contains(&format!("rejected {a} ")), "{cache}");
+    assert_eq!(next_says(&repo), first);
+    // the rejected run's ref deleted and restored with plumbing
+    let ref_a = format!("refs/workbench/runs/train/{a}");
+    let tip_a = repo.git(&["rev-parse", &ref_a]).trim().to_string();
+    repo.git(&["update-ref", "-d", &ref_a]);
+    assert!(!next_says(&repo).contains("score > 0.5"));
+    repo.git(&["update-ref", &ref_a, &tip_a]);
+    assert_eq!(next_says(&repo), first);
+    // packed by git: other bytes, the same answer
+    repo.git(&["pack-refs", "--all"]);
+    assert_eq!(next_says(&repo), first);
+    // an approval after the rejection closes the matter for the runs after it
+    let ref_b = format!("refs/workbench/runs/train/{b}");
+    let unapproved_b = repo.git(&["rev-parse", &ref_b]).trim().to_string();
+    repo.wb(&["review", &b]).ok();
+    repo.wb(&["approve", &b, "--yes"]).ok();
+    run_json(&repo, &["train"]);
+    assert!(!next_says(&repo).contains("score > 0.5"));
+    // the approval undone with plumbing: the rejection binds again
+    repo.git(&["update-ref", &ref_b, &unapproved_b]);
+    assert!(next_says(&repo).contains("score > 0.5"));
+}
+
+#[test]
+fn a_decision_cache_claiming_what_the_records_do_not_say_is_not_believed() {
+    let repo = crate::train_repo();
+    repo.wb(&["init"]).ok();
+    let a = run_json(&repo, &["train"]);
+    repo.wb(&["review", &a]).ok();
+    repo.wb(&[
+        "reject",
+        &a,
+        "--issue",
+        "slow",
+        "--criterion",
+        "score > 0.5",
+    ])
+    .ok();
+    let b = run_json(&repo, &["train"]);
+    run_json(&repo, &["train"]);
+    let first = next_says(&repo);
+    assert!(first.contains("score > 0.5"), "{first}");
+    let file = repo.path(".git/workbench/decision-cache");
+    let good = std::fs::read_to_string(&file).unwrap();
+    let tip_b = repo
+        .git(&["rev-parse", &format!("refs/workbench/runs/train/{b}")])
+        .trim()
+        .to_string();
+    let line = good.lines().find(|l| l.starts_with("train ")).unwrap();
+    let tip_a = line.rsplit(' ').next().unwrap();
+    for bad in [
+        // the rejection said to be an approval
+        good.replace(&format!("rejected {a}"), &format!("approved {a}")),
+        // another tip for the rejected run
+        good.replace(tip_a, &tip_b),
+        // another run, not decided, in its place
+        good.replace(
+            &format!("rejected {a} {tip_a}"),
+            &format!("approved {b} {tip_b}"),
+        ),
+        String::from("garbage"),
+        String::new(),
+    ] {
+        std::fs::write(&file, &bad).unwrap();
+        assert_eq!(next_says(&repo), first, "{bad}");
+    }
+}
+
+#[test]
+fn a_rejection_fetched_from_another_clone_reaches_next() {
+    let (_remote, ada, bob) = team();
+    let r1 = run_json(&ada, &["train"]);
+    ada.wb(&["review", &r1]).ok();
+    run_json(&ada, &["train"]);
+    ada.wb(&["push"]).ok();
+    bob.wb(&["fetch"]).ok();
+    assert!(!next_says(&bob).contains("score > 0.5"));
+    assert!(bob.path(".git/workbench/decision-cache").exists());
+    ada.wb(&[
+        "reject",
+        &r1,
+        "--issue",
+        "slow",
+        "--criterion",
+        "score > 0.5",
+    ])
+    .ok();
+    ada.wb(&["push"]).ok();
+    bob.wb(&["fetch"]).ok();
+    let now = next_says(&bob);
+    assert!(now.contains("score > 0.5"), "{now}");
+}

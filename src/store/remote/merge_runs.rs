@@ -58,8 +58,9 @@ impl Store {
             .repo
             .commondir()
             .join(CONFLICTS_PREFIX.trim_end_matches('/'));
-        let packed = std::fs::read_to_string(self.repo.commondir().join("packed-refs"))
-            .is_ok_and(|t| t.contains(CONFLICTS_PREFIX));
+        // a binary search, not a read of every packed ref
+        let packed =
+            crate::store::packed_refs::may_hold_under(self.repo.commondir(), CONFLICTS_PREFIX);
         if !dir.exists() && !packed {
             return Ok(out);
         }

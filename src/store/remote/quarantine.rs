@@ -114,6 +114,7 @@ impl Store {
             repo: git2::Repository::open_bare(&q.0)
                 .map_err(Error::git("cannot open the fetch quarantine"))?,
             events: Default::default(),
+            decisions: Default::default(),
         };
         drop(fetching);
         let runs = qstore.refs_under(&tracking_runs(remote))?;
