@@ -12,7 +12,7 @@ use crate::model::narrative::{self, normalize, Block, Syntax};
 use crate::model::review::ReviewRecord;
 use crate::model::state::RunState;
 use crate::model::{RunId, StageName};
-use crate::store::Store;
+use crate::store::{BlockCache, RunRef, Store};
 use serde::{Deserialize, Serialize};
 
 pub mod transition;
@@ -76,6 +76,8 @@ pub struct Checker<'a> {
     runs: HashMap<(StageName, RunId), RunInfo>,
     approved: HashMap<StageName, Option<RunId>>,
     all_runs: Option<Vec<(StageName, RunId)>>,
+    /// Blocks already judged exactly right (`remembering`); `None`: judge every block.
+    known: Option<BlockCache>,
 }
 
 /// What a block of an approved run is rendered from.
@@ -115,9 +117,14 @@ pub fn approved_records(
     stage: &StageName,
     run_id: &RunId,
 ) -> Result<Option<Approved>> {
-    let Some(run) = store.find_run(stage, run_id)? else {
-        return Ok(None);
-    };
+    match store.find_run(stage, run_id)? {
+        Some(run) => approved_records_at(store, &run),
+        None => Ok(None),
+    }
+}
+
+/// The approval record, manifest and review at the run's tip `run.tip`.
+fn approved_records_at(store: &Store, run: &RunRef) -> Result<Option<Approved>> {
     let Some(approval) = store.read_record::<ApprovalRecord>(run.tip)? else {
         return Ok(None);
     };
@@ -136,18 +143,34 @@ impl<'a> Checker<'a> {
             runs: HashMap::new(),
             approved: HashMap::new(),
             all_runs: None,
+            known: None,
         }
     }
 
-    fn run_info(&mut self, stage: &StageName, run: &RunId) -> Result<RunInfo> {
+    /// Remembers the blocks found to be exactly an approved rendering, and trusts
+    /// what was remembered (`store::block_cache`): for the local hook and
+    /// `narrative check`, never for `verify`.
+    pub fn remembering(mut self) -> Checker<'a> {
+        self.known = Some(self.store.block_cache());
+        self
+    }
+
+    /// What the records say about `run`, whose ref `found` holds (read once by the
+    /// caller, so every verdict is about that one tip).
+    fn run_info(
+        &mut self,
+        stage: &StageName,
+        run: &RunId,
+        found: Option<&RunRef>,
+    ) -> Result<RunInfo> {
         let key = (stage.clone(), run.clone());
         if let Some(i) = self.runs.get(&key) {
             return Ok(i.clone());
         }
-        let info = match self.store.find_run(stage, run)? {
-            Some(r) => match self.store.check_run(&r)? {
+        let info = match found {
+            Some(r) => match self.store.check_run(r)? {
                 Err(invalid) => RunInfo::Invalid(invalid.to_string()),
-                Ok(checked) => match (checked.state, approved_records(self.store, stage, run)?) {
+                Ok(checked) => match (checked.state, approved_records_at(self.store, r)?) {
                     (RunState::Approved, Some(rec)) => RunInfo::Approved(Box::new(rec)),
                     (s, _) => RunInfo::NotApproved(s),
                 },
@@ -236,6 +259,60 @@ impl<'a> Checker<'a> {
         syntax: Syntax,
         fix: &str,
     ) -> Result<Option<Problem>> {
+        // The run's ref is read once: the verdict and the remembered key are both
+        // about that tip. A block remembered as exactly right for it needs no reading.
+        let found = match self.runs.contains_key(&(b.stage.clone(), b.run.clone())) {
+            true => None,
+            false => self.store.find_run(&b.stage, &b.run)?,
+        };
+        let key = found
+            .as_ref()
+            .filter(|_| self.known.is_some())
+            .map(|r| block_key(r, b, syntax));
+        let remembered = match (&key, &self.known) {
+            (Some(k), Some(known)) => known.contains(k),
+            _ => false,
+        };
+        if !remembered {
+            let approved = self.judge_block(file, b, syntax, fix, found.as_ref())?;
+            if let Err(p) = approved {
+                return Ok(Some(p));
+            }
+            if let (Some(k), Some(known)) = (key, &mut self.known) {
+                known.insert(k);
+            }
+        }
+        if let Some(newer) = self.approved_run(&b.stage)? {
+            if newer > b.run {
+                return Ok(Some(Problem {
+                    file: file.to_string(),
+                    line: b.begin_line,
+                    stage: Some(b.stage.clone()),
+                    run: Some(b.run.clone()),
+                    severity: if self.strict {
+                        Severity::Error
+                    } else {
+                        Severity::Warning
+                    },
+                    reason: format!("stage {} has a newer approved run, {newer}", b.stage),
+                    fix: format!("git workbench narrative sync --advance {file}"),
+                    diff: None,
+                }));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Judges a block against the records of the run `found` (its ref as read): `Ok`
+    /// when it is exactly the approved rendering of a valid, approved record.
+    fn judge_block(
+        &mut self,
+        file: &str,
+        b: &Block,
+        syntax: Syntax,
+        fix: &str,
+        found: Option<&RunRef>,
+    ) -> Result<std::result::Result<(), Problem>> {
         let problem = |severity, reason: String, fix: String, diff| Problem {
             file: file.to_string(),
             line: b.begin_line,
@@ -246,9 +323,9 @@ impl<'a> Checker<'a> {
             fix,
             diff,
         };
-        let approved = match self.run_info(&b.stage, &b.run)? {
+        let approved = match self.run_info(&b.stage, &b.run, found)? {
             RunInfo::Missing => {
-                return Ok(Some(problem(
+                return Ok(Err(problem(
                     Severity::Error,
                     format!("run {} of stage {} is not in this repository's records", b.run, b.stage),
                     "fetch the workbench refs (git fetch origin '+refs/workbench/*:refs/workbench/*'), or approve a run and sync".to_string(),
@@ -256,7 +333,7 @@ impl<'a> Checker<'a> {
                 )))
             }
             RunInfo::OtherStage(other) => {
-                return Ok(Some(problem(
+                return Ok(Err(problem(
                     Severity::Error,
                     format!("run {} belongs to stage {other}, not {}", b.run, b.stage),
                     format!("use stage={other}, or a run of stage {}", b.stage),
@@ -271,7 +348,7 @@ impl<'a> Checker<'a> {
                 } else {
                     format!("is {state}, not approved")
                 };
-                return Ok(Some(problem(
+                return Ok(Err(problem(
                     Severity::Error,
                     format!("run {} of stage {} {why}", b.run, b.stage),
                     format!("only approved results may enter a narrative: git workbench approve {} or point the block at an approved run", b.run),
@@ -279,7 +356,7 @@ impl<'a> Checker<'a> {
                 )));
             }
             RunInfo::Invalid(why) => {
-                return Ok(Some(problem(
+                return Ok(Err(problem(
                     Severity::Error,
                     why,
                     format!("only valid records may enter a narrative: see 'git workbench doctor', and delete refs/workbench/runs/{}/{} if it is not yours", b.stage, b.run),
@@ -296,7 +373,7 @@ impl<'a> Checker<'a> {
                 .context_radius(2)
                 .header("approved", file)
                 .to_string();
-            return Ok(Some(problem(
+            return Ok(Err(problem(
                 Severity::Error,
                 format!(
                     "the block differs from the approved rendering of run {}",
@@ -306,20 +383,33 @@ impl<'a> Checker<'a> {
                 Some(diff),
             )));
         }
-        if let Some(newer) = self.approved_run(&b.stage)? {
-            if newer > b.run {
-                return Ok(Some(problem(
-                    if self.strict {
-                        Severity::Error
-                    } else {
-                        Severity::Warning
-                    },
-                    format!("stage {} has a newer approved run, {newer}", b.stage),
-                    format!("git workbench narrative sync --advance {file}"),
-                    None,
-                )));
-            }
-        }
-        Ok(None)
+        Ok(Ok(()))
     }
+}
+
+impl Drop for Checker<'_> {
+    /// Saves what was learnt: a cache that cannot be written is only slower.
+    fn drop(&mut self) {
+        if let Some(known) = &mut self.known {
+            known.save();
+        }
+    }
+}
+
+/// The block cache's key for a block citing the run at `run`: everything its verdict
+/// depends on, each part length-prefixed so no two blocks share a key.
+fn block_key(run: &RunRef, b: &Block, syntax: Syntax) -> [u8; 32] {
+    use sha2::Digest as _;
+    let mut h = sha2::Sha256::new();
+    let mut part = |bytes: &[u8]| {
+        h.update((bytes.len() as u64).to_be_bytes());
+        h.update(bytes);
+    };
+    part(b"workbench approved block v1");
+    part(run.ref_name().as_bytes());
+    part(run.tip.as_bytes());
+    part(format!("{syntax:?}").as_bytes());
+    part(format!("{:?}", b.options).as_bytes());
+    part(normalize(&b.content).as_bytes());
+    h.finalize().into()
 }

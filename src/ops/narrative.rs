@@ -142,7 +142,9 @@ pub fn check_at_tier(
         }
     }
     let all = !matches!(source, Source::Staged) || !only.is_empty();
-    let mut checker = Checker::new(store, strict_narrative(store));
+    // The hook and `narrative check` trust blocks they judged before (the block
+    // cache); `verify` judges every block afresh.
+    let mut checker = Checker::new(store, strict_narrative(store)).remembering();
     let judged = judge(
         store,
         &mut checker,

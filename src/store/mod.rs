@@ -7,10 +7,12 @@
 //! * records read from git are parsed through `model::record`, and libgit2's types
 //!   stay in here: callers see `ObjectId`.
 
+mod block_cache;
 mod cas;
 mod config_env;
 pub mod content;
 mod decision_cache;
+pub use block_cache::BlockCache;
 mod error;
 mod event_cache;
 mod files;

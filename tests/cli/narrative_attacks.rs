@@ -4,6 +4,7 @@
 
 use crate::common::{pre_commit_framework, Repo, Run};
 use crate::narratives::{commit_ok, commit_refused, reported, tamper};
+use crate::run_json;
 
 /// The repository of `reported()` with the report committed; returns it and that
 /// commit (the base of the range `verify` checks).
@@ -428,4 +429,64 @@ fn an_unmark_amended_with_an_edit_is_caught_by_verify() {
     let v = verify(&repo, &base, "text");
     assert_eq!(v.code, 1, "{}", v.stdout);
     assert!(v.stdout.contains(STOPS), "{}", v.stdout);
+}
+
+/// The hook remembers blocks it found exactly right (`.git/workbench/block-cache`); a
+/// remembered block is trusted only for the same content of the same record tip.
+#[test]
+fn a_remembered_block_is_trusted_only_for_its_exact_content_and_record() {
+    let (repo, id) = reported();
+    repo.git(&["add", "-A"]);
+    commit_ok(&repo, &["commit", "-q", "-m", "report"]);
+    let cache = repo.path(".git/workbench/block-cache");
+    assert!(cache.exists(), "the hook remembered nothing");
+    let restore = |repo: &Repo| {
+        repo.git(&["checkout", "HEAD", "--", "reports/summary.md"]);
+    };
+    // an edited number in a remembered block
+    tamper(&repo);
+    repo.git(&["add", "-A"]);
+    commit_refused(
+        &repo,
+        &["commit", "-q", "-m", "edit"],
+        "differs from the approved rendering",
+    );
+    restore(&repo);
+    // the cited run's ref moved back to before its approval, with plumbing
+    let run_ref = format!("refs/workbench/runs/train/{id}");
+    let tip = repo.git(&["rev-parse", &run_ref]).trim().to_string();
+    repo.git(&["update-ref", &run_ref, &format!("{tip}~1")]);
+    let prose = |repo: &Repo, text: &str| {
+        let t = repo.read("reports/summary.md") + text;
+        repo.write("reports/summary.md", &t);
+        repo.git(&["add", "-A"]);
+    };
+    prose(&repo, "\nMore.\n");
+    commit_refused(&repo, &["commit", "-q", "-m", "prose"], "not approved");
+    // another approved run's record put under the cited run's ref (a replay)
+    let other = run_json(&repo, &["train"]);
+    repo.wb(&["review", &other]).ok();
+    repo.wb(&["approve", &other, "--yes"]).ok();
+    let other_tip = repo
+        .git(&["rev-parse", &format!("refs/workbench/runs/train/{other}")])
+        .trim()
+        .to_string();
+    repo.git(&["update-ref", &run_ref, &other_tip]);
+    let err = repo.git_wb(&["commit", "-q", "-m", "prose"]);
+    assert!(!err.status.success(), "a replayed record passed the hook");
+    // the record restored: the remembered block passes again, and still says that a
+    // newer run is approved (an error when narratives are strict)
+    repo.git(&["update-ref", &run_ref, &tip]);
+    repo.git(&["config", "workbench.strictNarrative", "true"]);
+    commit_refused(
+        &repo,
+        &["commit", "-q", "-m", "prose"],
+        "has a newer approved run",
+    );
+    repo.git(&["config", "workbench.strictNarrative", "false"]);
+    commit_ok(&repo, &["commit", "-q", "-m", "prose"]);
+    // verify judges afresh: it neither reads nor writes the cache
+    std::fs::remove_file(&cache).unwrap();
+    repo.wb(&["verify", "--range", "HEAD~1..HEAD"]).ok();
+    assert!(!cache.exists(), "verify wrote the block cache");
 }
