@@ -256,6 +256,18 @@ impl Store {
         }
     }
 
+    /// The target of a direct ref, `None` when it does not exist or cannot be read:
+    /// its loose file or a binary search of `packed-refs`, else libgit2.
+    pub(crate) fn ref_target(&self, name: &str) -> Option<ObjectId> {
+        match self
+            .files_backend()
+            .and_then(|common| read_one(common, name))
+        {
+            Some(found) => found.map(id),
+            None => self.repo.refname_to_id(name).ok().map(id),
+        }
+    }
+
     /// The common directory when refs may be read as files (the files backend, no
     /// `GIT_NAMESPACE`): `None` sends every read through libgit2.
     fn files_backend(&self) -> Option<&Path> {

@@ -168,20 +168,19 @@ impl Store {
         let Some(target) = self.approved_index(stage) else {
             return Ok(None);
         };
-        let run = self
-            .trailers(target)
-            .ok()
+        // One read of the entry's commit: its run and its event (it is the run's tip).
+        let trailers = self.trailers(target).ok();
+        let approved = trailers
+            .as_ref()
+            .is_some_and(|t| t.event == Some(crate::model::state::RunEvent::Approved));
+        let run = trailers
             .and_then(|t| t.run)
             .map(|run_id| self.find_run(stage, &run_id))
             .transpose()?
             .flatten()
             .filter(|r| r.tip == target);
         match run {
-            Some(r)
-                if self.latest_event(r.tip)? == Some(crate::model::state::RunEvent::Approved) =>
-            {
-                Ok(Some(r))
-            }
+            Some(r) if approved => Ok(Some(r)),
             _ => self.derived_approved_run(stage),
         }
     }
@@ -224,7 +223,7 @@ impl Store {
 
     /// The raw value of the approved-run index of a stage.
     pub fn approved_index(&self, stage: &StageName) -> Option<ObjectId> {
-        self.repo.refname_to_id(&approved_ref(stage)).ok().map(id)
+        self.ref_target(&approved_ref(stage))
     }
 
     /// The armored signature and signed payload of a record commit, if signed.
