@@ -59,28 +59,29 @@ pub struct CompareReport {
     pub table: SparseTable,
     /// Which way each metric improves (from the configuration), for marking the best.
     pub directions: BTreeMap<String, Direction>,
-    /// The shortest form of each shown run id that names it alone among every run of
-    /// the repository (`run_spec::abbreviations`), for the terminal table; empty
-    /// unless the request asked (`short_ids`). Not in the JSON, whose ids are whole.
-    pub short_ids: HashMap<String, String>,
+    /// For each row, the shortest form of its run id that names it alone among every
+    /// run of the repository (`run_spec::abbreviations`), for the terminal table;
+    /// empty unless the request asked (`short_ids`). Not in the JSON, whose ids are
+    /// whole.
+    pub short_ids: Vec<String>,
 }
 
 pub fn compare(store: &Store, req: &CompareRequest) -> Result<CompareReport> {
     let mut cache = TableCache::load(store.private_dir().join("table-cache"));
     let mut rows: Vec<CachedRow> = Vec::new();
     let all = store.list_runs(None)?;
-    let mut short = if req.short_ids {
+    let short = if req.short_ids {
         let ids: Vec<&str> = all.iter().map(|r| r.run_id.as_str()).collect();
         crate::model::run_spec::abbreviations(&ids)
     } else {
         HashMap::new()
     };
     for r in &all {
-        cache.touch(r.tip);
+        let entry = cache.touch(r.tip);
         if !req.stages.is_empty() && !req.stages.contains(&r.stage) {
             continue;
         }
-        let row = match cache.get(r.tip) {
+        let row = match cache.get(entry) {
             Some(row) => row,
             None => {
                 let m = store.read_manifest(r.tip)?;
@@ -116,21 +117,25 @@ pub fn compare(store: &Store, req: &CompareRequest) -> Result<CompareReport> {
         let skip = rows.len().saturating_sub(n);
         rows.drain(..skip);
     }
-    let short_ids = if req.short_ids {
-        rows.iter()
-            .filter_map(|f| {
-                let id = f.run_id.as_str();
-                short.remove(id).map(|s| (id.to_string(), s))
-            })
-            .collect()
-    } else {
-        HashMap::new()
-    };
-    drop(short);
-    drop(all);
     let mut table = table_of(rows, &cache);
     drop(cache);
     shape(&mut table, req)?;
+    // Looked up by row once here, not by id for each cell the table measures and shows.
+    let short_ids = if req.short_ids {
+        table
+            .rows
+            .iter()
+            .map(|r| match cell(r, 0) {
+                // A record whose id is not its ref's has none: shown whole, sanitised.
+                Cell::Text(id) => short.get(id.as_str()).cloned().unwrap_or_default(),
+                _ => String::new(),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    drop(short);
+    drop(all);
     Ok(CompareReport {
         table,
         directions: super::workspace::metric_directions(store.maybe_workdir()),
@@ -293,7 +298,7 @@ impl<'de> Deserialize<'de> for CompareReport {
                 rows,
             }),
             directions: BTreeMap::new(),
-            short_ids: HashMap::new(),
+            short_ids: Vec::new(),
         })
     }
 }

@@ -35,39 +35,73 @@ impl<'a> Slots<'a> {
 
 static EMPTY: Cell = Cell::Empty;
 
-/// CSV with a header row, written by the csv crate (quoting as needed), row by row.
-pub fn write_csv<W: Write>(t: &SparseTable, out: W) -> io::Result<()> {
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(out);
-    w.write_record(&t.columns)?;
-    // Field by field, without a String per cell: most cells of a wide table are empty.
-    let mut buf = String::new();
+/// One CSV field as the csv crate writes it (`QuoteStyle::Necessary`): quoted, with
+/// its quotes doubled, when it holds a comma, a quote or a line break.
+fn csv_field(out: &mut Vec<u8>, field: &str) {
+    let b = field.as_bytes();
+    if !b.iter().any(|&c| matches!(c, b',' | b'"' | b'\n' | b'\r')) {
+        out.extend_from_slice(b);
+        return;
+    }
+    out.push(b'"');
+    for &c in b {
+        if c == b'"' {
+            out.push(b'"');
+        }
+        out.push(c);
+    }
+    out.push(b'"');
+}
+
+/// CSV with a header row, byte for byte what the csv crate writes (quoting as needed,
+/// `\n` line ends), row by row. Written here rather than field by field through the
+/// csv crate: at 100,000 runs by 107 columns that was 10.7 million calls for fields
+/// that are mostly empty, where an empty field is one comma.
+pub fn write_csv<W: Write>(t: &SparseTable, mut w: W) -> io::Result<()> {
     let width = t.columns.len();
+    let mut line: Vec<u8> = Vec::with_capacity(1 << 12);
+    let one_empty = |line: &mut Vec<u8>| line.extend_from_slice(b"\"\"");
+    for (i, c) in t.columns.iter().enumerate() {
+        if i > 0 {
+            line.push(b',');
+        }
+        csv_field(&mut line, c);
+    }
+    if line.is_empty() {
+        // The csv crate writes a record of no bytes (no column, or one empty one) as
+        // `""`, not as a blank line.
+        one_empty(&mut line);
+    }
+    line.push(b'\n');
+    let mut buf = String::new();
     for r in &t.rows {
-        let mut at = 0;
+        let start = line.len();
+        let mut commas = 0;
         for (c, cell) in r {
             let c = *c as usize;
-            for _ in at..c {
-                w.write_field("")?;
-            }
-            at = c + 1;
-            let field: &str = match cell {
-                Cell::Empty => "",
-                Cell::Text(s) => s,
+            line.resize(line.len() + (c - commas), b',');
+            commas = c;
+            match cell {
+                Cell::Empty => {}
+                Cell::Text(s) => csv_field(&mut line, s),
                 Cell::Number(_) => {
                     buf.clear();
                     cell.render_into(&mut buf);
-                    &buf
+                    csv_field(&mut line, &buf);
                 }
-            };
-            w.write_field(field)?;
+            }
         }
-        for _ in at..width {
-            w.write_field("")?;
+        line.resize(line.len() + (width.saturating_sub(1) - commas), b',');
+        if line.len() == start {
+            one_empty(&mut line);
         }
-        w.write_record(None::<&[u8]>)?;
+        line.push(b'\n');
+        if line.len() >= 1 << 12 {
+            w.write_all(&line)?;
+            line.clear();
+        }
     }
+    w.write_all(&line)?;
     w.flush()
 }
 
@@ -408,6 +442,56 @@ mod tests {
                 String::from_utf8(ours).unwrap(),
                 String::from_utf8(theirs).unwrap()
             );
+        }
+    }
+
+    /// The hand-written CSV is the csv crate's, byte for byte.
+    #[test]
+    fn csv_is_the_csv_crates() {
+        fn by_crate(t: &Table) -> String {
+            let mut w = csv::WriterBuilder::new()
+                .terminator(csv::Terminator::Any(b'\n'))
+                .from_writer(Vec::new());
+            w.write_record(&t.columns).unwrap();
+            // As `compare` wrote it before: field by field, then the record's end.
+            for r in &t.rows {
+                for c in r {
+                    w.write_field(c.render()).unwrap();
+                }
+                w.write_record(None::<&[u8]>).unwrap();
+            }
+            String::from_utf8(w.into_inner().unwrap()).unwrap()
+        }
+        let text = |s: &str| Cell::Text(s.into());
+        let hostile = Table {
+            columns: vec![
+                "run_id".into(),
+                "a,\"b\"".into(),
+                "c\nd".into(),
+                "e\rf".into(),
+            ],
+            rows: vec![
+                vec![text("x"), text("\"q\""), text("1,2"), text(" spaced ")],
+                vec![Cell::Empty, Cell::Empty, Cell::Empty, Cell::Empty],
+                vec![
+                    Cell::Empty,
+                    Cell::Number(0.5),
+                    Cell::Empty,
+                    text("line\nbreak\r"),
+                ],
+                vec![text("é"), Cell::Empty, Cell::Number(f64::NAN), Cell::Empty],
+            ],
+        };
+        let one = Table {
+            columns: vec!["only".into()],
+            rows: vec![vec![Cell::Empty], vec![text("v")]],
+        };
+        let none = Table {
+            columns: vec![],
+            rows: vec![vec![], vec![]],
+        };
+        for t in [table().to_dense(), hostile, one, none] {
+            assert_eq!(to_csv(&SparseTable::from_dense(&t)), by_crate(&t));
         }
     }
 }

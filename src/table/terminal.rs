@@ -14,7 +14,7 @@ use crate::model::sparse_table::SparseTable;
 use crate::model::table::{is_run_column, Cell, Direction};
 use crate::model::text::{escape_controls, Lines};
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 use unicode_width::UnicodeWidthStr;
 
@@ -28,8 +28,9 @@ const GAP: usize = 2;
 pub struct View<'a> {
     pub table: &'a SparseTable,
     pub directions: &'a BTreeMap<String, Direction>,
-    /// The abbreviation shown for each full run id (`ops::compare`).
-    pub short_ids: &'a HashMap<String, String>,
+    /// The run id each row shows, abbreviated (`ops::compare`); a row without one
+    /// (none when the list is empty) shows its whole id.
+    pub short_ids: &'a [String],
     /// The width to fit; `None` (`--wide`) shows every column, nothing cut.
     pub width: Option<usize>,
 }
@@ -105,7 +106,8 @@ fn split_name(name: &str) -> (Option<&str>, &str) {
 /// sanitised and (in a limited table) cut; numbers whole.
 fn cell_text<'a>(
     view: &View<'a>,
-    col: usize,
+    row: usize,
+    col: ColKind,
     cell: &'a Cell,
     buf: &'a mut String,
     limit: bool,
@@ -118,13 +120,17 @@ fn cell_text<'a>(
             Cow::Borrowed(buf.as_str())
         }
         Cell::Text(s) => {
-            let name = view.table.columns[col].as_str();
-            if name == "run_id" {
-                if let Some(short) = view.short_ids.get(s) {
-                    return Cow::Borrowed(short.as_str());
+            if col == ColKind::RunId {
+                match view.short_ids.get(row) {
+                    Some(short) if !short.is_empty() => return Cow::Borrowed(short.as_str()),
+                    _ => {}
                 }
             }
-            if name == "started_at" && s.len() >= 19 && s.is_ascii() && s.as_bytes()[10] == b'T' {
+            if col == ColKind::StartedAt
+                && s.len() >= 19
+                && s.is_ascii()
+                && s.as_bytes()[10] == b'T'
+            {
                 buf.clear();
                 buf.push_str(&s[..10]);
                 buf.push(' ');
@@ -139,6 +145,25 @@ fn cell_text<'a>(
             }
         }
     }
+}
+
+/// The columns whose text `cell_text` shows its own way.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ColKind {
+    RunId,
+    StartedAt,
+    Other,
+}
+
+fn kinds(t: &SparseTable) -> Vec<ColKind> {
+    t.columns
+        .iter()
+        .map(|n| match n.as_str() {
+            "run_id" => ColKind::RunId,
+            "started_at" => ColKind::StartedAt,
+            _ => ColKind::Other,
+        })
+        .collect()
 }
 
 fn measure(view: &View, best: &BTreeMap<usize, usize>) -> Vec<Column> {
@@ -178,7 +203,8 @@ fn measure(view: &View, best: &BTreeMap<usize, usize>) -> Vec<Column> {
     // Only set cells count: an unset one is empty, no wider than 0, neither text nor a
     // marker, and never a change.
     let mut first: Vec<Option<&Cell>> = vec![None; cols.len()];
-    for r in &t.rows {
+    let kind = kinds(t);
+    for (ri, r) in t.rows.iter().enumerate() {
         for (ci, c) in r {
             let ci = *ci as usize;
             let col = &mut cols[ci];
@@ -198,7 +224,7 @@ fn measure(view: &View, best: &BTreeMap<usize, usize>) -> Vec<Column> {
             }
             col.cells = col
                 .cells
-                .max(width_of(&cell_text(view, ci, c, &mut buf, limit)));
+                .max(width_of(&cell_text(view, ri, kind[ci], c, &mut buf, limit)));
         }
     }
     cols
@@ -384,6 +410,7 @@ pub fn write_table(view: &View, w: &mut impl Write) -> io::Result<()> {
     let limit = view.width.is_some();
     let mut buf = String::new();
     let mut slots = Slots::new(t.columns.len());
+    let kind = kinds(t);
     for (ri, r) in t.rows.iter().enumerate() {
         let cells = slots.fill(r);
         for (k, &i) in shown.iter().enumerate() {
@@ -392,7 +419,7 @@ pub fn write_table(view: &View, w: &mut impl Write) -> io::Result<()> {
             }
             let c = &cols[i];
             let cell = cells[c.index].unwrap_or(super::empty());
-            let text = cell_text(view, c.index, cell, &mut buf, limit);
+            let text = cell_text(view, ri, kind[c.index], cell, &mut buf, limit);
             let mark = if cell.is_non_finite() {
                 "!"
             } else if best.get(&c.index) == Some(&ri) {
@@ -494,7 +521,7 @@ mod tests {
         render(&View {
             table: &SparseTable::from_dense(t),
             directions: &BTreeMap::new(),
-            short_ids: &HashMap::new(),
+            short_ids: &[],
             width,
         })
     }
@@ -552,7 +579,7 @@ mod tests {
                 Cell::Text("値値値".into()),
             ]],
         };
-        let short = HashMap::from([("20261201T104512Z-a3f2".to_string(), "T104512Z".to_string())]);
+        let short = ["T104512Z".to_string()];
         let sparse = SparseTable::from_dense(&t);
         let show = |width| {
             render(&View {
