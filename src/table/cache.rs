@@ -58,18 +58,31 @@ pub enum Kind {
     Metric,
 }
 
-/// One run's row as the cache holds it: text cells ready for the table, and its
-/// params and metrics as `(key number, cell)` (`TableCache::key`).
+/// The column a row's `forced` cell has in `CachedRow::row` (after the four base
+/// columns); a param or metric of key number `k` has `KEYS + k`.
+pub const FORCED: u32 = 4;
+pub const KEYS: u32 = 5;
+
+/// One run's row as the cache holds it, in the table's cells: `run_id, stage,
+/// started_at, state` in columns 0 to 3, the `forced` text in `FORCED`, a param or
+/// metric of key number `k` (`TableCache::key`) in `KEYS + k`, unset ones as
+/// `Cell::Empty` (a JSON null still makes its column). `ops::compare` renumbers the
+/// columns once it knows them all.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CachedRow {
-    pub run_id: String,
-    pub stage: String,
-    pub started_at: String,
     pub state: RunState,
     pub sweep_id: Option<String>,
-    /// The `forced` cell's text, for a forced approval.
-    pub forced: Option<String>,
-    pub cells: Vec<(u32, Cell)>,
+    pub row: Vec<(u32, Cell)>,
+}
+
+impl CachedRow {
+    /// The text of column 0 to 4 (`""` when unset).
+    pub fn text(&self, col: u32) -> &str {
+        match self.row.iter().find(|(c, _)| *c == col) {
+            Some((_, Cell::Text(s))) => s,
+            _ => "",
+        }
+    }
 }
 
 pub struct TableCache {
@@ -238,19 +251,20 @@ impl TableCache {
 
     fn parse_entry(&self, line: &str) -> Option<CachedRow> {
         let mut f = line.split('\t');
-        let run_id = unescape(f.next()?)?;
-        let stage = unescape(f.next()?)?;
-        let started_at = unescape(f.next()?)?;
+        let mut cells = Vec::with_capacity(16);
+        for col in 0..3 {
+            cells.push((col, Cell::Text(unescape(f.next()?)?)));
+        }
         let state = state_named(f.next()?)?;
+        cells.push((3, Cell::Text(state.as_str().to_string())));
         let sweep_id = match f.next()? {
             "-" => None,
             s => Some(unescape(s.strip_prefix('s')?)?),
         };
-        let forced = match f.next()? {
-            "-" => None,
-            s => Some(unescape(s.strip_prefix('f')?)?),
+        match f.next()? {
+            "-" => {}
+            s => cells.push((FORCED, Cell::Text(unescape(s.strip_prefix('f')?)?))),
         };
-        let mut cells = Vec::new();
         for c in f {
             let digits = c.bytes().take_while(u8::is_ascii_digit).count();
             let key: u32 = c[..digits].parse().ok()?;
@@ -264,16 +278,12 @@ impl TableCache {
                 b'e' if v.len() == 1 => Cell::Empty,
                 _ => return None,
             };
-            cells.push((key, cell));
+            cells.push((KEYS + key, cell));
         }
         Some(CachedRow {
-            run_id,
-            stage,
-            started_at,
             state,
             sweep_id,
-            forced,
-            cells,
+            row: cells,
         })
     }
 
@@ -294,23 +304,24 @@ impl TableCache {
 
     /// Caches the fields read from `tip`'s record and returns them as a row.
     pub fn put(&mut self, tip: ObjectId, f: &RowFields) -> CachedRow {
-        let mut cells = Vec::with_capacity(f.params.len() + f.metrics.len());
+        let mut cells = vec![
+            (0, Cell::Text(f.run_id.to_string())),
+            (1, Cell::Text(f.stage.to_string())),
+            (2, Cell::Text(f.started_at.to_string())),
+            (3, Cell::Text(f.state.as_str().to_string())),
+        ];
+        if let Some(c) = f.forced.as_deref() {
+            cells.push((FORCED, forced_cell(Some(c))));
+        }
         for (kind, map) in [(Kind::Param, &f.params), (Kind::Metric, &f.metrics)] {
             for (k, v) in map {
-                cells.push((self.intern(kind, k), Cell::from_json(v)));
+                cells.push((KEYS + self.intern(kind, k), Cell::from_json(v)));
             }
         }
         let row = CachedRow {
-            run_id: f.run_id.to_string(),
-            stage: f.stage.to_string(),
-            started_at: f.started_at.to_string(),
             state: f.state,
             sweep_id: f.sweep_id.clone(),
-            forced: f.forced.as_deref().map(|c| match forced_cell(Some(c)) {
-                Cell::Text(t) => t,
-                other => other.render(),
-            }),
-            cells,
+            row: cells,
         };
         self.new.push((tip, entry_line(&row)));
         row
@@ -403,8 +414,8 @@ impl std::hash::Hasher for TipHasher {
 fn entry_line(r: &CachedRow) -> String {
     use std::fmt::Write as _;
     let mut l = String::with_capacity(128);
-    for s in [&r.run_id, &r.stage, &r.started_at] {
-        l.push_str(&escape(s));
+    for col in 0..3 {
+        l.push_str(&escape(r.text(col)));
         l.push('\t');
     }
     l.push_str(r.state.as_str());
@@ -417,15 +428,15 @@ fn entry_line(r: &CachedRow) -> String {
         }
     }
     l.push('\t');
-    match &r.forced {
-        None => l.push('-'),
-        Some(s) => {
+    match r.row.iter().any(|(c, _)| *c == FORCED) {
+        false => l.push('-'),
+        true => {
             l.push('f');
-            l.push_str(&escape(s));
+            l.push_str(&escape(r.text(FORCED)));
         }
     }
-    for (k, c) in &r.cells {
-        let _ = write!(l, "\t{k}");
+    for (k, c) in r.row.iter().filter(|(c, _)| *c >= KEYS) {
+        let _ = write!(l, "\t{}", k - KEYS);
         match c {
             Cell::Empty => l.push('e'),
             Cell::Number(n) => {
@@ -489,14 +500,21 @@ mod tests {
         );
         assert_eq!(c.touch(tip(1)).and_then(|e| c.get(Some(e))), Some(b));
         assert_eq!(c.touch(tip(3)).and_then(|e| c.get(Some(e))), None);
-        assert_eq!(a.forced.as_deref(), Some("a, b"));
-        let names: Vec<_> = a.cells.iter().map(|(k, _)| c.key(*k)).collect();
+        assert_eq!(a.text(FORCED), "a, b");
+        assert_eq!(a.text(0), "20261201T104512Z-a3f2");
+        assert_eq!(a.text(2), "2023-11-14T22:13:20.123Z");
+        let names: Vec<_> = a
+            .row
+            .iter()
+            .filter(|(k, _)| *k >= KEYS)
+            .map(|(k, _)| c.key(*k - KEYS))
+            .collect();
         assert!(
             names.contains(&(Kind::Param, "name\twith\\tab\n")),
             "{names:?}"
         );
         // Bit for bit, NaN aside: -0 stays -0, 0.1 + 0.2 stays 0.30000000000000004.
-        for ((_, x), (_, y)) in a.cells.iter().zip(&fields_cells(&c, &a)) {
+        for ((_, x), (_, y)) in a.row[5..].iter().zip(&fields_cells(&c, &a)) {
             match (x, y) {
                 (Cell::Number(x), Cell::Number(y)) if !x.is_nan() => {
                     assert_eq!(x.to_bits(), y.to_bits())
@@ -525,10 +543,10 @@ mod tests {
     }
 
     fn fields_cells(c: &TableCache, r: &CachedRow) -> Vec<(u32, Cell)> {
-        let f = fields(&r.run_id, Value::from(7));
+        let f = fields(r.text(0), Value::from(7));
         let mut out = Vec::new();
-        for (k, _) in &r.cells {
-            let (kind, name) = c.key(*k);
+        for (k, _) in &r.row[5..] {
+            let (kind, name) = c.key(*k - KEYS);
             let map = if kind == Kind::Param {
                 &f.params
             } else {

@@ -204,29 +204,41 @@ pub fn write_json_pretty<W: Write>(t: &SparseTable, mut w: W) -> io::Result<()> 
     w.write_all(if t.columns.is_empty() { b"]" } else { b"\n  ]" })?;
     w.write_all(b",\n  \"rows\": [")?;
     let order = json_order(t);
-    let keys: Vec<Vec<u8>> = order
+    // `,\n      "name": ` for each key (the first of a row drops the comma), and the
+    // same ending in `null`, so an unset cell is one copy.
+    let keys: Vec<(Vec<u8>, Vec<u8>)> = order
         .iter()
         .map(|&i| {
-            let mut k = b"      ".to_vec();
+            let mut k = b",\n      ".to_vec();
             serde_json::to_writer(&mut k, &t.columns[i]).expect("a string serializes");
             k.extend_from_slice(b": ");
-            k
+            let mut null = k.clone();
+            null.extend_from_slice(b"null");
+            (k, null)
         })
         .collect();
     let mut slots = Slots::new(t.columns.len());
+    let mut line: Vec<u8> = Vec::with_capacity(1 << 14);
     for (ri, r) in t.rows.iter().enumerate() {
-        w.write_all(if ri == 0 { b"\n    {" } else { b",\n    {" })?;
+        line.extend_from_slice(if ri == 0 { b"\n    {" } else { b",\n    {" });
         let cells = slots.fill(r);
         for (k, &i) in order.iter().enumerate() {
-            w.write_all(if k == 0 { b"\n" } else { b",\n" })?;
-            w.write_all(&keys[k])?;
+            let skip = usize::from(k == 0);
             match cells[i] {
-                None | Some(Cell::Empty) => w.write_all(b"null")?,
-                Some(c) => serde_json::to_writer(&mut w, &JsonCell(c)).map_err(json_err)?,
+                None | Some(Cell::Empty) => line.extend_from_slice(&keys[k].1[skip..]),
+                Some(c) => {
+                    line.extend_from_slice(&keys[k].0[skip..]);
+                    serde_json::to_writer(&mut line, &JsonCell(c)).map_err(json_err)?;
+                }
             }
         }
-        w.write_all(if order.is_empty() { b"}" } else { b"\n    }" })?;
+        line.extend_from_slice(if order.is_empty() { b"}" } else { b"\n    }" });
+        if line.len() >= 1 << 14 {
+            w.write_all(&line)?;
+            line.clear();
+        }
     }
+    w.write_all(&line)?;
     w.write_all(if t.rows.is_empty() { b"]" } else { b"\n  ]" })?;
     w.write_all(b"\n}")
 }
