@@ -33,8 +33,6 @@ impl<'a> Slots<'a> {
     }
 }
 
-static EMPTY: Cell = Cell::Empty;
-
 /// One CSV field as the csv crate writes it (`QuoteStyle::Necessary`): quoted, with
 /// its quotes doubled, when it holds a comma, a quote or a line break.
 fn csv_field(out: &mut Vec<u8>, field: &str) {
@@ -331,11 +329,6 @@ pub fn best_of(
 /// `best_of` for a dense table (the HTML report's).
 pub fn best_rows(t: &Table, directions: &BTreeMap<String, Direction>) -> BTreeMap<usize, usize> {
     best_of(&SparseTable::from_dense(t), directions)
-}
-
-/// The empty cell, for lookups that miss.
-pub(crate) fn empty() -> &'static Cell {
-    &EMPTY
 }
 
 #[cfg(test)]
