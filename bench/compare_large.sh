@@ -9,6 +9,9 @@
 # 2. Peak RSS of each format from /usr/bin/time -v, warm and cold (target <= 150 MiB).
 # 3. Cold (table cache removed before each call): csv against for-each-ref.
 # 4. Growth: warm csv at 1k, 10k and 100k runs, each against for-each-ref.
+# 5. With OLD=<another build> (say main's), first a golden check: every format with
+#    a dozen filters and options on the 10,000-run repository, byte for byte against
+#    OLD's output (each build on its own copy: their table caches differ in version).
 # SIZES="1000 10000 100000" picks the growth sizes; RUNS=... the hyperfine runs.
 source "$(dirname "$0")/common.sh"
 export COLUMNS=80
@@ -20,6 +23,28 @@ copy() { # copy RUNS: a private copy of the large repository of RUNS runs
   cp -a "$src" "$dst"
   echo "$dst"
 }
+if [ -n "${OLD:-}" ]; then
+  old_repo="$WORK/compare-golden-old"; rm -rf "$old_repo"; cp -a "$(large_repo 10000)" "$old_repo"
+  new_repo=$(copy 10000)
+  opts=("" "--stage stage3" "--stage stage3 --stage stage7 --only-changed" "--where acc>0.5"
+        "--sort -loss" "--sort lr --stage stage2" "--last 7" "--columns metrics.*"
+        "--exclude params.*" "--only-changed" "--state executed"
+        "--where loss<0.2 --sort acc --last 30" "--stage stage5 --columns *lr")
+  fmts=("" "--wide" "--vertical" "--format csv" "--json" "--format markdown")
+  cases=0 differ=0
+  for pass in cold warm; do
+    for o in "${opts[@]}"; do for f in "${fmts[@]}"; do
+      [ "$pass" = cold ] && rm -f "$old_repo/.git/workbench/table-cache" "$new_repo/.git/workbench/table-cache"
+      # shellcheck disable=SC2086
+      a=$(cd "$old_repo" && $OLD compare $o $f 2>&1; echo "exit $?")
+      # shellcheck disable=SC2086
+      b=$(cd "$new_repo" && "$WB" compare $o $f 2>&1; echo "exit $?")
+      cases=$((cases + 1))
+      [ "$a" = "$b" ] || { differ=$((differ + 1)); echo "  DIFFERS ($pass): compare $o $f"; }
+    done; done
+  done
+  echo "== golden: $cases cases (cold and warm) against $OLD, $differ differ"
+fi
 formats=("compare" "compare --wide" "compare --vertical" "compare --format csv"
          "--json compare" "compare --format markdown")
 repo=$(copy 100000)

@@ -1,13 +1,15 @@
 //! `git workbench compare`.
 
-use super::render::{comparison_view, TableFormat, TableView};
+use super::render::{write_comparison, TableFormat, TableView};
 use super::Out;
 use crate::error::{Error, Result};
 use crate::model::state::RunState;
 use crate::model::table::{parse_condition, Condition};
+use crate::model::text::{escape_controls, Lines};
 use crate::model::StageName;
 use crate::ops::compare::{compare, save, CompareRequest, COMPARISON_CSV};
 use crate::store::Store;
+use std::io::Write;
 use std::path::PathBuf;
 
 /// A run state, as `--state` takes it.
@@ -90,21 +92,6 @@ pub struct Args {
 
 pub fn cmd_compare(out: &Out, args: Args) -> Result<u8> {
     let store = Store::discover()?;
-    let req = CompareRequest {
-        stages: args.stages,
-        state: args.state.map(RunState::from),
-        sweep: args.sweep,
-        conditions: args.conditions,
-        sort: args.sort.map(|k| match k.strip_prefix('-') {
-            Some(n) => (n.to_string(), true),
-            None => (k, false),
-        }),
-        columns: args.columns,
-        exclude: args.exclude,
-        only_changed: args.only_changed,
-        last: args.last,
-    };
-    let report = compare(&store, &req)?;
     let format = match (args.format, out.json, &args.output) {
         (_, true, _) => TableFormat::Json,
         (Some(f), _, _) => f,
@@ -124,22 +111,74 @@ pub fn cmd_compare(out: &Out, args: Args) -> Result<u8> {
         (_, true) => TableView::Vertical,
         _ => TableView::Fit,
     };
-    if format == TableFormat::Json && args.output.is_none() {
-        return out.json(&report).map(|_| 0);
-    }
-    let text = comparison_view(out, &report, format, view);
+    let req = CompareRequest {
+        stages: args.stages,
+        state: args.state.map(RunState::from),
+        sweep: args.sweep,
+        conditions: args.conditions,
+        sort: args.sort.map(|k| match k.strip_prefix('-') {
+            Some(n) => (n.to_string(), true),
+            None => (k, false),
+        }),
+        columns: args.columns,
+        exclude: args.exclude,
+        only_changed: args.only_changed,
+        last: args.last,
+        // Only the terminal table abbreviates run ids (`--vertical` shows them whole).
+        short_ids: format == TableFormat::Table && view != TableView::Vertical,
+    };
+    let report = compare(&store, &req)?;
+    let write = |w: &mut dyn Write| write_comparison(out, &report, format, view, w);
     match &args.output {
         Some(path) => {
-            let written = save(&store, path, &text)?;
+            let written = save(&store, path, write)?;
             out.note(&format!(
                 "wrote {} rows to {}",
                 report.table.rows.len(),
                 written.display()
             ));
         }
-        // Machine formats are written exactly; the table and Markdown are for eyes.
-        None if matches!(format, TableFormat::Json | TableFormat::Csv) => out.print_exact(&text)?,
-        None => out.print(&text)?,
+        None => {
+            let so = std::io::stdout().lock();
+            let mut buf = std::io::BufWriter::with_capacity(1 << 16, so);
+            // Machine formats are written exactly; the table and Markdown are for eyes,
+            // their control characters escaped as `Out::print` does.
+            let done = if matches!(format, TableFormat::Json | TableFormat::Csv) {
+                write(&mut buf)
+            } else {
+                write(&mut Escaping(&mut buf))
+            };
+            done.and_then(|_| buf.flush()).map_err(|e| match e.kind() {
+                // Only our own stdout closing ends a command quietly.
+                std::io::ErrorKind::BrokenPipe => Error::BrokenPipe,
+                _ => Error::io(std::path::Path::new("stdout"))(e),
+            })?;
+        }
     }
+    // Freeing 100,000 rows one by one only costs time at exit: the process ends now.
+    std::mem::forget(report);
     Ok(0)
+}
+
+/// Passes text on with `escape_controls(.., Lines::Keep)` applied, as `Out::print`
+/// does to a whole text: the escaping goes character by character, so piece by piece
+/// is the same. Every write it gets is whole UTF-8 (the renderers write `str`s).
+struct Escaping<'a, W: Write>(&'a mut W);
+
+impl<W: Write> Write for Escaping<'_, W> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        match std::str::from_utf8(bytes) {
+            Ok(s) => self
+                .0
+                .write_all(escape_controls(s, Lines::Keep).as_bytes())?,
+            Err(_) => self.0.write_all(
+                escape_controls(&String::from_utf8_lossy(bytes), Lines::Keep).as_bytes(),
+            )?,
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
 }

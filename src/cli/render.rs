@@ -43,15 +43,28 @@ pub fn comparison_view(
     format: TableFormat,
     view: TableView,
 ) -> String {
+    let mut v = Vec::new();
+    write_comparison(out, report, format, view, &mut v).expect("write to memory");
+    String::from_utf8(v).expect("utf-8 table")
+}
+
+/// `comparison_view`, written row by row to `w` (a 100,000-run table in JSON is
+/// hundreds of MiB: never held whole). JSON ends in a line break, as `Out::json`.
+pub fn write_comparison(
+    out: &Out,
+    report: &CompareReport,
+    format: TableFormat,
+    view: TableView,
+    w: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     let t = &report.table;
     match format {
-        TableFormat::Csv => crate::table::to_csv(t),
+        TableFormat::Csv => crate::table::write_csv(t, w),
         TableFormat::Json => {
-            let mut s = serde_json::to_string_pretty(report).expect("json");
-            s.push('\n');
-            s
+            crate::table::write_json_pretty(t, &mut *w)?;
+            w.write_all(b"\n")
         }
-        TableFormat::Markdown => crate::table::to_markdown(t),
+        TableFormat::Markdown => crate::table::write_markdown(t, w),
         TableFormat::Table => {
             let v = crate::table::terminal::View {
                 table: t,
@@ -59,9 +72,10 @@ pub fn comparison_view(
                 short_ids: &report.short_ids,
                 width: (view == TableView::Fit).then(|| out.table_width()),
             };
+            let mut w = w;
             match view {
-                TableView::Vertical => crate::table::terminal::vertical(&v),
-                _ => crate::table::terminal::render(&v),
+                TableView::Vertical => crate::table::terminal::write_vertical(&v, &mut w),
+                _ => crate::table::terminal::write_table(&v, &mut w),
             }
         }
     }

@@ -34,6 +34,7 @@ pub mod params_doc;
 pub mod record;
 pub mod review;
 pub mod run_spec;
+pub mod sparse_table;
 pub mod staleness;
 pub mod state;
 pub mod sweep;

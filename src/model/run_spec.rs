@@ -82,34 +82,48 @@ fn names(id: &str, prefix: &str) -> bool {
 /// another day, or one id in two stages). Sorting the tails makes this n log n: a tail
 /// is told apart by one character more than it shares with either neighbour.
 pub fn abbreviations<'a>(ids: &[&'a str]) -> std::collections::HashMap<&'a str, String> {
-    let mut tails: Vec<&str> = ids
+    ids.iter().copied().zip(abbreviate(ids)).collect()
+}
+
+/// `abbreviations`, each in the place of its id. The tails are sorted once with their
+/// places, so each one's neighbours are beside it (no search per id, no map).
+pub fn abbreviate(ids: &[&str]) -> Vec<String> {
+    let tail_of = |id: &str| -> Option<usize> {
+        id.get(TIME_AT..)
+            .filter(|t| t.starts_with('T'))
+            .map(|_| TIME_AT)
+    };
+    let tails: Vec<&str> = ids
         .iter()
-        .map(|id| {
-            id.get(TIME_AT..)
-                .filter(|t| t.starts_with('T'))
-                .unwrap_or(id)
-        })
+        .map(|id| tail_of(id).map_or(*id, |at| &id[at..]))
         .collect();
-    tails.sort_unstable();
+    let mut order: Vec<usize> = (0..ids.len()).collect();
+    order.sort_unstable_by(|a, b| tails[*a].cmp(tails[*b]));
     let common = |a: &str, b: &str| a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count();
-    ids.iter()
-        .map(|&id| {
-            let Some(tail) = id.get(TIME_AT..).filter(|t| t.starts_with('T')) else {
-                return (id, id.to_string());
+    let mut out = vec![String::new(); ids.len()];
+    let mut g = 0;
+    while g < order.len() {
+        let tail = tails[order[g]];
+        let mut e = g + 1;
+        while e < order.len() && tails[order[e]] == tail {
+            e += 1;
+        }
+        // Every other tail: the neighbours below and above the run of equal ones.
+        let below = g
+            .checked_sub(1)
+            .map_or(0, |i| common(tails[order[i]], tail));
+        let above = order.get(e).map_or(0, |&i| common(tails[i], tail));
+        let need = (below.max(above) + 1).max(SHORTEST);
+        for &i in &order[g..e] {
+            let id = ids[i];
+            out[i] = match tail_of(id) {
+                Some(_) if e - g == 1 && need <= tail.len() => tail[..need].to_string(),
+                _ => id.to_string(),
             };
-            let at = tails.partition_point(|t| *t < tail);
-            // Every other tail: the neighbours below `at` and above the run of equal ones.
-            let same = tails[at..].iter().take_while(|t| **t == tail).count();
-            let below = at.checked_sub(1).map_or(0, |i| common(tails[i], tail));
-            let above = tails.get(at + same).map_or(0, |t| common(t, tail));
-            let need = (below.max(above) + 1).max(SHORTEST);
-            if same > 1 || need > tail.len() {
-                (id, id.to_string())
-            } else {
-                (id, tail[..need].to_string())
-            }
-        })
-        .collect()
+        }
+        g = e;
+    }
+    out
 }
 
 /// Matches a run id prefix; an exact id always wins over longer ids it prefixes.
@@ -238,6 +252,48 @@ mod tests {
                 PrefixMatch::One(&pairs[i]),
                 "{id}"
             );
+        }
+    }
+
+    /// The sorted-once `abbreviate` gives what a search per id gave.
+    #[test]
+    fn abbreviate_is_the_search_per_id() {
+        fn by_search<'a>(ids: &[&'a str]) -> std::collections::HashMap<&'a str, String> {
+            let tail = |id: &'a str| id.get(TIME_AT..).filter(|t| t.starts_with('T'));
+            let mut tails: Vec<&str> = ids.iter().map(|id| tail(id).unwrap_or(id)).collect();
+            tails.sort_unstable();
+            let common =
+                |a: &str, b: &str| a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count();
+            ids.iter()
+                .map(|&id| {
+                    let Some(t) = tail(id) else {
+                        return (id, id.to_string());
+                    };
+                    let at = tails.partition_point(|x| *x < t);
+                    let same = tails[at..].iter().take_while(|x| **x == t).count();
+                    let below = at.checked_sub(1).map_or(0, |i| common(tails[i], t));
+                    let above = tails.get(at + same).map_or(0, |x| common(x, t));
+                    let need = (below.max(above) + 1).max(SHORTEST);
+                    if same > 1 || need > t.len() {
+                        (id, id.to_string())
+                    } else {
+                        (id, t[..need].to_string())
+                    }
+                })
+                .collect()
+        }
+        let mut ids: Vec<String> = Vec::new();
+        for day in ["20261201", "20261202", "2026"] {
+            for time in ["T104512Z", "T104513Z", "T1045", "X104512Z"] {
+                for sfx in ["-a3f2", "-a3f3", "-b", "", "-a3f2"] {
+                    ids.push(format!("{day}{time}{sfx}"));
+                }
+            }
+        }
+        ids.push("T104512Z-a3f2".into());
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        for n in [0, 1, 2, 7, ids.len()] {
+            assert_eq!(abbreviations(&ids[..n]), by_search(&ids[..n]), "{n}");
         }
     }
 }

@@ -93,7 +93,8 @@ pub fn report(store: &Store, req: &ReportRequest, progress: &dyn Progress) -> Re
     };
     refuse_foreign(&dir)?;
     let cmp = compare(store, &CompareRequest::default())?;
-    let t = &cmp.table;
+    let dense = cmp.table.to_dense();
+    let t = &dense;
     let mut files = Files::new();
     let (rows, shows) = {
         let _phase = Phase::begin(

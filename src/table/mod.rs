@@ -5,33 +5,112 @@
 pub mod cache;
 pub mod terminal;
 
+use crate::model::sparse_table::{SparseRow, SparseTable};
 use crate::model::table::{markdown_escape, Cell, Direction, Table};
 use std::collections::BTreeMap;
+use std::io::{self, Write};
 
-/// CSV with a header row, written by the csv crate (quoting as needed).
-pub fn to_csv(t: &Table) -> String {
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(Vec::new());
-    w.write_record(&t.columns).expect("write to memory");
-    // Field by field, without a String per cell: most cells of a wide table are empty.
+/// Each row's cells by column: filled from a sparse row and cleared after, so a row
+/// costs its set cells, not a lookup per column.
+pub(crate) struct Slots<'a> {
+    cells: Vec<Option<&'a Cell>>,
+}
+
+impl<'a> Slots<'a> {
+    pub(crate) fn new(width: usize) -> Slots<'a> {
+        Slots {
+            cells: vec![None; width],
+        }
+    }
+
+    /// The row's cells, by column index (`None` unset), until the next `fill`.
+    pub(crate) fn fill(&mut self, row: &'a SparseRow) -> &[Option<&'a Cell>] {
+        self.cells.iter_mut().for_each(|c| *c = None);
+        for (c, v) in row {
+            self.cells[*c as usize] = Some(v);
+        }
+        &self.cells
+    }
+}
+
+/// One CSV field as the csv crate writes it (`QuoteStyle::Necessary`): quoted, with
+/// its quotes doubled, when it holds a comma, a quote or a line break.
+fn csv_field(out: &mut Vec<u8>, field: &str) {
+    let b = field.as_bytes();
+    if !b.iter().any(|&c| matches!(c, b',' | b'"' | b'\n' | b'\r')) {
+        out.extend_from_slice(b);
+        return;
+    }
+    out.push(b'"');
+    for &c in b {
+        if c == b'"' {
+            out.push(b'"');
+        }
+        out.push(c);
+    }
+    out.push(b'"');
+}
+
+/// CSV with a header row, byte for byte what the csv crate writes (quoting as needed,
+/// `\n` line ends), row by row. Written here rather than field by field through the
+/// csv crate: at 100,000 runs by 107 columns that was 10.7 million calls for fields
+/// that are mostly empty, where an empty field is one comma.
+pub fn write_csv<W: Write>(t: &SparseTable, mut w: W) -> io::Result<()> {
+    let width = t.columns.len();
+    let mut line: Vec<u8> = Vec::with_capacity(1 << 12);
+    let one_empty = |line: &mut Vec<u8>| line.extend_from_slice(b"\"\"");
+    for (i, c) in t.columns.iter().enumerate() {
+        if i > 0 {
+            line.push(b',');
+        }
+        csv_field(&mut line, c);
+    }
+    if line.is_empty() {
+        // The csv crate writes a record of no bytes (no column, or one empty one) as
+        // `""`, not as a blank line.
+        one_empty(&mut line);
+    }
+    line.push(b'\n');
     let mut buf = String::new();
     for r in &t.rows {
-        for c in r {
-            let field: &str = match c {
-                Cell::Empty => "",
-                Cell::Text(s) => s,
+        let start = line.len();
+        let mut commas = 0;
+        for (c, cell) in r {
+            let c = *c as usize;
+            line.resize(line.len() + (c - commas), b',');
+            commas = c;
+            match cell {
+                Cell::Empty => {}
+                Cell::Text(s) => csv_field(&mut line, s),
                 Cell::Number(_) => {
                     buf.clear();
-                    c.render_into(&mut buf);
-                    &buf
+                    cell.render_into(&mut buf);
+                    csv_field(&mut line, &buf);
                 }
-            };
-            w.write_field(field).expect("write to memory");
+            }
         }
-        w.write_record(None::<&[u8]>).expect("write to memory");
+        line.resize(line.len() + (width.saturating_sub(1) - commas), b',');
+        if line.len() == start {
+            one_empty(&mut line);
+        }
+        line.push(b'\n');
+        if line.len() >= 1 << 12 {
+            w.write_all(&line)?;
+            line.clear();
+        }
     }
-    String::from_utf8(w.into_inner().expect("flush to memory")).expect("utf-8 cells")
+    w.write_all(&line)?;
+    w.flush()
+}
+
+fn text_of(write: impl FnOnce(&mut Vec<u8>) -> io::Result<()>) -> String {
+    let mut v = Vec::new();
+    write(&mut v).expect("write to memory");
+    String::from_utf8(v).expect("utf-8 cells")
+}
+
+pub fn to_csv(t: &SparseTable) -> String {
+    text_of(|w| write_csv(t, w))
 }
 
 /// One cell as JSON: integers stay integers (as in the CSV), not 1.0; empty is null;
@@ -50,11 +129,20 @@ impl serde::Serialize for JsonCell<'_> {
     }
 }
 
+/// The columns in name order, each name once (as a `serde_json::Map` keeps keys).
+fn json_order(t: &SparseTable) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..t.columns.len()).collect();
+    order.sort_by(|a, b| t.columns[*a].cmp(&t.columns[*b]));
+    // A column named twice (never from `compare`) is written once, as a map would.
+    order.dedup_by(|a, b| t.columns[*a] == t.columns[*b]);
+    order
+}
+
 /// One row: `{column: value}`, keys in name order (as a `serde_json::Map` wrote them).
 struct JsonRow<'a> {
     columns: &'a [String],
     order: &'a [usize],
-    cells: &'a [Cell],
+    row: &'a SparseRow,
 }
 
 impl serde::Serialize for JsonRow<'_> {
@@ -62,21 +150,21 @@ impl serde::Serialize for JsonRow<'_> {
         use serde::ser::SerializeMap;
         let mut m = s.serialize_map(Some(self.order.len()))?;
         for &i in self.order {
-            m.serialize_entry(&self.columns[i], &JsonCell(&self.cells[i]))?;
+            let c = crate::model::sparse_table::cell(self.row, i);
+            m.serialize_entry(&self.columns[i], &JsonCell(c))?;
         }
         m.end()
     }
 }
 
 /// `{"columns": [...], "rows": [{column: value}]}`; empty cells are null, NaN/Inf
-/// strings. Serialized straight from the table, without a `serde_json::Value` tree (at
-/// 10,000 rows that tree was most of `compare --json`'s memory).
-pub struct JsonTable<'a>(pub &'a Table);
+/// strings. Serialized straight from the table, without a `serde_json::Value` tree.
+pub struct JsonTable<'a>(pub &'a SparseTable);
 
 impl serde::Serialize for JsonTable<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::{SerializeMap, SerializeSeq};
-        struct Rows<'a>(&'a Table, Vec<usize>);
+        struct Rows<'a>(&'a SparseTable, Vec<usize>);
         impl serde::Serialize for Rows<'_> {
             fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 let mut seq = s.serialize_seq(Some(self.0.rows.len()))?;
@@ -84,90 +172,171 @@ impl serde::Serialize for JsonTable<'_> {
                     seq.serialize_element(&JsonRow {
                         columns: &self.0.columns,
                         order: &self.1,
-                        cells: r,
+                        row: r,
                     })?;
                 }
                 seq.end()
             }
         }
         let t = self.0;
-        let mut order: Vec<usize> = (0..t.columns.len()).collect();
-        order.sort_by(|a, b| t.columns[*a].cmp(&t.columns[*b]));
-        // A column named twice (never from `Table::from_runs`) is written once, as a
-        // map would.
-        order.dedup_by(|a, b| t.columns[*a] == t.columns[*b]);
         let mut m = s.serialize_map(Some(2))?;
         m.serialize_entry("columns", &t.columns)?;
-        m.serialize_entry("rows", &Rows(t, order))?;
+        m.serialize_entry("rows", &Rows(t, json_order(t)))?;
         m.end()
     }
 }
 
+/// `JsonTable` as `serde_json::to_writer_pretty` writes it, byte for byte, written
+/// row by row: each key's `"name": ` prepared once, most cells a copy of it and
+/// `null` (at 100,000 runs by 107 columns that is 10.7 million entries).
+pub fn write_json_pretty<W: Write>(t: &SparseTable, mut w: W) -> io::Result<()> {
+    let json_err = |e: serde_json::Error| match e.io_error_kind() {
+        Some(kind) => io::Error::from(kind),
+        None => io::Error::other(e),
+    };
+    w.write_all(b"{\n  \"columns\": [")?;
+    for (i, c) in t.columns.iter().enumerate() {
+        w.write_all(if i == 0 { b"\n    " } else { b",\n    " })?;
+        serde_json::to_writer(&mut w, c).map_err(json_err)?;
+    }
+    w.write_all(if t.columns.is_empty() { b"]" } else { b"\n  ]" })?;
+    w.write_all(b",\n  \"rows\": [")?;
+    let order = json_order(t);
+    // `,\n      "name": ` for each key (the first of a row drops the comma), and the
+    // same ending in `null`, so an unset cell is one copy.
+    let keys: Vec<(Vec<u8>, Vec<u8>)> = order
+        .iter()
+        .map(|&i| {
+            let mut k = b",\n      ".to_vec();
+            serde_json::to_writer(&mut k, &t.columns[i]).expect("a string serializes");
+            k.extend_from_slice(b": ");
+            let mut null = k.clone();
+            null.extend_from_slice(b"null");
+            (k, null)
+        })
+        .collect();
+    let mut slots = Slots::new(t.columns.len());
+    let mut line: Vec<u8> = Vec::with_capacity(1 << 14);
+    for (ri, r) in t.rows.iter().enumerate() {
+        line.extend_from_slice(if ri == 0 { b"\n    {" } else { b",\n    {" });
+        let cells = slots.fill(r);
+        for (k, &i) in order.iter().enumerate() {
+            let skip = usize::from(k == 0);
+            match cells[i] {
+                None | Some(Cell::Empty) => line.extend_from_slice(&keys[k].1[skip..]),
+                Some(c) => {
+                    line.extend_from_slice(&keys[k].0[skip..]);
+                    serde_json::to_writer(&mut line, &JsonCell(c)).map_err(json_err)?;
+                }
+            }
+        }
+        line.extend_from_slice(if order.is_empty() { b"}" } else { b"\n    }" });
+        if line.len() >= 1 << 14 {
+            w.write_all(&line)?;
+            line.clear();
+        }
+    }
+    w.write_all(&line)?;
+    w.write_all(if t.rows.is_empty() { b"]" } else { b"\n  ]" })?;
+    w.write_all(b"\n}")
+}
+
 /// The table as a JSON value (tests and callers that want one).
-pub fn to_json(t: &Table) -> serde_json::Value {
+pub fn to_json(t: &SparseTable) -> serde_json::Value {
     serde_json::to_value(JsonTable(t)).expect("a table serializes")
 }
 
-pub fn to_markdown(t: &Table) -> String {
-    let mut s = String::new();
-    s.push_str(&format!(
-        "| {} |\n",
-        t.columns
-            .iter()
-            .map(|c| markdown_escape(c))
-            .collect::<Vec<_>>()
-            .join(" | ")
-    ));
-    s.push_str(&format!("|{}\n", " --- |".repeat(t.columns.len())));
-    for r in &t.rows {
-        s.push_str(&format!(
-            "| {} |\n",
-            r.iter()
-                .map(|c| markdown_escape(&c.render()))
-                .collect::<Vec<_>>()
-                .join(" | ")
-        ));
+/// The Markdown table, row by row.
+pub fn write_markdown<W: Write>(t: &SparseTable, mut w: W) -> io::Result<()> {
+    let mut line = String::new();
+    line.push_str("| ");
+    for (i, c) in t.columns.iter().enumerate() {
+        if i > 0 {
+            line.push_str(" | ");
+        }
+        line.push_str(&markdown_escape(c));
     }
-    s
+    line.push_str(" |\n|");
+    line.push_str(&" --- |".repeat(t.columns.len()));
+    line.push('\n');
+    w.write_all(line.as_bytes())?;
+    let mut slots = Slots::new(t.columns.len());
+    let mut buf = String::new();
+    for r in &t.rows {
+        line.clear();
+        line.push_str("| ");
+        for (i, c) in slots.fill(r).iter().enumerate() {
+            if i > 0 {
+                line.push_str(" | ");
+            }
+            if let Some(c) = c {
+                buf.clear();
+                c.render_into(&mut buf);
+                line.push_str(&markdown_escape(&buf));
+            }
+        }
+        line.push_str(" |\n");
+        w.write_all(line.as_bytes())?;
+    }
+    Ok(())
+}
+
+pub fn to_markdown(t: &SparseTable) -> String {
+    text_of(|w| write_markdown(t, w))
 }
 
 /// Row index of the best value of each metric column that has a direction.
-pub fn best_rows(t: &Table, directions: &BTreeMap<String, Direction>) -> BTreeMap<usize, usize> {
-    let mut best = BTreeMap::new();
-    for (col, name) in t.columns.iter().enumerate() {
-        let Some(metric) = name.strip_prefix("metrics.") else {
-            continue;
-        };
-        let Some(dir) = directions.get(metric) else {
-            continue;
-        };
-        let mut pick: Option<(usize, f64)> = None;
+pub fn best_of(
+    t: &SparseTable,
+    directions: &BTreeMap<String, Direction>,
+) -> BTreeMap<usize, usize> {
+    let dirs: Vec<Option<Direction>> = t
+        .columns
+        .iter()
+        .map(|name| {
+            name.strip_prefix("metrics.")
+                .and_then(|m| directions.get(m).copied())
+        })
+        .collect();
+    let mut pick: Vec<Option<(usize, f64)>> = vec![None; t.columns.len()];
+    if dirs.iter().any(Option::is_some) {
         for (row, r) in t.rows.iter().enumerate() {
-            let Some(v) = r[col].as_f64().filter(|v| v.is_finite()) else {
-                continue;
-            };
-            let better = match (pick, dir) {
-                (None, _) => true,
-                (Some((_, b)), Direction::Maximize) => v > b,
-                (Some((_, b)), Direction::Minimize) => v < b,
-            };
-            if better {
-                pick = Some((row, v));
+            for (col, c) in r {
+                let col = *col as usize;
+                let Some(dir) = dirs[col] else {
+                    continue;
+                };
+                let Some(v) = c.as_f64().filter(|v| v.is_finite()) else {
+                    continue;
+                };
+                let better = match (pick[col], dir) {
+                    (None, _) => true,
+                    (Some((_, b)), Direction::Maximize) => v > b,
+                    (Some((_, b)), Direction::Minimize) => v < b,
+                };
+                if better {
+                    pick[col] = Some((row, v));
+                }
             }
         }
-        if let Some((row, _)) = pick {
-            best.insert(col, row);
-        }
     }
-    best
+    pick.iter()
+        .enumerate()
+        .filter_map(|(col, p)| p.map(|(row, _)| (col, row)))
+        .collect()
+}
+
+/// `best_of` for a dense table (the HTML report's).
+pub fn best_rows(t: &Table, directions: &BTreeMap<String, Direction>) -> BTreeMap<usize, usize> {
+    best_of(&SparseTable::from_dense(t), directions)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn table() -> Table {
-        Table {
+    fn table() -> SparseTable {
+        SparseTable::from_dense(&Table {
             columns: vec![
                 "run_id".into(),
                 "params.lr".into(),
@@ -188,7 +357,7 @@ mod tests {
                     Cell::Number(f64::NAN),
                 ],
             ],
-        }
+        })
     }
 
     #[test]
@@ -222,7 +391,8 @@ mod tests {
             ("loss".to_string(), Direction::Minimize),
             ("acc".to_string(), Direction::Maximize),
         ]);
-        let best = best_rows(&table(), &dirs);
+        let best = best_of(&table(), &dirs);
+        assert_eq!(best_rows(&table().to_dense(), &dirs), best);
         assert_eq!(best.get(&2), Some(&1));
         assert_eq!(best.get(&3), Some(&0), "NaN is never best");
     }
@@ -231,5 +401,102 @@ mod tests {
     fn json_keys_in_name_order_as_before() {
         let text = serde_json::to_string(&JsonTable(&table())).unwrap();
         assert!(text.starts_with(r#"{"columns":["run_id","params.lr","metrics.loss","metrics.acc"],"rows":[{"metrics.acc":0.9,"metrics.loss":0.5,"params.lr":0.1,"run_id":"a"}"#), "{text}");
+    }
+
+    /// The hand-written JSON is serde_json's pretty JSON, byte for byte.
+    #[test]
+    fn streamed_json_is_serde_jsons_pretty_json() {
+        let wide = SparseTable::from_dense(&Table {
+            columns: vec![
+                "run_id".into(),
+                "params.\"q\"\n\u{1b}".into(),
+                "metrics.z".into(),
+                "metrics.a".into(),
+                "metrics.a".into(),
+            ],
+            rows: vec![
+                vec![
+                    Cell::Text("é\u{0}".into()),
+                    Cell::Number(1e300),
+                    Cell::Number(-0.0),
+                    Cell::Number(f64::INFINITY),
+                    Cell::Number(3.0),
+                ],
+                vec![
+                    Cell::Empty,
+                    Cell::Number(1e-7),
+                    Cell::Number(1e15),
+                    Cell::Empty,
+                    Cell::Empty,
+                ],
+            ],
+        });
+        let none = SparseTable {
+            columns: vec!["run_id".into()],
+            rows: vec![],
+        };
+        let blank = SparseTable {
+            columns: vec![],
+            rows: vec![vec![], vec![]],
+        };
+        for t in [table(), wide, none, blank, SparseTable::default()] {
+            let mut ours = Vec::new();
+            write_json_pretty(&t, &mut ours).unwrap();
+            let theirs = serde_json::to_vec_pretty(&JsonTable(&t)).unwrap();
+            assert_eq!(
+                String::from_utf8(ours).unwrap(),
+                String::from_utf8(theirs).unwrap()
+            );
+        }
+    }
+
+    /// The hand-written CSV is the csv crate's, byte for byte.
+    #[test]
+    fn csv_is_the_csv_crates() {
+        fn by_crate(t: &Table) -> String {
+            let mut w = csv::WriterBuilder::new()
+                .terminator(csv::Terminator::Any(b'\n'))
+                .from_writer(Vec::new());
+            w.write_record(&t.columns).unwrap();
+            // As `compare` wrote it before: field by field, then the record's end.
+            for r in &t.rows {
+                for c in r {
+                    w.write_field(c.render()).unwrap();
+                }
+                w.write_record(None::<&[u8]>).unwrap();
+            }
+            String::from_utf8(w.into_inner().unwrap()).unwrap()
+        }
+        let text = |s: &str| Cell::Text(s.into());
+        let hostile = Table {
+            columns: vec![
+                "run_id".into(),
+                "a,\"b\"".into(),
+                "c\nd".into(),
+                "e\rf".into(),
+            ],
+            rows: vec![
+                vec![text("x"), text("\"q\""), text("1,2"), text(" spaced ")],
+                vec![Cell::Empty, Cell::Empty, Cell::Empty, Cell::Empty],
+                vec![
+                    Cell::Empty,
+                    Cell::Number(0.5),
+                    Cell::Empty,
+                    text("line\nbreak\r"),
+                ],
+                vec![text("é"), Cell::Empty, Cell::Number(f64::NAN), Cell::Empty],
+            ],
+        };
+        let one = Table {
+            columns: vec!["only".into()],
+            rows: vec![vec![Cell::Empty], vec![text("v")]],
+        };
+        let none = Table {
+            columns: vec![],
+            rows: vec![vec![], vec![]],
+        };
+        for t in [table().to_dense(), hostile, one, none] {
+            assert_eq!(to_csv(&SparseTable::from_dense(&t)), by_crate(&t));
+        }
     }
 }

@@ -9,11 +9,13 @@
 //! column is hidden instead. Every name and text cell is sanitised (control and
 //! bidirectional characters escaped), so a hostile name cannot break the layout.
 
-use super::best_rows;
-use crate::model::table::{is_run_column, Cell, Direction, Table};
+use super::{best_of, Slots};
+use crate::model::sparse_table::SparseTable;
+use crate::model::table::{is_run_column, Cell, Direction};
 use crate::model::text::{escape_controls, Lines};
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+use std::io::{self, Write};
 use unicode_width::UnicodeWidthStr;
 
 /// The longest a text cell, a label or a group heading is shown in a width-limited
@@ -24,10 +26,11 @@ const GAP: usize = 2;
 
 /// What the terminal table shows.
 pub struct View<'a> {
-    pub table: &'a Table,
+    pub table: &'a SparseTable,
     pub directions: &'a BTreeMap<String, Direction>,
-    /// The abbreviation shown for each full run id (`ops::compare`).
-    pub short_ids: &'a HashMap<String, String>,
+    /// The run id each row shows, abbreviated (`ops::compare`); a row without one
+    /// (none when the list is empty) shows its whole id.
+    pub short_ids: &'a [String],
     /// The width to fit; `None` (`--wide`) shows every column, nothing cut.
     pub width: Option<usize>,
 }
@@ -65,8 +68,15 @@ fn cut(s: &str, max: usize) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-fn pad(out: &mut String, n: usize) {
-    out.extend(std::iter::repeat_n(' ', n));
+/// `n` spaces, copied a slice at a time (a `--wide` table at 100,000 runs pads ten
+/// million cells).
+fn pad(out: &mut String, mut n: usize) {
+    const SPACES: &str = "                                                                ";
+    while n > 0 {
+        let k = n.min(SPACES.len());
+        out.push_str(&SPACES[..k]);
+        n -= k;
+    }
 }
 
 /// One column as shown.
@@ -103,7 +113,8 @@ fn split_name(name: &str) -> (Option<&str>, &str) {
 /// sanitised and (in a limited table) cut; numbers whole.
 fn cell_text<'a>(
     view: &View<'a>,
-    col: usize,
+    row: usize,
+    col: ColKind,
     cell: &'a Cell,
     buf: &'a mut String,
     limit: bool,
@@ -116,13 +127,17 @@ fn cell_text<'a>(
             Cow::Borrowed(buf.as_str())
         }
         Cell::Text(s) => {
-            let name = view.table.columns[col].as_str();
-            if name == "run_id" {
-                if let Some(short) = view.short_ids.get(s) {
-                    return Cow::Borrowed(short.as_str());
+            if col == ColKind::RunId {
+                match view.short_ids.get(row) {
+                    Some(short) if !short.is_empty() => return Cow::Borrowed(short.as_str()),
+                    _ => {}
                 }
             }
-            if name == "started_at" && s.len() >= 19 && s.is_ascii() && s.as_bytes()[10] == b'T' {
+            if col == ColKind::StartedAt
+                && s.len() >= 19
+                && s.is_ascii()
+                && s.as_bytes()[10] == b'T'
+            {
                 buf.clear();
                 buf.push_str(&s[..10]);
                 buf.push(' ');
@@ -139,11 +154,31 @@ fn cell_text<'a>(
     }
 }
 
+/// The columns whose text `cell_text` shows its own way.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ColKind {
+    RunId,
+    StartedAt,
+    Other,
+}
+
+fn kinds(t: &SparseTable) -> Vec<ColKind> {
+    t.columns
+        .iter()
+        .map(|n| match n.as_str() {
+            "run_id" => ColKind::RunId,
+            "started_at" => ColKind::StartedAt,
+            _ => ColKind::Other,
+        })
+        .collect()
+}
+
 fn measure(view: &View, best: &BTreeMap<usize, usize>) -> Vec<Column> {
     let t = view.table;
     let limit = view.width.is_some();
     let mut buf = String::new();
-    t.columns
+    let mut cols: Vec<Column> = t
+        .columns
         .iter()
         .enumerate()
         .map(|(ci, name)| {
@@ -161,41 +196,45 @@ fn measure(view: &View, best: &BTreeMap<usize, usize>) -> Vec<Column> {
                     g.to_string()
                 }
             });
-            let mut cells = 0;
-            let mut numeric = true;
-            let mut marked = best.contains_key(&ci);
-            let mut changes = false;
-            let mut first: Option<&Cell> = None;
-            for r in &t.rows {
-                let c = &r[ci];
-                match c {
-                    Cell::Empty => {}
-                    Cell::Number(n) => marked |= !n.is_finite(),
-                    Cell::Text(_) => numeric = false,
-                }
-                // A param of one stage is empty in the other stages' rows: it changes
-                // when the values it has differ, not where it is absent.
-                match (first, c) {
-                    (_, Cell::Empty) => {}
-                    (None, _) => first = Some(c),
-                    (Some(f), _) => {
-                        changes |= f != c
-                            && !(f.is_non_finite() && c.is_non_finite() && f.render() == c.render())
-                    }
-                }
-                cells = cells.max(width_of(&cell_text(view, ci, c, &mut buf, limit)));
-            }
             Column {
                 index: ci,
                 group,
                 label,
-                cells,
-                numeric,
-                marked,
-                changes,
+                cells: 0,
+                numeric: true,
+                marked: best.contains_key(&ci),
+                changes: false,
             }
         })
-        .collect()
+        .collect();
+    // Only set cells count: an unset one is empty, no wider than 0, neither text nor a
+    // marker, and never a change.
+    let mut first: Vec<Option<&Cell>> = vec![None; cols.len()];
+    let kind = kinds(t);
+    for (ri, r) in t.rows.iter().enumerate() {
+        for (ci, c) in r {
+            let ci = *ci as usize;
+            let col = &mut cols[ci];
+            match c {
+                Cell::Empty => continue,
+                Cell::Number(n) => col.marked |= !n.is_finite(),
+                Cell::Text(_) => col.numeric = false,
+            }
+            // A param of one stage is empty in the other stages' rows: it changes
+            // when the values it has differ, not where it is absent.
+            match first[ci] {
+                None => first[ci] = Some(c),
+                Some(f) => {
+                    col.changes |= f != c
+                        && !(f.is_non_finite() && c.is_non_finite() && f.render() == c.render())
+                }
+            }
+            col.cells = col
+                .cells
+                .max(width_of(&cell_text(view, ri, kind[ci], c, &mut buf, limit)));
+        }
+    }
+    cols
 }
 
 /// A group heading within `span` columns: whole when it fits (or nothing is limited),
@@ -262,7 +301,7 @@ fn total(w: &[usize]) -> usize {
 }
 
 /// The columns to show, in table order: by priority while they fit.
-fn choose(cols: &[Column], t: &Table, width: Option<usize>) -> Vec<usize> {
+fn choose(cols: &[Column], t: &SparseTable, width: Option<usize>) -> Vec<usize> {
     let all: Vec<usize> = (0..cols.len()).collect();
     let Some(width) = width else {
         return all;
@@ -296,7 +335,7 @@ fn choose(cols: &[Column], t: &Table, width: Option<usize>) -> Vec<usize> {
 }
 
 /// The one line naming the hidden columns (as many as fit `width`) and how to see them.
-fn hidden_note(t: &Table, hidden: &[usize], width: usize) -> String {
+fn hidden_note(t: &SparseTable, hidden: &[usize], width: usize) -> String {
     let mut out = format!(
         "{} column{} hidden (see --wide, --vertical): ",
         hidden.len(),
@@ -319,36 +358,40 @@ fn hidden_note(t: &Table, hidden: &[usize], width: usize) -> String {
     out
 }
 
-/// The table, fitted to the view's width.
-pub fn render(view: &View) -> String {
+/// Ends a line: trailing spaces cut, a line break, written out.
+fn end_line(out: &mut String, w: &mut impl Write) -> io::Result<()> {
+    let trimmed = out.trim_end_matches(' ').len();
+    out.truncate(trimmed);
+    out.push('\n');
+    w.write_all(out.as_bytes())?;
+    out.clear();
+    Ok(())
+}
+
+/// The table, fitted to the view's width, written line by line.
+pub fn write_table(view: &View, w: &mut impl Write) -> io::Result<()> {
     let t = view.table;
     if t.rows.is_empty() {
-        return "no runs match\n".to_string();
+        return w.write_all(b"no runs match\n");
     }
-    let best = best_rows(t, view.directions);
+    let best = best_of(t, view.directions);
     let cols = measure(view, &best);
     let shown = choose(&cols, t, view.width);
-    let w = widths(&cols, &shown, view.width.is_some());
-    let line_width = total(&w);
-    let mut out = String::with_capacity((line_width + 1) * (t.rows.len() + 4));
-    let end_line = |out: &mut String| {
-        let trimmed = out.trim_end_matches(' ').len();
-        out.truncate(trimmed);
-        out.push('\n');
-    };
+    let widths = widths(&cols, &shown, view.width.is_some());
+    let mut out = String::with_capacity(total(&widths) + 1);
     let spans = groups(&cols, &shown);
     if spans.iter().any(|(s, _)| cols[shown[*s]].group.is_some()) {
         for (n, &(s, e)) in spans.iter().enumerate() {
             if n > 0 {
                 pad(&mut out, GAP);
             }
-            let span = w[s..e].iter().sum::<usize>() + GAP * (e - s - 1);
+            let span = widths[s..e].iter().sum::<usize>() + GAP * (e - s - 1);
             let g = cols[shown[s]].group.as_deref().unwrap_or("");
             let g = heading_fit(g, span, view.width.is_some());
             out.push_str(&g);
             pad(&mut out, span - width_of(&g));
         }
-        end_line(&mut out);
+        end_line(&mut out, w)?;
     }
     for (k, &i) in shown.iter().enumerate() {
         if k > 0 {
@@ -356,31 +399,38 @@ pub fn render(view: &View) -> String {
         }
         let label = &cols[i].label;
         if cols[i].numeric {
-            pad(&mut out, w[k] - width_of(label));
+            pad(&mut out, widths[k] - width_of(label));
             out.push_str(label);
         } else {
             out.push_str(label);
-            pad(&mut out, w[k] - width_of(label));
+            pad(&mut out, widths[k] - width_of(label));
         }
     }
-    end_line(&mut out);
+    end_line(&mut out, w)?;
     for (k, _) in shown.iter().enumerate() {
         if k > 0 {
             pad(&mut out, GAP);
         }
-        out.extend(std::iter::repeat_n('-', w[k]));
+        out.extend(std::iter::repeat_n('-', widths[k]));
     }
-    end_line(&mut out);
+    end_line(&mut out, w)?;
     let limit = view.width.is_some();
     let mut buf = String::new();
+    let mut slots = Slots::new(t.columns.len());
+    let kind = kinds(t);
     for (ri, r) in t.rows.iter().enumerate() {
+        let cells = slots.fill(r);
         for (k, &i) in shown.iter().enumerate() {
             if k > 0 {
                 pad(&mut out, GAP);
             }
             let c = &cols[i];
-            let cell = &r[c.index];
-            let text = cell_text(view, c.index, cell, &mut buf, limit);
+            let Some(cell) = cells[c.index] else {
+                // Unset: blank, and never a marker.
+                pad(&mut out, widths[k]);
+                continue;
+            };
+            let text = cell_text(view, ri, kind[c.index], cell, &mut buf, limit);
             let mark = if cell.is_non_finite() {
                 "!"
             } else if best.get(&c.index) == Some(&ri) {
@@ -388,7 +438,7 @@ pub fn render(view: &View) -> String {
             } else {
                 " "
             };
-            let body = w[k] - usize::from(c.marked);
+            let body = widths[k] - usize::from(c.marked);
             if c.numeric {
                 pad(&mut out, body - width_of(&text));
                 out.push_str(&text);
@@ -400,34 +450,48 @@ pub fn render(view: &View) -> String {
                 out.push_str(mark);
             }
         }
-        end_line(&mut out);
+        end_line(&mut out, w)?;
     }
     if shown.iter().any(|&i| cols[i].marked) {
-        out.push_str("* best value of a metric with a direction; ! NaN or infinite\n");
+        w.write_all(b"* best value of a metric with a direction; ! NaN or infinite\n")?;
     }
     let hidden: Vec<usize> = (0..cols.len()).filter(|i| !shown.contains(i)).collect();
     if !hidden.is_empty() {
-        out.push_str(&hidden_note(t, &hidden, view.width.unwrap_or(usize::MAX)));
+        let note = hidden_note(t, &hidden, view.width.unwrap_or(usize::MAX));
+        w.write_all(note.as_bytes())?;
     }
-    out
+    Ok(())
+}
+
+fn text_of(write: impl FnOnce(&mut Vec<u8>) -> io::Result<()>) -> String {
+    let mut v = Vec::new();
+    write(&mut v).expect("write to memory");
+    String::from_utf8(v).expect("utf-8 text")
+}
+
+/// `write_table` as a string.
+pub fn render(view: &View) -> String {
+    text_of(|w| write_table(view, w))
 }
 
 /// One block per run, a `column: value` line for each cell that is set (full names,
-/// full run id, nothing cut), blocks apart by a blank line.
-pub fn vertical(view: &View) -> String {
+/// full run id, nothing cut), blocks apart by a blank line; written block by block.
+pub fn write_vertical(view: &View, w: &mut impl Write) -> io::Result<()> {
     let t = view.table;
     if t.rows.is_empty() {
-        return "no runs match\n".to_string();
+        return w.write_all(b"no runs match\n");
     }
-    let best = best_rows(t, view.directions);
+    let best = best_of(t, view.directions);
     let names: Vec<Cow<str>> = t.columns.iter().map(|c| sanitize(c)).collect();
     let mut out = String::new();
     let mut buf = String::new();
     for (ri, r) in t.rows.iter().enumerate() {
+        out.clear();
         if ri > 0 {
             out.push('\n');
         }
-        for (ci, cell) in r.iter().enumerate() {
+        for (ci, cell) in r {
+            let ci = *ci as usize;
             if matches!(cell, Cell::Empty) {
                 continue;
             }
@@ -448,19 +512,27 @@ pub fn vertical(view: &View) -> String {
             }
             out.push('\n');
         }
+        w.write_all(out.as_bytes())?;
     }
-    out
+    Ok(())
+}
+
+/// `write_vertical` as a string.
+pub fn vertical(view: &View) -> String {
+    text_of(|w| write_vertical(view, w))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    use crate::model::table::Table;
+
     fn view_of(t: &Table, width: Option<usize>) -> String {
         render(&View {
-            table: t,
+            table: &SparseTable::from_dense(t),
             directions: &BTreeMap::new(),
-            short_ids: &HashMap::new(),
+            short_ids: &[],
             width,
         })
     }
@@ -518,10 +590,11 @@ mod tests {
                 Cell::Text("値値値".into()),
             ]],
         };
-        let short = HashMap::from([("20261201T104512Z-a3f2".to_string(), "T104512Z".to_string())]);
+        let short = ["T104512Z".to_string()];
+        let sparse = SparseTable::from_dense(&t);
         let show = |width| {
             render(&View {
-                table: &t,
+                table: &sparse,
                 directions: &BTreeMap::new(),
                 short_ids: &short,
                 width: Some(width),

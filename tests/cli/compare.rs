@@ -121,6 +121,91 @@ fn the_table_cache_follows_transitions() {
     );
 }
 
+/// Every format prints the same bytes from the records (no cache), from a warm cache,
+/// and when the cache file is of an older version (a v4 entry lying about a run),
+/// truncated, or altered: a damaged file is ignored whole and rewritten, never
+/// trusted in part.
+#[test]
+fn the_table_cache_never_changes_what_compare_prints() {
+    let repo = swept();
+    let j = repo.wb(&["--json", "compare"]).ok().json();
+    let first = j["rows"][0]["run_id"].as_str().unwrap().to_string();
+    let second = j["rows"][1]["run_id"].as_str().unwrap().to_string();
+    repo.wb(&["review", &first]).ok();
+    repo.wb(&["approve", &first, "--yes"]).ok();
+    repo.wb(&["review", &second]).ok();
+    repo.wb(&["reject", &second, "--issue", "no"]).ok();
+    let cache = repo.path(".git/workbench/table-cache");
+    let tips = repo.git(&[
+        "for-each-ref",
+        "--format=%(objectname)",
+        "refs/workbench/runs/",
+    ]);
+    let tip = tips.lines().next().unwrap().to_string();
+    let print = |args: &[&str]| -> String {
+        let mut all = vec!["compare"];
+        all.extend_from_slice(args);
+        let o = repo
+            .cmd(crate::common::BIN, &all)
+            .env("COLUMNS", "100")
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let formats: [&[&str]; 9] = [
+        &[],
+        &["--wide"],
+        &["--vertical"],
+        &["--format", "csv"],
+        &["--format", "json"],
+        &["--format", "markdown"],
+        &["--format", "table", "--only-changed", "--sort", "-score"],
+        &[
+            "--format",
+            "csv",
+            "--where",
+            "score>0.1",
+            "--columns",
+            "metrics.*",
+        ],
+        &["--format", "json", "--state", "approved", "--last", "1"],
+    ];
+    for args in formats {
+        std::fs::remove_file(&cache).ok();
+        let cold = print(args);
+        assert!(cold.contains("run_id"), "{args:?}: {cold}");
+        let good = std::fs::read_to_string(&cache).unwrap();
+        assert!(good.starts_with("workbench-table-cache v5\n"), "{good}");
+        assert_eq!(print(args), cold, "warm {args:?}");
+        let damaged = [
+            format!(
+                "workbench-table-cache v4\n{tip}\t{{\"run_id\":\"{first}\",\"stage\":\"s\",\"started_at\":\"2026-01-01T00:00:00.000Z\",\"state\":\"executed\",\"params\":{{}},\"metrics\":{{\"score\":999}}}}\n"
+            ),
+            good[..good.len() / 2].to_string(),
+            good[..good.len() - 3].to_string(),
+            good.replacen("approved", "executed", 1),
+            good.replacen("\ts", "\tx", 1),
+            good.replace("crc32 ", "crc32 0"),
+        ];
+        for (i, d) in damaged.iter().enumerate() {
+            assert_ne!(d, &good, "damage {i} changes the file");
+            std::fs::write(&cache, d).unwrap();
+            assert_eq!(print(args), cold, "damage {i} of the cache, {args:?}");
+            assert_eq!(
+                std::fs::read_to_string(&cache).unwrap(),
+                good,
+                "damage {i}: the cache is rewritten whole"
+            );
+        }
+    }
+    // A --stage view keeps the other stages' entries (the file stays as it was).
+    print(&["--stage", "s"]);
+    let before = std::fs::read_to_string(&cache).unwrap();
+    print(&["--format", "csv", "--stage", "s", "--state", "rejected"]);
+    assert_eq!(std::fs::read_to_string(&cache).unwrap(), before);
+}
+
 #[test]
 fn diff_compares_tables_across_commits() {
     let repo = swept();
