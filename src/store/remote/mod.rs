@@ -13,6 +13,7 @@
 //!   run whose local tip it matches and the local index is missing, stale, or an
 //!   older approval.
 
+mod listing;
 mod merge_approved;
 mod merge_notes;
 mod merge_runs;
@@ -81,6 +82,20 @@ pub(super) fn tracking_runs(remote: &str) -> String {
     format!("refs/workbench/remotes/{remote}/runs/")
 }
 
+/// The tracking ref of a remote's record ref, `None` for a ref that is no record.
+pub(super) fn tracking_name(remote: &str, name: &str) -> Option<String> {
+    use super::refs::{APPROVED_PREFIX, NOTES_REF, RUNS_PREFIX};
+    if let Some(rest) = name.strip_prefix(RUNS_PREFIX) {
+        Some(format!("{}{rest}", tracking_runs(remote)))
+    } else if let Some(rest) = name.strip_prefix(APPROVED_PREFIX) {
+        Some(format!("{}{rest}", tracking_approved(remote)))
+    } else if name == NOTES_REF {
+        Some(tracking_notes(remote))
+    } else {
+        None
+    }
+}
+
 fn tracking_approved(remote: &str) -> String {
     format!("refs/workbench/remotes/{remote}/approved/")
 }
@@ -99,8 +114,12 @@ impl Store {
         Ok(report)
     }
 
-    /// Every ref under `prefix` with its target.
+    /// Every ref under `prefix` with its target, in name order (`listing`: loose files
+    /// and the packed range, else libgit2).
     fn refs_under(&self, prefix: &str) -> Result<Vec<(String, git2::Oid)>> {
+        if let Some(found) = listing::refs_under(self.repo.commondir(), prefix) {
+            return Ok(found);
+        }
         let mut out = Vec::new();
         let refs = self
             .repo
@@ -111,7 +130,16 @@ impl Store {
                 out.push((name.to_string(), oid));
             }
         }
+        out.sort();
         Ok(out)
+    }
+
+    /// The target of one ref, if it exists (`listing`, else libgit2).
+    fn ref_target(&self, name: &str) -> Option<git2::Oid> {
+        match listing::refs_under(self.repo.commondir(), name) {
+            Some(found) => found.into_iter().next().map(|(_, o)| o),
+            None => self.repo.refname_to_id(name).ok(),
+        }
     }
 
     fn descends(&self, commit: git2::Oid, ancestor: git2::Oid) -> bool {
