@@ -331,7 +331,16 @@ impl Store {
         input.push('\n');
         let Some(out) = run_in(
             q,
-            &["-c", "fetch.fsckObjects=true", "fetch-pack", "-q", "-k", "--stdin", "--", url],
+            &[
+                "-c",
+                "fetch.fsckObjects=true",
+                "fetch-pack",
+                "-q",
+                "-k",
+                "--no-progress",
+                "--stdin",
+                url,
+            ],
             input.as_bytes(),
         )?
         else {
@@ -356,7 +365,15 @@ impl Store {
         }
         let connected = run_in(
             q,
-            &["rev-list", "--objects", "--quiet", "--stdin", "--not", "--all", "--alternate-refs"],
+            &[
+                "rev-list",
+                "--objects",
+                "--quiet",
+                "--stdin",
+                "--not",
+                "--all",
+                "--alternate-refs",
+            ],
             input.as_bytes(),
         )?;
         Ok(connected.map(|_| tips))
@@ -430,14 +447,20 @@ impl Store {
             }
         }
         let qobjects = q.join("objects");
-        for e in std::fs::read_dir(&qobjects).map_err(io(&qobjects))?.flatten() {
+        for e in std::fs::read_dir(&qobjects)
+            .map_err(io(&qobjects))?
+            .flatten()
+        {
             let dir = e.file_name().to_string_lossy().to_string();
             if dir.len() != 2 || !dir.bytes().all(|b| b.is_ascii_hexdigit()) {
                 continue;
             }
             let to_dir = ours.join(&dir);
             std::fs::create_dir_all(&to_dir).map_err(io(&to_dir))?;
-            for f in std::fs::read_dir(e.path()).map_err(io(&e.path()))?.flatten() {
+            for f in std::fs::read_dir(e.path())
+                .map_err(io(&e.path()))?
+                .flatten()
+            {
                 let to = to_dir.join(f.file_name());
                 if !to.exists() {
                     std::fs::rename(f.path(), &to).map_err(io(&to))?;
@@ -526,8 +549,10 @@ impl Store {
     /// Remembers the tracking refs this fetch wrote (a digest of names and targets):
     /// these tips were judged in the quarantine.
     fn remember_validated(&self, remote: &str, refs: &[(String, Oid)]) {
-        let state: BTreeMap<String, String> =
-            refs.iter().map(|(n, o)| (n.clone(), o.to_string())).collect();
+        let state: BTreeMap<String, String> = refs
+            .iter()
+            .map(|(n, o)| (n.clone(), o.to_string()))
+            .collect();
         let file = self.validated_file(remote);
         if let Some(dir) = file.parent() {
             let _ = std::fs::create_dir_all(dir);
@@ -567,7 +592,11 @@ impl Store {
         // ref, so a refspec per record is quadratic in the number of records.
         let globs = [
             format!("+{}*:{}*", tracking_runs(remote), tracking_runs(remote)),
-            format!("+{}*:{}*", tracking_approved(remote), tracking_approved(remote)),
+            format!(
+                "+{}*:{}*",
+                tracking_approved(remote),
+                tracking_approved(remote)
+            ),
             format!("+{}*:{}*", tracking_notes(remote), tracking_notes(remote)),
         ];
         if self.fetch_checked(q, &globs)?.is_ok() {
@@ -630,7 +659,6 @@ impl Store {
             .to_string();
         Ok(Err(first))
     }
-
 }
 
 /// The remote's name of a tracking ref.
@@ -717,7 +745,8 @@ fn run_in(q: &Path, args: &[&str], input: &[u8]) -> Result<Option<Vec<u8>>> {
 
 /// The quarantine's refs (written by `git fetch`) with their targets.
 fn quarantine_refs(q: &Path) -> Result<BTreeMap<String, Oid>> {
-    let repo = git2::Repository::open_bare(q).map_err(Error::git("cannot open the fetch quarantine"))?;
+    let repo =
+        git2::Repository::open_bare(q).map_err(Error::git("cannot open the fetch quarantine"))?;
     let mut out = BTreeMap::new();
     let refs = repo
         .references()
