@@ -27,13 +27,17 @@ hyperfine --warmup 0 --runs "${PUSH_RUNS:-3}" --export-json "$RESULTS/sync_large
   -n "git workbench push ($runs runs, empty remote)" "$WB push"
 ratio "$RESULTS/sync_large_push_$runs.json"
 "$WB" push >/dev/null
-clear_b="git -C $b for-each-ref --format='delete %(refname)' refs/workbench/ refs/notes/ | git -C $b update-ref --stdin && rm -rf $b/.git/workbench/refused"
-cd "$b"
+# a fresh clone before each timing: the branch only, none of the records' objects, so
+# both commands transfer every record (a clone that had them would skip the transfer)
+fresh_b="rm -rf $b && git clone -q $remote $b 2>/dev/null"
+cd "$WORK"
 hyperfine --warmup 0 --runs "${PUSH_RUNS:-3}" --export-json "$RESULTS/sync_large_fetch_$runs.json" \
-  --prepare "$clear_b" \
-  -n "git fetch of the same refs (baseline)" "git fetch -q origin '+refs/workbench/runs/*:refs/workbench/remotes/origin/runs/*' '+refs/workbench/approved/*:refs/workbench/remotes/origin/approved/*' '+refs/notes/workbench:refs/notes/remotes/origin/workbench'" \
-  -n "git workbench fetch ($runs runs into a clone without them)" "$WB fetch"
+  --prepare "$fresh_b" \
+  -n "git fetch of the same refs (baseline)" "cd $b && git fetch -q origin '+refs/workbench/runs/*:refs/workbench/remotes/origin/runs/*' '+refs/workbench/approved/*:refs/workbench/remotes/origin/approved/*' '+refs/notes/workbench:refs/notes/remotes/origin/workbench'" \
+  -n "git workbench fetch ($runs runs into a clone without them)" "cd $b && $WB fetch >/dev/null"
 ratio "$RESULTS/sync_large_fetch_$runs.json"
+eval "$fresh_b"
+cd "$b"
 "$WB" fetch >/dev/null
 "$WB" sync >/dev/null; (cd "$a" && "$WB" sync >/dev/null); "$WB" sync >/dev/null
 noop_fetch="git fetch -q origin +refs/workbench/runs/*:refs/workbench/remotes/origin/runs/* +refs/workbench/approved/*:refs/workbench/remotes/origin/approved/* +refs/notes/workbench:refs/notes/remotes/origin/workbench"
