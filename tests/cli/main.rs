@@ -47,6 +47,7 @@ mod scale;
 mod status;
 mod sweep;
 mod sync;
+mod sync_scale;
 mod wheel;
 
 use common::Repo;

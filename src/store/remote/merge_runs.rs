@@ -98,14 +98,50 @@ impl Store {
         Ok(n)
     }
 
-    pub(super) fn merge_runs(&self, remote: &str, report: &mut MergeReport) -> Result<()> {
+    /// Merges each tracking run ref (`theirs`, in name order). With `verify`, a tip
+    /// this clone does not hold already is judged (`check_run_deep`) before it is taken.
+    pub(super) fn merge_runs(
+        &self,
+        remote: &str,
+        theirs: &[(String, Oid)],
+        verify: bool,
+        report: &mut MergeReport,
+    ) -> Result<()> {
         let prefix = tracking_runs(remote);
-        for (name, theirs) in self.refs_under(&prefix)? {
+        let mut memo = super::super::TreeMemo::default();
+        for (name, theirs) in theirs {
+            let theirs = *theirs;
             let local = format!("{RUNS_PREFIX}{}", &name[prefix.len()..]);
             // A tracking ref that is not a valid stage and run id names no run.
             let Some((stage, run_id)) = parse_run_ref(&local) else {
                 continue;
             };
+            if verify {
+                let ours = self.repo.refname_to_id(&local).ok();
+                let held = ours.is_some_and(|o| o == theirs || self.descends(o, theirs));
+                if !held {
+                    let run = super::super::RunRef {
+                        stage: stage.clone(),
+                        run_id: run_id.clone(),
+                        tip: id(theirs),
+                    };
+                    let why = match self.check_run_deep(&run, &mut memo) {
+                        Ok(Ok(_)) => None,
+                        Ok(Err(invalid)) => Some(invalid.why),
+                        Err(e) => Some(format!("it cannot be read: {e}")),
+                    };
+                    if let Some(why) = why {
+                        report.refused.push(super::RefusedRecord {
+                            ref_name: local.clone(),
+                            commit: id(theirs),
+                            why: format!(
+                                "{why} (its tracking ref was not written by a fetch through the quarantine); not merged"
+                            ),
+                        });
+                        continue;
+                    }
+                }
+            }
             let merged = self.merge_run(&stage, &run_id, theirs, remote)?;
             if !matches!(merged, Merged::Unchanged | Merged::Unrelated) {
                 report.touched.insert(stage.to_string());
@@ -436,5 +472,42 @@ mod tests {
             t.theirs.conflicted_runs(&run.stage).unwrap(),
             std::slice::from_ref(&run2.run_id)
         );
+    }
+
+    #[test]
+    fn a_tracking_ref_no_fetch_validated_is_judged_before_it_is_merged() {
+        let t = team();
+        let run = a_run(&t.ours, "20260308T142233Z-0001");
+        t.ours.push_records("origin").unwrap();
+        t.theirs.fetch_records("origin").unwrap();
+        // as a plain `git fetch` or `git update-ref` could: a tracking ref naming a
+        // commit that is no run record
+        let repo = t.theirs.raw();
+        let empty = repo
+            .find_tree(repo.treebuilder(None).unwrap().write().unwrap())
+            .unwrap();
+        let sig = git2::Signature::now("Mallory", "m@example.com").unwrap();
+        let head = repo
+            .commit(None, &sig, &sig, "not a record", &empty, &[])
+            .unwrap();
+        let forged = format!(
+            "{}train/20260308T142233Z-0002",
+            super::tracking_runs("origin")
+        );
+        t.theirs
+            .raw()
+            .reference(&forged, head, true, "forged")
+            .unwrap();
+        let r = t.theirs.merge_records("origin").unwrap();
+        assert_eq!(r.created, 1, "the real run still merges: {r:?}");
+        assert_eq!(r.refused.len(), 1, "{r:?}");
+        assert!(r.refused[0].why.contains("not written by a fetch"), "{r:?}");
+        let id = crate::model::RunId::new("20260308T142233Z-0002").unwrap();
+        assert!(t.theirs.find_run(&run.stage, &id).unwrap().is_none());
+        // a fetch through the quarantine puts the tracking refs back as the remote has them
+        t.theirs.fetch_records("origin").unwrap();
+        assert!(t.theirs.raw().find_reference(&forged).is_err());
+        let r = t.theirs.merge_records("origin").unwrap();
+        assert_eq!((r.unchanged, r.refused.len()), (1, 0), "{r:?}");
     }
 }

@@ -13,6 +13,7 @@
 //!   run whose local tip it matches and the local index is missing, stale, or an
 //!   older approval.
 
+mod listing;
 mod merge_approved;
 mod merge_notes;
 mod merge_runs;
@@ -81,6 +82,20 @@ pub(super) fn tracking_runs(remote: &str) -> String {
     format!("refs/workbench/remotes/{remote}/runs/")
 }
 
+/// The tracking ref of a remote's record ref, `None` for a ref that is no record.
+pub(super) fn tracking_name(remote: &str, name: &str) -> Option<String> {
+    use super::refs::{APPROVED_PREFIX, NOTES_REF, RUNS_PREFIX};
+    if let Some(rest) = name.strip_prefix(RUNS_PREFIX) {
+        Some(format!("{}{rest}", tracking_runs(remote)))
+    } else if let Some(rest) = name.strip_prefix(APPROVED_PREFIX) {
+        Some(format!("{}{rest}", tracking_approved(remote)))
+    } else if name == NOTES_REF {
+        Some(tracking_notes(remote))
+    } else {
+        None
+    }
+}
+
 fn tracking_approved(remote: &str) -> String {
     format!("refs/workbench/remotes/{remote}/approved/")
 }
@@ -91,16 +106,54 @@ fn tracking_notes(remote: &str) -> String {
 
 impl Store {
     /// Merges the tracking refs of `remote` into the local records.
+    ///
+    /// The run refs are skipped in one comparison when they are in step: every local
+    /// run ref equals its tracking ref and the two sets of names are the same. That
+    /// shortcut is exact: the merge of a run whose tracking tip equals its local tip
+    /// returns `unchanged` before it reads or judges anything (the tip is already this
+    /// clone's record, judged when it became local), writes no ref and touches no
+    /// stage, so the approved index has nothing to follow; a name on one side only, or
+    /// any tip that differs, runs the full merge. The notes index always merges.
+    ///
+    /// Tracking refs can also be written by a plain `git fetch` (the refspecs `init`
+    /// configures). When they are not exactly what the last quarantine fetch
+    /// validated, every tip the merge would take in is judged here first, and one that
+    /// fails is refused, not merged.
     pub fn merge_records(&self, remote: &str) -> Result<MergeReport> {
         let mut report = MergeReport::default();
-        self.merge_runs(remote, &mut report)?;
+        let tracking = self.tracking_state(remote)?;
+        let prefix = tracking_runs(remote);
+        let theirs: Vec<(String, git2::Oid)> = tracking
+            .range(prefix.clone()..)
+            .take_while(|(n, _)| n.starts_with(&prefix))
+            .filter_map(|(n, o)| Some((n.clone(), git2::Oid::from_str(o).ok()?)))
+            .collect();
+        let ours = self.refs_under(super::refs::RUNS_PREFIX)?;
+        let in_step = ours.len() == theirs.len()
+            && ours.iter().zip(&theirs).all(|((ln, lo), (tn, to))| {
+                lo == to && ln[super::refs::RUNS_PREFIX.len()..] == tn[prefix.len()..]
+            });
+        if in_step {
+            let local = |n: &String| format!("{}{}", super::refs::RUNS_PREFIX, &n[prefix.len()..]);
+            report.unchanged = theirs
+                .iter()
+                .filter(|(n, _)| super::refs::parse_run_ref(&local(n)).is_some())
+                .count();
+        } else {
+            let verify = !self.tracking_validated(remote, &tracking);
+            self.merge_runs(remote, &theirs, verify, &mut report)?;
+        }
         self.merge_notes(remote, &mut report)?;
         self.merge_approved(remote, &mut report)?;
         Ok(report)
     }
 
-    /// Every ref under `prefix` with its target.
+    /// Every ref under `prefix` with its target, in name order (`listing`: loose files
+    /// and the packed range, else libgit2).
     fn refs_under(&self, prefix: &str) -> Result<Vec<(String, git2::Oid)>> {
+        if let Some(found) = listing::refs_under(self.repo.commondir(), prefix) {
+            return Ok(found);
+        }
         let mut out = Vec::new();
         let refs = self
             .repo
@@ -111,7 +164,16 @@ impl Store {
                 out.push((name.to_string(), oid));
             }
         }
+        out.sort();
         Ok(out)
+    }
+
+    /// The target of one ref, if it exists (`listing`, else libgit2).
+    fn ref_target(&self, name: &str) -> Option<git2::Oid> {
+        match listing::refs_under(self.repo.commondir(), name) {
+            Some(found) => found.into_iter().next().map(|(_, o)| o),
+            None => self.repo.refname_to_id(name).ok(),
+        }
     }
 
     fn descends(&self, commit: git2::Oid, ancestor: git2::Oid) -> bool {

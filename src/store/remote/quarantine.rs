@@ -86,7 +86,8 @@ impl Store {
 
     /// Fetches the remote's run refs, approved index and notes into tracking refs,
     /// through the quarantine; skipped when the remote advertises exactly what the
-    /// tracking refs hold and what was refused before. Returns what was refused.
+    /// tracking refs hold and what was refused before, and the tracking refs are the
+    /// ones the last quarantine fetch validated. Returns what was refused.
     pub fn fetch_records(&self, remote: &str) -> Result<Vec<RefusedRecord>> {
         self.fetch_records_shown(remote, &crate::exec::progress::NONE)
     }
@@ -102,14 +103,18 @@ impl Store {
         self.check_remote(remote)?;
         let advertised = self.remote_state(remote)?;
         let before = self.refused_before(remote);
-        let mut expected = self.tracking_state(remote)?;
+        let tracking = self.tracking_state(remote)?;
+        let mut expected = tracking.clone();
         for (tracked, r) in &before {
             expected.insert(tracked.clone(), r.commit.to_string());
         }
-        if advertised == expected {
+        // The tracking refs are also writable by a plain `git fetch` (the refspecs
+        // `init` configures): skip only when they hold exactly what a quarantine fetch
+        // validated, never because they match the remote.
+        if advertised == expected && self.tracking_validated(remote, &tracking) {
             return Ok(before.into_values().collect());
         }
-        let q = self.quarantine(remote)?;
+        let (q, tips, checked) = self.download(remote, &advertised)?;
         let qstore = Store {
             repo: git2::Repository::open_bare(&q.0)
                 .map_err(Error::git("cannot open the fetch quarantine"))?,
@@ -117,7 +122,13 @@ impl Store {
             decisions: Default::default(),
         };
         drop(fetching);
-        let runs = qstore.refs_under(&tracking_runs(remote))?;
+        let runs_prefix = tracking_runs(remote);
+        let approved_prefix = tracking_approved(remote);
+        let runs: Vec<(&String, Oid)> = tips
+            .iter()
+            .filter(|(n, _)| n.starts_with(&runs_prefix))
+            .map(|(n, o)| (n, *o))
+            .collect();
         let judging = Phase::begin(
             progress,
             "judging records",
@@ -128,7 +139,6 @@ impl Store {
         let mut accepted: Vec<(String, Oid)> = Vec::new();
         let mut memo = TreeMemo::default();
         let mut run_tips = BTreeSet::new();
-        let runs_prefix = tracking_runs(remote);
         for (name, tip) in runs {
             progress.advance(1);
             let remote_ref = format!("{RUNS_PREFIX}{}", &name[runs_prefix.len()..]);
@@ -139,7 +149,10 @@ impl Store {
                 why,
             };
             let Some((stage, run_id)) = super::super::refs::parse_run_ref(&remote_ref) else {
-                refused.insert(name, refuse("its name is not a stage and run id".into()));
+                refused.insert(
+                    name.clone(),
+                    refuse("its name is not a stage and run id".into()),
+                );
                 continue;
             };
             let run = super::super::RunRef {
@@ -150,46 +163,66 @@ impl Store {
             match qstore.check_run_deep(&run, &mut memo) {
                 Ok(Ok(_)) => {
                     run_tips.insert(tip);
-                    accepted.push((name, tip));
+                    accepted.push((name.clone(), tip));
                 }
                 Ok(Err(invalid)) => {
-                    refused.insert(name, refuse(invalid.why));
+                    refused.insert(name.clone(), refuse(invalid.why));
                 }
                 Err(e) => {
-                    refused.insert(name, refuse(format!("it cannot be read: {e}")));
+                    refused.insert(name.clone(), refuse(format!("it cannot be read: {e}")));
                 }
             }
         }
-        let approved_prefix = tracking_approved(remote);
-        for (name, target) in qstore.refs_under(&approved_prefix)? {
-            if run_tips.contains(&target) || self.repo.find_commit(target).is_ok() {
-                accepted.push((name, target));
+        for (name, target) in tips.iter().filter(|(n, _)| n.starts_with(&approved_prefix)) {
+            if run_tips.contains(target) || self.repo.find_commit(*target).is_ok() {
+                accepted.push((name.clone(), *target));
             } else {
                 let stage = &name[approved_prefix.len()..];
                 refused.insert(
                     name.clone(),
                     RefusedRecord {
                         ref_name: format!("{APPROVED_PREFIX}{stage}"),
-                        commit: id(target),
+                        commit: id(*target),
                         why: "the approved index names a commit that is no valid run's record"
                             .into(),
                     },
                 );
             }
         }
-        if let Ok(notes) = qstore.repo.refname_to_id(&tracking_notes(remote)) {
-            accepted.push((tracking_notes(remote), notes));
+        if let Some(notes) = tips.get(&tracking_notes(remote)) {
+            accepted.push((tracking_notes(remote), *notes));
         }
         drop(judging);
         let _taking = Phase::begin(progress, "taking accepted records", None, Unit::Steps);
-        self.take_from_quarantine(&q.0, &accepted, &mut refused)?;
-        self.prune_tracking(remote, &advertised)?;
+        if checked && refused.is_empty() {
+            // git checked every object received (`fetch.fsckObjects`) and every record
+            // passed: the quarantine's objects are exactly what was accepted, so they
+            // move in whole, without a second transfer.
+            let keeps = self.adopt_objects(&q.0)?;
+            let result = self.set_tracking(remote, &accepted);
+            for k in keeps {
+                let _ = std::fs::remove_file(k);
+            }
+            result?;
+        } else {
+            // Something was refused (or git refused an object): only the accepted
+            // records' objects are fetched from the quarantine, checked again.
+            qstore.write_refs(&accepted)?;
+            self.take_from_quarantine(&q.0, remote, &accepted, &mut refused)?;
+            let taken: Vec<(String, Oid)> = accepted
+                .into_iter()
+                .filter(|(n, _)| !refused.contains_key(n))
+                .collect();
+            self.set_tracking(remote, &taken)?;
+            accepted = taken;
+        }
         self.remember_refused(remote, &refused);
+        self.remember_validated(remote, &accepted);
         Ok(refused.into_values().collect())
     }
 
-    /// A fresh quarantine repository holding what the remote has that we lack.
-    fn quarantine(&self, remote: &str) -> Result<Quarantine> {
+    /// A fresh, empty quarantine repository whose object store borrows ours.
+    fn new_quarantine(&self) -> Result<Quarantine> {
         let base = self.repo.commondir().join("workbench");
         remove_stale_quarantines(&base);
         let dir = base.join(format!(
@@ -206,8 +239,7 @@ impl Store {
                 source: e,
             })?;
         }
-        let objects = self.repo.commondir().join("objects");
-        let objects = objects.canonicalize().unwrap_or(objects);
+        let objects = self.objects_dir();
         let files = [
             ("HEAD", "ref: refs/heads/main\n".to_string()),
             (
@@ -225,6 +257,24 @@ impl Store {
                 source: e,
             })?;
         }
+        Ok(q)
+    }
+
+    fn objects_dir(&self) -> PathBuf {
+        let objects = self.repo.commondir().join("objects");
+        objects.canonicalize().unwrap_or(objects)
+    }
+
+    /// What the remote has that we lack, in a quarantine: its tips by tracking name,
+    /// and whether git checked every object received (`fetch.fsckObjects`). First with
+    /// the checks on; when git refuses (a malformed object, or a remote that moved
+    /// under the fetch), again without them, and the accepted records are then
+    /// checked one fetch at a time (`take_from_quarantine`).
+    fn download(
+        &self,
+        remote: &str,
+        advertised: &BTreeMap<String, String>,
+    ) -> Result<(Quarantine, BTreeMap<String, Oid>, bool)> {
         let url = match self.repo.find_remote(remote) {
             Ok(r) => r
                 .url()
@@ -232,18 +282,125 @@ impl Store {
                 .map_or_else(|| remote.to_string(), str::to_string),
             Err(_) => remote.to_string(),
         };
+        let q = self.new_quarantine()?;
+        if advertised.is_empty() {
+            return Ok((q, BTreeMap::new(), true));
+        }
+        if let Some(tips) = self.fetch_pack(&q.0, remote, &url, advertised)? {
+            return Ok((q, tips, true));
+        }
+        drop(q);
+        let q = self.new_quarantine()?;
+        if self.fetch_into(&q.0, remote, &url, true)?.is_ok() {
+            let tips = quarantine_refs(&q.0)?;
+            return Ok((q, tips, true));
+        }
+        drop(q);
+        let q = self.new_quarantine()?;
+        if let Err(stderr) = self.fetch_into(&q.0, remote, &url, false)? {
+            return Err(super::transport::transport_error(
+                "fetch from",
+                remote,
+                stderr.as_bytes(),
+            ));
+        }
+        let tips = quarantine_refs(&q.0)?;
+        Ok((q, tips, false))
+    }
+
+    /// `git fetch-pack` of the advertised refs into the quarantine with git's object
+    /// checks on, and git's connectivity check after it: no ref is written anywhere
+    /// (`git fetch` would write one per record, as many again as taking them costs).
+    /// `None` when the URL needs a remote helper (http and the like, which
+    /// `fetch-pack` does not speak) or git refused: the caller fetches with `git fetch`.
+    fn fetch_pack(
+        &self,
+        q: &Path,
+        remote: &str,
+        url: &str,
+        advertised: &BTreeMap<String, String>,
+    ) -> Result<Option<BTreeMap<String, Oid>>> {
+        let helper = url.contains("::")
+            || ["http://", "https://", "ftp://", "ftps://"]
+                .iter()
+                .any(|p| url.starts_with(p));
+        if helper || url.starts_with('-') {
+            return Ok(None);
+        }
+        let names: Vec<String> = advertised.keys().map(|t| remote_name_of(t)).collect();
+        let mut input = names.join("\n");
+        input.push('\n');
+        let Some(out) = run_in(
+            q,
+            &[
+                "-c",
+                "fetch.fsckObjects=true",
+                "fetch-pack",
+                "-q",
+                "-k",
+                "--no-progress",
+                "--stdin",
+                url,
+            ],
+            input.as_bytes(),
+        )?
+        else {
+            return Ok(None);
+        };
+        let mut tips = BTreeMap::new();
+        for line in String::from_utf8_lossy(&out).lines() {
+            let Some((hex, name)) = line.split_once(' ') else {
+                continue;
+            };
+            let (Ok(o), Some(tracked)) = (Oid::from_str(hex), super::tracking_name(remote, name))
+            else {
+                continue;
+            };
+            tips.insert(tracked, o);
+        }
+        // git fetch's own connectivity check: every object the tips reach is in the
+        // quarantine or already ours.
+        let mut input = String::new();
+        for o in tips.values() {
+            input.push_str(&format!("{o}\n"));
+        }
+        let connected = run_in(
+            q,
+            &[
+                "rev-list",
+                "--objects",
+                "--quiet",
+                "--stdin",
+                "--not",
+                "--all",
+                "--alternate-refs",
+            ],
+            input.as_bytes(),
+        )?;
+        Ok(connected.map(|_| tips))
+    }
+
+    /// `git fetch` of the remote's records into the quarantine's refs.
+    fn fetch_into(
+        &self,
+        q: &Path,
+        remote: &str,
+        url: &str,
+        fsck: bool,
+    ) -> Result<std::result::Result<(), String>> {
         let o = self.run_git(
             "fetch",
-            Command::new("git")
-                .arg("--git-dir")
-                .arg(&q.0)
-                .env_remove("GIT_INDEX_FILE")
-                .env_remove("GIT_DIR")
-                .env_remove("GIT_WORK_TREE")
-                .env_remove("GIT_OBJECT_DIRECTORY")
-                .env_remove("GIT_ALTERNATE_OBJECT_DIRECTORIES")
-                .args(["fetch", "--quiet", "--no-tags", "--no-write-fetch-head"])
-                .arg(&url)
+            quarantine_git(q)
+                .args(["-c", &format!("fetch.fsckObjects={fsck}")])
+                .args([
+                    "fetch",
+                    "--quiet",
+                    "--no-tags",
+                    "--no-write-fetch-head",
+                    "--no-auto-maintenance",
+                    "--",
+                ])
+                .arg(url)
                 .arg(format!("+{RUNS_PREFIX}*:{}*", tracking_runs(remote)))
                 .arg(format!(
                     "+{APPROVED_PREFIX}*:{}*",
@@ -252,34 +409,203 @@ impl Store {
                 // a glob, so a remote without notes is no error
                 .arg(format!("+{NOTES_REF}*:{}*", tracking_notes(remote))),
         )?;
-        if !o.status.success() {
-            return Err(super::transport::transport_error(
-                "fetch from",
-                remote,
-                &o.stderr,
-            ));
+        if o.status.success() {
+            Ok(Ok(()))
+        } else {
+            Ok(Err(String::from_utf8_lossy(&o.stderr).into_owned()))
         }
-        Ok(q)
     }
 
-    /// Fetches the accepted refs from the quarantine into the tracking refs with
-    /// git's object checks on; when git refuses the batch, ref by ref, refusing the
-    /// ones it rejects.
+    /// Moves the quarantine's objects (packs, then loose objects) into ours: each
+    /// pack's `.keep` first, its index last, as git writes a pack. Returns the `.keep`
+    /// files, removed once the refs naming the objects are written.
+    fn adopt_objects(&self, q: &Path) -> Result<Vec<PathBuf>> {
+        let ours = self.objects_dir();
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |e| Error::Io { path, source: e }
+        };
+        let qpack = q.join("objects/pack");
+        let mut stems = BTreeSet::new();
+        for e in std::fs::read_dir(&qpack).map_err(io(&qpack))? {
+            let name = e.map_err(io(&qpack))?.file_name();
+            let name = name.to_string_lossy();
+            if let Some(stem) = name.strip_suffix(".idx") {
+                stems.insert(stem.to_string());
+            }
+        }
+        let mut keeps = Vec::new();
+        for stem in stems {
+            let keep = ours.join("pack").join(format!("{stem}.keep"));
+            std::fs::write(&keep, "workbench fetch\n").map_err(io(&keep))?;
+            keeps.push(keep);
+            for ext in ["pack", "rev", "bitmap", "idx"] {
+                let from = qpack.join(format!("{stem}.{ext}"));
+                if from.exists() {
+                    let to = ours.join("pack").join(format!("{stem}.{ext}"));
+                    std::fs::rename(&from, &to).map_err(io(&to))?;
+                }
+            }
+        }
+        let qobjects = q.join("objects");
+        for e in std::fs::read_dir(&qobjects)
+            .map_err(io(&qobjects))?
+            .flatten()
+        {
+            let dir = e.file_name().to_string_lossy().to_string();
+            if dir.len() != 2 || !dir.bytes().all(|b| b.is_ascii_hexdigit()) {
+                continue;
+            }
+            let to_dir = ours.join(&dir);
+            std::fs::create_dir_all(&to_dir).map_err(io(&to_dir))?;
+            for f in std::fs::read_dir(e.path())
+                .map_err(io(&e.path()))?
+                .flatten()
+            {
+                let to = to_dir.join(f.file_name());
+                if !to.exists() {
+                    std::fs::rename(f.path(), &to).map_err(io(&to))?;
+                }
+            }
+        }
+        Ok(keeps)
+    }
+
+    /// Makes the quarantine's refs exactly `refs` (one `git update-ref` transaction).
+    fn write_refs(&self, refs: &[(String, Oid)]) -> Result<()> {
+        let mut lines = String::new();
+        let keep: BTreeMap<&str, Oid> = refs.iter().map(|(n, o)| (n.as_str(), *o)).collect();
+        for (name, _) in self.refs_under("refs/")? {
+            if !keep.contains_key(name.as_str()) {
+                lines.push_str(&format!("delete {name}\n"));
+            }
+        }
+        for (name, o) in refs {
+            lines.push_str(&format!("update {name} {o}\n"));
+        }
+        self.update_refs(&lines)
+    }
+
+    /// Makes the tracking refs of `remote` exactly `refs`, in one `git update-ref`
+    /// transaction: refs that changed are set, refs not among them (the remote dropped
+    /// them, or something other than this fetch wrote them) deleted.
+    fn set_tracking(&self, remote: &str, refs: &[(String, Oid)]) -> Result<()> {
+        let now = self.tracking_state(remote)?;
+        let want: BTreeMap<&str, Oid> = refs.iter().map(|(n, o)| (n.as_str(), *o)).collect();
+        let mut lines = String::new();
+        for name in now.keys() {
+            if !want.contains_key(name.as_str()) {
+                lines.push_str(&format!("delete {name}\n"));
+            }
+        }
+        for (name, o) in &want {
+            if now.get(*name).map(String::as_str) != Some(o.to_string().as_str()) {
+                lines.push_str(&format!("update {name} {o}\n"));
+            }
+        }
+        self.update_refs(&lines)
+    }
+
+    /// Runs one `git update-ref --stdin` transaction (nothing when `lines` is empty).
+    fn update_refs(&self, lines: &str) -> Result<()> {
+        if lines.is_empty() {
+            return Ok(());
+        }
+        let mut child = self
+            .git_cmd()
+            .args(["update-ref", "--stdin"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| Error::Tool {
+                what: "cannot run git update-ref".into(),
+                message: e.to_string(),
+            })?;
+        if let Some(mut stdin) = child.stdin.take() {
+            let _ = stdin.write_all(lines.as_bytes());
+        }
+        let o = child.wait_with_output().map_err(|e| Error::Tool {
+            what: "cannot run git update-ref".into(),
+            message: e.to_string(),
+        })?;
+        if !o.status.success() {
+            return Err(Error::Tool {
+                what: "cannot write the tracking refs".into(),
+                message: String::from_utf8_lossy(&o.stderr).trim().to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    fn validated_file(&self, remote: &str) -> PathBuf {
+        let key = crate::model::digest::sha256_hex(remote.as_bytes());
+        self.repo
+            .commondir()
+            .join("workbench")
+            .join("validated")
+            .join(&key[..16])
+    }
+
+    /// Remembers the tracking refs this fetch wrote (a digest of names and targets):
+    /// these tips were judged in the quarantine.
+    fn remember_validated(&self, remote: &str, refs: &[(String, Oid)]) {
+        let state: BTreeMap<String, String> = refs
+            .iter()
+            .map(|(n, o)| (n.clone(), o.to_string()))
+            .collect();
+        let file = self.validated_file(remote);
+        if let Some(dir) = file.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let tmp = file.with_extension(format!("tmp{}", std::process::id()));
+        if std::fs::write(&tmp, state_digest(&state)).is_ok() {
+            let _ = std::fs::rename(&tmp, &file);
+        }
+    }
+
+    /// True when the tracking refs of `remote` are exactly the ones the last
+    /// quarantine fetch validated (or there are none).
+    pub(super) fn tracking_validated(
+        &self,
+        remote: &str,
+        tracking: &BTreeMap<String, String>,
+    ) -> bool {
+        tracking.is_empty()
+            || std::fs::read_to_string(self.validated_file(remote))
+                .is_ok_and(|d| d == state_digest(tracking))
+    }
+
+    /// Fetches the accepted refs (the quarantine holds exactly these, under the
+    /// tracking names) into the tracking refs with git's object checks on; when git
+    /// refuses the batch, ref by ref, refusing the ones it rejects.
     fn take_from_quarantine(
         &self,
         q: &Path,
+        remote: &str,
         accepted: &[(String, Oid)],
         refused: &mut BTreeMap<String, RefusedRecord>,
     ) -> Result<()> {
         if accepted.is_empty() {
             return Ok(());
         }
-        let specs: Vec<String> = accepted.iter().map(|(n, _)| format!("+{n}:{n}")).collect();
-        if self.fetch_checked(q, &specs)?.is_ok() {
+        // Globs, not one refspec per record: git matches every refspec against every
+        // ref, so a refspec per record is quadratic in the number of records.
+        let globs = [
+            format!("+{}*:{}*", tracking_runs(remote), tracking_runs(remote)),
+            format!(
+                "+{}*:{}*",
+                tracking_approved(remote),
+                tracking_approved(remote)
+            ),
+            format!("+{}*:{}*", tracking_notes(remote), tracking_notes(remote)),
+        ];
+        if self.fetch_checked(q, &globs)?.is_ok() {
             return Ok(());
         }
-        for ((name, target), spec) in accepted.iter().zip(&specs) {
-            if let Err(why) = self.fetch_checked(q, std::slice::from_ref(spec))? {
+        for (name, target) in accepted {
+            let spec = format!("+{name}:{name}");
+            if let Err(why) = self.fetch_checked(q, std::slice::from_ref(&spec))? {
                 refused.insert(
                     name.clone(),
                     RefusedRecord {
@@ -334,20 +660,6 @@ impl Store {
             .to_string();
         Ok(Err(first))
     }
-
-    /// Deletes tracking refs of records the remote no longer has.
-    fn prune_tracking(&self, remote: &str, advertised: &BTreeMap<String, String>) -> Result<()> {
-        for prefix in [tracking_runs(remote), tracking_approved(remote)] {
-            for (name, _) in self.refs_under(&prefix)? {
-                if !advertised.contains_key(&name) {
-                    if let Ok(mut r) = self.repo.find_reference(&name) {
-                        let _ = r.delete();
-                    }
-                }
-            }
-        }
-        Ok(())
-    }
 }
 
 /// The remote's name of a tracking ref.
@@ -380,4 +692,70 @@ fn remove_stale_quarantines(base: &Path) {
             let _ = std::fs::remove_dir_all(e.path());
         }
     }
+}
+
+/// A digest of a ref state: every `name oid` line in name order.
+fn state_digest(state: &BTreeMap<String, String>) -> String {
+    let mut text = String::with_capacity(state.len() * 110);
+    for (n, o) in state {
+        text.push_str(n);
+        text.push(' ');
+        text.push_str(o);
+        text.push('\n');
+    }
+    crate::model::digest::sha256_hex(text.as_bytes())
+}
+
+/// `git` run in the quarantine, with nothing of the caller's repository environment.
+fn quarantine_git(q: &Path) -> Command {
+    let mut c = Command::new("git");
+    c.arg("--git-dir")
+        .arg(q)
+        .env_remove("GIT_INDEX_FILE")
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .env_remove("GIT_OBJECT_DIRECTORY")
+        .env_remove("GIT_ALTERNATE_OBJECT_DIRECTORIES");
+    c
+}
+
+/// Runs git in the quarantine with `input` on stdin: its stdout, `None` when it failed.
+fn run_in(q: &Path, args: &[&str], input: &[u8]) -> Result<Option<Vec<u8>>> {
+    let tool = |e: std::io::Error| Error::Tool {
+        what: format!("cannot run git {}", args.first().copied().unwrap_or("")),
+        message: e.to_string(),
+    };
+    let mut child = quarantine_git(q)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(tool)?;
+    let mut stdin = child.stdin.take();
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        if let Some(s) = stdin.as_mut() {
+            let _ = s.write_all(&input);
+        }
+    });
+    let o = child.wait_with_output().map_err(tool)?;
+    let _ = writer.join();
+    Ok(o.status.success().then_some(o.stdout))
+}
+
+/// The quarantine's refs (written by `git fetch`) with their targets.
+fn quarantine_refs(q: &Path) -> Result<BTreeMap<String, Oid>> {
+    let repo =
+        git2::Repository::open_bare(q).map_err(Error::git("cannot open the fetch quarantine"))?;
+    let mut out = BTreeMap::new();
+    let refs = repo
+        .references()
+        .map_err(Error::git("cannot list the fetch quarantine"))?;
+    for r in refs.flatten() {
+        if let (Ok(name), Some(o)) = (r.name(), r.target()) {
+            out.insert(name.to_string(), o);
+        }
+    }
+    Ok(out)
 }

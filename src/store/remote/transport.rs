@@ -70,13 +70,7 @@ impl Store {
             let Some((oid, name)) = line.split_once('\t') else {
                 continue;
             };
-            let tracked = if let Some(rest) = name.strip_prefix(RUNS_PREFIX) {
-                format!("{}{rest}", tracking_runs(remote))
-            } else if let Some(rest) = name.strip_prefix(APPROVED_PREFIX) {
-                format!("{}{rest}", tracking_approved(remote))
-            } else if name == NOTES_REF {
-                tracking_notes(remote)
-            } else {
+            let Some(tracked) = super::tracking_name(remote, name) else {
                 continue;
             };
             out.insert(tracked, oid.to_string());
@@ -92,7 +86,7 @@ impl Store {
                 out.insert(n, o.to_string());
             }
         }
-        if let Ok(o) = self.repo.refname_to_id(&tracking_notes(remote)) {
+        if let Some(o) = self.ref_target(&tracking_notes(remote)) {
             out.insert(tracking_notes(remote), o.to_string());
         }
         Ok(out)
@@ -111,7 +105,7 @@ impl Store {
                 local.insert(format!("{to}{}", &n[prefix.len()..]), o.to_string());
             }
         }
-        if let Ok(o) = self.repo.refname_to_id(NOTES_REF) {
+        if let Some(o) = self.ref_target(NOTES_REF) {
             local.insert(tracking_notes(remote), o.to_string());
         }
         Ok(local == tracking)
@@ -146,7 +140,7 @@ impl Store {
                 }
             }
         }
-        if self.repo.refname_to_id(NOTES_REF).is_ok() {
+        if self.ref_target(NOTES_REF).is_some() {
             cmd.arg(format!("{NOTES_REF}:{NOTES_REF}"));
             specs += 1;
         }
@@ -157,8 +151,7 @@ impl Store {
             }
             let stage = &name[APPROVED_PREFIX.len()..];
             let expect = self
-                .repo
-                .refname_to_id(&format!("{}{stage}", tracking_approved(remote)))
+                .ref_target(&format!("{}{stage}", tracking_approved(remote)))
                 .map(|o| o.to_string())
                 .unwrap_or_default();
             cmd.arg(format!("--force-with-lease={name}:{expect}"));
