@@ -558,7 +558,7 @@ fn read_one(common: &Path, name: &str) -> Option<Option<Oid>> {
 
 /// The target of a loose ref file: 40 hex digits and a newline; anything else (a
 /// symbolic ref) is for libgit2.
-fn loose_target(text: &[u8]) -> Option<Oid> {
+pub(super) fn loose_target(text: &[u8]) -> Option<Oid> {
     let hex = text.strip_suffix(b"\n").unwrap_or(text);
     if hex.len() != 40 {
         return None;

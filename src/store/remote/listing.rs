@@ -7,6 +7,7 @@
 //! while listed, `GIT_NAMESPACE`) gives `None` and the caller asks libgit2.
 
 use super::super::packed_refs::{Opened, PackedRefs};
+use super::super::runs::loose_target;
 use git2::Oid;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -75,13 +76,4 @@ fn walk(dir: &Path, name: &str, found: &mut BTreeMap<String, Oid>) -> Option<()>
         }
     }
     Some(())
-}
-
-/// 40 hex digits and a newline; anything else (a symbolic ref) is for libgit2.
-fn loose_target(text: &[u8]) -> Option<Oid> {
-    let hex = text.strip_suffix(b"\n").unwrap_or(text);
-    if hex.len() != 40 {
-        return None;
-    }
-    Oid::from_str(std::str::from_utf8(hex).ok()?).ok()
 }

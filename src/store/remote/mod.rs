@@ -168,14 +168,6 @@ impl Store {
         Ok(out)
     }
 
-    /// The target of one ref, if it exists (`listing`, else libgit2).
-    fn ref_target(&self, name: &str) -> Option<git2::Oid> {
-        match listing::refs_under(self.repo.commondir(), name) {
-            Some(found) => found.into_iter().next().map(|(_, o)| o),
-            None => self.repo.refname_to_id(name).ok(),
-        }
-    }
-
     fn descends(&self, commit: git2::Oid, ancestor: git2::Oid) -> bool {
         self.repo
             .graph_descendant_of(commit, ancestor)

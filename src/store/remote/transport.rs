@@ -86,7 +86,7 @@ impl Store {
                 out.insert(n, o.to_string());
             }
         }
-        if let Some(o) = self.ref_target(&tracking_notes(remote)) {
+        if let Some(o) = self.ref_target(&tracking_notes(remote)).map(super::super::oid) {
             out.insert(tracking_notes(remote), o.to_string());
         }
         Ok(out)
@@ -105,7 +105,7 @@ impl Store {
                 local.insert(format!("{to}{}", &n[prefix.len()..]), o.to_string());
             }
         }
-        if let Some(o) = self.ref_target(NOTES_REF) {
+        if let Some(o) = self.ref_target(NOTES_REF).map(super::super::oid) {
             local.insert(tracking_notes(remote), o.to_string());
         }
         Ok(local == tracking)
@@ -140,7 +140,7 @@ impl Store {
                 }
             }
         }
-        if self.ref_target(NOTES_REF).is_some() {
+        if self.ref_target(NOTES_REF).map(super::super::oid).is_some() {
             cmd.arg(format!("{NOTES_REF}:{NOTES_REF}"));
             specs += 1;
         }
@@ -152,6 +152,7 @@ impl Store {
             let stage = &name[APPROVED_PREFIX.len()..];
             let expect = self
                 .ref_target(&format!("{}{stage}", tracking_approved(remote)))
+                .map(super::super::oid)
                 .map(|o| o.to_string())
                 .unwrap_or_default();
             cmd.arg(format!("--force-with-lease={name}:{expect}"));
