@@ -12,7 +12,10 @@ use git2::FileMode;
 
 impl Store {
     pub(super) fn merge_notes(&self, remote: &str, report: &mut MergeReport) -> Result<()> {
-        let Some(theirs) = self.ref_target(&tracking_notes(remote)).map(super::super::oid) else {
+        let Some(theirs) = self
+            .ref_target(&tracking_notes(remote))
+            .map(super::super::oid)
+        else {
             return Ok(());
         };
         let ctx = || format!("cannot merge the notes index from {remote}");
@@ -23,7 +26,9 @@ impl Store {
         let their_notes = notes_tree::all(&their_tree).map_err(Error::git(ctx()))?;
         let msg = format!("workbench: merged the notes index from {remote}");
         let (added, bad) = self.edit_notes("the notes were not merged", &msg, |base| {
-            let ours = self.ref_target(super::super::refs::NOTES_REF).map(super::super::oid);
+            let ours = self
+                .ref_target(super::super::refs::NOTES_REF)
+                .map(super::super::oid);
             if ours.is_some_and(|o| o == theirs || self.descends(o, theirs)) {
                 return Ok(Edit::Unchanged((0, Vec::new())));
             }

@@ -86,7 +86,10 @@ impl Store {
                 out.insert(n, o.to_string());
             }
         }
-        if let Some(o) = self.ref_target(&tracking_notes(remote)).map(super::super::oid) {
+        if let Some(o) = self
+            .ref_target(&tracking_notes(remote))
+            .map(super::super::oid)
+        {
             out.insert(tracking_notes(remote), o.to_string());
         }
         Ok(out)
