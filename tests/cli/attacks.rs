@@ -235,6 +235,70 @@ fn forged_records_from_a_remote_are_refused_and_every_clone_stays_clean() {
     );
 }
 
+/// git checks `.gitmodules` blobs only after it has written the objects it received:
+/// a fetch it refuses for that reason has already put them in the store it fetched
+/// into, and a second fetch of the same record finds them there and checks nothing.
+#[test]
+fn a_record_git_refuses_after_writing_its_objects_never_reaches_the_victim() {
+    let (_remote, ada, bob) = team();
+    let real = run_json(&ada, &["train"]);
+    let modules = blob(
+        &ada,
+        b"[submodule \"x\"]\n\tpath = x\n\turl = --upload-pack=touch /tmp/pwned\n",
+    );
+    const BAD: &str = "20260308T142233Z-aaa4";
+    let forged = forge_run(
+        &ada,
+        &real,
+        BAD,
+        |_| {},
+        &[("100644", ".gitmodules", modules)],
+    );
+    ada.git(&[
+        "push",
+        "-q",
+        "origin",
+        "refs/workbench/runs/*:refs/workbench/runs/*",
+    ]);
+    for round in 0..2 {
+        let r = bob.wb(&["--json", "fetch"]).ok().json();
+        let refused = r["merged"]["refused"].as_array().unwrap();
+        assert_eq!(refused.len(), 1, "round {round}: {r}");
+        assert!(refused[0]["ref"].as_str().unwrap().ends_with(BAD), "{r}");
+        assert!(
+            refused[0]["why"]
+                .as_str()
+                .unwrap()
+                .contains("git refuses its objects"),
+            "{r}"
+        );
+        // the real run came through, the forged one not even as a tracking ref
+        assert!(
+            bob.git_run(&[
+                "rev-parse",
+                "-q",
+                "--verify",
+                &format!("refs/workbench/runs/train/{real}")
+            ])
+            .code
+                == 0
+        );
+        let refs = bob.git(&["for-each-ref", "--format=%(refname)", "refs/workbench/"]);
+        assert!(!refs.contains(BAD), "{refs}");
+        // nothing of it is in bob's object store, so git fsck --strict stays clean
+        assert_ne!(bob.git_run(&["cat-file", "-e", &forged]).code, 0);
+        bob.fsck();
+        // no pack is left kept
+        let packs = std::fs::read_dir(bob.path(".git/objects/pack")).unwrap();
+        for p in packs.flatten() {
+            assert!(!p.file_name().to_string_lossy().ends_with(".keep"), "{p:?}");
+        }
+        // and again after a record the remote adds, so the fetch is not skipped
+        run_json(&ada, &["train"]);
+        ada.wb(&["push"]).ok();
+    }
+}
+
 #[test]
 fn checkout_writes_nothing_for_a_forged_record_and_never_through_a_link() {
     let repo = train_repo();

@@ -150,3 +150,44 @@ fn notes_still_sync_when_the_runs_are_in_step() {
     assert_eq!(r["merged"]["notes_lines_added"], 1, "{r}");
     assert!(bob.note_lines("HEAD").iter().any(|n| n["extra"] == 1));
 }
+
+/// A fetch moves the quarantine's pack in with a `.keep` until its refs are written:
+/// none is left after it, and one a killed fetch left (an hour old, ours by its text)
+/// is removed by the next fetch; a young one, or another tool's, stays.
+#[test]
+fn a_fetch_leaves_no_kept_pack_and_clears_the_ones_a_killed_fetch_left() {
+    let (_remote, ada, bob) = team();
+    run_json(&ada, &["train"]);
+    ada.wb(&["push"]).ok();
+    let pack = bob.path(".git/objects/pack");
+    let write = |name: &str, text: &str, old: bool| {
+        let p = pack.join(name);
+        std::fs::write(&p, text).unwrap();
+        if old {
+            let t = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
+            std::fs::File::options()
+                .write(true)
+                .open(&p)
+                .unwrap()
+                .set_modified(t)
+                .unwrap();
+        }
+    };
+    std::fs::create_dir_all(&pack).unwrap();
+    write("pack-stale.keep", "workbench fetch\n", true);
+    write("pack-young.keep", "workbench fetch\n", false);
+    write("pack-other.keep", "kept by someone else\n", true);
+    bob.wb(&["fetch"]).ok();
+    let mut keeps: Vec<String> = std::fs::read_dir(&pack)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| n.ends_with(".keep"))
+        .collect();
+    keeps.sort();
+    assert_eq!(keeps, ["pack-other.keep", "pack-young.keep"]);
+    assert!(bob
+        .git(&["for-each-ref", "refs/workbench/runs/"])
+        .contains("train"));
+    bob.fsck();
+}

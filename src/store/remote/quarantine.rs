@@ -32,6 +32,21 @@ pub struct RefusedRecord {
     pub why: String,
 }
 
+/// What an adopted pack's `.keep` file holds: how a stale one is known as ours.
+const KEEP_TEXT: &str = "workbench fetch\n";
+
+/// The `.keep` files of packs moved into our object store, removed when dropped.
+#[derive(Default)]
+struct Keeps(Vec<PathBuf>);
+
+impl Drop for Keeps {
+    fn drop(&mut self) {
+        for k in &self.0 {
+            let _ = std::fs::remove_file(k);
+        }
+    }
+}
+
 /// The quarantine directory, removed however the fetch ends.
 struct Quarantine(PathBuf);
 
@@ -198,12 +213,10 @@ impl Store {
             // git checked every object received (`fetch.fsckObjects`) and every record
             // passed: the quarantine's objects are exactly what was accepted, so they
             // move in whole, without a second transfer.
-            let keeps = self.adopt_objects(&q.0)?;
-            let result = self.set_tracking(remote, &accepted);
-            for k in keeps {
-                let _ = std::fs::remove_file(k);
-            }
-            result?;
+            let mut keeps = Keeps::default();
+            self.adopt_objects(&q.0, &mut keeps)?;
+            self.set_tracking(remote, &accepted)?;
+            drop(keeps);
         } else {
             // Something was refused (or git refused an object): only the accepted
             // records' objects are fetched from the quarantine, checked again.
@@ -225,6 +238,7 @@ impl Store {
     fn new_quarantine(&self) -> Result<Quarantine> {
         let base = self.repo.commondir().join("workbench");
         remove_stale_quarantines(&base);
+        remove_stale_keeps(&self.objects_dir().join("pack"));
         let dir = base.join(format!(
             "quarantine-{}-{}",
             std::process::id(),
@@ -266,10 +280,11 @@ impl Store {
     }
 
     /// What the remote has that we lack, in a quarantine: its tips by tracking name,
-    /// and whether git checked every object received (`fetch.fsckObjects`). First with
-    /// the checks on; when git refuses (a malformed object, or a remote that moved
-    /// under the fetch), again without them, and the accepted records are then
-    /// checked one fetch at a time (`take_from_quarantine`).
+    /// and whether git checked every object received (`fetch.fsckObjects`, which only
+    /// `git fetch-pack` is sure to apply). First `fetch-pack` with the checks on; when
+    /// it cannot be used or git refuses (a malformed object, a remote that moved under
+    /// the fetch), `git fetch` with them on, then off; what such a fetch received is
+    /// checked on the way in (`take_from_quarantine`).
     fn download(
         &self,
         remote: &str,
@@ -292,8 +307,11 @@ impl Store {
         drop(q);
         let q = self.new_quarantine()?;
         if self.fetch_into(&q.0, remote, &url, true)?.is_ok() {
+            // Not "checked": over dumb HTTP `git fetch` indexes packs and writes loose
+            // objects without `fetch.fsckObjects`, so what it received is checked again
+            // on the way in (`take_from_quarantine`).
             let tips = quarantine_refs(&q.0)?;
-            return Ok((q, tips, true));
+            return Ok((q, tips, false));
         }
         drop(q);
         let q = self.new_quarantine()?;
@@ -417,9 +435,10 @@ impl Store {
     }
 
     /// Moves the quarantine's objects (packs, then loose objects) into ours: each
-    /// pack's `.keep` first, its index last, as git writes a pack. Returns the `.keep`
-    /// files, removed once the refs naming the objects are written.
-    fn adopt_objects(&self, q: &Path) -> Result<Vec<PathBuf>> {
+    /// pack's `.keep` first (so no `gc` drops it before a ref names its objects), its
+    /// index last, as git writes a pack. The `.keep` files go into `keeps`, removed
+    /// when it is dropped: once the refs are written, or when anything failed.
+    fn adopt_objects(&self, q: &Path, keeps: &mut Keeps) -> Result<()> {
         let ours = self.objects_dir();
         let io = |path: &Path| {
             let path = path.to_path_buf();
@@ -434,11 +453,10 @@ impl Store {
                 stems.insert(stem.to_string());
             }
         }
-        let mut keeps = Vec::new();
         for stem in stems {
             let keep = ours.join("pack").join(format!("{stem}.keep"));
-            std::fs::write(&keep, "workbench fetch\n").map_err(io(&keep))?;
-            keeps.push(keep);
+            std::fs::write(&keep, KEEP_TEXT).map_err(io(&keep))?;
+            keeps.0.push(keep);
             for ext in ["pack", "rev", "bitmap", "idx"] {
                 let from = qpack.join(format!("{stem}.{ext}"));
                 if from.exists() {
@@ -468,7 +486,7 @@ impl Store {
                 }
             }
         }
-        Ok(keeps)
+        Ok(())
     }
 
     /// Makes the quarantine's refs exactly `refs` (one `git update-ref` transaction).
@@ -578,7 +596,9 @@ impl Store {
 
     /// Fetches the accepted refs (the quarantine holds exactly these, under the
     /// tracking names) into the tracking refs with git's object checks on; when git
-    /// refuses the batch, ref by ref, refusing the ones it rejects.
+    /// refuses the batch, ref by ref, refusing the ones it rejects. (git leaves nothing
+    /// of a fetch it refuses, `.gitmodules` checks included:
+    /// `attacks::a_record_git_refuses_after_writing_its_objects_never_reaches_the_victim`.)
     fn take_from_quarantine(
         &self,
         q: &Path,
@@ -690,6 +710,28 @@ fn remove_stale_quarantines(base: &Path) {
             .is_some_and(|age| age > std::time::Duration::from_secs(3600));
         if old && e.file_name().to_string_lossy().starts_with("quarantine-") {
             let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
+/// Removes the `.keep` files of adopted packs that a killed fetch left (ours by their
+/// text, an hour old like a stale quarantine): a kept pack is never repacked.
+fn remove_stale_keeps(pack: &Path) {
+    let Ok(entries) = std::fs::read_dir(pack) else {
+        return;
+    };
+    for e in entries.flatten() {
+        if !e.file_name().to_string_lossy().ends_with(".keep") {
+            continue;
+        }
+        let old = e
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > std::time::Duration::from_secs(3600));
+        if old && std::fs::read(e.path()).is_ok_and(|t| t == KEEP_TEXT.as_bytes()) {
+            let _ = std::fs::remove_file(e.path());
         }
     }
 }
