@@ -365,6 +365,9 @@ pub fn markdown_escape(s: &str) -> String {
 /// A cell kept on one Markdown table row: backslashes and `|` escaped, line breaks
 /// as spaces. For text we generate ourselves, which is never a formula.
 pub fn markdown_cell(s: &str) -> String {
+    if !s.bytes().any(|b| matches!(b, b'\\' | b'|' | b'\n' | b'\r')) {
+        return s.to_string();
+    }
     s.replace('\\', "\\\\")
         .replace('|', "\\|")
         .replace(['\n', '\r'], " ")
