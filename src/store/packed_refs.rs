@@ -146,6 +146,7 @@ impl PackedRefs {
     }
 
     /// Every packed ref whose name starts with `prefix`, in name order.
+    #[cfg(test)]
     pub fn under(&self, prefix: &str) -> Option<Vec<(String, Oid)>> {
         parse_range(&self.raw_under(prefix)?, prefix)
     }

@@ -7,7 +7,7 @@
 use super::cas::{Cas, RefUpdate};
 use super::error::{Error, Result};
 use super::files::FileBlob;
-use super::packed_refs::{Opened, PackedRefs};
+use super::packed_refs::{parse_range, Opened, PackedRefs};
 use super::refs::{parse_run_ref, run_ref, RUNS_PREFIX};
 use super::{id, oid, Store};
 use crate::model::event::{record_message, Trailers};
@@ -464,6 +464,24 @@ fn read_raw(common: &Path, prefix: &str) -> Option<RawRuns> {
     })
 }
 
+/// Every ref under `prefix` (ending in `/`) with its target, in name order, read from
+/// the files backend (`read_raw`: loose files, then the packed range, a loose ref
+/// winning); `None` when libgit2 must list (`GIT_NAMESPACE`, a symbolic or short ref,
+/// an unsorted `packed-refs`, a file gone while listed).
+pub(super) fn refs_under_files(common: &Path, prefix: &str) -> Option<Vec<(String, Oid)>> {
+    if std::env::var_os("GIT_NAMESPACE").is_some() || !prefix.ends_with('/') {
+        return None;
+    }
+    let raw = read_raw(common, prefix)?;
+    let mut found = raw.loose;
+    if let Some(bytes) = raw.packed {
+        for (name, tip) in parse_range(&bytes, prefix)? {
+            found.entry(name).or_insert(tip);
+        }
+    }
+    Some(found.into_iter().collect())
+}
+
 impl RawRuns {
     /// sha256 of everything the listing is made of: equal digests, equal listings.
     fn digest(&self) -> [u8; 32] {
@@ -558,7 +576,7 @@ fn read_one(common: &Path, name: &str) -> Option<Option<Oid>> {
 
 /// The target of a loose ref file: 40 hex digits and a newline; anything else (a
 /// symbolic ref) is for libgit2.
-pub(super) fn loose_target(text: &[u8]) -> Option<Oid> {
+fn loose_target(text: &[u8]) -> Option<Oid> {
     let hex = text.strip_suffix(b"\n").unwrap_or(text);
     if hex.len() != 40 {
         return None;

@@ -13,7 +13,6 @@
 //!   run whose local tip it matches and the local index is missing, stale, or an
 //!   older approval.
 
-mod listing;
 mod merge_approved;
 mod merge_notes;
 mod merge_runs;
@@ -148,10 +147,10 @@ impl Store {
         Ok(report)
     }
 
-    /// Every ref under `prefix` with its target, in name order (`listing`: loose files
-    /// and the packed range, else libgit2).
+    /// Every ref under `prefix` with its target, in name order (`runs::refs_under_files`:
+    /// loose files and the packed range, else libgit2).
     fn refs_under(&self, prefix: &str) -> Result<Vec<(String, git2::Oid)>> {
-        if let Some(found) = listing::refs_under(self.repo.commondir(), prefix) {
+        if let Some(found) = super::runs::refs_under_files(self.repo.commondir(), prefix) {
             return Ok(found);
         }
         let mut out = Vec::new();

@@ -17,9 +17,8 @@ use crate::model::ObjectId;
 use git2::Oid;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 /// A remote record a fetch did not take, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -348,7 +347,7 @@ impl Store {
         let names: Vec<String> = advertised.keys().map(|t| remote_name_of(t)).collect();
         let mut input = names.join("\n");
         input.push('\n');
-        let Some(out) = run_in(
+        let Some(out) = self.run_in(
             q,
             &[
                 "-c",
@@ -382,7 +381,7 @@ impl Store {
         for o in tips.values() {
             input.push_str(&format!("{o}\n"));
         }
-        let connected = run_in(
+        let connected = self.run_in(
             q,
             &[
                 "rev-list",
@@ -396,6 +395,18 @@ impl Store {
             input.as_bytes(),
         )?;
         Ok(connected.map(|_| tips))
+    }
+
+    /// Runs git in the quarantine with `input` on stdin: its stdout, `None` when it
+    /// failed.
+    fn run_in(&self, q: &Path, args: &[&str], input: &[u8]) -> Result<Option<Vec<u8>>> {
+        let what = args
+            .iter()
+            .find(|a| !a.starts_with('-') && !a.contains('='))
+            .copied();
+        let o =
+            self.run_git_with_input(what.unwrap_or("git"), quarantine_git(q).args(args), input)?;
+        Ok(o.status.success().then_some(o.stdout))
     }
 
     /// `git fetch` of the remote's records into the quarantine's refs.
@@ -529,24 +540,11 @@ impl Store {
         if lines.is_empty() {
             return Ok(());
         }
-        let mut child = self
-            .git_cmd()
-            .args(["update-ref", "--stdin"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| Error::Tool {
-                what: "cannot run git update-ref".into(),
-                message: e.to_string(),
-            })?;
-        if let Some(mut stdin) = child.stdin.take() {
-            let _ = stdin.write_all(lines.as_bytes());
-        }
-        let o = child.wait_with_output().map_err(|e| Error::Tool {
-            what: "cannot run git update-ref".into(),
-            message: e.to_string(),
-        })?;
+        let o = self.run_git_with_input(
+            "update-ref",
+            self.git_cmd().args(["update-ref", "--stdin"]),
+            lines.as_bytes(),
+        )?;
         if !o.status.success() {
             return Err(Error::Tool {
                 what: "cannot write the tracking refs".into(),
@@ -640,33 +638,21 @@ impl Store {
     }
 
     fn fetch_checked(&self, q: &Path, specs: &[String]) -> Result<std::result::Result<(), String>> {
-        let mut child = self
-            .git_cmd()
-            .args([
-                "-c",
-                "fetch.fsckObjects=true",
-                "fetch",
-                "--quiet",
-                "--no-tags",
-                "--no-write-fetch-head",
-                "--stdin",
-            ])
-            .arg(q)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| Error::Tool {
-                what: "cannot run git fetch".into(),
-                message: e.to_string(),
-            })?;
-        if let Some(mut stdin) = child.stdin.take() {
-            let _ = stdin.write_all(specs.join("\n").as_bytes());
-        }
-        let o = child.wait_with_output().map_err(|e| Error::Tool {
-            what: "cannot run git fetch".into(),
-            message: e.to_string(),
-        })?;
+        let o = self.run_git_with_input(
+            "fetch",
+            self.git_cmd()
+                .args([
+                    "-c",
+                    "fetch.fsckObjects=true",
+                    "fetch",
+                    "--quiet",
+                    "--no-tags",
+                    "--no-write-fetch-head",
+                    "--stdin",
+                ])
+                .arg(q),
+            specs.join("\n").as_bytes(),
+        )?;
         if o.status.success() {
             return Ok(Ok(()));
         }
@@ -759,31 +745,6 @@ fn quarantine_git(q: &Path) -> Command {
         .env_remove("GIT_OBJECT_DIRECTORY")
         .env_remove("GIT_ALTERNATE_OBJECT_DIRECTORIES");
     c
-}
-
-/// Runs git in the quarantine with `input` on stdin: its stdout, `None` when it failed.
-fn run_in(q: &Path, args: &[&str], input: &[u8]) -> Result<Option<Vec<u8>>> {
-    let tool = |e: std::io::Error| Error::Tool {
-        what: format!("cannot run git {}", args.first().copied().unwrap_or("")),
-        message: e.to_string(),
-    };
-    let mut child = quarantine_git(q)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(tool)?;
-    let mut stdin = child.stdin.take();
-    let input = input.to_vec();
-    let writer = std::thread::spawn(move || {
-        if let Some(s) = stdin.as_mut() {
-            let _ = s.write_all(&input);
-        }
-    });
-    let o = child.wait_with_output().map_err(tool)?;
-    let _ = writer.join();
-    Ok(o.status.success().then_some(o.stdout))
 }
 
 /// The quarantine's refs (written by `git fetch`) with their targets.

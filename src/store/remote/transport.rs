@@ -48,6 +48,36 @@ impl Store {
         })
     }
 
+    /// `run_git` with `input` on the command's stdin, written from a second thread so
+    /// that a command answering before it has read everything cannot deadlock us.
+    pub(super) fn run_git_with_input(
+        &self,
+        what: &str,
+        cmd: &mut Command,
+        input: &[u8],
+    ) -> Result<std::process::Output> {
+        let tool = |e: std::io::Error| Error::Tool {
+            what: format!("cannot run git {what}"),
+            message: e.to_string(),
+        };
+        let mut child = cmd
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .map_err(tool)?;
+        let mut stdin = child.stdin.take();
+        let input = input.to_vec();
+        let writer = std::thread::spawn(move || {
+            if let Some(s) = stdin.as_mut() {
+                let _ = std::io::Write::write_all(s, &input);
+            }
+        });
+        let o = child.wait_with_output().map_err(tool)?;
+        let _ = writer.join();
+        Ok(o)
+    }
+
     /// The remote's records as the tracking refs would hold them, by `git ls-remote`
     /// (an advertisement only: no negotiation, no connectivity check).
     pub(super) fn remote_state(&self, remote: &str) -> Result<BTreeMap<String, String>> {
